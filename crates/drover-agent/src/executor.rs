@@ -1,0 +1,216 @@
+//! Runs commands: at most once per id (see [`crate::journal`]), streaming output, reporting the
+//! result until the server has it.
+
+use std::collections::HashSet;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use drover_client::AgentClient;
+use drover_core::text::take_utf8;
+use drover_proto::agent::{AgentCommand, CommandSpec, ResultReport, StartReport};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::backoff::Backoff;
+use crate::config::AgentConfig;
+use crate::journal::{Entry, Journal};
+use crate::lifecycle::run_event;
+use crate::output::OutputStream;
+
+/// How long a timed-out or interrupted process group has between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// What running commands share.
+#[derive(Clone)]
+pub struct Executor {
+    pub client: AgentClient,
+    pub journal: Journal,
+    pub config: Arc<AgentConfig>,
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+    groups: Arc<Mutex<HashSet<i32>>>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn failed(reason: String) -> ResultReport {
+    ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms() }
+}
+
+impl Executor {
+    /// An executor with nothing in flight.
+    pub fn new(client: AgentClient, journal: Journal, config: Arc<AgentConfig>) -> Self {
+        Self { client, journal, config, in_flight: Arc::default(), groups: Arc::default() }
+    }
+
+    /// Takes a command: runs it if it never ran, or reports what the journal knows about it.
+    pub async fn take(&self, command: AgentCommand) {
+        let id = command.id;
+        if !self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(id) {
+            return; // already being handled
+        }
+        match self.journal.get(id) {
+            Some(Entry::Finished { result }) => self.report(id, result).await,
+            Some(Entry::Started) => {
+                let reason = "the agent restarted while this command ran; it was not run again".to_owned();
+                self.report(id, failed(reason)).await;
+            }
+            None => self.run(command).await,
+        }
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
+
+    async fn run(&self, command: AgentCommand) {
+        let id = command.id;
+        if let Err(e) = self.journal.put(id, &Entry::Started) {
+            return self.report(id, failed(format!("the agent could not write its journal: {e}"))).await;
+        }
+        if let Err(e) = self.client.ack(id).await {
+            tracing::debug!(id, "failed to acknowledge (the start report covers it): {e}");
+        }
+        let started_at_ms = now_ms();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut backoff = Backoff::new();
+            for _ in 0..20 {
+                match client.started(id, &StartReport { started_at_ms }).await {
+                    Ok(()) => return,
+                    Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return,
+                    Err(_) => backoff.wait().await,
+                }
+            }
+        });
+        let out = OutputStream::new();
+        let sender = {
+            let (out, client) = (out.clone(), self.client.clone());
+            tokio::spawn(async move { out.send_all(&client, id).await })
+        };
+        let result = match command.spec {
+            CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
+            CommandSpec::Lifecycle { event, stack_config, .. } => {
+                let (root, out2) = (self.config.root.clone(), out.clone());
+                let done = tokio::task::spawn_blocking(move || run_event(&root, &event, &stack_config, &out2)).await;
+                match done {
+                    Ok(Ok(())) => ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms() },
+                    Ok(Err(reason)) => {
+                        out.push(&format!("{reason}\n"));
+                        failed(reason)
+                    }
+                    Err(e) => failed(format!("the event's recipe panicked: {e}")),
+                }
+            }
+        };
+        out.close();
+        let _ = sender.await;
+        if let Err(e) = self.journal.put(id, &Entry::Finished { result: result.clone() }) {
+            tracing::warn!(id, "failed to journal the result: {e}");
+        }
+        self.report(id, result).await;
+    }
+
+    /// Sends a result until the server acknowledges it.
+    async fn report(&self, id: i64, result: ResultReport) {
+        let mut backoff = Backoff::new();
+        loop {
+            match self.client.result(id, &result).await {
+                Ok(()) => break,
+                Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                    tracing::warn!(id, "the server refused the result, dropping it: {e}");
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(id, "failed to report the result, retrying: {e}");
+                    backoff.wait().await;
+                }
+            }
+        }
+        self.journal.remove(id);
+    }
+
+    /// Runs a program (no shell) in its own process group, streaming its output.
+    async fn exec(&self, argv: &[String], timeout_secs: Option<u64>, out: &OutputStream) -> ResultReport {
+        let Some((program, args)) = argv.split_first() else { return failed("no program given".into()) };
+        let spawned = tokio::process::Command::new(program)
+            .args(args)
+            .current_dir(&self.config.root)
+            .env("DROVER_ROOT", &self.config.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(e) => {
+                let reason = format!("failed to start {program:?}: {e}");
+                out.push(&format!("{reason}\n"));
+                return failed(reason);
+            }
+        };
+        let pgid = child.id().map(|p| p as i32).unwrap_or_default();
+        self.groups.lock().unwrap_or_else(|e| e.into_inner()).insert(pgid);
+        let readers = [
+            child.stdout.take().map(|s| tokio::spawn(pump(s, out.clone()))),
+            child.stderr.take().map(|s| tokio::spawn(pump(s, out.clone()))),
+        ];
+        let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
+        let waited = tokio::time::timeout(limit, child.wait()).await;
+        let result = match waited {
+            Ok(Ok(status)) => match status.code() {
+                Some(code) => ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms() },
+                None => failed(format!("killed by signal {}", status.signal().unwrap_or_default())),
+            },
+            Ok(Err(e)) => failed(format!("failed to wait for the process: {e}")),
+            Err(_) => {
+                let group = Pid::from_raw(pgid);
+                let _ = killpg(group, Signal::SIGTERM);
+                if tokio::time::timeout(KILL_GRACE, child.wait()).await.is_err() {
+                    let _ = killpg(group, Signal::SIGKILL);
+                    let _ = child.wait().await;
+                }
+                let reason = format!("timed out after {} s and was killed", limit.as_secs());
+                out.push(&format!("{reason}\n"));
+                failed(reason)
+            }
+        };
+        self.groups.lock().unwrap_or_else(|e| e.into_inner()).remove(&pgid);
+        for reader in readers.into_iter().flatten() {
+            // A background grandchild may hold the pipe open; do not wait for it forever.
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
+        }
+        result
+    }
+
+    /// Kills the process groups of commands still running (the agent is stopping). Their
+    /// journal entries say `started`, so after a restart they are reported, not re-run.
+    pub fn kill_all(&self) {
+        for pgid in self.groups.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+}
+
+/// Copies a pipe into the output stream as text.
+async fn pump(mut pipe: impl AsyncRead + Unpin, out: OutputStream) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                carry.extend_from_slice(&buf[..n]);
+                let (text, rest) = take_utf8(&carry);
+                let rest = rest.to_vec();
+                out.push(&text);
+                carry = rest;
+            }
+        }
+    }
+    if !carry.is_empty() {
+        out.push(&String::from_utf8_lossy(&carry));
+    }
+}

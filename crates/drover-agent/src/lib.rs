@@ -1,0 +1,18 @@
+//! The Drover agent: one per instance. It enrolls with the join token, then pulls commands over
+//! one long-poll, runs them, streams their output and reports results until the server
+//! acknowledges them. It never runs a command id twice (a journal under its root remembers).
+//!
+//! Everything it writes lives under `--root`.
+
+mod backoff;
+mod config;
+mod enroll;
+mod executor;
+mod heartbeat;
+mod journal;
+mod lifecycle;
+mod output;
+mod run;
+
+pub use config::AgentConfig;
+pub use run::{AgentError, run};

@@ -1,0 +1,152 @@
+//! The agent's main loop: enroll, say hello, then heartbeat and long-poll for commands until
+//! SIGTERM. While the server is away it retries with backoff; commands keep running and their
+//! output and results wait for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use drover_client::{AgentClient, ClientError};
+use drover_proto::agent::Hello;
+
+use crate::backoff::Backoff;
+use crate::config::AgentConfig;
+use crate::enroll::load_or_enroll;
+use crate::executor::Executor;
+use crate::heartbeat::Meter;
+use crate::journal::Journal;
+
+/// How long one command long-poll is held open.
+const POLL_WAIT: Duration = Duration::from_secs(25);
+/// Consecutive "credential refused" answers after which the agent gives up (its instance was
+/// deleted, or the server's data was reset).
+const MAX_REFUSALS: u32 = 10;
+
+/// Error policy: `AgentError` covers what stops the agent; everything transient is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// A setting or saved state is wrong; the message says what to do.
+    #[error("{0}")]
+    Config(String),
+    /// A file under the root.
+    #[error("{0}")]
+    Io(String),
+    /// The server refused us for good.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// Runs the agent until SIGTERM or SIGINT.
+pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
+    let config = Arc::new(config);
+    let mut meter = Meter::new(&config).map_err(|e| AgentError::Io(format!("failed to read host metrics: {e}")))?;
+    let facts = meter.facts(&config);
+    let enrollment = load_or_enroll(&config, &facts).await?;
+    let client = AgentClient::new(&enrollment.server_url, &enrollment.ca_fingerprint, &enrollment.credential)?;
+    let journal = Journal::open(config.state_dir().join("commands"))
+        .map_err(|e| AgentError::Io(format!("failed to create the journal under {}: {e}", config.root.display())))?;
+    let executor = Executor::new(client.clone(), journal, config.clone());
+
+    say_hello(&client, &Hello { facts }).await?;
+    tracing::info!(instance = %enrollment.hostname, server = %enrollment.server_url, "agent running");
+
+    let heartbeats = {
+        let (client, interval) = (client.clone(), config.heartbeat_interval);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = client.heartbeat(&meter.sample()).await {
+                    tracing::debug!("failed to send a heartbeat: {e}");
+                }
+            }
+        })
+    };
+
+    let outcome = tokio::select! {
+        r = poll_forever(&client, &executor) => r,
+        () = stop_signal() => Ok(()),
+    };
+    heartbeats.abort();
+    executor.kill_all();
+    outcome
+}
+
+async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError> {
+    let mut backoff = Backoff::new();
+    let mut refusals = 0;
+    loop {
+        match client.hello(hello).await {
+            Ok(()) => return Ok(()),
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                refusals += 1;
+                if refusals >= MAX_REFUSALS {
+                    return Err(e.into());
+                }
+                backoff.wait().await;
+            }
+            Err(e) => {
+                tracing::warn!("failed to reach the server, retrying: {e}");
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), AgentError> {
+    let mut backoff = Backoff::between(Duration::from_millis(200), Duration::from_secs(10));
+    let mut refusals = 0;
+    let mut recovered = false;
+    loop {
+        // After (re)connecting, settle commands taken before: report results the server lacks.
+        if !recovered {
+            match client.unfinished().await {
+                Ok(commands) => {
+                    recovered = true;
+                    for command in commands {
+                        let executor = executor.clone();
+                        tokio::spawn(async move { executor.take(command).await });
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!("failed to list unfinished commands: {e}");
+                }
+            }
+        }
+        match client.next_command(POLL_WAIT).await {
+            Ok(Some(command)) => {
+                backoff.reset();
+                refusals = 0;
+                let executor = executor.clone();
+                tokio::spawn(async move { executor.take(command).await });
+            }
+            Ok(None) => {
+                backoff.reset();
+                refusals = 0;
+            }
+            Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                refusals += 1;
+                if refusals >= MAX_REFUSALS {
+                    return Err(e.into());
+                }
+                backoff.wait().await;
+            }
+            Err(e) => {
+                tracing::debug!("failed to poll for commands, retrying: {e}");
+                recovered = false;
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+    }
+}

@@ -1,0 +1,282 @@
+//! Typed calls. [`Client`] is the user-facing API (admin token); [`AgentClient`] is the agent
+//! protocol (join token for enrollment, then the agent's own credential).
+
+use std::time::Duration;
+
+use drover_proto::agent::{
+    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
+    ResultReport, StartReport, Unfinished,
+};
+use drover_proto::api::{
+    Command, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer, LogChunk,
+    Stack, StackStatus,
+};
+use drover_proto::{API_PREFIX, ErrorBody};
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ClientError, chain};
+use crate::tls::pinned_client_config;
+
+/// How long an ordinary call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Shared HTTPS plumbing: base URL, bearer token, pinned TLS.
+#[derive(Clone)]
+struct Http {
+    inner: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Http {
+    fn new(server_url: &str, ca_fingerprint: &str, token: &str) -> Result<Self, ClientError> {
+        let tls = pinned_client_config(ca_fingerprint).map_err(|e| ClientError::Setup(e.to_string()))?;
+        let inner = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(Duration::from_secs(10))
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Setup(chain(&e)))?;
+        Ok(Self { inner, base: server_url.trim_end_matches('/').to_owned(), token: token.to_owned() })
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<Option<T>, ClientError> {
+        let url = format!("{}{API_PREFIX}{path}", self.base);
+        let mut req = self.inner.request(method, &url).bearer_auth(&self.token).timeout(timeout);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let resp = req.send().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
+        let status = resp.status().as_u16();
+        let bytes =
+            resp.bytes().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
+        if (200..300).contains(&status) {
+            if status == 204 || bytes.is_empty() {
+                return Ok(None);
+            }
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ClientError::Protocol { status, detail: e.to_string() });
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Api { status, error: body.error }),
+            Err(_) => Err(ClientError::Protocol { status, detail: String::from_utf8_lossy(&bytes).into_owned() }),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.required(self.call::<(), T>(Method::GET, path, None, CALL_TIMEOUT).await)
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+        self.required(self.call(Method::POST, path, Some(body), CALL_TIMEOUT).await)
+    }
+
+    async fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
+        self.call::<B, serde_json::Value>(Method::POST, path, Some(body), CALL_TIMEOUT).await.map(|_| ())
+    }
+
+    async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        self.call::<(), serde_json::Value>(Method::DELETE, path, None, CALL_TIMEOUT).await.map(|_| ())
+    }
+
+    fn required<T>(&self, got: Result<Option<T>, ClientError>) -> Result<T, ClientError> {
+        got?.ok_or_else(|| ClientError::Protocol { status: 204, detail: "empty body where one was expected".into() })
+    }
+}
+
+/// Percent-encodes a path segment (names are validated server-side; this keeps odd input intact).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The user-facing API.
+#[derive(Clone)]
+pub struct Client {
+    http: Http,
+}
+
+impl Client {
+    /// A client for `server_url` that pins the CA fingerprint and sends `token`.
+    pub fn new(server_url: &str, ca_fingerprint: &str, token: &str) -> Result<Self, ClientError> {
+        Ok(Self { http: Http::new(server_url, ca_fingerprint, token)? })
+    }
+
+    /// Lists stacks.
+    pub async fn stacks(&self) -> Result<Vec<Stack>, ClientError> {
+        self.http.get("/stacks").await
+    }
+
+    /// Creates a stack.
+    pub async fn create_stack(&self, req: &CreateStack) -> Result<Stack, ClientError> {
+        self.http.post("/stacks", req).await
+    }
+
+    /// Shows a stack.
+    pub async fn stack(&self, name: &str) -> Result<Stack, ClientError> {
+        self.http.get(&format!("/stacks/{}", seg(name))).await
+    }
+
+    /// Deletes an empty stack.
+    pub async fn delete_stack(&self, name: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/stacks/{}", seg(name))).await
+    }
+
+    /// A stack with its layers, instances and latest deployments.
+    pub async fn stack_status(&self, name: &str) -> Result<StackStatus, ClientError> {
+        self.http.get(&format!("/stacks/{}/status", seg(name))).await
+    }
+
+    /// Lists a stack's layers.
+    pub async fn layers(&self, stack: &str) -> Result<Vec<Layer>, ClientError> {
+        self.http.get(&format!("/stacks/{}/layers", seg(stack))).await
+    }
+
+    /// Creates a layer.
+    pub async fn create_layer(&self, stack: &str, req: &CreateLayer) -> Result<Layer, ClientError> {
+        self.http.post(&format!("/stacks/{}/layers", seg(stack)), req).await
+    }
+
+    /// Shows a layer.
+    pub async fn layer(&self, stack: &str, layer: &str) -> Result<Layer, ClientError> {
+        self.http.get(&format!("/stacks/{}/layers/{}", seg(stack), seg(layer))).await
+    }
+
+    /// Deletes a layer that no instance belongs to.
+    pub async fn delete_layer(&self, stack: &str, layer: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/stacks/{}/layers/{}", seg(stack), seg(layer))).await
+    }
+
+    /// Lists a stack's instances.
+    pub async fn instances(&self, stack: &str) -> Result<Vec<Instance>, ClientError> {
+        self.http.get(&format!("/stacks/{}/instances", seg(stack))).await
+    }
+
+    /// Creates an instance (a local one is started at once).
+    pub async fn create_instance(&self, stack: &str, req: &CreateInstance) -> Result<Instance, ClientError> {
+        self.http.post(&format!("/stacks/{}/instances", seg(stack)), req).await
+    }
+
+    /// Shows an instance.
+    pub async fn instance(&self, stack: &str, host: &str) -> Result<Instance, ClientError> {
+        self.http.get(&format!("/stacks/{}/instances/{}", seg(stack), seg(host))).await
+    }
+
+    /// Deletes a stopped instance.
+    pub async fn delete_instance(&self, stack: &str, host: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/stacks/{}/instances/{}", seg(stack), seg(host))).await
+    }
+
+    /// Starts an instance.
+    pub async fn start_instance(&self, stack: &str, host: &str) -> Result<Instance, ClientError> {
+        self.http.post(&format!("/stacks/{}/instances/{}/start", seg(stack), seg(host)), &()).await
+    }
+
+    /// Stops an instance (its Shutdown phase runs first).
+    pub async fn stop_instance(&self, stack: &str, host: &str) -> Result<Instance, ClientError> {
+        self.http.post(&format!("/stacks/{}/instances/{}/stop", seg(stack), seg(host)), &()).await
+    }
+
+    /// Creates a deployment.
+    pub async fn create_deployment(&self, stack: &str, req: &CreateDeployment) -> Result<Deployment, ClientError> {
+        self.http.post(&format!("/stacks/{}/deployments", seg(stack)), req).await
+    }
+
+    /// Lists a stack's deployments, newest first.
+    pub async fn deployments(&self, stack: &str) -> Result<Vec<Deployment>, ClientError> {
+        self.http.get(&format!("/stacks/{}/deployments", seg(stack))).await
+    }
+
+    /// Shows a deployment with its commands.
+    pub async fn deployment(&self, id: i64) -> Result<Deployment, ClientError> {
+        self.http.get(&format!("/deployments/{id}")).await
+    }
+
+    /// Shows a command.
+    pub async fn command(&self, id: i64) -> Result<Command, ClientError> {
+        self.http.get(&format!("/commands/{id}")).await
+    }
+
+    /// Log text of a command from `offset`, waiting up to `wait` for more.
+    pub async fn command_log(&self, id: i64, offset: u64, wait: Duration) -> Result<LogChunk, ClientError> {
+        let path = format!("/commands/{id}/log?offset={offset}&wait={}", wait.as_secs());
+        self.http.required(self.http.call::<(), LogChunk>(Method::GET, &path, None, wait + CALL_TIMEOUT).await)
+    }
+}
+
+/// The agent protocol.
+#[derive(Clone)]
+pub struct AgentClient {
+    http: Http,
+}
+
+impl AgentClient {
+    /// A client for `server_url` pinning the CA fingerprint, sending `credential` (the join token
+    /// for enrollment, the agent's own credential afterwards).
+    pub fn new(server_url: &str, ca_fingerprint: &str, credential: &str) -> Result<Self, ClientError> {
+        Ok(Self { http: Http::new(server_url, ca_fingerprint, credential)? })
+    }
+
+    /// Enrolls with the join token; returns the agent's own credential.
+    pub async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, ClientError> {
+        self.http.post("/agent/enroll", req).await
+    }
+
+    /// Announces that the agent has started.
+    pub async fn hello(&self, req: &Hello) -> Result<(), ClientError> {
+        self.http.post_empty("/agent/hello", req).await
+    }
+
+    /// Sends a heartbeat.
+    pub async fn heartbeat(&self, req: &Heartbeat) -> Result<(), ClientError> {
+        self.http.post_empty("/agent/heartbeat", req).await
+    }
+
+    /// Waits up to `wait` for the next command.
+    pub async fn next_command(&self, wait: Duration) -> Result<Option<AgentCommand>, ClientError> {
+        let path = format!("/agent/commands/next?wait={}", wait.as_secs());
+        let got: Option<NextCommand> = self.http.call::<(), _>(Method::GET, &path, None, wait + CALL_TIMEOUT).await?;
+        Ok(got.and_then(|n| n.command))
+    }
+
+    /// Commands this instance took that have no result yet on the server.
+    pub async fn unfinished(&self) -> Result<Vec<AgentCommand>, ClientError> {
+        Ok(self.http.get::<Unfinished>("/agent/commands/unfinished").await?.commands)
+    }
+
+    /// Acknowledges a command.
+    pub async fn ack(&self, id: i64) -> Result<(), ClientError> {
+        self.http.post_empty(&format!("/agent/commands/{id}/ack"), &()).await
+    }
+
+    /// Reports that a command started.
+    pub async fn started(&self, id: i64, req: &StartReport) -> Result<(), ClientError> {
+        self.http.post_empty(&format!("/agent/commands/{id}/start"), req).await
+    }
+
+    /// Appends output to a command's log.
+    pub async fn output(&self, id: i64, req: &OutputAppend) -> Result<OutputAck, ClientError> {
+        self.http.post(&format!("/agent/commands/{id}/output"), req).await
+    }
+
+    /// Reports a command's result.
+    pub async fn result(&self, id: i64, req: &ResultReport) -> Result<(), ClientError> {
+        self.http.post_empty(&format!("/agent/commands/{id}/result"), req).await
+    }
+}

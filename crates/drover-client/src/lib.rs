@@ -1,0 +1,11 @@
+//! The typed HTTP client of the Drover API, used by the CLI, the agent and the tests.
+//!
+//! It speaks HTTPS only and trusts exactly one CA: the one whose SHA-256 fingerprint the token
+//! carries ([`tls`]).
+
+mod api;
+mod error;
+pub mod tls;
+
+pub use api::{AgentClient, Client};
+pub use error::ClientError;

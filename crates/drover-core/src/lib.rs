@@ -1,0 +1,19 @@
+//! The Drover domain: model types and the pure decisions the server and the agent carry out.
+//!
+//! Nothing in this crate performs I/O. Every decision (status transitions, targeting, log
+//! retention, address allocation, percentiles) is a function of its inputs with table tests beside
+//! it, so the processes that carry them out stay thin.
+
+pub mod address;
+pub mod deployment;
+pub mod lifecycle;
+pub mod names;
+pub mod retention;
+pub mod stack_config;
+pub mod stats;
+pub mod status;
+pub mod targeting;
+pub mod text;
+
+pub use names::{NameError, Shortname, next_hostname};
+pub use status::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus, LayerType, Provider};

@@ -1,0 +1,158 @@
+//! The agent protocol: enrollment, hello, heartbeats, the command long-poll and reports.
+//!
+//! Agents only make outbound calls. Every call after enrollment carries the agent's own
+//! credential, which only reaches its own instance's commands.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What an agent knows about its host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    /// The address the instance's services bind.
+    pub address: String,
+    /// CPUs.
+    pub cpu_count: u32,
+    /// Memory in bytes.
+    pub memory_bytes: u64,
+    /// The agent's version.
+    pub agent_version: String,
+    /// The agent's process id (local instances are re-adopted by it).
+    pub pid: u32,
+}
+
+/// `POST /agent/enroll`, authorised by the join token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The instance the server created for this agent (local instances, or ones pre-created with
+    /// `--provider registered`).
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// The stack to join (required with `instance` or to register a new host).
+    pub stack: String,
+    /// Layers for a newly registered host.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// The host's facts.
+    pub facts: HostFacts,
+}
+
+/// The answer to enrollment: the agent's own credential, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The stack.
+    pub stack: String,
+    /// The instance's hostname.
+    pub hostname: String,
+    /// `drv1:agent:<id>:<secret>`: the agent's credential for every later call.
+    pub credential: String,
+}
+
+/// `POST /agent/hello`: the agent has started.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hello {
+    /// The host's facts.
+    pub facts: HostFacts,
+}
+
+/// `POST /agent/heartbeat`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// CPU use, percent of all CPUs.
+    pub cpu_percent: f64,
+    /// Memory use, percent.
+    pub memory_percent: f64,
+    /// One-minute load average.
+    pub load_1m: f64,
+    /// CPUs.
+    pub cpu_count: u32,
+    /// Memory in bytes.
+    pub memory_bytes: u64,
+}
+
+/// What a command asks the agent to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CommandSpec {
+    /// Run a program (no shell) with its arguments.
+    Exec {
+        /// Program and arguments.
+        argv: Vec<String>,
+        /// Kill it after this many seconds.
+        timeout_secs: Option<u64>,
+    },
+    /// Run a lifecycle event's recipes with the stack configuration.
+    Lifecycle {
+        /// setup, configure or shutdown.
+        event: String,
+        /// The stack configuration the event delivers.
+        stack_config: Value,
+        /// Kill the event's work after this many seconds.
+        timeout_secs: Option<u64>,
+    },
+}
+
+/// A command for the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCommand {
+    /// The command's id; the agent never runs one id twice.
+    pub id: i64,
+    /// What to do.
+    pub spec: CommandSpec,
+}
+
+/// `GET /agent/commands/next?wait=S`: the next pending command, or none after `wait` seconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextCommand {
+    /// The command, if one arrived.
+    pub command: Option<AgentCommand>,
+}
+
+/// `GET /agent/commands/unfinished`: commands the agent took but the server has no result for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unfinished {
+    /// The commands.
+    pub commands: Vec<AgentCommand>,
+}
+
+/// `POST /agent/commands/{id}/start`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartReport {
+    /// When the process started, in Unix milliseconds on the agent's clock.
+    pub started_at_ms: i64,
+}
+
+/// `POST /agent/commands/{id}/output`: log text to append at `offset`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputAppend {
+    /// Byte offset in the command's log where `data` starts.
+    pub offset: u64,
+    /// Log text.
+    pub data: String,
+}
+
+/// The answer to an output append: how much of the log the server holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputAck {
+    /// The log's length on the server; the agent sends from here next.
+    pub length: u64,
+}
+
+/// `POST /agent/commands/{id}/result`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultReport {
+    /// Whether the command succeeded.
+    pub success: bool,
+    /// The exit code, when the process exited.
+    pub exit_code: Option<i32>,
+    /// Why it failed without an exit code (killed, could not start, interrupted).
+    pub reason: Option<String>,
+    /// When it finished, in Unix milliseconds on the agent's clock.
+    pub finished_at_ms: i64,
+}

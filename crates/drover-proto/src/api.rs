@@ -1,0 +1,224 @@
+//! Request and response bodies of the user-facing API.
+//!
+//! Times are RFC 3339 UTC strings with milliseconds.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `POST /stacks`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStack {
+    /// The stack's name.
+    pub name: String,
+    /// The stack's Custom JSON (an object).
+    #[serde(default)]
+    pub custom_json: Option<Value>,
+}
+
+/// A stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    /// The stack's name.
+    pub name: String,
+    /// Its Custom JSON.
+    pub custom_json: Value,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// `POST /stacks/{stack}/layers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLayer {
+    /// The layer's shortname.
+    pub shortname: String,
+    /// Its type: custom, zeoserver, plone_instances or frontend.
+    #[serde(rename = "type")]
+    pub layer_type: String,
+    /// Its Custom JSON (an object).
+    #[serde(default)]
+    pub custom_json: Option<Value>,
+    /// Whether lost instances are restarted (default true).
+    #[serde(default)]
+    pub auto_healing: Option<bool>,
+}
+
+/// A layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
+    /// The stack it belongs to.
+    pub stack: String,
+    /// Its shortname.
+    pub shortname: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub layer_type: String,
+    /// Its Custom JSON.
+    pub custom_json: Value,
+    /// Whether lost instances are restarted.
+    pub auto_healing: bool,
+}
+
+/// `POST /stacks/{stack}/instances`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInstance {
+    /// Layers the instance belongs to (at least one).
+    pub layers: Vec<String>,
+    /// `local` (the server starts it) or `registered` (an agent joins from another host).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Its hostname; by default the first layer's name and the lowest free number.
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// For local instances: the CPU count the instance reports (default: this machine's).
+    #[serde(default)]
+    pub cpu_count: Option<u32>,
+}
+
+/// Metrics from the latest heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// CPU use, percent of all CPUs.
+    pub cpu_percent: f64,
+    /// Memory use, percent.
+    pub memory_percent: f64,
+    /// One-minute load average.
+    pub load_1m: f64,
+}
+
+/// An instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Its hostname.
+    pub hostname: String,
+    /// Its stack.
+    pub stack: String,
+    /// Its layers.
+    pub layers: Vec<String>,
+    /// local or registered.
+    pub provider: String,
+    /// Its status (reference names: online, setup_failed, connection_lost, ...).
+    pub status: String,
+    /// Its private address.
+    pub address: Option<String>,
+    /// CPUs.
+    pub cpu_count: Option<u32>,
+    /// Memory in bytes.
+    pub memory_bytes: Option<u64>,
+    /// The agent's version.
+    pub agent_version: Option<String>,
+    /// When the last heartbeat arrived.
+    pub last_heartbeat: Option<String>,
+    /// The latest metrics.
+    pub metrics: Option<Metrics>,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// `POST /stacks/{stack}/deployments`: run a command (`execute`) on a set of instances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeployment {
+    /// What to do; this issue provides `execute`.
+    pub kind: String,
+    /// For `execute`: the program and its arguments.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// Only instances in these layers.
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// Only these instances.
+    #[serde(default)]
+    pub instances: Vec<String>,
+    /// A note for the history.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// For `execute`: kill the command after this many seconds.
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// A deployment: one user action over a set of instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// Its id.
+    pub id: i64,
+    /// Its stack.
+    pub stack: String,
+    /// What it does.
+    pub kind: String,
+    /// running, successful or failed.
+    pub status: String,
+    /// The user's note.
+    pub comment: Option<String>,
+    /// For `execute`, the command.
+    pub command: Vec<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When its last command finished.
+    pub finished_at: Option<String>,
+    /// Its per-instance commands.
+    pub commands: Vec<Command>,
+}
+
+/// The per-instance part of a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Command {
+    /// Its id.
+    pub id: i64,
+    /// The deployment it belongs to.
+    pub deployment_id: i64,
+    /// The instance it runs on.
+    pub instance: String,
+    /// pending, acknowledged, running, successful, failed, skipped or superseded.
+    pub status: String,
+    /// The exit code, once finished.
+    pub exit_code: Option<i32>,
+    /// Why it was skipped or failed without an exit code.
+    pub reason: Option<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When the agent took it.
+    pub acknowledged_at: Option<String>,
+    /// When the agent started it.
+    pub started_at: Option<String>,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// Bytes of log kept (0 once pruned).
+    pub log_bytes: u64,
+}
+
+/// `GET /commands/{id}/log?offset=N&wait=S`: log text from `offset`, waiting up to `wait` seconds
+/// for more when there is none yet and the command is still going.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogChunk {
+    /// The command.
+    pub command_id: i64,
+    /// Where `data` starts.
+    pub offset: u64,
+    /// Log text.
+    pub data: String,
+    /// Where the next request should start.
+    pub next_offset: u64,
+    /// The command's status.
+    pub status: String,
+    /// Its exit code, once finished.
+    pub exit_code: Option<i32>,
+    /// True once the command is finished and `data` reaches the end of its log.
+    pub complete: bool,
+}
+
+/// `GET /stacks/{stack}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StackStatus {
+    /// The stack.
+    pub stack: Stack,
+    /// Its layers.
+    pub layers: Vec<Layer>,
+    /// Its instances.
+    pub instances: Vec<Instance>,
+    /// Its latest deployments (newest first, without commands).
+    pub recent_deployments: Vec<Deployment>,
+}

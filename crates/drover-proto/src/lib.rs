@@ -1,0 +1,15 @@
+//! Wire types of the Drover API (`/api/v1`) and of the agent protocol, the error shape every
+//! endpoint answers with, and the token format.
+//!
+//! These types carry raw strings where users type names, so that the server can validate them
+//! and name the offending field; `drover-core` holds the validated forms.
+
+pub mod agent;
+pub mod api;
+pub mod error;
+pub mod token;
+
+pub use error::{ApiError, ErrorBody, ErrorCode};
+
+/// The path prefix of every endpoint.
+pub const API_PREFIX: &str = "/api/v1";

@@ -1,0 +1,200 @@
+//! The agent protocol: enrollment, hello, heartbeats, the command long-poll, and reports.
+//! Every call after enrollment is scoped to the caller's own instance.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use drover_core::lifecycle::Event;
+use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
+use drover_proto::agent::{
+    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
+    ResultReport, StartReport, Unfinished,
+};
+use serde::Deserialize;
+
+use super::extract::{Agent, Body, Join, Query};
+use super::failure::{ApiResult, Failure};
+use super::resources::load_stack;
+use crate::orchestrator::{apply_event, on_command_finished};
+use crate::secrets;
+use crate::state::AppState;
+use crate::store::{AppendOutcome, CommandRow, InstanceRow, NewInstance, StoreError};
+
+/// The longest a command long-poll is held open.
+const MAX_POLL: Duration = Duration::from_secs(60);
+
+fn to_agent_command(row: &CommandRow) -> ApiResult<AgentCommand> {
+    let spec = serde_json::from_str(&row.spec).map_err(Failure::internal)?;
+    Ok(AgentCommand { id: row.id, spec })
+}
+
+pub async fn enroll(
+    _: Join,
+    State(state): State<AppState>,
+    Body(req): Body<EnrollRequest>,
+) -> ApiResult<Json<EnrollResponse>> {
+    let stack = load_stack(&state, &req.stack).await?;
+    let existing = match &req.instance {
+        Some(host) => state.store.instance(stack.id, host).await?,
+        None => None,
+    };
+    let instance = match existing {
+        Some(instance) => instance,
+        None => register(&state, &stack, &req).await?,
+    };
+    let credential = format!("drv1:agent:{}:{}", instance.id, secrets::generate());
+    if !state.store.set_credential(instance.id, &secrets::hash(&credential)).await? {
+        return Err(Failure::conflict(
+            Some("instance"),
+            format!(
+                "instance {} already has an enrolled agent; delete the instance and create it again to re-enroll",
+                instance.hostname
+            ),
+        ));
+    }
+    state.store.record_facts(instance.id, &req.facts).await?;
+    tracing::info!(instance = %instance.hostname, "agent enrolled");
+    Ok(Json(EnrollResponse { stack: stack.name, hostname: instance.hostname, credential }))
+}
+
+/// Creates the instance for a host that joins without one made beforehand.
+async fn register(state: &AppState, stack: &crate::store::StackRow, req: &EnrollRequest) -> ApiResult<InstanceRow> {
+    if req.layers.is_empty() {
+        return Err(Failure::invalid("layers", "a new host needs at least one layer; pass --layer NAME to the agent"));
+    }
+    let layers = state.store.layers(stack.id).await?;
+    let mut layer_ids = Vec::new();
+    for (i, name) in req.layers.iter().enumerate() {
+        let layer = layers.iter().find(|l| &l.shortname == name).ok_or_else(|| {
+            Failure::not_found(format!("layers[{i}]"), format!("layer {name:?} does not exist in stack {}", stack.name))
+        })?;
+        layer_ids.push(layer.id);
+    }
+    let hostname = match &req.instance {
+        Some(h) => Shortname::parse(h).map_err(|e| Failure::invalid("instance", format!("{h:?} {e}")))?,
+        None => {
+            let first = Shortname::parse(&req.layers[0]).map_err(|e| Failure::invalid("layers[0]", e.to_string()))?;
+            let taken: Vec<String> = state.store.instances(stack.id).await?.into_iter().map(|i| i.hostname).collect();
+            next_hostname(&first, &taken.iter().map(String::as_str).collect::<Vec<_>>())
+        }
+    };
+    let id = state
+        .store
+        .create_instance(&NewInstance {
+            stack_id: stack.id,
+            hostname: hostname.as_str(),
+            provider: Provider::Registered.as_str(),
+            status: InstanceStatus::Registered,
+            address: Some(&req.facts.address),
+            cpu_count_override: None,
+            layer_ids: &layer_ids,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate => Failure::conflict(Some("instance"), format!("instance {hostname} already exists")),
+            e => e.into(),
+        })?;
+    state.store.instance_by_id(id).await?.ok_or_else(|| Failure::internal("instance vanished"))
+}
+
+async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {
+    state.store.instance_by_id(agent.instance_id).await?.ok_or_else(|| Failure::unauthorized("the instance was deleted"))
+}
+
+pub async fn hello(agent: Agent, State(state): State<AppState>, Body(req): Body<Hello>) -> ApiResult<StatusCode> {
+    state.store.record_facts(agent.instance_id, &req.facts).await?;
+    let instance = own_instance(&state, &agent).await?;
+    apply_event(&state, &instance, Event::AgentHello).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn heartbeat(agent: Agent, State(state): State<AppState>, Body(hb): Body<Heartbeat>) -> ApiResult<StatusCode> {
+    state.store.record_heartbeat(agent.instance_id, &hb).await?;
+    let instance = own_instance(&state, &agent).await?;
+    apply_event(&state, &instance, Event::Heartbeat).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollQuery {
+    #[serde(default)]
+    wait: u64,
+}
+
+/// Holds the request open until a command is queued for this instance or `wait` passes.
+pub async fn next(agent: Agent, State(state): State<AppState>, Query(q): Query<PollQuery>) -> ApiResult<Json<NextCommand>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_POLL);
+    let notify = state.wakeups.agent(agent.instance_id);
+    loop {
+        let notified = notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if let Some(row) = state.store.next_pending(agent.instance_id).await? {
+            return Ok(Json(NextCommand { command: Some(to_agent_command(&row)?) }));
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return Ok(Json(NextCommand { command: None }));
+        }
+    }
+}
+
+pub async fn unfinished(agent: Agent, State(state): State<AppState>) -> ApiResult<Json<Unfinished>> {
+    let rows = state.store.unfinished(agent.instance_id).await?;
+    Ok(Json(Unfinished { commands: rows.iter().map(to_agent_command).collect::<Result<_, _>>()? }))
+}
+
+async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<CommandRow> {
+    state.store.command_of(id, agent.instance_id).await?.ok_or_else(|| {
+        Failure::forbidden(format!("command {id} does not belong to this agent's instance"))
+    })
+}
+
+pub async fn ack(agent: Agent, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    own_command(&state, &agent, id).await?;
+    state.store.ack_command(id, agent.instance_id).await?;
+    state.wakeups.changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn start(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Body(req): Body<StartReport>,
+) -> ApiResult<StatusCode> {
+    own_command(&state, &agent, id).await?;
+    state.store.start_command(id, agent.instance_id, req.started_at_ms).await?;
+    state.wakeups.changed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn output(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Body(req): Body<OutputAppend>,
+) -> ApiResult<Json<OutputAck>> {
+    match state.store.append_output(id, agent.instance_id, req.offset, &req.data).await? {
+        AppendOutcome::Length(length) => {
+            state.wakeups.changed();
+            Ok(Json(OutputAck { length }))
+        }
+        AppendOutcome::NotFound => Err(Failure::forbidden(format!("command {id} does not belong to this agent's instance"))),
+    }
+}
+
+pub async fn result(
+    agent: Agent,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Body(req): Body<ResultReport>,
+) -> ApiResult<StatusCode> {
+    own_command(&state, &agent, id).await?;
+    if let Some(finished) = state.store.finish_command(id, agent.instance_id, &req).await? {
+        on_command_finished(&state, &finished).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

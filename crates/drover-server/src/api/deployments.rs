@@ -1,0 +1,139 @@
+//! Deployments (this issue: `execute`), their commands, and command logs.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use drover_core::targeting::{Candidate, Plan, select_targets};
+use drover_core::{CommandStatus, DeploymentKind};
+use drover_proto::agent::CommandSpec;
+use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
+use serde::Deserialize;
+
+use super::extract::{Admin, Body, Query};
+use super::failure::{ApiResult, Failure};
+use super::resources::load_stack;
+use super::{parse, views};
+use crate::state::AppState;
+use crate::store::{InstanceRow, NewDeployment};
+
+/// The longest a log request may wait for output.
+const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
+
+pub async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<CreateDeployment>,
+) -> ApiResult<(StatusCode, Json<Deployment>)> {
+    let new = parse::exec(req)?;
+    let stack = load_stack(&state, &stack).await?;
+    let layers: Vec<String> = state.store.layers(stack.id).await?.into_iter().map(|l| l.shortname).collect();
+    let instances = state.store.instances(stack.id).await?;
+    let layer_lists: Vec<Vec<String>> = instances.iter().map(InstanceRow::layers).collect();
+    let candidates: Vec<Candidate> = instances
+        .iter()
+        .zip(&layer_lists)
+        .map(|(i, layers)| Candidate { hostname: &i.hostname, layers, status: i.status() })
+        .collect();
+    let targets = select_targets(&candidates, &layers, &new.layers, &new.instances)
+        .map_err(|e| Failure::invalid(e.field().to_owned(), e.to_string()))?;
+    let planned: Vec<(i64, Option<String>)> = targets
+        .into_iter()
+        .filter_map(|t| {
+            let id = instances.iter().find(|i| i.hostname == t.hostname)?.id;
+            Some((id, match t.plan {
+                Plan::Run => None,
+                Plan::Skip(why) => Some(why),
+            }))
+        })
+        .collect();
+    let spec = CommandSpec::Exec { argv: new.argv.clone(), timeout_secs: new.timeout_secs };
+    let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
+    let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;
+    let (id, woken) = state
+        .store
+        .create_deployment(&NewDeployment {
+            stack_id: stack.id,
+            kind: DeploymentKind::Execute,
+            comment: new.comment.as_deref(),
+            command_json: &command_json,
+            spec_json: &spec_json,
+            targets: &planned,
+        })
+        .await?;
+    state.wakeups.wake_agents(&woken);
+    Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
+}
+
+async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
+    let row = state.store.deployment(id).await?.ok_or_else(|| {
+        Failure::not_found("deployment", format!("deployment {id} does not exist; `drover deployment list --stack S` shows them"))
+    })?;
+    let commands = state.store.deployment_commands(id).await?;
+    Ok(views::deployment(&row, &commands))
+}
+
+pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<Deployment>>> {
+    let stack = load_stack(&state, &stack).await?;
+    let rows = state.store.deployments(stack.id, 50).await?;
+    Ok(Json(rows.iter().map(|d| views::deployment(d, &[])).collect()))
+}
+
+pub async fn show(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Deployment>> {
+    Ok(Json(load(&state, id).await?))
+}
+
+pub async fn show_command(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Command>> {
+    let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
+    Ok(Json(views::command(&row)))
+}
+
+fn not_found_command(id: i64) -> Failure {
+    Failure::not_found("command", format!("command {id} does not exist; `drover deployment show ID` lists commands"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default)]
+    wait: u64,
+}
+
+/// Log text from `offset`; waits (up to `wait` seconds) for more while the command runs.
+pub async fn log(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<LogChunk>> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_LOG_WAIT);
+    let mut changes = state.wakeups.subscribe();
+    loop {
+        changes.borrow_and_update();
+        let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
+        let held = row.log_bytes as u64;
+        if q.offset > held {
+            return Err(Failure::invalid("offset", format!("offset {} is past the end of the log ({held} bytes)", q.offset)));
+        }
+        let finished = row.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished);
+        let data = if q.offset < held { state.store.read_log(id, q.offset).await? } else { String::new() };
+        let timed_out = tokio::time::Instant::now() >= deadline;
+        if !data.is_empty() || finished || timed_out {
+            let next_offset = q.offset + data.len() as u64;
+            return Ok(Json(LogChunk {
+                command_id: id,
+                offset: q.offset,
+                complete: finished && next_offset >= held,
+                data,
+                next_offset,
+                status: row.status,
+                exit_code: row.exit_code.map(|c| c as i32),
+            }));
+        }
+        let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+    }
+}

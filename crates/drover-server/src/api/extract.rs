@@ -1,0 +1,159 @@
+//! Parsing at the edge: request bodies and query strings become typed values or a [`Failure`]
+//! naming the field; credentials become [`Admin`] or [`Agent`].
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use drover_proto::{ApiError, ErrorCode};
+use serde::de::DeserializeOwned;
+
+use super::failure::Failure;
+use drover_proto::token::{TokenKind, is_secret_shaped};
+
+use crate::secrets::hash;
+use crate::state::AppState;
+
+/// A JSON body. Errors name the JSON path of the bad field.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Failure(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the request body is larger than {} bytes; send less", state.config.body_limit),
+                ))
+            } else {
+                Failure::invalid("body", format!("failed to read the request body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(Body)
+    }
+}
+
+/// Parses JSON, naming the path of the first bad field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    let bytes = if bytes.is_empty() { b"null".as_slice() } else { bytes };
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
+        let hint = if inner.is_syntax() || inner.is_eof() { "; send a valid JSON document" } else { "" };
+        Failure::invalid(field, format!("{inner}{hint}"))
+    })
+}
+
+/// A query string.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Failure> {
+        let raw = parts.uri.query().unwrap_or_default();
+        serde_urlencoded_like(raw).map(Query)
+    }
+}
+
+fn serde_urlencoded_like<T: DeserializeOwned>(raw: &str) -> Result<T, Failure> {
+    let mut map = serde_json::Map::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = v.parse::<u64>().map(serde_json::Value::from).unwrap_or_else(|_| serde_json::Value::from(v));
+        map.insert(k.to_owned(), value);
+    }
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| Failure::invalid("query", format!("bad query string: {e}")))
+}
+
+fn bearer(parts: &Parts) -> Result<&str, Failure> {
+    let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
+        Failure::unauthorized("no token: send `Authorization: Bearer <token>` (the CLI reads DROVER_TOKEN or `drover login`)")
+    })?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| Failure::unauthorized("the Authorization header is not `Bearer <token>`"))
+}
+
+/// The secret of an admin or join token of the given kind. The URL and fingerprint in a token
+/// may change (a new listen address), so only the secret is checked.
+fn secret_of(token: &str, kind: TokenKind) -> Option<&str> {
+    let mut parts = token.splitn(5, ':');
+    let (Some("drv1"), Some(k), Some(_fingerprint), Some(secret)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let want = match kind {
+        TokenKind::Admin => "admin",
+        TokenKind::Join => "join",
+    };
+    (k == want && is_secret_shaped(secret)).then_some(secret)
+}
+
+/// The admin token: the whole user-facing API.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = bearer(parts)?;
+        if secret_of(token, TokenKind::Admin).is_some_and(|s| hash(s) == state.auth.admin_hash) {
+            Ok(Admin)
+        } else {
+            Err(Failure::unauthorized(
+                "the token is not valid for this server; use the admin token from admin.token in its data dir",
+            ))
+        }
+    }
+}
+
+/// The join token: enrollment only.
+pub struct Join;
+
+impl FromRequestParts<AppState> for Join {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = bearer(parts)?;
+        if secret_of(token, TokenKind::Join).is_some_and(|s| hash(s) == state.auth.join_hash) {
+            Ok(Join)
+        } else {
+            Err(Failure::unauthorized("the join token is not valid for this server; copy join.token from its data dir"))
+        }
+    }
+}
+
+/// An enrolled agent: it may act only on its own instance.
+pub struct Agent {
+    /// The agent's instance.
+    pub instance_id: i64,
+}
+
+impl FromRequestParts<AppState> for Agent {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let token = bearer(parts)?;
+        let refused = || Failure::unauthorized("the agent credential is not valid; re-enroll the agent with the join token");
+        let mut fields = token.splitn(4, ':');
+        let (Some("drv1"), Some("agent"), Some(id), Some(_secret)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Err(refused());
+        };
+        let instance_id: i64 = id.parse().map_err(|_| refused())?;
+        let instance = state.store.instance_by_id(instance_id).await?.ok_or_else(refused)?;
+        match instance.credential_hash {
+            Some(h) if h == hash(token) => Ok(Agent { instance_id }),
+            _ => Err(refused()),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The HTTP API under `/api/v1`. Handlers parse at the edge ([`extract`], [`parse`]), call the
+//! store or the orchestrator, and answer with wire types or a [`Failure`].
+
+mod agent;
+mod deployments;
+mod extract;
+mod failure;
+mod instances;
+mod parse;
+mod resources;
+mod views;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use drover_proto::{API_PREFIX, ApiError, ErrorCode};
+
+pub use failure::Failure;
+
+use crate::state::AppState;
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    let api = Router::new()
+        .route("/stacks", get(resources::list_stacks).post(resources::create_stack))
+        .route("/stacks/{stack}", get(resources::show_stack).delete(resources::delete_stack))
+        .route("/stacks/{stack}/status", get(resources::stack_status))
+        .route("/stacks/{stack}/layers", get(resources::list_layers).post(resources::create_layer))
+        .route("/stacks/{stack}/layers/{layer}", get(resources::show_layer).delete(resources::delete_layer))
+        .route("/stacks/{stack}/instances", get(instances::list).post(instances::create))
+        .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
+        .route("/stacks/{stack}/instances/{host}/start", post(instances::start))
+        .route("/stacks/{stack}/instances/{host}/stop", post(instances::stop))
+        .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/deployments/{id}", get(deployments::show))
+        .route("/commands/{id}", get(deployments::show_command))
+        .route("/commands/{id}/log", get(deployments::log))
+        .route("/agent/enroll", post(agent::enroll))
+        .route("/agent/hello", post(agent::hello))
+        .route("/agent/heartbeat", post(agent::heartbeat))
+        .route("/agent/commands/next", get(agent::next))
+        .route("/agent/commands/unfinished", get(agent::unfinished))
+        .route("/agent/commands/{id}/ack", post(agent::ack))
+        .route("/agent/commands/{id}/start", post(agent::start))
+        .route("/agent/commands/{id}/output", post(agent::output))
+        .route("/agent/commands/{id}/result", post(agent::result));
+    Router::new()
+        .nest(API_PREFIX, api)
+        .fallback(|| async {
+            Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint; the API lives under /api/v1"))
+        })
+        .method_not_allowed_fallback(|| async {
+            Failure(ApiError::new(ErrorCode::Invalid, "this endpoint does not accept that HTTP method"))
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}

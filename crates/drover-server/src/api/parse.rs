@@ -1,0 +1,193 @@
+//! Validation of request bodies: pure functions from wire types to checked values, each error
+//! naming its field. Nothing is written before these pass.
+
+use drover_core::{LayerType, Provider, Shortname};
+use drover_proto::api::{CreateDeployment, CreateInstance, CreateLayer, CreateStack};
+use serde_json::Value;
+
+use super::failure::Failure;
+
+/// The largest Custom JSON document accepted (the original's limit).
+pub const MAX_CUSTOM_JSON: usize = 120 * 1024;
+/// The most arguments an `exec` command may have.
+const MAX_ARGS: usize = 256;
+
+fn name(field: &str, raw: &str) -> Result<Shortname, Failure> {
+    Shortname::parse(raw).map_err(|e| Failure::invalid(field, format!("{raw:?} {e}")))
+}
+
+fn custom_json(field: &str, raw: Option<Value>) -> Result<String, Failure> {
+    let value = raw.unwrap_or_else(|| Value::Object(Default::default()));
+    if !value.is_object() {
+        return Err(Failure::invalid(field, "Custom JSON must be a JSON object, e.g. {\"plone_instances\": {...}}"));
+    }
+    let text = value.to_string();
+    if text.len() > MAX_CUSTOM_JSON {
+        return Err(Failure::invalid(field, format!("Custom JSON is {} bytes; the limit is {MAX_CUSTOM_JSON}", text.len())));
+    }
+    Ok(text)
+}
+
+/// A checked `POST /stacks`.
+pub struct NewStack {
+    pub name: Shortname,
+    pub custom_json: String,
+}
+
+pub fn stack(req: CreateStack) -> Result<NewStack, Failure> {
+    Ok(NewStack { name: name("name", &req.name)?, custom_json: custom_json("custom_json", req.custom_json)? })
+}
+
+/// A checked `POST /stacks/{stack}/layers`.
+pub struct NewLayer {
+    pub shortname: Shortname,
+    pub layer_type: LayerType,
+    pub custom_json: String,
+    pub auto_healing: bool,
+}
+
+pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
+    Ok(NewLayer {
+        shortname: name("shortname", &req.shortname)?,
+        layer_type: req.layer_type.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
+        custom_json: custom_json("custom_json", req.custom_json)?,
+        auto_healing: req.auto_healing.unwrap_or(true),
+    })
+}
+
+/// A checked `POST /stacks/{stack}/instances` (layer existence is checked against the store).
+pub struct NewInstance {
+    pub layers: Vec<Shortname>,
+    pub provider: Provider,
+    pub hostname: Option<Shortname>,
+    pub cpu_count: Option<u32>,
+}
+
+pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
+    if req.layers.is_empty() {
+        return Err(Failure::invalid("layers", "an instance needs at least one layer; pass --layer NAME"));
+    }
+    let layers = req.layers.iter().enumerate().map(|(i, l)| name(&format!("layers[{i}]"), l)).collect::<Result<Vec<_>, _>>()?;
+    for (i, l) in layers.iter().enumerate() {
+        if layers[..i].contains(l) {
+            return Err(Failure::invalid(format!("layers[{i}]"), format!("layer {l} is listed twice")));
+        }
+    }
+    let provider = match req.provider.as_deref() {
+        None => Provider::Local,
+        Some(p) => p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?,
+    };
+    if let Some(n) = req.cpu_count
+        && !(1..=1024).contains(&n)
+    {
+        return Err(Failure::invalid("cpu_count", format!("{n} is not a CPU count; use 1 to 1024")));
+    }
+    Ok(NewInstance {
+        layers,
+        provider,
+        hostname: req.hostname.as_deref().map(|h| name("hostname", h)).transpose()?,
+        cpu_count: req.cpu_count,
+    })
+}
+
+/// A checked `POST /stacks/{stack}/deployments` of kind `execute`.
+pub struct NewExec {
+    pub argv: Vec<String>,
+    pub layers: Vec<String>,
+    pub instances: Vec<String>,
+    pub comment: Option<String>,
+    pub timeout_secs: Option<u64>,
+}
+
+pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
+    if req.kind != "execute" {
+        return Err(Failure::invalid("kind", format!("{:?} cannot be created here; use \"execute\"", req.kind)));
+    }
+    if req.command.is_empty() || req.command[0].is_empty() {
+        return Err(Failure::invalid("command", "give the program to run and its arguments, e.g. [\"uptime\"]"));
+    }
+    if req.command.len() > MAX_ARGS {
+        return Err(Failure::invalid("command", format!("{} arguments; the limit is {MAX_ARGS}", req.command.len())));
+    }
+    if let Some(i) = req.command.iter().position(|a| a.contains('\0')) {
+        return Err(Failure::invalid(format!("command[{i}]"), "arguments cannot contain NUL bytes"));
+    }
+    for (field, list) in [("layers", &req.layers), ("instances", &req.instances)] {
+        for (i, raw) in list.iter().enumerate() {
+            name(&format!("{field}[{i}]"), raw)?;
+        }
+    }
+    if req.timeout_secs == Some(0) {
+        return Err(Failure::invalid("timeout_secs", "use a timeout of at least 1 second, or none"));
+    }
+    if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
+        return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
+    }
+    Ok(NewExec {
+        argv: req.command,
+        layers: req.layers,
+        instances: req.instances,
+        comment: req.comment,
+        timeout_secs: req.timeout_secs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field_of<T>(r: Result<T, Failure>) -> String {
+        match r {
+            Ok(_) => panic!("accepted"),
+            Err(f) => f.0.field.unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn stack_fields() {
+        assert!(stack(CreateStack { name: "prod".into(), custom_json: None }).is_ok());
+        assert_eq!(field_of(stack(CreateStack { name: "Prod".into(), custom_json: None })), "name");
+        assert_eq!(field_of(stack(CreateStack { name: "p".into(), custom_json: Some(json!([1])) })), "custom_json");
+        let big = json!({ "x": "a".repeat(MAX_CUSTOM_JSON) });
+        assert_eq!(field_of(stack(CreateStack { name: "p".into(), custom_json: Some(big) })), "custom_json");
+    }
+
+    #[test]
+    fn layer_fields() {
+        let ok = CreateLayer { shortname: "web".into(), layer_type: "custom".into(), custom_json: None, auto_healing: None };
+        assert!(layer(ok.clone()).unwrap().auto_healing);
+        assert_eq!(field_of(layer(CreateLayer { layer_type: "php".into(), ..ok.clone() })), "type");
+        assert_eq!(field_of(layer(CreateLayer { shortname: "../x".into(), ..ok })), "shortname");
+    }
+
+    #[test]
+    fn instance_fields() {
+        let ok = CreateInstance { layers: vec!["web".into()], provider: None, hostname: None, cpu_count: None };
+        assert_eq!(instance(ok.clone()).unwrap().provider, Provider::Local);
+        assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
+        assert_eq!(field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })), "layers[1]");
+        assert_eq!(field_of(instance(CreateInstance { layers: vec!["web".into(), "web".into()], ..ok.clone() })), "layers[1]");
+        assert_eq!(field_of(instance(CreateInstance { provider: Some("ec2".into()), ..ok.clone() })), "provider");
+        assert_eq!(field_of(instance(CreateInstance { hostname: Some("a/b".into()), ..ok.clone() })), "hostname");
+        assert_eq!(field_of(instance(CreateInstance { cpu_count: Some(0), ..ok })), "cpu_count");
+    }
+
+    #[test]
+    fn exec_fields() {
+        let ok = CreateDeployment {
+            kind: "execute".into(),
+            command: vec!["true".into()],
+            layers: vec![],
+            instances: vec![],
+            comment: None,
+            timeout_secs: None,
+        };
+        assert!(exec(ok.clone()).is_ok());
+        assert_eq!(field_of(exec(CreateDeployment { kind: "deploy".into(), ..ok.clone() })), "kind");
+        assert_eq!(field_of(exec(CreateDeployment { command: vec![], ..ok.clone() })), "command");
+        assert_eq!(field_of(exec(CreateDeployment { command: vec!["a".into(), "b\0".into()], ..ok.clone() })), "command[1]");
+        assert_eq!(field_of(exec(CreateDeployment { instances: vec!["ok".into(), "NO".into()], ..ok.clone() })), "instances[1]");
+        assert_eq!(field_of(exec(CreateDeployment { timeout_secs: Some(0), ..ok })), "timeout_secs");
+    }
+}

@@ -1,0 +1,136 @@
+//! Stacks and layers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
+
+use super::extract::{Admin, Body};
+use super::failure::{ApiResult, Failure};
+use super::{parse, views};
+use crate::state::AppState;
+use crate::store::{LayerRow, StackRow, StoreError};
+
+/// The stack named in the path, or 404.
+pub async fn load_stack(state: &AppState, name: &str) -> ApiResult<StackRow> {
+    state.store.stack(name).await?.ok_or_else(|| {
+        Failure::not_found("stack", format!("stack {name:?} does not exist; `drover stack list` shows the stacks"))
+    })
+}
+
+/// The layer named in the path, or 404.
+pub async fn load_layer(state: &AppState, stack: &StackRow, name: &str) -> ApiResult<LayerRow> {
+    let layers = state.store.layers(stack.id).await?;
+    layers.into_iter().find(|l| l.shortname == name).ok_or_else(|| {
+        Failure::not_found(
+            "layer",
+            format!("layer {name:?} does not exist in stack {}; `drover layer list --stack {}` shows its layers", stack.name, stack.name),
+        )
+    })
+}
+
+pub async fn list_stacks(_: Admin, State(state): State<AppState>) -> ApiResult<Json<Vec<Stack>>> {
+    Ok(Json(state.store.stacks().await?.iter().map(views::stack).collect()))
+}
+
+pub async fn create_stack(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(req): Body<CreateStack>,
+) -> ApiResult<(StatusCode, Json<Stack>)> {
+    let new = parse::stack(req)?;
+    let row = state.store.create_stack(new.name.as_str(), &new.custom_json).await.map_err(|e| match e {
+        StoreError::Duplicate => Failure::conflict(Some("name"), format!("stack {} already exists; pick another name", new.name)),
+        e => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(views::stack(&row))))
+}
+
+pub async fn show_stack(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Stack>> {
+    Ok(Json(views::stack(&load_stack(&state, &name).await?)))
+}
+
+pub async fn delete_stack(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
+    let stack = load_stack(&state, &name).await?;
+    let instances = state.store.instances(stack.id).await?;
+    if let Some(first) = instances.first() {
+        return Err(Failure::conflict(
+            Some("stack"),
+            format!(
+                "stack {name} still has {} instance(s), e.g. {}; stop and delete them first",
+                instances.len(),
+                first.hostname
+            ),
+        ));
+    }
+    state.store.delete_stack(stack.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn stack_status(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<StackStatus>> {
+    let stack = load_stack(&state, &name).await?;
+    let layers = state.store.layers(stack.id).await?;
+    let instances = state.store.instances(stack.id).await?;
+    let deployments = state.store.deployments(stack.id, 5).await?;
+    Ok(Json(StackStatus {
+        stack: views::stack(&stack),
+        layers: layers.iter().map(|l| views::layer(&stack.name, l)).collect(),
+        instances: instances.iter().map(views::instance).collect(),
+        recent_deployments: deployments.iter().map(|d| views::deployment(d, &[])).collect(),
+    }))
+}
+
+pub async fn list_layers(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<Layer>>> {
+    let stack = load_stack(&state, &stack).await?;
+    let layers = state.store.layers(stack.id).await?;
+    Ok(Json(layers.iter().map(|l| views::layer(&stack.name, l)).collect()))
+}
+
+pub async fn create_layer(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<CreateLayer>,
+) -> ApiResult<(StatusCode, Json<Layer>)> {
+    let new = parse::layer(req)?;
+    let stack = load_stack(&state, &stack).await?;
+    let row = state
+        .store
+        .create_layer(stack.id, new.shortname.as_str(), new.layer_type.as_str(), &new.custom_json, new.auto_healing)
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate => Failure::conflict(
+                Some("shortname"),
+                format!("layer {} already exists in stack {}; pick another shortname", new.shortname, stack.name),
+            ),
+            e => e.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(views::layer(&stack.name, &row))))
+}
+
+pub async fn show_layer(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, layer)): Path<(String, String)>,
+) -> ApiResult<Json<Layer>> {
+    let stack = load_stack(&state, &stack).await?;
+    Ok(Json(views::layer(&stack.name, &load_layer(&state, &stack, &layer).await?)))
+}
+
+pub async fn delete_layer(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, layer)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let stack = load_stack(&state, &stack).await?;
+    let layer = load_layer(&state, &stack, &layer).await?;
+    let members = state.store.layer_instance_count(layer.id).await?;
+    if members > 0 {
+        return Err(Failure::conflict(
+            Some("layer"),
+            format!("layer {} still has {members} instance(s); delete them first", layer.shortname),
+        ));
+    }
+    state.store.delete_layer(layer.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

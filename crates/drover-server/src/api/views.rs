@@ -1,0 +1,75 @@
+//! Store rows as API bodies.
+
+use drover_proto::api::{Command, Deployment, Instance, Layer, Metrics, Stack};
+
+use crate::store::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
+use crate::time::rfc3339;
+
+fn json_or_empty(raw: &str) -> serde_json::Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| serde_json::json!({}))
+}
+
+pub fn stack(row: &StackRow) -> Stack {
+    Stack { name: row.name.clone(), custom_json: json_or_empty(&row.custom_json), created_at: rfc3339(row.created_at) }
+}
+
+pub fn layer(stack: &str, row: &LayerRow) -> Layer {
+    Layer {
+        stack: stack.to_owned(),
+        shortname: row.shortname.clone(),
+        layer_type: row.layer_type.clone(),
+        custom_json: json_or_empty(&row.custom_json),
+        auto_healing: row.auto_healing,
+    }
+}
+
+pub fn instance(row: &InstanceRow) -> Instance {
+    let metrics = match (row.cpu_percent, row.memory_percent, row.load_1m) {
+        (Some(cpu_percent), Some(memory_percent), Some(load_1m)) => Some(Metrics { cpu_percent, memory_percent, load_1m }),
+        _ => None,
+    };
+    Instance {
+        hostname: row.hostname.clone(),
+        stack: row.stack_name.clone(),
+        layers: row.layers(),
+        provider: row.provider.clone(),
+        status: row.status.clone(),
+        address: row.address.clone(),
+        cpu_count: row.cpu_count.or(row.cpu_count_override).map(|n| n as u32),
+        memory_bytes: row.memory_bytes.map(|n| n as u64),
+        agent_version: row.agent_version.clone(),
+        last_heartbeat: row.last_heartbeat.map(rfc3339),
+        metrics,
+        created_at: rfc3339(row.created_at),
+    }
+}
+
+pub fn command(row: &CommandRow) -> Command {
+    Command {
+        id: row.id,
+        deployment_id: row.deployment_id,
+        instance: row.hostname.clone(),
+        status: row.status.clone(),
+        exit_code: row.exit_code.map(|c| c as i32),
+        reason: row.reason.clone(),
+        created_at: rfc3339(row.created_at),
+        acknowledged_at: row.acknowledged_at.map(rfc3339),
+        started_at: row.started_at.map(rfc3339),
+        finished_at: row.finished_at.map(rfc3339),
+        log_bytes: row.log_bytes as u64,
+    }
+}
+
+pub fn deployment(row: &DeploymentRow, commands: &[CommandRow]) -> Deployment {
+    Deployment {
+        id: row.id,
+        stack: row.stack_name.clone(),
+        kind: row.kind.clone(),
+        status: row.status.clone(),
+        comment: row.comment.clone(),
+        command: serde_json::from_str(&row.command).unwrap_or_default(),
+        created_at: rfc3339(row.created_at),
+        finished_at: row.finished_at.map(rfc3339),
+        commands: commands.iter().map(command).collect(),
+    }
+}

@@ -1,0 +1,48 @@
+//! The server's settings, from `drover server` flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where the store, certificates, tokens and local instances live.
+    pub data_dir: PathBuf,
+    /// The HTTPS listen address (default 127.0.0.1:7443; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// The URL agents and clients use; default `https://<listen address>`.
+    pub advertise_url: Option<String>,
+    /// Extra names or addresses for the server certificate.
+    pub extra_sans: Vec<String>,
+    /// Silence after which an instance is `connection_lost`.
+    pub heartbeat_timeout: Duration,
+    /// Heartbeat interval given to the local agents the server starts.
+    pub agent_heartbeat_interval: Duration,
+    /// How long the Shutdown phase may run before the instance is stopped anyway.
+    pub shutdown_timeout: Duration,
+    /// Finished command logs kept per instance.
+    pub command_logs_kept: usize,
+    /// The `drover` binary the local provider runs as `drover agent`.
+    pub agent_binary: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+}
+
+impl ServerConfig {
+    /// Defaults for `data_dir`, using the running executable as the agent binary.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
+            advertise_url: None,
+            extra_sans: Vec::new(),
+            heartbeat_timeout: Duration::from_secs(300),
+            agent_heartbeat_interval: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(120),
+            command_logs_kept: 30,
+            agent_binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("drover")),
+            body_limit: 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The Drover server: the HTTP API, the store, the orchestrator loops and the providers.
+//!
+//! It owns all state and never connects to agents: agents call it (long-poll for commands,
+//! heartbeats, reports). See `ARCHITECTURE.md` at the repository root.
+
+mod api;
+mod config;
+mod error;
+mod orchestrator;
+mod pki;
+mod provider;
+mod run;
+mod secrets;
+mod state;
+mod store;
+mod time;
+
+pub use config::ServerConfig;
+pub use error::ServerError;
+pub use run::run;

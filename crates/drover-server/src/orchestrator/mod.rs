@@ -1,0 +1,119 @@
+//! The orchestrator: carries out the decisions of `drover-core` (lifecycle transitions, lifecycle
+//! events, stops and starts, heartbeat silence) against the store and the providers.
+
+mod heartbeat;
+mod power;
+
+pub use heartbeat::watch_heartbeats;
+pub use power::{start_instance, stop_instance};
+
+use drover_core::lifecycle::{Event, on_event};
+use drover_core::stack_config::{InstanceView, LayerView, stack_config};
+use drover_core::{DeploymentKind, InstanceStatus};
+use drover_proto::agent::CommandSpec;
+
+use crate::state::AppState;
+use crate::store::{FinishedCommand, InstanceRow, NewDeployment};
+
+/// Applies a lifecycle event to an instance; queues Setup when the transition asks for it.
+/// Returns the new status, if it changed.
+pub async fn apply_event(
+    state: &AppState,
+    instance: &InstanceRow,
+    event: Event,
+) -> Result<Option<InstanceStatus>, sqlx::Error> {
+    let from = instance.status();
+    let Ok(Some(t)) = on_event(from, event) else { return Ok(None) };
+    if !state.store.set_status(instance.id, from, t.next).await? {
+        return Ok(None); // someone else moved it first
+    }
+    tracing::info!(instance = %instance.hostname, %from, to = %t.next, ?event, "instance status");
+    if t.run_setup {
+        queue_lifecycle(state, instance.id, DeploymentKind::Setup, None).await?;
+    }
+    state.wakeups.changed();
+    Ok(Some(t.next))
+}
+
+/// The stack configuration for one instance, from the store.
+pub async fn build_stack_config(state: &AppState, instance_id: i64) -> Result<serde_json::Value, sqlx::Error> {
+    let Some(this) = state.store.instance_by_id(instance_id).await? else { return Ok(serde_json::json!({})) };
+    let layers = state.store.layers(this.stack_id).await?;
+    let instances = state.store.instances(this.stack_id).await?;
+    let layer_names: Vec<Vec<String>> = instances.iter().map(InstanceRow::layers).collect();
+    let views: Vec<InstanceView> = instances
+        .iter()
+        .zip(&layer_names)
+        .map(|(i, names)| InstanceView {
+            hostname: &i.hostname,
+            layers: names,
+            address: i.address.as_deref(),
+            status: &i.status,
+            cpu_count: i.cpu_count.or(i.cpu_count_override),
+        })
+        .collect();
+    let this_view = views.iter().find(|v| v.hostname == this.hostname).cloned().unwrap_or(InstanceView {
+        hostname: &this.hostname,
+        layers: &[],
+        address: None,
+        status: &this.status,
+        cpu_count: None,
+    });
+    let layer_views: Vec<LayerView> =
+        layers.iter().map(|l| LayerView { shortname: &l.shortname, layer_type: &l.layer_type }).collect();
+    Ok(stack_config(&this.stack_name, &layer_views, &views, &this_view))
+}
+
+/// Queues a lifecycle event (Setup, Shutdown, Configure) on one instance; returns the command id.
+pub async fn queue_lifecycle(
+    state: &AppState,
+    instance_id: i64,
+    kind: DeploymentKind,
+    timeout_secs: Option<u64>,
+) -> Result<i64, sqlx::Error> {
+    let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(0) };
+    let spec = CommandSpec::Lifecycle {
+        event: kind.as_str().to_owned(),
+        stack_config: build_stack_config(state, instance_id).await?,
+        timeout_secs,
+    };
+    let spec_json = serde_json::to_string(&spec).unwrap_or_default();
+    let (deployment_id, woken) = state
+        .store
+        .create_deployment(&NewDeployment {
+            stack_id: instance.stack_id,
+            kind,
+            comment: None,
+            command_json: "[]",
+            spec_json: &spec_json,
+            targets: &[(instance_id, None)],
+        })
+        .await?;
+    state.wakeups.wake_agents(&woken);
+    let commands = state.store.deployment_commands(deployment_id).await?;
+    Ok(commands.first().map(|c| c.id).unwrap_or(0))
+}
+
+/// Follows up on a command that has just finished.
+pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
+    state.store.refresh_deployment(finished.deployment_id).await?;
+    state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
+    if finished.kind == DeploymentKind::Setup.as_str()
+        && let Some(instance) = state.store.instance_by_id(finished.instance_id).await?
+    {
+        apply_event(state, &instance, Event::SetupFinished { success: finished.success }).await?;
+    }
+    state.wakeups.changed();
+    Ok(())
+}
+
+/// Fails every command an instance will not finish (it stopped or was deleted).
+pub async fn abandon_commands(state: &AppState, instance_id: i64, reason: &str) -> Result<(), sqlx::Error> {
+    for command in state.store.open_commands(instance_id).await? {
+        if let Some(finished) = state.store.abandon_command(command.id, reason).await? {
+            state.store.refresh_deployment(finished.deployment_id).await?;
+        }
+    }
+    state.wakeups.changed();
+    Ok(())
+}

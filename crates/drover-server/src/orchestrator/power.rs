@@ -1,0 +1,84 @@
+//! Starting and stopping instances.
+//!
+//! Stop: the instance goes `stopping`; if its agent is online the Shutdown phase runs
+//! (`shutting_down`) for up to the shutdown timeout; then a local instance's agent is stopped, any
+//! command it will not finish is failed, and the instance is `stopped`.
+
+use std::time::Duration;
+
+use drover_core::lifecycle::{Event, on_event};
+use drover_core::{CommandStatus, DeploymentKind, InstanceStatus, Provider};
+
+use super::{abandon_commands, apply_event, queue_lifecycle};
+use crate::api::Failure;
+use crate::state::AppState;
+use crate::store::InstanceRow;
+
+/// Starts a stopped instance (a local one's agent is spawned; a registered one's agent begins
+/// Setup at its next heartbeat).
+pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+    on_event(instance.status(), Event::StartRequested).map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
+    if apply_event(state, instance, Event::StartRequested).await?.is_none() {
+        return Ok(()); // already starting or running
+    }
+    if instance.provider == Provider::Local.as_str() {
+        let fresh = state.store.instance_by_id(instance.id).await?.unwrap_or_else(|| instance.clone());
+        if let Err(e) = state.local.spawn(&fresh).await {
+            tracing::error!(instance = %instance.hostname, "failed to start the agent: {e}");
+            apply_event(state, &fresh, Event::StartFailed).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stops an instance: Shutdown first (in the background), then the host.
+pub async fn stop_instance(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+    let was = instance.status();
+    on_event(was, Event::StopRequested).map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
+    if apply_event(state, instance, Event::StopRequested).await?.is_none() {
+        return Ok(()); // already stopped
+    }
+    let state = state.clone();
+    let instance = instance.clone();
+    tokio::spawn(async move {
+        if let Err(e) = finish_stop(&state, &instance, was).await {
+            tracing::error!(instance = %instance.hostname, "failed to stop: {e}");
+        }
+    });
+    Ok(())
+}
+
+async fn finish_stop(state: &AppState, instance: &InstanceRow, was: InstanceStatus) -> Result<(), sqlx::Error> {
+    if was == InstanceStatus::Online {
+        let timeout = state.config.shutdown_timeout;
+        let command_id =
+            queue_lifecycle(state, instance.id, DeploymentKind::Shutdown, Some(timeout.as_secs().max(1))).await?;
+        if let Some(stopping) = state.store.instance_by_id(instance.id).await? {
+            apply_event(state, &stopping, Event::ShutdownStarted).await?;
+        }
+        wait_finished(state, command_id, timeout).await?;
+    }
+    if instance.provider == Provider::Local.as_str() {
+        state.local.stop(instance).await;
+    }
+    abandon_commands(state, instance.id, "the instance stopped before the command finished").await?;
+    if let Some(current) = state.store.instance_by_id(instance.id).await? {
+        apply_event(state, &current, Event::Stopped).await?;
+    }
+    Ok(())
+}
+
+async fn wait_finished(state: &AppState, command_id: i64, timeout: Duration) -> Result<(), sqlx::Error> {
+    let mut changes = state.wakeups.subscribe();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let status = state.store.command(command_id).await?.and_then(|c| c.status.parse::<CommandStatus>().ok());
+        if status.is_none_or(CommandStatus::is_finished) {
+            return Ok(());
+        }
+        if tokio::time::timeout_at(deadline, changes.changed()).await.is_err() {
+            tracing::warn!(command_id, "Shutdown did not finish within {timeout:?}; stopping anyway");
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The local provider: each local instance is a `drover agent` process the server spawns, with
+//! its own root under `<data>/instances/<stack>/<hostname>` and its own loopback address.
+//!
+//! Agents run in their own process group and outlive the server, so a server restart re-adopts
+//! them (found by the pid file and checked against `/proc/<pid>/cmdline`); missing ones are
+//! started again.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::store::InstanceRow;
+
+/// Spawns, finds and stops local agents.
+#[derive(Clone)]
+pub struct LocalProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    binary: PathBuf,
+    server_url: String,
+    join_token: String,
+    heartbeat_interval: Duration,
+    /// Serialises address allocation with instance creation.
+    allocation: tokio::sync::Mutex<()>,
+}
+
+/// How long an agent has to exit after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+impl LocalProvider {
+    /// A provider that spawns `binary agent` with the join token.
+    pub fn new(
+        data_dir: PathBuf,
+        binary: PathBuf,
+        server_url: String,
+        join_token: String,
+        heartbeat_interval: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                data_dir,
+                binary,
+                server_url,
+                join_token,
+                heartbeat_interval,
+                allocation: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Held while choosing a new local instance's address and creating it.
+    pub async fn allocation_guard(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.allocation.lock().await
+    }
+
+    /// The instance's root directory.
+    pub fn root(&self, instance: &InstanceRow) -> PathBuf {
+        self.inner.data_dir.join("instances").join(&instance.stack_name).join(&instance.hostname)
+    }
+
+    fn pid_file(&self, instance: &InstanceRow) -> PathBuf {
+        self.root(instance).join("agent.pid")
+    }
+
+    /// The running agent's pid, if its process is alive and is this instance's agent.
+    pub fn running_pid(&self, instance: &InstanceRow) -> Option<i32> {
+        let pid: i32 = std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let root = self.root(instance);
+        let root = root.to_string_lossy();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let ours = args.windows(2).any(|w| w[0] == b"--root" && w[1] == root.as_bytes());
+        // A zombie still has a /proc entry but an empty cmdline.
+        ours.then_some(pid)
+    }
+
+    /// Starts the instance's agent (unless it already runs). Returns its pid.
+    pub async fn spawn(&self, instance: &InstanceRow) -> std::io::Result<i32> {
+        if let Some(pid) = self.running_pid(instance) {
+            return Ok(pid);
+        }
+        let root = self.root(instance);
+        std::fs::create_dir_all(&root)?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(root.join("agent.log"))?;
+        let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
+        let mut cmd = tokio::process::Command::new(&self.inner.binary);
+        cmd.arg("agent")
+            .arg("--server")
+            .arg(&self.inner.server_url)
+            .arg("--stack")
+            .arg(&instance.stack_name)
+            .arg("--instance")
+            .arg(&instance.hostname)
+            .arg("--root")
+            .arg(&root)
+            .arg("--address")
+            .arg(&address)
+            .arg("--heartbeat-interval-secs")
+            .arg(self.inner.heartbeat_interval.as_secs_f64().to_string())
+            .env("DROVER_JOIN_TOKEN", &self.inner.join_token)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .kill_on_drop(false);
+        if let Some(cpus) = instance.cpu_count_override {
+            cmd.arg("--cpu-count").arg(cpus.to_string());
+        }
+        let mut child = cmd.spawn()?;
+        let pid = child.id().map(|p| p as i32).unwrap_or_default();
+        std::fs::write(self.pid_file(instance), pid.to_string())?;
+        let host = instance.hostname.clone();
+        // Reap the child when it exits, so it does not linger as a zombie.
+        tokio::spawn(async move {
+            match child.wait().await {
+                Ok(status) => tracing::info!(instance = %host, "local agent exited: {status}"),
+                Err(e) => tracing::warn!(instance = %host, "failed to wait for local agent: {e}"),
+            }
+        });
+        tracing::info!(instance = %instance.hostname, pid, "started local agent");
+        Ok(pid)
+    }
+
+    /// Stops the instance's agent: SIGTERM, then SIGKILL after a grace period.
+    pub async fn stop(&self, instance: &InstanceRow) {
+        let Some(pid) = self.running_pid(instance) else { return };
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        while tokio::time::Instant::now() < deadline {
+            if self.running_pid(instance).is_none() {
+                let _ = std::fs::remove_file(self.pid_file(instance));
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tracing::warn!(instance = %instance.hostname, pid, "agent did not exit after SIGTERM; killing it");
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let _ = std::fs::remove_file(self.pid_file(instance));
+    }
+
+    /// Removes a deleted instance's root.
+    pub fn remove_root(&self, instance: &InstanceRow) -> std::io::Result<()> {
+        let root = self.root(instance);
+        if root.exists() { std::fs::remove_dir_all(root) } else { Ok(()) }
+    }
+}

@@ -1,0 +1,33 @@
+//! Secrets: generation, hashing (the store keeps only SHA-256 hashes of tokens) and files written
+//! with mode 0600.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::ServerError;
+
+/// A new random secret: 40 characters from [A-Za-z0-9].
+pub fn generate() -> String {
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(40).map(char::from).collect()
+}
+
+/// Hex SHA-256 of a token; what the store keeps.
+pub fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Writes `contents` to `path`, readable only by the owner.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), ServerError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(ServerError::io("create", path))?;
+    f.write_all(contents.as_bytes()).map_err(ServerError::io("write", path))
+}

@@ -1,0 +1,63 @@
+//! What every handler and loop shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Notify, watch};
+
+use crate::config::ServerConfig;
+use crate::provider::LocalProvider;
+use crate::store::Store;
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    pub auth: Arc<AuthKeys>,
+    pub wakeups: Arc<Wakeups>,
+    pub local: LocalProvider,
+}
+
+/// Hashes of the admin token and the join secret.
+pub struct AuthKeys {
+    pub admin_hash: String,
+    pub join_hash: String,
+}
+
+/// Wakes long-polls: agents waiting for commands, clients waiting for log output.
+pub struct Wakeups {
+    agents: Mutex<HashMap<i64, Arc<Notify>>>,
+    changes: watch::Sender<u64>,
+}
+
+impl Wakeups {
+    /// No one waiting yet.
+    pub fn new() -> Self {
+        Self { agents: Mutex::new(HashMap::new()), changes: watch::channel(0).0 }
+    }
+
+    /// The notifier an instance's agent waits on.
+    pub fn agent(&self, instance_id: i64) -> Arc<Notify> {
+        let mut map = self.agents.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(instance_id).or_default().clone()
+    }
+
+    /// A command was queued for these instances.
+    pub fn wake_agents(&self, instance_ids: &[i64]) {
+        for id in instance_ids {
+            self.agent(*id).notify_waiters();
+        }
+        self.changed();
+    }
+
+    /// Something about a command changed (output, status).
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}

@@ -1,0 +1,235 @@
+//! Commands from the agent's side: delivery, acknowledgement, output and results.
+//!
+//! Every update is conditional on the command's instance and current status, so a retried or
+//! duplicated report changes nothing the second time.
+
+use drover_core::retention::logs_to_prune;
+use drover_proto::agent::ResultReport;
+
+use super::deployments::SELECT_COMMAND;
+use super::{CommandRow, Store};
+use crate::time::now_ms;
+
+/// A command that has just finished.
+#[derive(Debug, Clone)]
+pub struct FinishedCommand {
+    pub deployment_id: i64,
+    pub instance_id: i64,
+    pub kind: String,
+    pub success: bool,
+}
+
+/// The result of an output append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// The log now holds this many bytes.
+    Length(u64),
+    /// No such command for this instance.
+    NotFound,
+}
+
+impl Store {
+    /// The oldest pending command of an instance.
+    pub async fn next_pending(&self, instance_id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status = 'pending' ORDER BY c.id LIMIT 1"
+        )))
+        .bind(instance_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Commands an instance took that have no result yet.
+    pub async fn unfinished(&self, instance_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status IN ('acknowledged', 'running') ORDER BY c.id"
+        )))
+        .bind(instance_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Commands of an instance that are not finished.
+    pub async fn open_commands(&self, instance_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status IN ('pending', 'acknowledged', 'running') ORDER BY c.id"
+        )))
+        .bind(instance_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// A command.
+    pub async fn command(&self, id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.id = ?")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// A command, only if it belongs to this instance.
+    pub async fn command_of(&self, id: i64, instance_id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
+        Ok(self.command(id).await?.filter(|c| c.instance_id == instance_id))
+    }
+
+    /// pending → acknowledged.
+    pub async fn ack_command(&self, id: i64, instance_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE commands SET status = 'acknowledged', acknowledged_at = ? \
+             WHERE id = ? AND instance_id = ? AND status = 'pending'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(instance_id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// pending/acknowledged → running, with the agent's start time.
+    pub async fn start_command(&self, id: i64, instance_id: i64, started_at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE commands SET status = 'running', started_at = ?, acknowledged_at = COALESCE(acknowledged_at, ?) \
+             WHERE id = ? AND instance_id = ? AND status IN ('pending', 'acknowledged')",
+        )
+        .bind(started_at)
+        .bind(now_ms())
+        .bind(id)
+        .bind(instance_id)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// Appends output at `offset`. Text the server already holds is not stored twice; a gap is
+    /// refused by answering the current length, from which the agent resends.
+    pub async fn append_output(
+        &self,
+        id: i64,
+        instance_id: i64,
+        offset: u64,
+        data: &str,
+    ) -> Result<AppendOutcome, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT log_bytes, log_pruned FROM commands WHERE id = ? AND instance_id = ?")
+                .bind(id)
+                .bind(instance_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((held, _pruned)) = row else { return Ok(AppendOutcome::NotFound) };
+        let held = held as u64;
+        let end = offset + data.len() as u64;
+        if offset > held || end <= held {
+            return Ok(AppendOutcome::Length(held));
+        }
+        let Some(fresh) = data.get((held - offset) as usize..) else {
+            return Ok(AppendOutcome::Length(held));
+        };
+        sqlx::query("INSERT INTO command_log (command_id, offset, data) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(held as i64)
+            .bind(fresh)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE commands SET log_bytes = ? WHERE id = ?").bind(end as i64).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(AppendOutcome::Length(end))
+    }
+
+    /// Log text from `offset` (a boundary the server gave out earlier).
+    pub async fn read_log(&self, id: i64, offset: u64) -> Result<String, sqlx::Error> {
+        let chunks: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT offset, data FROM command_log WHERE command_id = ? AND offset + length(CAST(data AS BLOB)) > ? \
+             ORDER BY offset",
+        )
+        .bind(id)
+        .bind(offset as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = String::new();
+        for (start, data) in chunks {
+            let skip = offset.saturating_sub(start as u64) as usize;
+            out.push_str(data.get(skip..).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    /// Records a result. Returns the finished command the first time, `None` for a repeat.
+    pub async fn finish_command(
+        &self,
+        id: i64,
+        instance_id: i64,
+        report: &ResultReport,
+    ) -> Result<Option<FinishedCommand>, sqlx::Error> {
+        let status = if report.success { "successful" } else { "failed" };
+        let done = sqlx::query(
+            "UPDATE commands SET status = ?, exit_code = ?, reason = ?, finished_at = ?, \
+             started_at = COALESCE(started_at, ?) \
+             WHERE id = ? AND instance_id = ? AND status IN ('pending', 'acknowledged', 'running')",
+        )
+        .bind(status)
+        .bind(report.exit_code)
+        .bind(&report.reason)
+        .bind(report.finished_at_ms)
+        .bind(report.finished_at_ms)
+        .bind(id)
+        .bind(instance_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.finished(id, report.success).await
+    }
+
+    /// Marks a command that will never run (its instance stopped) as failed with a reason.
+    pub async fn abandon_command(&self, id: i64, reason: &str) -> Result<Option<FinishedCommand>, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE commands SET status = 'failed', reason = ?, finished_at = ? \
+             WHERE id = ? AND status IN ('pending', 'acknowledged', 'running')",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.finished(id, false).await
+    }
+
+    async fn finished(&self, id: i64, success: bool) -> Result<Option<FinishedCommand>, sqlx::Error> {
+        let row: Option<(i64, i64, String)> = sqlx::query_as(
+            "SELECT c.deployment_id, c.instance_id, d.kind FROM commands c JOIN deployments d ON d.id = c.deployment_id \
+             WHERE c.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(deployment_id, instance_id, kind)| FinishedCommand { deployment_id, instance_id, kind, success }))
+    }
+
+    /// Drops the logs of all but the newest `keep` finished commands of an instance.
+    pub async fn prune_logs(&self, instance_id: i64, keep: usize) -> Result<usize, sqlx::Error> {
+        let finished: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM commands WHERE instance_id = ? AND log_pruned = 0 \
+             AND status IN ('successful', 'failed', 'skipped', 'superseded') ORDER BY id",
+        )
+        .bind(instance_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let prune = logs_to_prune(&finished, keep);
+        for id in prune {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0 WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(prune.len())
+    }
+}

@@ -1,0 +1,53 @@
+//! Layers.
+
+use super::{LayerRow, Store, StoreError};
+use crate::time::now_ms;
+
+impl Store {
+    /// Creates a layer.
+    pub async fn create_layer(
+        &self,
+        stack_id: i64,
+        shortname: &str,
+        layer_type: &str,
+        custom_json: &str,
+        auto_healing: bool,
+    ) -> Result<LayerRow, StoreError> {
+        sqlx::query_as(
+            "INSERT INTO layers (stack_id, shortname, layer_type, custom_json, auto_healing, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id, shortname, layer_type, custom_json, auto_healing",
+        )
+        .bind(stack_id)
+        .bind(shortname)
+        .bind(layer_type)
+        .bind(custom_json)
+        .bind(auto_healing)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::from_insert)
+    }
+
+    /// A stack's layers, in creation order.
+    pub async fn layers(&self, stack_id: i64) -> Result<Vec<LayerRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, shortname, layer_type, custom_json, auto_healing FROM layers WHERE stack_id = ? ORDER BY id",
+        )
+        .bind(stack_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Number of instances in a layer.
+    pub async fn layer_instance_count(&self, layer_id: i64) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM instance_layers WHERE layer_id = ?")
+            .bind(layer_id)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Deletes a layer.
+    pub async fn delete_layer(&self, layer_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM layers WHERE id = ?").bind(layer_id).execute(&self.pool).await.map(|_| ())
+    }
+}

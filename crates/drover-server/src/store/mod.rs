@@ -1,0 +1,65 @@
+//! The store: every query the server makes, behind one type, so that moving to PostgreSQL later
+//! touches only this module. SQL is kept portable (no SQLite-only syntax beyond `INSERT ... RETURNING`,
+//! which PostgreSQL shares).
+
+mod commands;
+mod deployments;
+mod instances;
+mod layers;
+mod rows;
+mod stacks;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use commands::{AppendOutcome, FinishedCommand};
+pub use deployments::NewDeployment;
+pub use instances::NewInstance;
+pub use rows::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
+
+use crate::error::ServerError;
+
+/// A refused write that changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique name is taken.
+    #[error("already exists")]
+    Duplicate,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn from_insert(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => Self::Duplicate,
+            _ => Self::Db(e),
+        }
+    }
+}
+
+/// The server's state.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating) the SQLite store at `path` in WAL mode and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self, ServerError> {
+        let url = format!("sqlite://{}", path.display());
+        let opts = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}

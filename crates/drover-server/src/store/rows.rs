@@ -1,0 +1,90 @@
+//! Rows as the store returns them.
+
+use sqlx::FromRow;
+
+/// A stack.
+#[derive(Debug, Clone, FromRow)]
+pub struct StackRow {
+    pub id: i64,
+    pub name: String,
+    pub custom_json: String,
+    pub created_at: i64,
+}
+
+/// A layer.
+#[derive(Debug, Clone, FromRow)]
+pub struct LayerRow {
+    pub id: i64,
+    pub shortname: String,
+    pub layer_type: String,
+    pub custom_json: String,
+    pub auto_healing: bool,
+}
+
+/// An instance, with its layers' shortnames.
+#[derive(Debug, Clone, FromRow)]
+pub struct InstanceRow {
+    pub id: i64,
+    pub stack_id: i64,
+    pub stack_name: String,
+    pub hostname: String,
+    pub provider: String,
+    pub status: String,
+    pub status_changed_at: i64,
+    pub address: Option<String>,
+    pub cpu_count: Option<i64>,
+    pub cpu_count_override: Option<i64>,
+    pub memory_bytes: Option<i64>,
+    pub agent_version: Option<String>,
+    pub last_heartbeat: Option<i64>,
+    pub cpu_percent: Option<f64>,
+    pub memory_percent: Option<f64>,
+    pub load_1m: Option<f64>,
+    pub credential_hash: Option<String>,
+    pub created_at: i64,
+    /// Comma-separated layer shortnames, in layer order.
+    pub layer_names: Option<String>,
+}
+
+impl InstanceRow {
+    /// The layers' shortnames.
+    pub fn layers(&self) -> Vec<String> {
+        self.layer_names.as_deref().unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+
+    /// The parsed status (an unknown one reads as `stopped`, which sends it nothing).
+    pub fn status(&self) -> drover_core::InstanceStatus {
+        self.status.parse().unwrap_or(drover_core::InstanceStatus::Stopped)
+    }
+}
+
+/// A deployment.
+#[derive(Debug, Clone, FromRow)]
+pub struct DeploymentRow {
+    pub id: i64,
+    pub stack_name: String,
+    pub kind: String,
+    pub status: String,
+    pub comment: Option<String>,
+    pub command: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// A command, with its instance's hostname.
+#[derive(Debug, Clone, FromRow)]
+pub struct CommandRow {
+    pub id: i64,
+    pub deployment_id: i64,
+    pub instance_id: i64,
+    pub hostname: String,
+    pub status: String,
+    pub spec: String,
+    pub exit_code: Option<i64>,
+    pub reason: Option<String>,
+    pub log_bytes: i64,
+    pub created_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}

@@ -1,0 +1,45 @@
+//! Stacks and layers' parent.
+
+use super::{StackRow, Store, StoreError};
+use crate::time::now_ms;
+
+impl Store {
+    /// Creates a stack.
+    pub async fn create_stack(&self, name: &str, custom_json: &str) -> Result<StackRow, StoreError> {
+        sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES (?, ?, ?) RETURNING *")
+            .bind(name)
+            .bind(custom_json)
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from_insert)
+    }
+
+    /// All stacks by name.
+    pub async fn stacks(&self) -> Result<Vec<StackRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM stacks ORDER BY name").fetch_all(&self.pool).await
+    }
+
+    /// A stack by name.
+    pub async fn stack(&self, name: &str) -> Result<Option<StackRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM stacks WHERE name = ?").bind(name).fetch_optional(&self.pool).await
+    }
+
+    /// Deletes a stack that has no instances, with its layers and history.
+    pub async fn delete_stack(&self, id: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE d.stack_id = ?)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM commands WHERE deployment_id IN (SELECT id FROM deployments WHERE stack_id = ?)")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM deployments WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM apps WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM layers WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stacks WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await
+    }
+}

@@ -1,0 +1,367 @@
+//! The command line, as clap types.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Drover: stacks, layers, instances and deployments for buildout-based Plone sites — a
+/// self-hosted successor to OpsWorks Stacks.
+#[derive(Debug, Parser)]
+#[command(name = "drover", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The long-running roles log at info level.
+    pub fn is_daemon(&self) -> bool {
+        matches!(self.command, Command::Server(_) | Command::Agent(_))
+    }
+
+    /// The agent runs on one thread.
+    pub fn is_agent(&self) -> bool {
+        matches!(self.command, Command::Agent(_))
+    }
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the control plane: API, store, orchestrator, local instances.
+    Server(ServerArgs),
+    /// Run the agent of one instance.
+    Agent(AgentArgs),
+    /// Save the server URL and admin token for later commands.
+    Login(LoginArgs),
+    /// Manage stacks.
+    #[command(subcommand)]
+    Stack(StackCommand),
+    /// Manage layers.
+    #[command(subcommand)]
+    Layer(LayerCommand),
+    /// Manage instances.
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// Run a command on instances and print each one's output and exit code.
+    Exec(ExecArgs),
+    /// Inspect deployments.
+    #[command(subcommand)]
+    Deployment(DeploymentCommand),
+    /// Show a stack: layers, instances with their health, recent deployments.
+    Status(StatusArgs),
+}
+
+/// `drover server`.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Where the store, certificates, tokens and local instances live.
+    #[arg(long, env = "DROVER_DATA_DIR", default_value = "drover-data")]
+    pub data_dir: PathBuf,
+    /// Address and port for the HTTPS API.
+    #[arg(long, default_value = "127.0.0.1:7443")]
+    pub listen: SocketAddr,
+    /// The URL agents and clients use (default: https://<listen>).
+    #[arg(long)]
+    pub advertise_url: Option<String>,
+    /// Another name or address for the server certificate (repeatable).
+    #[arg(long = "san")]
+    pub sans: Vec<String>,
+    /// Seconds without a heartbeat before an instance is connection_lost.
+    #[arg(long, default_value_t = 300.0)]
+    pub heartbeat_timeout_secs: f64,
+    /// Heartbeat interval, in seconds, of the local agents this server starts.
+    #[arg(long, default_value_t = 30.0)]
+    pub agent_heartbeat_interval_secs: f64,
+    /// Seconds the Shutdown phase may take before the instance is stopped anyway.
+    #[arg(long, default_value_t = 120)]
+    pub shutdown_timeout_secs: u64,
+    /// Finished command logs kept per instance.
+    #[arg(long, default_value_t = 30)]
+    pub command_logs_kept: usize,
+}
+
+/// `drover agent`.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The join token (join.token in the server's data dir); needed only for the first start.
+    #[arg(long = "join", env = "DROVER_JOIN_TOKEN", hide_env_values = true)]
+    pub join: Option<String>,
+    /// Use this server URL instead of the one in the token.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The stack to join.
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// The instance to enroll as (made with `drover instance create --provider registered`, or new).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Layers of a host that registers itself (repeatable).
+    #[arg(long = "layer")]
+    pub layers: Vec<String>,
+    /// Where the agent writes everything.
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// The address this instance's services bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+    /// Seconds between heartbeats.
+    #[arg(long, default_value_t = 30.0)]
+    pub heartbeat_interval_secs: f64,
+    /// Report this CPU count instead of the machine's.
+    #[arg(long)]
+    pub cpu_count: Option<u32>,
+}
+
+/// `drover login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The server URL (default: the one in the token).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The admin token.
+    #[arg(long, conflicts_with = "token_file")]
+    pub token: Option<String>,
+    /// A file holding the admin token (admin.token).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `--json` on read commands.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Format {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drover stack ...`.
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Create a stack.
+    Create {
+        /// Its name.
+        name: String,
+        /// A file with the stack's Custom JSON.
+        #[arg(long)]
+        custom_json: Option<PathBuf>,
+    },
+    /// List stacks.
+    List(Format),
+    /// Show a stack.
+    Show {
+        /// The stack.
+        name: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Delete a stack that has no instances.
+    Delete {
+        /// The stack.
+        name: String,
+    },
+}
+
+/// `drover layer ...`.
+#[derive(Debug, Subcommand)]
+pub enum LayerCommand {
+    /// Create a layer.
+    Create {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// Its shortname.
+        shortname: String,
+        /// Its type: custom, zeoserver, plone_instances or frontend.
+        #[arg(long = "type", default_value = "custom")]
+        layer_type: String,
+        /// A file with the layer's Custom JSON.
+        #[arg(long)]
+        custom_json: Option<PathBuf>,
+        /// Do not restart lost instances of this layer.
+        #[arg(long)]
+        no_auto_healing: bool,
+    },
+    /// List a stack's layers.
+    List {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Show a layer.
+    Show {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The layer.
+        shortname: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Delete a layer that no instance belongs to.
+    Delete {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The layer.
+        shortname: String,
+    },
+}
+
+/// `drover instance ...`.
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Create an instance; a local one is started at once.
+    Create {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// Its layers (repeatable, at least one).
+        #[arg(long = "layer", required = true)]
+        layers: Vec<String>,
+        /// local (started by the server) or registered (an agent joins from another host).
+        #[arg(long, default_value = "local")]
+        provider: String,
+        /// Its hostname (default: the first layer's name and a number).
+        #[arg(long)]
+        hostname: Option<String>,
+        /// For local instances: the CPU count to report.
+        #[arg(long)]
+        cpu_count: Option<u32>,
+        /// Wait until the instance is online (or failed).
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait with --wait.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// List a stack's instances.
+    List {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Show an instance.
+    Show {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The instance.
+        hostname: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Start a stopped instance.
+    Start {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The instance.
+        hostname: String,
+        /// Wait until it is online (or failed).
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait with --wait.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Stop an instance (its Shutdown phase runs first).
+    Stop {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The instance.
+        hostname: String,
+        /// Wait until it is stopped.
+        #[arg(long)]
+        wait: bool,
+        /// Seconds to wait with --wait.
+        #[arg(long, default_value_t = 180)]
+        timeout: u64,
+    },
+    /// Delete a stopped instance.
+    Delete {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The instance.
+        hostname: String,
+    },
+}
+
+/// `drover exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// Only instances of this layer (repeatable).
+    #[arg(long = "layer")]
+    pub layers: Vec<String>,
+    /// Only this instance (repeatable).
+    #[arg(long = "instance")]
+    pub instances: Vec<String>,
+    /// A note kept with the deployment.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Kill the command after this many seconds.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Print the deployment as JSON at the end instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The program and its arguments (after `--`).
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+/// `drover deployment ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// List a stack's deployments, newest first.
+    List {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Show a deployment and its per-instance commands.
+    Show {
+        /// The deployment id.
+        id: i64,
+        /// Stream the commands' output until they finish.
+        #[arg(long)]
+        follow: bool,
+        /// Include each command's log.
+        #[arg(long)]
+        logs: bool,
+        #[command(flatten)]
+        format: Format,
+    },
+}
+
+/// `drover status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The stack.
+    pub stack: String,
+    #[command(flatten)]
+    pub format: Format,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

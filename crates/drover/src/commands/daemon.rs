@@ -1,0 +1,57 @@
+//! `drover server` and `drover agent`.
+
+use std::time::Duration;
+
+use drover_agent::AgentConfig;
+use drover_server::ServerConfig;
+
+use crate::cli::{AgentArgs, ServerArgs};
+use crate::exit::{CliResult, FAILED, Failure, OK, UNREACHABLE, USAGE};
+
+fn secs(field: &str, v: f64) -> CliResult<Duration> {
+    Duration::try_from_secs_f64(v)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Failure::usage(format!("--{field} must be a positive number of seconds, not {v}")))
+}
+
+pub async fn server(args: ServerArgs) -> CliResult {
+    let mut config = ServerConfig::new(args.data_dir);
+    config.listen = args.listen;
+    config.advertise_url = args.advertise_url;
+    config.extra_sans = args.sans;
+    config.heartbeat_timeout = secs("heartbeat-timeout-secs", args.heartbeat_timeout_secs)?;
+    config.agent_heartbeat_interval = secs("agent-heartbeat-interval-secs", args.agent_heartbeat_interval_secs)?;
+    config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
+    config.command_logs_kept = args.command_logs_kept;
+    if let Some(url) = &config.advertise_url
+        && !url.starts_with("https://")
+    {
+        return Err(Failure::usage(format!("--advertise-url must start with https://, not {url:?}")));
+    }
+    drover_server::run(config).await.map_err(|e| Failure::new(FAILED, format!("{:#}", anyhow::Error::from(e))))?;
+    Ok(OK)
+}
+
+pub async fn agent(args: AgentArgs) -> CliResult {
+    let config = AgentConfig {
+        join_token: args.join,
+        server_url: args.server,
+        stack: args.stack,
+        instance: args.instance,
+        layers: args.layers,
+        root: args.root,
+        address: args.address,
+        heartbeat_interval: secs("heartbeat-interval-secs", args.heartbeat_interval_secs)?,
+        cpu_count: args.cpu_count,
+    };
+    drover_agent::run(config).await.map_err(|e| {
+        let code = match &e {
+            drover_agent::AgentError::Config(_) => USAGE,
+            drover_agent::AgentError::Client(c) if c.is_unreachable_or_unauthorised() => UNREACHABLE,
+            _ => FAILED,
+        };
+        Failure::new(code, format!("{:#}", anyhow::Error::from(e)))
+    })?;
+    Ok(OK)
+}

@@ -1,0 +1,34 @@
+//! `drover exec`: one deployment of kind `execute`, output streamed live, a result per instance.
+
+use drover_proto::api::CreateDeployment;
+
+use super::follow::{exit_code, results, stream_logs};
+use crate::cli::ExecArgs;
+use crate::exit::CliResult;
+use crate::login::client;
+use crate::output::print_json;
+
+pub async fn run(args: ExecArgs) -> CliResult {
+    let client = client()?;
+    let req = CreateDeployment {
+        kind: "execute".into(),
+        command: args.command,
+        layers: args.layers,
+        instances: args.instances,
+        comment: args.comment,
+        timeout_secs: args.timeout,
+    };
+    let deployment = client.create_deployment(&args.stack, &req).await?;
+    if !args.json {
+        let running = deployment.commands.iter().filter(|c| c.status != "skipped").count();
+        println!("deployment {}: running {:?} on {running} instance(s)", deployment.id, deployment.command.join(" "));
+    }
+    stream_logs(&client, &deployment).await?;
+    let finished = client.deployment(deployment.id).await?;
+    if args.json {
+        print_json(&finished);
+    } else {
+        print!("{}", results(&finished));
+    }
+    Ok(exit_code(&finished))
+}

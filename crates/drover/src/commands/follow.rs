@@ -1,0 +1,83 @@
+//! Following a deployment: each command's log streamed as it is written, line by line with the
+//! instance's name in front, until every command has finished.
+
+use std::time::Duration;
+
+use drover_client::Client;
+use drover_proto::api::{Command, Deployment};
+
+use crate::exit::{CliResult, FAILED, OK};
+use crate::output::{or_dash, table};
+use crate::progress::Progress;
+
+/// How long one log request waits for output.
+const LOG_WAIT: Duration = Duration::from_secs(20);
+
+/// Streams every command's output; returns when all have finished.
+pub async fn stream_logs(client: &Client, deployment: &Deployment) -> CliResult<()> {
+    let width = deployment.commands.iter().map(|c| c.instance.len()).max().unwrap_or(0);
+    let followers: Vec<_> = deployment
+        .commands
+        .iter()
+        .filter(|c| c.status != "skipped")
+        .map(|c| {
+            let (client, command) = (client.clone(), c.clone());
+            tokio::spawn(async move { follow_one(&client, &command, width).await })
+        })
+        .collect();
+    let total = followers.len();
+    let mut progress = Progress::new();
+    let mut done = 0;
+    for follower in followers {
+        progress.update(&format!("waiting for {} of {total} instance(s)", total - done));
+        follower.await.map_err(|e| crate::exit::Failure::new(FAILED, format!("log follower failed: {e}")))??;
+        done += 1;
+    }
+    progress.finish();
+    Ok(())
+}
+
+async fn follow_one(client: &Client, command: &Command, width: usize) -> CliResult<()> {
+    let mut offset = 0;
+    let mut partial = String::new();
+    let prefix = format!("[{:<width$}]", command.instance);
+    loop {
+        let chunk = client.command_log(command.id, offset, LOG_WAIT).await?;
+        partial.push_str(&chunk.data);
+        while let Some(end) = partial.find('\n') {
+            println!("{prefix} {}", &partial[..end]);
+            partial.drain(..=end);
+        }
+        offset = chunk.next_offset;
+        if chunk.complete {
+            if !partial.is_empty() {
+                println!("{prefix} {partial}");
+            }
+            return Ok(());
+        }
+    }
+}
+
+/// The per-instance results table.
+pub fn results(deployment: &Deployment) -> String {
+    let rows: Vec<Vec<String>> = deployment
+        .commands
+        .iter()
+        .map(|c| {
+            vec![
+                c.instance.clone(),
+                c.status.clone(),
+                or_dash(c.exit_code),
+                or_dash(c.started_at.clone()),
+                or_dash(c.finished_at.clone()),
+                or_dash(c.reason.clone()),
+            ]
+        })
+        .collect();
+    table(&["INSTANCE", "STATUS", "EXIT", "STARTED", "FINISHED", "NOTE"], &rows)
+}
+
+/// Exit code for a finished deployment: 1 if any command failed.
+pub fn exit_code(deployment: &Deployment) -> u8 {
+    if deployment.commands.iter().any(|c| c.status == "failed") { FAILED } else { OK }
+}

@@ -1,0 +1,126 @@
+//! `drover instance ...`.
+
+use std::time::Duration;
+
+use drover_client::Client;
+use drover_proto::api::{CreateInstance, Instance};
+
+use crate::cli::InstanceCommand;
+use crate::exit::{CliResult, FAILED, Failure, OK};
+use crate::login::client;
+use crate::output::{or_dash, print_json, table};
+use crate::progress::Progress;
+
+/// The instances table (also used by `drover status`).
+pub fn rows(instances: &[Instance]) -> String {
+    let rows: Vec<Vec<String>> = instances
+        .iter()
+        .map(|i| {
+            vec![
+                i.hostname.clone(),
+                i.status.clone(),
+                i.layers.join(","),
+                i.provider.clone(),
+                or_dash(i.address.clone()),
+                or_dash(i.cpu_count),
+                or_dash(i.memory_bytes.map(|b| format!("{} MiB", b / (1024 * 1024)))),
+                or_dash(i.metrics.as_ref().map(|m| format!("{:.0}%", m.cpu_percent))),
+                or_dash(i.metrics.as_ref().map(|m| format!("{:.2}", m.load_1m))),
+                or_dash(i.last_heartbeat.clone()),
+            ]
+        })
+        .collect();
+    table(&["HOSTNAME", "STATUS", "LAYERS", "PROVIDER", "ADDRESS", "CPUS", "MEMORY", "CPU", "LOAD", "LAST HEARTBEAT"], &rows)
+}
+
+/// Polls until the instance reaches one of `want`; fails on one of `failed` or after `timeout`.
+async fn wait_for(
+    client: &Client,
+    stack: &str,
+    host: &str,
+    want: &[&str],
+    failed: &[&str],
+    timeout: Duration,
+) -> CliResult<Instance> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut progress = Progress::new();
+    loop {
+        let instance = client.instance(stack, host).await?;
+        if want.contains(&instance.status.as_str()) {
+            progress.finish();
+            return Ok(instance);
+        }
+        if failed.contains(&instance.status.as_str()) {
+            progress.finish();
+            return Err(Failure::new(
+                FAILED,
+                format!(
+                    "instance {host} is {}; `drover deployment list --stack {stack}` and `drover deployment show ID` show the log",
+                    instance.status
+                ),
+            ));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            progress.finish();
+            return Err(Failure::new(
+                FAILED,
+                format!("instance {host} is still {} after {} s; check again with `drover status {stack}`", instance.status, timeout.as_secs()),
+            ));
+        }
+        progress.update(&format!("{host}: {}", instance.status));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+const ONLINE: &[&str] = &["online"];
+const START_FAILED: &[&str] = &["setup_failed", "start_failed"];
+
+pub async fn run(cmd: InstanceCommand) -> CliResult {
+    let client = client()?;
+    match cmd {
+        InstanceCommand::Create { stack, layers, provider, hostname, cpu_count, wait, timeout } => {
+            let req = CreateInstance { layers, provider: Some(provider), hostname, cpu_count };
+            let instance = client.create_instance(&stack, &req).await?;
+            println!("created instance {} ({}, {})", instance.hostname, instance.provider, instance.status);
+            if instance.provider == "registered" {
+                println!(
+                    "on the host, run: drover agent --join \"$(cat join.token)\" --stack {stack} --instance {}",
+                    instance.hostname
+                );
+            }
+            if wait {
+                let i = wait_for(&client, &stack, &instance.hostname, ONLINE, START_FAILED, Duration::from_secs(timeout)).await?;
+                println!("{} is {} at {}", i.hostname, i.status, or_dash(i.address));
+            }
+        }
+        InstanceCommand::List { stack, format } => {
+            let instances = client.instances(&stack).await?;
+            if format.json { print_json(&instances) } else { print!("{}", rows(&instances)) }
+        }
+        InstanceCommand::Show { stack, hostname, format } => {
+            let instance = client.instance(&stack, &hostname).await?;
+            if format.json { print_json(&instance) } else { print!("{}", rows(std::slice::from_ref(&instance))) }
+        }
+        InstanceCommand::Start { stack, hostname, wait, timeout } => {
+            let instance = client.start_instance(&stack, &hostname).await?;
+            println!("{} is {}", instance.hostname, instance.status);
+            if wait {
+                let i = wait_for(&client, &stack, &hostname, ONLINE, START_FAILED, Duration::from_secs(timeout)).await?;
+                println!("{} is {}", i.hostname, i.status);
+            }
+        }
+        InstanceCommand::Stop { stack, hostname, wait, timeout } => {
+            let instance = client.stop_instance(&stack, &hostname).await?;
+            println!("{} is {}", instance.hostname, instance.status);
+            if wait {
+                let i = wait_for(&client, &stack, &hostname, &["stopped"], &["stop_failed"], Duration::from_secs(timeout)).await?;
+                println!("{} is {}", i.hostname, i.status);
+            }
+        }
+        InstanceCommand::Delete { stack, hostname } => {
+            client.delete_instance(&stack, &hostname).await?;
+            println!("deleted instance {hostname}");
+        }
+    }
+    Ok(OK)
+}

@@ -1,0 +1,40 @@
+//! One module per verb; each turns parsed arguments into API calls and printed results.
+
+mod daemon;
+mod deployment;
+mod exec;
+mod follow;
+mod instance;
+mod layer;
+mod stack;
+mod status;
+
+use std::path::Path;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{CliResult, Failure};
+use crate::login;
+
+/// Runs the command.
+pub async fn dispatch(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Server(args) => daemon::server(args).await,
+        Command::Agent(args) => daemon::agent(args).await,
+        Command::Login(args) => login::login(args.server, args.token, args.token_file).await,
+        Command::Stack(cmd) => stack::run(cmd).await,
+        Command::Layer(cmd) => layer::run(cmd).await,
+        Command::Instance(cmd) => instance::run(cmd).await,
+        Command::Exec(args) => exec::run(args).await,
+        Command::Deployment(cmd) => deployment::run(cmd).await,
+        Command::Status(args) => status::run(args).await,
+    }
+}
+
+/// Reads a Custom JSON file, naming the file and position of a syntax error.
+pub fn read_custom_json(path: Option<&Path>) -> CliResult<Option<serde_json::Value>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("failed to read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Failure::usage(format!("{} is not valid JSON: {e} (line {}, column {})", path.display(), e.line(), e.column()))
+    })
+}

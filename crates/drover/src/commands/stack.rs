@@ -1,0 +1,43 @@
+//! `drover stack ...`.
+
+use drover_proto::api::{CreateStack, Stack};
+
+use super::read_custom_json;
+use crate::cli::StackCommand;
+use crate::exit::{CliResult, OK};
+use crate::login::client;
+use crate::output::{print_json, table};
+
+fn rows(stacks: &[Stack]) -> String {
+    let rows: Vec<Vec<String>> = stacks.iter().map(|s| vec![s.name.clone(), s.created_at.clone()]).collect();
+    table(&["NAME", "CREATED"], &rows)
+}
+
+pub async fn run(cmd: StackCommand) -> CliResult {
+    let client = client()?;
+    match cmd {
+        StackCommand::Create { name, custom_json } => {
+            let custom_json = read_custom_json(custom_json.as_deref())?;
+            let stack = client.create_stack(&CreateStack { name, custom_json }).await?;
+            println!("created stack {}", stack.name);
+        }
+        StackCommand::List(format) => {
+            let stacks = client.stacks().await?;
+            if format.json { print_json(&stacks) } else { print!("{}", rows(&stacks)) }
+        }
+        StackCommand::Show { name, format } => {
+            let stack = client.stack(&name).await?;
+            if format.json {
+                print_json(&stack)
+            } else {
+                print!("{}", rows(std::slice::from_ref(&stack)));
+                println!("custom json: {}", stack.custom_json);
+            }
+        }
+        StackCommand::Delete { name } => {
+            client.delete_stack(&name).await?;
+            println!("deleted stack {name}");
+        }
+    }
+    Ok(OK)
+}

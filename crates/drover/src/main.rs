@@ -1,0 +1,43 @@
+//! `drover`: the server, the agent and the client verbs in one binary. This file only wires the
+//! argument parser to the commands and turns failures into the documented exit codes.
+
+mod cli;
+mod commands;
+mod exit;
+mod login;
+mod output;
+mod progress;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let filter = if cli.is_daemon() { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .init();
+    let runtime = if cli.is_agent() {
+        // One thread keeps an idle agent small.
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    };
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return std::process::ExitCode::from(exit::FAILED);
+        }
+    };
+    match runtime.block_on(commands::dispatch(cli)) {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message());
+            std::process::ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! A progress indicator for long waits: a spinner line on stderr when stdout is a terminal,
+//! plain lines (only when the message changes) otherwise.
+
+use std::io::{IsTerminal, Write};
+
+const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+
+/// Shows what is being waited for.
+pub struct Progress {
+    terminal: bool,
+    frame: usize,
+    last: String,
+}
+
+impl Progress {
+    /// A new indicator.
+    pub fn new() -> Self {
+        Self { terminal: std::io::stdout().is_terminal(), frame: 0, last: String::new() }
+    }
+
+    /// Updates the message.
+    pub fn update(&mut self, message: &str) {
+        if self.terminal {
+            self.frame = (self.frame + 1) % FRAMES.len();
+            eprint!("\r\x1b[2K{} {message}", FRAMES[self.frame]);
+            let _ = std::io::stderr().flush();
+        } else if message != self.last {
+            eprintln!("{message}");
+        }
+        self.last = message.to_owned();
+    }
+
+    /// Clears the spinner line.
+    pub fn finish(&mut self) {
+        if self.terminal && !self.last.is_empty() {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        }
+    }
+}
