@@ -72,7 +72,10 @@ pub fn on_event(status: InstanceStatus, event: Event) -> Result<Option<Transitio
         (Event::SetupFinished { success: true }, RunningSetup) => Some(to(Online)),
         (Event::SetupFinished { success: false }, RunningSetup) => Some(to(SetupFailed)),
         (Event::SetupFinished { .. }, _) => None,
-        (Event::StartRequested, Stopped | StopFailed | StartFailed | SetupFailed | Requested) => Some(to(Booting)),
+        // A lost host that is started again boots (and runs Setup) like any start.
+        (Event::StartRequested, Stopped | StopFailed | StartFailed | SetupFailed | Requested | ConnectionLost) => {
+            Some(to(Booting))
+        }
         (Event::StartRequested, Booting | RunningSetup | Online | Pending) => None,
         (Event::StartRequested, status) => return Err(InvalidTransition { status, action: "start" }),
         (Event::StartFailed, _) => Some(to(StartFailed)),
@@ -130,6 +133,7 @@ mod tests {
             (Online, Event::SetupFinished { success: false }, Ok(None)),
             (Stopped, Event::StartRequested, Ok(Some(to(Booting)))),
             (Online, Event::StartRequested, Ok(None)),
+            (ConnectionLost, Event::StartRequested, Ok(Some(to(Booting)))),
             (Stopping, Event::StartRequested, Err(InvalidTransition { status: Stopping, action: "start" })),
             (Online, Event::StopRequested, Ok(Some(to(Stopping)))),
             (ConnectionLost, Event::StopRequested, Ok(Some(to(Stopping)))),

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub command_logs_kept: usize,
     /// The `drover` binary the local provider runs as `drover agent`.
     pub agent_binary: PathBuf,
+    /// The first loopback address given to local instances (then upward within its /24).
+    pub local_first_address: std::net::Ipv4Addr,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
 }
@@ -42,6 +44,7 @@ impl ServerConfig {
             shutdown_timeout: Duration::from_secs(120),
             command_logs_kept: 30,
             agent_binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("drover")),
+            local_first_address: drover_core::address::DEFAULT_FIRST,
             body_limit: 1024 * 1024,
         }
     }

@@ -81,6 +81,9 @@ pub struct ServerArgs {
     /// Finished command logs kept per instance.
     #[arg(long, default_value_t = 30)]
     pub command_logs_kept: usize,
+    /// The first loopback address for local instances (later ones count up within its /24).
+    #[arg(long, default_value = "127.0.0.2")]
+    pub local_first_address: std::net::Ipv4Addr,
 }
 
 /// `drover agent`.

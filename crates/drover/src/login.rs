@@ -10,7 +10,7 @@ use drover_client::Client;
 use drover_proto::token::{Token, TokenKind};
 use serde::{Deserialize, Serialize};
 
-use crate::exit::{CliResult, Failure, UNREACHABLE, USAGE};
+use crate::exit::{CliResult, Failure, UNREACHABLE};
 
 #[derive(Serialize, Deserialize)]
 struct Saved {
@@ -28,7 +28,7 @@ fn login_file() -> Option<PathBuf> {
 fn parse_admin(raw: &str) -> CliResult<Token> {
     let token: Token = raw.parse().map_err(|e| Failure::new(UNREACHABLE, format!("{e}")))?;
     if token.kind != TokenKind::Admin {
-        return Err(Failure::usage("that is a join token, for agents; use the admin token (admin.token)"));
+        return Err(Failure::new(UNREACHABLE, "that is a join token, for agents; use the admin token (admin.token)"));
     }
     Ok(token)
 }

@@ -41,8 +41,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
-        let hint = if inner.is_syntax() || inner.is_eof() { "; send a valid JSON document" } else { "" };
+        let malformed = inner.is_syntax() || inner.is_eof();
+        let field = if malformed || path == "." || path == "?" || path.is_empty() { "body".to_owned() } else { path };
+        let hint = if malformed { "; send a valid JSON document" } else { "" };
         Failure::invalid(field, format!("{inner}{hint}"))
     })
 }

@@ -78,7 +78,7 @@ pub async fn create(
         Provider::Local => {
             let taken: Vec<Ipv4Addr> =
                 state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
-            let address = next_local_address(&taken).map_err(|e| Failure::conflict(Some("provider"), e.to_string()))?;
+            let address = next_local_address(state.config.local_first_address, &taken).map_err(|e| Failure::conflict(Some("provider"), e.to_string()))?;
             (Some(address.to_string()), InstanceStatus::Booting)
         }
         Provider::Registered => (None, InstanceStatus::Registering),

@@ -1,0 +1,52 @@
+//! `drover exec`: per-instance results and live output.
+
+use std::time::Duration;
+
+use crate::exec_request;
+use crate::support::{TestStack, eventually};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_across_two_layers_reports_each_instance_and_streams_output() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("app", "custom"), ("db", "custom"), ("other", "custom")]);
+    stack.create_online_instance("demo", &["app"]);
+    stack.create_online_instance("demo", &["db"]);
+    stack.create_online_instance("demo", &["other"]);
+
+    // The CLI: db1 fails with exit code 7, app1 succeeds; other1 is not targeted.
+    let script = r#"echo "hello from $DROVER_ROOT"; case "$DROVER_ROOT" in */db1) exit 7;; esac"#;
+    let out = stack.cli(&["exec", "--stack", "demo", "--layer", "app", "--layer", "db", "--", "sh", "-c", script]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "a failed remote command exits 1:\n{stdout}");
+    assert!(stdout.contains("[app1] hello from"), "{stdout}");
+    assert!(stdout.contains("[db1 ] hello from"), "{stdout}");
+    assert!(!stdout.contains("other1"), "{stdout}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("app1 ") || l.starts_with("db1 ")).collect();
+    assert!(rows.iter().any(|r| r.contains("successful") && r.split_whitespace().nth(2) == Some("0")), "{stdout}");
+    assert!(rows.iter().any(|r| r.contains("failed") && r.split_whitespace().nth(2) == Some("7")), "{stdout}");
+
+    // Streaming: output written before the command ends is readable while it still runs.
+    let gate = stack.dir.path().join("release-gate");
+    let script = format!("echo early; while [ ! -e {} ]; do sleep 0.1; done; echo late", gate.display());
+    let client = stack.client();
+    let deployment =
+        client.create_deployment("demo", &exec_request(&["sh", "-c", &script], &[], &["app1"])).await.unwrap();
+    let command = deployment.commands[0].clone();
+    let early = eventually(Duration::from_secs(30), "early output", || async {
+        let chunk = client.command_log(command.id, 0, Duration::from_secs(1)).await.ok()?;
+        chunk.data.contains("early").then_some(chunk)
+    })
+    .await;
+    assert_eq!(early.status, "running", "the output arrived while the command ran");
+    assert!(!early.data.contains("late"));
+    std::fs::write(&gate, "go").unwrap();
+    let done = eventually(Duration::from_secs(30), "the command to finish", || async {
+        let c = client.command(command.id).await.ok()?;
+        (c.status == "successful").then_some(c)
+    })
+    .await;
+    assert_eq!(done.exit_code, Some(0));
+    let log = client.command_log(command.id, 0, Duration::ZERO).await.unwrap();
+    assert_eq!(log.data, "early\nlate\n");
+    assert!(log.complete);
+}

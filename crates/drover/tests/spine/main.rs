@@ -1,0 +1,31 @@
+//! The spine, end to end: the real `drover` server, real local agents, the real CLI.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod bad_input;
+mod exec;
+mod lost;
+mod online;
+mod restart;
+
+use std::time::Duration;
+
+use drover_proto::api::CreateDeployment;
+
+/// How long an instance may take to come online on a loaded machine.
+pub const ONLINE_WAIT: Duration = Duration::from_secs(120);
+
+/// An `execute` deployment request.
+pub fn exec_request(command: &[&str], layers: &[&str], instances: &[&str]) -> CreateDeployment {
+    CreateDeployment {
+        kind: "execute".into(),
+        command: command.iter().map(|s| s.to_string()).collect(),
+        layers: layers.iter().map(|s| s.to_string()).collect(),
+        instances: instances.iter().map(|s| s.to_string()).collect(),
+        comment: None,
+        timeout_secs: None,
+    }
+}

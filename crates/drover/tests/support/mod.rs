@@ -1,0 +1,294 @@
+//! `TestStack`: a real `drover server` (the binary cargo built for these tests) on a free loopback
+//! port with a temporary data dir, and helpers to run the real CLI against it. Every process it
+//! starts it stops by pid when dropped: the server, and each local agent (by its pid file, with
+//! its process group).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use drover_client::{AgentClient, Client};
+use drover_proto::api::Instance;
+use drover_proto::token::Token;
+
+/// The `drover` binary under test.
+pub fn drover_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_drover"))
+}
+
+/// Each server in this process gets its own /24 of loopback addresses for its local instances.
+static NEXT_NET: AtomicU8 = AtomicU8::new(10);
+
+/// How the server is started.
+#[derive(Clone)]
+pub struct Options {
+    pub heartbeat_timeout_secs: f64,
+    pub agent_heartbeat_secs: f64,
+    pub shutdown_timeout_secs: u64,
+    pub command_logs_kept: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { heartbeat_timeout_secs: 300.0, agent_heartbeat_secs: 5.0, shutdown_timeout_secs: 30, command_logs_kept: 30 }
+    }
+}
+
+/// A running server and its data dir.
+pub struct TestStack {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub options: Options,
+    pub first_address: Ipv4Addr,
+    server: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl TestStack {
+    /// Starts a server with default options.
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Starts a server and waits until its API answers.
+    pub async fn start_with(options: Options) -> Self {
+        let net = NEXT_NET.fetch_add(1, Ordering::SeqCst);
+        let mut stack = Self {
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            options,
+            first_address: Ipv4Addr::new(127, 0, net, 2),
+            server: None,
+        };
+        stack.start_server().await;
+        stack
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the server process on the same port and data dir.
+    pub async fn start_server(&mut self) {
+        assert!(self.server.is_none(), "server already running");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
+        let child = Command::new(drover_bin())
+            .arg("server")
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--heartbeat-timeout-secs")
+            .arg(self.options.heartbeat_timeout_secs.to_string())
+            .arg("--agent-heartbeat-interval-secs")
+            .arg(self.options.agent_heartbeat_secs.to_string())
+            .arg("--shutdown-timeout-secs")
+            .arg(self.options.shutdown_timeout_secs.to_string())
+            .arg("--command-logs-kept")
+            .arg(self.options.command_logs_kept.to_string())
+            .arg("--local-first-address")
+            .arg(self.first_address.to_string())
+            .env("RUST_LOG", "info")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.server = Some(child);
+        let token_file = self.data_dir().join("admin.token");
+        eventually(Duration::from_secs(60), "the server to answer", || async {
+            if !token_file.exists() {
+                return None;
+            }
+            self.client().stacks().await.ok()
+        })
+        .await;
+    }
+
+    /// Stops the server with SIGTERM (local agents keep running, as in production).
+    pub fn stop_server(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            signal(child.id() as i32, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
+    }
+
+    pub fn join_token(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("join.token")).unwrap().trim().to_owned()
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.admin_token().parse::<Token>().unwrap().ca_fingerprint
+    }
+
+    /// The typed API client with the admin token.
+    pub fn client(&self) -> Client {
+        Client::new(&self.url(), &self.fingerprint(), &self.admin_token()).unwrap()
+    }
+
+    /// The agent client of a local instance, with the credential it saved at enrollment.
+    pub fn agent_client(&self, stack: &str, host: &str) -> AgentClient {
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.instance_root(stack, host).join("var/lib/drover/agent.json")).unwrap())
+                .unwrap();
+        AgentClient::new(&self.url(), &self.fingerprint(), saved["credential"].as_str().unwrap()).unwrap()
+    }
+
+    pub fn instance_root(&self, stack: &str, host: &str) -> PathBuf {
+        self.data_dir().join("instances").join(stack).join(host)
+    }
+
+    /// Runs the CLI with this server's credentials (blocking; call from `spawn_blocking` when a
+    /// test must do other things meanwhile).
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli_with(&self.url(), &self.admin_token(), args)
+    }
+
+    /// Runs the CLI and asserts it exits 0; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "drover {args:?} failed ({:?}):\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Creates a stack with these layers (shortname, type).
+    pub fn create_stack(&self, stack: &str, layers: &[(&str, &str)]) {
+        self.cli_ok(&["stack", "create", stack]);
+        for (layer, kind) in layers {
+            self.cli_ok(&["layer", "create", "--stack", stack, layer, "--type", kind]);
+        }
+    }
+
+    /// Creates a local instance in these layers and waits until it is online.
+    pub fn create_online_instance(&self, stack: &str, layers: &[&str]) -> String {
+        let mut args = vec!["instance", "create", "--stack", stack, "--wait", "--timeout", "120"];
+        for l in layers {
+            args.extend(["--layer", l]);
+        }
+        let out = self.cli_ok(&args);
+        out.lines().find_map(|l| l.strip_prefix("created instance ")).unwrap().split(' ').next().unwrap().to_owned()
+    }
+
+    pub async fn instance(&self, stack: &str, host: &str) -> Instance {
+        self.client().instance(stack, host).await.unwrap()
+    }
+
+    /// Waits until an instance has the status.
+    pub async fn wait_status(&self, stack: &str, host: &str, status: &str, timeout: Duration) -> Instance {
+        eventually(timeout, &format!("{host} to be {status}"), || async {
+            self.client().instance(stack, host).await.ok().filter(|i| i.status == status)
+        })
+        .await
+    }
+
+    /// The pid of a local instance's agent.
+    pub fn agent_pid(&self, stack: &str, host: &str) -> Option<i32> {
+        std::fs::read_to_string(self.instance_root(stack, host).join("agent.pid")).ok()?.trim().parse().ok()
+    }
+
+    /// Every local agent pid this server wrote.
+    pub fn agent_pids(&self) -> Vec<i32> {
+        let mut pids = Vec::new();
+        let Ok(stacks) = std::fs::read_dir(self.data_dir().join("instances")) else { return pids };
+        for stack in stacks.flatten() {
+            for host in std::fs::read_dir(stack.path()).into_iter().flatten().flatten() {
+                if let Some(pid) = read_pid(&host.path().join("agent.pid")) {
+                    pids.push(pid);
+                }
+            }
+        }
+        pids
+    }
+
+    /// The server's log so far (for assertion messages).
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+fn read_pid(path: &Path) -> Option<i32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+}
+
+/// Kills a process group (an agent runs as the leader of its own group).
+pub fn kill_group(pgid: i32) {
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
+}
+
+/// Runs the CLI against `url` with `token`.
+pub fn cli_with(url: &str, token: &str, args: &[&str]) -> Output {
+    Command::new(drover_bin())
+        .args(args)
+        .env("DROVER_SERVER", url)
+        .env("DROVER_TOKEN", token)
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        self.stop_server();
+        // SIGTERM lets each agent kill the process groups of commands it still runs.
+        let pids = self.agent_pids();
+        for pid in &pids {
+            signal(*pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && pids.iter().any(|p| Path::new(&format!("/proc/{p}/cmdline")).exists()) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for pid in pids {
+            kill_group(pid);
+        }
+    }
+}
