@@ -32,8 +32,9 @@ pub struct Enrollment {
 pub async fn load_or_enroll(config: &AgentConfig, facts: &HostFacts) -> Result<Enrollment, AgentError> {
     let path = config.state_dir().join("agent.json");
     if let Ok(raw) = std::fs::read(&path) {
-        let mut saved: Enrollment = serde_json::from_slice(&raw)
-            .map_err(|e| AgentError::Config(format!("{} is damaged ({e}); remove it and join again", path.display())))?;
+        let mut saved: Enrollment = serde_json::from_slice(&raw).map_err(|e| {
+            AgentError::Config(format!("{} is damaged ({e}); remove it and join again", path.display()))
+        })?;
         if let Some(url) = &config.server_url {
             saved.server_url.clone_from(url);
         }
@@ -49,7 +50,8 @@ pub async fn load_or_enroll(config: &AgentConfig, facts: &HostFacts) -> Result<E
     let stack = config.stack.clone().ok_or_else(|| AgentError::Config("pass --stack NAME to join a stack".into()))?;
     let server_url = config.server_url.clone().unwrap_or(token.server_url.clone());
     let client = AgentClient::new(&server_url, &token.ca_fingerprint, &token.to_string())?;
-    let req = EnrollRequest { instance: config.instance.clone(), stack, layers: config.layers.clone(), facts: facts.clone() };
+    let req =
+        EnrollRequest { instance: config.instance.clone(), stack, layers: config.layers.clone(), facts: facts.clone() };
     let mut backoff = crate::backoff::Backoff::new();
     let resp = loop {
         match client.enroll(&req).await {
@@ -78,6 +80,7 @@ fn save(path: &Path, enrollment: &Enrollment) -> Result<(), AgentError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io)?;
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io)?;
     f.write_all(&serde_json::to_vec_pretty(enrollment).unwrap_or_default()).map_err(io)
 }

@@ -23,6 +23,15 @@ use crate::output::OutputStream;
 /// How long a timed-out or interrupted process group has between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 
+/// Where a command came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Pending on the server: it may run.
+    Pending,
+    /// Acknowledged by an earlier run of this agent: only its outcome is reported.
+    TakenBefore,
+}
+
 /// What running commands share.
 #[derive(Clone)]
 pub struct Executor {
@@ -47,19 +56,28 @@ impl Executor {
         Self { client, journal, config, in_flight: Arc::default(), groups: Arc::default() }
     }
 
-    /// Takes a command: runs it if it never ran, or reports what the journal knows about it.
-    pub async fn take(&self, command: AgentCommand) {
+    /// Claims a command for handling; false if it is already being handled. Called before the
+    /// handling task is spawned, so a second delivery of the same id cannot slip in.
+    pub fn claim(&self, id: i64) -> bool {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(id)
+    }
+
+    /// Handles a claimed command: runs it if it is new and never ran here, or reports what the
+    /// journal knows about it.
+    pub async fn take(&self, command: AgentCommand, origin: Origin) {
         let id = command.id;
-        if !self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(id) {
-            return; // already being handled
-        }
-        match self.journal.get(id) {
-            Some(Entry::Finished { result }) => self.report(id, result).await,
-            Some(Entry::Started) => {
+        match (self.journal.get(id), origin) {
+            (Some(Entry::Finished { result }), _) => self.report(id, result).await,
+            (Some(Entry::Started), _) => {
                 let reason = "the agent restarted while this command ran; it was not run again".to_owned();
                 self.report(id, failed(reason)).await;
             }
-            None => self.run(command).await,
+            (None, Origin::Pending) => self.run(command).await,
+            (None, Origin::TakenBefore) => {
+                let reason =
+                    "this agent has no record of the command (its journal was lost); it was not run".to_owned();
+                self.report(id, failed(reason)).await;
+            }
         }
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
@@ -95,7 +113,9 @@ impl Executor {
                 let (root, out2) = (self.config.root.clone(), out.clone());
                 let done = tokio::task::spawn_blocking(move || run_event(&root, &event, &stack_config, &out2)).await;
                 match done {
-                    Ok(Ok(())) => ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms() },
+                    Ok(Ok(())) => {
+                        ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms() }
+                    }
                     Ok(Err(reason)) => {
                         out.push(&format!("{reason}\n"));
                         failed(reason)
@@ -128,7 +148,6 @@ impl Executor {
                 }
             }
         }
-        self.journal.remove(id);
     }
 
     /// Runs a program (no shell) in its own process group, streaming its output.
@@ -161,7 +180,9 @@ impl Executor {
         let waited = tokio::time::timeout(limit, child.wait()).await;
         let result = match waited {
             Ok(Ok(status)) => match status.code() {
-                Some(code) => ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms() },
+                Some(code) => {
+                    ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms() }
+                }
                 None => failed(format!("killed by signal {}", status.signal().unwrap_or_default())),
             },
             Ok(Err(e)) => failed(format!("failed to wait for the process: {e}")),

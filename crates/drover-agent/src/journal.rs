@@ -2,7 +2,8 @@
 //!
 //! Written before a command's process starts and again when it ends, so after a restart the agent
 //! knows whether a command ran (report its saved result, or report that it was interrupted)
-//! and never starts it a second time. The file is removed once the server has the result.
+//! and never starts it a second time. Entries are kept for a day after the result reached the
+//! server, so a late duplicate delivery is recognised too; older ones are pruned.
 
 use std::path::PathBuf;
 
@@ -55,8 +56,19 @@ impl Journal {
         std::fs::rename(tmp, self.path(id))
     }
 
-    /// Forgets a command whose result the server has.
-    pub fn remove(&self, id: i64) {
-        let _ = std::fs::remove_file(self.path(id));
+    /// Removes entries not touched for longer than `age`.
+    pub fn prune(&self, age: std::time::Duration) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|e| e > age);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }

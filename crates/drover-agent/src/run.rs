@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use drover_client::{AgentClient, ClientError};
-use drover_proto::agent::Hello;
+use drover_proto::agent::{AgentCommand, Hello};
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use crate::enroll::load_or_enroll;
-use crate::executor::Executor;
+use crate::executor::{Executor, Origin};
 use crate::heartbeat::Meter;
 use crate::journal::Journal;
 
 /// How long one command long-poll is held open.
 const POLL_WAIT: Duration = Duration::from_secs(25);
+/// How long journal entries are kept.
+const JOURNAL_KEPT: Duration = Duration::from_secs(24 * 3600);
 /// Consecutive "credential refused" answers after which the agent gives up (its instance was
 /// deleted, or the server's data was reset).
 const MAX_REFUSALS: u32 = 10;
@@ -44,7 +46,14 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let client = AgentClient::new(&enrollment.server_url, &enrollment.ca_fingerprint, &enrollment.credential)?;
     let journal = Journal::open(config.state_dir().join("commands"))
         .map_err(|e| AgentError::Io(format!("failed to create the journal under {}: {e}", config.root.display())))?;
-    let executor = Executor::new(client.clone(), journal, config.clone());
+    let executor = Executor::new(client.clone(), journal.clone(), config.clone());
+    let pruning = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            journal.prune(JOURNAL_KEPT);
+        }
+    });
 
     say_hello(&client, &Hello { facts }).await?;
     tracing::info!(instance = %enrollment.hostname, server = %enrollment.server_url, "agent running");
@@ -68,6 +77,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
         () = stop_signal() => Ok(()),
     };
     heartbeats.abort();
+    pruning.abort();
     executor.kill_all();
     outcome
 }
@@ -104,8 +114,7 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
                 Ok(commands) => {
                     recovered = true;
                     for command in commands {
-                        let executor = executor.clone();
-                        tokio::spawn(async move { executor.take(command).await });
+                        spawn_take(executor, command, Origin::TakenBefore);
                     }
                 }
                 Err(e) => {
@@ -117,8 +126,7 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
             Ok(Some(command)) => {
                 backoff.reset();
                 refusals = 0;
-                let executor = executor.clone();
-                tokio::spawn(async move { executor.take(command).await });
+                spawn_take(executor, command, Origin::Pending);
             }
             Ok(None) => {
                 backoff.reset();
@@ -137,6 +145,13 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
                 backoff.wait().await;
             }
         }
+    }
+}
+
+fn spawn_take(executor: &Executor, command: AgentCommand, origin: Origin) {
+    if executor.claim(command.id) {
+        let executor = executor.clone();
+        tokio::spawn(async move { executor.take(command, origin).await });
     }
 }
 

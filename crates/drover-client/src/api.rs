@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use drover_proto::agent::{
-    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
-    ResultReport, StartReport, Unfinished,
+    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
+    StartReport, Unfinished,
 };
 use drover_proto::api::{
-    Command, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer, LogChunk,
-    Stack, StackStatus,
+    Command, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer, LogChunk, Stack,
+    StackStatus,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -54,7 +54,8 @@ impl Http {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let resp = req.send().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
+        let resp =
+            req.send().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
         let status = resp.status().as_u16();
         let bytes =
             resp.bytes().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;

@@ -45,10 +45,7 @@ mod tests {
         assert_eq!(next_local_address(DEFAULT_FIRST, &[a(2), a(4)]), Ok(a(3)));
         assert_eq!(next_local_address(Ipv4Addr::new(127, 0, 9, 10), &[]), Ok(Ipv4Addr::new(127, 0, 9, 10)));
         let all: Vec<_> = (2..=254).map(a).collect();
-        assert_eq!(
-            next_local_address(DEFAULT_FIRST, &all),
-            Err(AddressesExhausted { first: a(2), last: a(254) })
-        );
+        assert_eq!(next_local_address(DEFAULT_FIRST, &all), Err(AddressesExhausted { first: a(2), last: a(254) }));
     }
 
     #[test]

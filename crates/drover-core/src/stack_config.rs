@@ -72,13 +72,35 @@ mod tests {
     fn lists_online_instances_under_their_layers() {
         let web = vec!["web".to_string()];
         let both = vec!["web".to_string(), "db".to_string()];
-        let a = InstanceView { hostname: "web1", layers: &web, address: Some("127.0.0.2"), status: "online", cpu_count: Some(2) };
-        let b = InstanceView { hostname: "web2", layers: &web, address: Some("127.0.0.3"), status: "stopped", cpu_count: None };
-        let c = InstanceView { hostname: "all1", layers: &both, address: Some("127.0.0.4"), status: "online", cpu_count: Some(1) };
-        let layers = [LayerView { shortname: "web", layer_type: "custom" }, LayerView { shortname: "db", layer_type: "zeoserver" }];
+        let a = InstanceView {
+            hostname: "web1",
+            layers: &web,
+            address: Some("127.0.0.2"),
+            status: "online",
+            cpu_count: Some(2),
+        };
+        let b = InstanceView {
+            hostname: "web2",
+            layers: &web,
+            address: Some("127.0.0.3"),
+            status: "stopped",
+            cpu_count: None,
+        };
+        let c = InstanceView {
+            hostname: "all1",
+            layers: &both,
+            address: Some("127.0.0.4"),
+            status: "online",
+            cpu_count: Some(1),
+        };
+        let layers = [
+            LayerView { shortname: "web", layer_type: "custom" },
+            LayerView { shortname: "db", layer_type: "zeoserver" },
+        ];
         let cfg = stack_config("prod", &layers, &[a.clone(), b, c], &a);
         assert_eq!(cfg["opsworks"]["stack"]["name"], "prod");
-        let web_members: Vec<&String> = cfg["opsworks"]["layers"]["web"]["instances"].as_object().unwrap().keys().collect();
+        let web_members: Vec<&String> =
+            cfg["opsworks"]["layers"]["web"]["instances"].as_object().unwrap().keys().collect();
         assert_eq!(web_members, ["all1", "web1"]);
         assert_eq!(cfg["opsworks"]["layers"]["db"]["instances"]["all1"]["private_ip"], "127.0.0.4");
         assert_eq!(cfg["opsworks"]["layers"]["db"]["type"], "zeoserver");

@@ -138,11 +138,7 @@ mod tests {
             (&[], &["web2", "db1"], Ok(vec![skip("web2", "instance is stopped, not online"), run("db1")])),
             (&[], &["web2"], Err(TargetError::NothingToRun)),
             (&["empty"], &[], Err(TargetError::NothingToRun)),
-            (
-                &["web", "nope"],
-                &[],
-                Err(TargetError::UnknownLayer { field: "layers[1]".into(), name: "nope".into() }),
-            ),
+            (&["web", "nope"], &[], Err(TargetError::UnknownLayer { field: "layers[1]".into(), name: "nope".into() })),
             (&[], &["web9"], Err(TargetError::UnknownInstance { field: "instances[0]".into(), name: "web9".into() })),
         ];
         for (lf, inf, want) in cases {

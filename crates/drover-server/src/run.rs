@@ -27,7 +27,8 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     let data = std::fs::canonicalize(&data).map_err(ServerError::io("resolve", &data))?;
     let store = Store::open(&data.join("drover.db")).await?;
 
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let bound = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let url = config.advertise_url.clone().unwrap_or_else(|| format!("https://{bound}"));
 
@@ -83,7 +84,8 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
                 Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
                 Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
             };
-            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await {
+            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await
+            {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
         });
@@ -114,7 +116,12 @@ struct LoadedToken {
 
 /// Reads a token file, refreshing its URL and fingerprint; makes a new secret if there is none
 /// (deleting the file rotates the token).
-fn load_or_create_token(path: &Path, kind: TokenKind, fingerprint: &str, url: &str) -> Result<LoadedToken, ServerError> {
+fn load_or_create_token(
+    path: &Path,
+    kind: TokenKind,
+    fingerprint: &str,
+    url: &str,
+) -> Result<LoadedToken, ServerError> {
     let existing = std::fs::read_to_string(path).ok().and_then(|raw| raw.trim().parse::<Token>().ok());
     let created = existing.is_none();
     let secret = existing.map(|t| t.secret).unwrap_or_else(secrets::generate);

@@ -74,5 +74,9 @@ async fn main() {
 
     println!("dispatch latency over {COMMANDS} commands on {AGENTS} local agents:");
     println!("  p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms (target p99 < 50 ms)");
-    println!("idle agent RSS: max {:.1} MiB, mean {:.1} MiB (target < 15 MB)", rss_max as f64 / 1024.0, rss_mean as f64 / 1024.0);
+    println!(
+        "idle agent RSS: max {:.1} MiB, mean {:.1} MiB (target < 15 MB)",
+        rss_max as f64 / 1024.0,
+        rss_mean as f64 / 1024.0
+    );
 }

@@ -47,7 +47,9 @@ impl From<ClientError> for Failure {
             _ => FAILED,
         };
         let hint = match e.status() {
-            Some(401) => "\nhint: set DROVER_TOKEN to the admin token (admin.token in the server's data dir) or run `drover login`",
+            Some(401) => {
+                "\nhint: set DROVER_TOKEN to the admin token (admin.token in the server's data dir) or run `drover login`"
+            }
             _ => "",
         };
         Self { code, error: anyhow::anyhow!("{e}{hint}") }

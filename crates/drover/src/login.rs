@@ -71,7 +71,9 @@ pub async fn login(server: Option<String>, token: Option<String>, token_file: Op
         std::fs::create_dir_all(dir)?;
     }
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path)?;
-    f.write_all(&serde_json::to_vec_pretty(&Saved { server: server.clone(), token: token.to_string() }).unwrap_or_default())?;
+    f.write_all(
+        &serde_json::to_vec_pretty(&Saved { server: server.clone(), token: token.to_string() }).unwrap_or_default(),
+    )?;
     println!("logged in to {server}; saved in {}", path.display());
     Ok(crate::exit::OK)
 }

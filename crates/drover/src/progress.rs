@@ -8,14 +8,16 @@ const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
 /// Shows what is being waited for.
 pub struct Progress {
     terminal: bool,
+    lines_to_stderr: bool,
     frame: usize,
     last: String,
 }
 
 impl Progress {
-    /// A new indicator.
-    pub fn new() -> Self {
-        Self { terminal: std::io::stdout().is_terminal(), frame: 0, last: String::new() }
+    /// A new indicator; `lines_to_stderr` sends [`Progress::println`] lines to stderr (when
+    /// stdout carries JSON).
+    pub fn new(lines_to_stderr: bool) -> Self {
+        Self { terminal: std::io::stdout().is_terminal(), lines_to_stderr, frame: 0, last: String::new() }
     }
 
     /// Updates the message.
@@ -30,7 +32,24 @@ impl Progress {
         self.last = message.to_owned();
     }
 
-    /// Clears the spinner line.
+    /// Prints a line of output without mixing it into the spinner line.
+    pub fn println(&self, line: &str) {
+        let spinning = self.terminal && !self.last.is_empty();
+        if spinning {
+            eprint!("\r\x1b[2K");
+        }
+        if self.lines_to_stderr {
+            eprintln!("{line}")
+        } else {
+            println!("{line}")
+        }
+        if spinning {
+            eprint!("{} {}", FRAMES[self.frame], self.last);
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    /// Clears the spinner line for good.
     pub fn finish(&mut self) {
         if self.terminal && !self.last.is_empty() {
             eprint!("\r\x1b[2K");

@@ -4,17 +4,17 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::lifecycle::Event;
 use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
 use drover_proto::agent::{
-    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
-    ResultReport, StartReport, Unfinished,
+    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
+    StartReport, Unfinished,
 };
 use serde::Deserialize;
 
-use super::extract::{Agent, Body, Join, Query};
+use super::extract::{Agent, Body, Id, Join, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use crate::orchestrator::{apply_event, on_command_finished};
@@ -100,7 +100,11 @@ async fn register(state: &AppState, stack: &crate::store::StackRow, req: &Enroll
 }
 
 async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {
-    state.store.instance_by_id(agent.instance_id).await?.ok_or_else(|| Failure::unauthorized("the instance was deleted"))
+    state
+        .store
+        .instance_by_id(agent.instance_id)
+        .await?
+        .ok_or_else(|| Failure::unauthorized("the instance was deleted"))
 }
 
 pub async fn hello(agent: Agent, State(state): State<AppState>, Body(req): Body<Hello>) -> ApiResult<StatusCode> {
@@ -110,7 +114,11 @@ pub async fn hello(agent: Agent, State(state): State<AppState>, Body(req): Body<
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn heartbeat(agent: Agent, State(state): State<AppState>, Body(hb): Body<Heartbeat>) -> ApiResult<StatusCode> {
+pub async fn heartbeat(
+    agent: Agent,
+    State(state): State<AppState>,
+    Body(hb): Body<Heartbeat>,
+) -> ApiResult<StatusCode> {
     state.store.record_heartbeat(agent.instance_id, &hb).await?;
     let instance = own_instance(&state, &agent).await?;
     apply_event(&state, &instance, Event::Heartbeat).await?;
@@ -125,7 +133,11 @@ pub struct PollQuery {
 }
 
 /// Holds the request open until a command is queued for this instance or `wait` passes.
-pub async fn next(agent: Agent, State(state): State<AppState>, Query(q): Query<PollQuery>) -> ApiResult<Json<NextCommand>> {
+pub async fn next(
+    agent: Agent,
+    State(state): State<AppState>,
+    Query(q): Query<PollQuery>,
+) -> ApiResult<Json<NextCommand>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_POLL);
     let notify = state.wakeups.agent(agent.instance_id);
     loop {
@@ -147,12 +159,14 @@ pub async fn unfinished(agent: Agent, State(state): State<AppState>) -> ApiResul
 }
 
 async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<CommandRow> {
-    state.store.command_of(id, agent.instance_id).await?.ok_or_else(|| {
-        Failure::forbidden(format!("command {id} does not belong to this agent's instance"))
-    })
+    state
+        .store
+        .command_of(id, agent.instance_id)
+        .await?
+        .ok_or_else(|| Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
 }
 
-pub async fn ack(agent: Agent, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn ack(agent: Agent, State(state): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
     own_command(&state, &agent, id).await?;
     state.store.ack_command(id, agent.instance_id).await?;
     state.wakeups.changed();
@@ -162,7 +176,7 @@ pub async fn ack(agent: Agent, State(state): State<AppState>, Path(id): Path<i64
 pub async fn start(
     agent: Agent,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(req): Body<StartReport>,
 ) -> ApiResult<StatusCode> {
     own_command(&state, &agent, id).await?;
@@ -174,7 +188,7 @@ pub async fn start(
 pub async fn output(
     agent: Agent,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(req): Body<OutputAppend>,
 ) -> ApiResult<Json<OutputAck>> {
     match state.store.append_output(id, agent.instance_id, req.offset, &req.data).await? {
@@ -182,14 +196,16 @@ pub async fn output(
             state.wakeups.changed();
             Ok(Json(OutputAck { length }))
         }
-        AppendOutcome::NotFound => Err(Failure::forbidden(format!("command {id} does not belong to this agent's instance"))),
+        AppendOutcome::NotFound => {
+            Err(Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
+        }
     }
 }
 
 pub async fn result(
     agent: Agent,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Body(req): Body<ResultReport>,
 ) -> ApiResult<StatusCode> {
     own_command(&state, &agent, id).await?;

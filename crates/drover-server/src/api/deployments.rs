@@ -11,7 +11,7 @@ use drover_proto::agent::CommandSpec;
 use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
 use serde::Deserialize;
 
-use super::extract::{Admin, Body, Query};
+use super::extract::{Admin, Body, Id, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
@@ -43,10 +43,13 @@ pub async fn create(
         .into_iter()
         .filter_map(|t| {
             let id = instances.iter().find(|i| i.hostname == t.hostname)?.id;
-            Some((id, match t.plan {
-                Plan::Run => None,
-                Plan::Skip(why) => Some(why),
-            }))
+            Some((
+                id,
+                match t.plan {
+                    Plan::Run => None,
+                    Plan::Skip(why) => Some(why),
+                },
+            ))
         })
         .collect();
     let spec = CommandSpec::Exec { argv: new.argv.clone(), timeout_secs: new.timeout_secs };
@@ -69,23 +72,30 @@ pub async fn create(
 
 async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
     let row = state.store.deployment(id).await?.ok_or_else(|| {
-        Failure::not_found("deployment", format!("deployment {id} does not exist; `drover deployment list --stack S` shows them"))
+        Failure::not_found(
+            "deployment",
+            format!("deployment {id} does not exist; `drover deployment list --stack S` shows them"),
+        )
     })?;
     let commands = state.store.deployment_commands(id).await?;
     Ok(views::deployment(&row, &commands))
 }
 
-pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<Deployment>>> {
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<Json<Vec<Deployment>>> {
     let stack = load_stack(&state, &stack).await?;
     let rows = state.store.deployments(stack.id, 50).await?;
     Ok(Json(rows.iter().map(|d| views::deployment(d, &[])).collect()))
 }
 
-pub async fn show(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Deployment>> {
+pub async fn show(_: Admin, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Deployment>> {
     Ok(Json(load(&state, id).await?))
 }
 
-pub async fn show_command(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Command>> {
+pub async fn show_command(_: Admin, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Command>> {
     let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
     Ok(Json(views::command(&row)))
 }
@@ -107,7 +117,7 @@ pub struct LogQuery {
 pub async fn log(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Id(id): Id,
     Query(q): Query<LogQuery>,
 ) -> ApiResult<Json<LogChunk>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_LOG_WAIT);
@@ -117,7 +127,10 @@ pub async fn log(
         let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
         let held = row.log_bytes as u64;
         if q.offset > held {
-            return Err(Failure::invalid("offset", format!("offset {} is past the end of the log ({held} bytes)", q.offset)));
+            return Err(Failure::invalid(
+                "offset",
+                format!("offset {} is past the end of the log ({held} bytes)", q.offset),
+            ));
         }
         let finished = row.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished);
         let data = if q.offset < held { state.store.read_log(id, q.offset).await? } else { String::new() };

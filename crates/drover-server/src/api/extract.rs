@@ -1,7 +1,6 @@
 //! Parsing at the edge: request bodies and query strings become typed values or a [`Failure`]
 //! naming the field; credentials become [`Admin`] or [`Agent`].
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use drover_proto::{ApiError, ErrorCode};
@@ -20,18 +19,38 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = Failure;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Failure(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("the request body is larger than {} bytes; send less", state.config.body_limit),
-                ))
-            } else {
-                Failure::invalid("body", format!("failed to read the request body: {e}"))
-            }
-        })?;
+        let bytes = read_limited(req.into_body(), state.config.body_limit).await?;
         parse_json(&bytes).map(Body)
     }
+}
+
+/// How much of an oversized body is read (and dropped) before answering 413, so that the client,
+/// still sending, reads the answer instead of a reset connection.
+const DRAIN_FACTOR: usize = 16;
+
+/// Reads a body of at most `limit` bytes.
+async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Failure> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut out = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Failure::invalid("body", format!("failed to read the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len();
+        if seen <= limit {
+            out.extend_from_slice(&data);
+        } else if seen > limit * DRAIN_FACTOR {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(Failure(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {limit} bytes; send less"),
+        )));
+    }
+    Ok(out)
 }
 
 /// Parses JSON, naming the path of the first bad field.
@@ -46,6 +65,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
         let hint = if malformed { "; send a valid JSON document" } else { "" };
         Failure::invalid(field, format!("{inner}{hint}"))
     })
+}
+
+/// A numeric id in the path (`/deployments/{id}`, `/commands/{id}`).
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(id)| Id(id))
+            .map_err(|_| Failure::invalid("id", "the id in the path must be a whole number"))
+    }
 }
 
 /// A query string.
@@ -73,7 +106,9 @@ fn serde_urlencoded_like<T: DeserializeOwned>(raw: &str) -> Result<T, Failure> {
 
 fn bearer(parts: &Parts) -> Result<&str, Failure> {
     let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
-        Failure::unauthorized("no token: send `Authorization: Bearer <token>` (the CLI reads DROVER_TOKEN or `drover login`)")
+        Failure::unauthorized(
+            "no token: send `Authorization: Bearer <token>` (the CLI reads DROVER_TOKEN or `drover login`)",
+        )
     })?;
     header
         .to_str()
@@ -87,7 +122,8 @@ fn bearer(parts: &Parts) -> Result<&str, Failure> {
 /// may change (a new listen address), so only the secret is checked.
 fn secret_of(token: &str, kind: TokenKind) -> Option<&str> {
     let mut parts = token.splitn(5, ':');
-    let (Some("drv1"), Some(k), Some(_fingerprint), Some(secret)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("drv1"), Some(k), Some(_fingerprint), Some(secret)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return None;
     };
@@ -143,7 +179,8 @@ impl FromRequestParts<AppState> for Agent {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = bearer(parts)?;
-        let refused = || Failure::unauthorized("the agent credential is not valid; re-enroll the agent with the join token");
+        let refused =
+            || Failure::unauthorized("the agent credential is not valid; re-enroll the agent with the join token");
         let mut fields = token.splitn(4, ':');
         let (Some("drv1"), Some("agent"), Some(id), Some(_secret)) =
             (fields.next(), fields.next(), fields.next(), fields.next())

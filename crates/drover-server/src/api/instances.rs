@@ -31,7 +31,11 @@ pub async fn load_instance(state: &AppState, stack: &StackRow, host: &str) -> Ap
     })
 }
 
-pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<Instance>>> {
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<Json<Vec<Instance>>> {
     let stack = load_stack(&state, &stack).await?;
     Ok(Json(state.store.instances(stack.id).await?.iter().map(views::instance).collect()))
 }
@@ -78,7 +82,8 @@ pub async fn create(
         Provider::Local => {
             let taken: Vec<Ipv4Addr> =
                 state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
-            let address = next_local_address(state.config.local_first_address, &taken).map_err(|e| Failure::conflict(Some("provider"), e.to_string()))?;
+            let address = next_local_address(state.config.local_first_address, &taken)
+                .map_err(|e| Failure::conflict(Some("provider"), e.to_string()))?;
             (Some(address.to_string()), InstanceStatus::Booting)
         }
         Provider::Registered => (None, InstanceStatus::Registering),

@@ -21,7 +21,6 @@ use crate::state::AppState;
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.body_limit;
     let api = Router::new()
         .route("/stacks", get(resources::list_stacks).post(resources::create_stack))
         .route("/stacks/{stack}", get(resources::show_stack).delete(resources::delete_stack))
@@ -53,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             Failure(ApiError::new(ErrorCode::Invalid, "this endpoint does not accept that HTTP method"))
         })
-        .layer(DefaultBodyLimit::max(body_limit))
+        // Body<T> enforces the limit itself (and answers 413 in the API's error shape).
+        .layer(DefaultBodyLimit::disable())
         .with_state(state)
 }

@@ -23,7 +23,10 @@ fn custom_json(field: &str, raw: Option<Value>) -> Result<String, Failure> {
     }
     let text = value.to_string();
     if text.len() > MAX_CUSTOM_JSON {
-        return Err(Failure::invalid(field, format!("Custom JSON is {} bytes; the limit is {MAX_CUSTOM_JSON}", text.len())));
+        return Err(Failure::invalid(
+            field,
+            format!("Custom JSON is {} bytes; the limit is {MAX_CUSTOM_JSON}", text.len()),
+        ));
     }
     Ok(text)
 }
@@ -49,7 +52,10 @@ pub struct NewLayer {
 pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
     Ok(NewLayer {
         shortname: name("shortname", &req.shortname)?,
-        layer_type: req.layer_type.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
+        layer_type: req
+            .layer_type
+            .parse()
+            .map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
         custom_json: custom_json("custom_json", req.custom_json)?,
         auto_healing: req.auto_healing.unwrap_or(true),
     })
@@ -67,7 +73,8 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
     if req.layers.is_empty() {
         return Err(Failure::invalid("layers", "an instance needs at least one layer; pass --layer NAME"));
     }
-    let layers = req.layers.iter().enumerate().map(|(i, l)| name(&format!("layers[{i}]"), l)).collect::<Result<Vec<_>, _>>()?;
+    let layers =
+        req.layers.iter().enumerate().map(|(i, l)| name(&format!("layers[{i}]"), l)).collect::<Result<Vec<_>, _>>()?;
     for (i, l) in layers.iter().enumerate() {
         if layers[..i].contains(l) {
             return Err(Failure::invalid(format!("layers[{i}]"), format!("layer {l} is listed twice")));
@@ -75,7 +82,9 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
     }
     let provider = match req.provider.as_deref() {
         None => Provider::Local,
-        Some(p) => p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?,
+        Some(p) => {
+            p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?
+        }
     };
     if let Some(n) = req.cpu_count
         && !(1..=1024).contains(&n)
@@ -155,7 +164,8 @@ mod tests {
 
     #[test]
     fn layer_fields() {
-        let ok = CreateLayer { shortname: "web".into(), layer_type: "custom".into(), custom_json: None, auto_healing: None };
+        let ok =
+            CreateLayer { shortname: "web".into(), layer_type: "custom".into(), custom_json: None, auto_healing: None };
         assert!(layer(ok.clone()).unwrap().auto_healing);
         assert_eq!(field_of(layer(CreateLayer { layer_type: "php".into(), ..ok.clone() })), "type");
         assert_eq!(field_of(layer(CreateLayer { shortname: "../x".into(), ..ok })), "shortname");
@@ -166,8 +176,14 @@ mod tests {
         let ok = CreateInstance { layers: vec!["web".into()], provider: None, hostname: None, cpu_count: None };
         assert_eq!(instance(ok.clone()).unwrap().provider, Provider::Local);
         assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
-        assert_eq!(field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })), "layers[1]");
-        assert_eq!(field_of(instance(CreateInstance { layers: vec!["web".into(), "web".into()], ..ok.clone() })), "layers[1]");
+        assert_eq!(
+            field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })),
+            "layers[1]"
+        );
+        assert_eq!(
+            field_of(instance(CreateInstance { layers: vec!["web".into(), "web".into()], ..ok.clone() })),
+            "layers[1]"
+        );
         assert_eq!(field_of(instance(CreateInstance { provider: Some("ec2".into()), ..ok.clone() })), "provider");
         assert_eq!(field_of(instance(CreateInstance { hostname: Some("a/b".into()), ..ok.clone() })), "hostname");
         assert_eq!(field_of(instance(CreateInstance { cpu_count: Some(0), ..ok })), "cpu_count");
@@ -186,8 +202,14 @@ mod tests {
         assert!(exec(ok.clone()).is_ok());
         assert_eq!(field_of(exec(CreateDeployment { kind: "deploy".into(), ..ok.clone() })), "kind");
         assert_eq!(field_of(exec(CreateDeployment { command: vec![], ..ok.clone() })), "command");
-        assert_eq!(field_of(exec(CreateDeployment { command: vec!["a".into(), "b\0".into()], ..ok.clone() })), "command[1]");
-        assert_eq!(field_of(exec(CreateDeployment { instances: vec!["ok".into(), "NO".into()], ..ok.clone() })), "instances[1]");
+        assert_eq!(
+            field_of(exec(CreateDeployment { command: vec!["a".into(), "b\0".into()], ..ok.clone() })),
+            "command[1]"
+        );
+        assert_eq!(
+            field_of(exec(CreateDeployment { instances: vec!["ok".into(), "NO".into()], ..ok.clone() })),
+            "instances[1]"
+        );
         assert_eq!(field_of(exec(CreateDeployment { timeout_secs: Some(0), ..ok })), "timeout_secs");
     }
 }

@@ -24,7 +24,10 @@ pub async fn load_layer(state: &AppState, stack: &StackRow, name: &str) -> ApiRe
     layers.into_iter().find(|l| l.shortname == name).ok_or_else(|| {
         Failure::not_found(
             "layer",
-            format!("layer {name:?} does not exist in stack {}; `drover layer list --stack {}` shows its layers", stack.name, stack.name),
+            format!(
+                "layer {name:?} does not exist in stack {}; `drover layer list --stack {}` shows its layers",
+                stack.name, stack.name
+            ),
         )
     })
 }
@@ -40,7 +43,9 @@ pub async fn create_stack(
 ) -> ApiResult<(StatusCode, Json<Stack>)> {
     let new = parse::stack(req)?;
     let row = state.store.create_stack(new.name.as_str(), &new.custom_json).await.map_err(|e| match e {
-        StoreError::Duplicate => Failure::conflict(Some("name"), format!("stack {} already exists; pick another name", new.name)),
+        StoreError::Duplicate => {
+            Failure::conflict(Some("name"), format!("stack {} already exists; pick another name", new.name))
+        }
         e => e.into(),
     })?;
     Ok((StatusCode::CREATED, Json(views::stack(&row))))
@@ -67,7 +72,11 @@ pub async fn delete_stack(_: Admin, State(state): State<AppState>, Path(name): P
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn stack_status(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<StackStatus>> {
+pub async fn stack_status(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<StackStatus>> {
     let stack = load_stack(&state, &name).await?;
     let layers = state.store.layers(stack.id).await?;
     let instances = state.store.instances(stack.id).await?;
@@ -80,7 +89,11 @@ pub async fn stack_status(_: Admin, State(state): State<AppState>, Path(name): P
     }))
 }
 
-pub async fn list_layers(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<Layer>>> {
+pub async fn list_layers(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<Json<Vec<Layer>>> {
     let stack = load_stack(&state, &stack).await?;
     let layers = state.store.layers(stack.id).await?;
     Ok(Json(layers.iter().map(|l| views::layer(&stack.name, l)).collect()))

@@ -25,7 +25,9 @@ pub fn layer(stack: &str, row: &LayerRow) -> Layer {
 
 pub fn instance(row: &InstanceRow) -> Instance {
     let metrics = match (row.cpu_percent, row.memory_percent, row.load_1m) {
-        (Some(cpu_percent), Some(memory_percent), Some(load_1m)) => Some(Metrics { cpu_percent, memory_percent, load_1m }),
+        (Some(cpu_percent), Some(memory_percent), Some(load_1m)) => {
+            Some(Metrics { cpu_percent, memory_percent, load_1m })
+        }
         _ => None,
     };
     Instance {

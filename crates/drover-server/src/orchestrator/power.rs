@@ -17,7 +17,8 @@ use crate::store::InstanceRow;
 /// Starts a stopped instance (a local one's agent is spawned; a registered one's agent begins
 /// Setup at its next heartbeat).
 pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
-    on_event(instance.status(), Event::StartRequested).map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
+    on_event(instance.status(), Event::StartRequested)
+        .map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
     if apply_event(state, instance, Event::StartRequested).await?.is_none() {
         return Ok(()); // already starting or running
     }

@@ -132,7 +132,11 @@ impl Store {
             .bind(fresh)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE commands SET log_bytes = ? WHERE id = ?").bind(end as i64).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE commands SET log_bytes = ? WHERE id = ?")
+            .bind(end as i64)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(AppendOutcome::Length(end))
     }

@@ -94,12 +94,10 @@ impl Store {
 
     /// A deployment's commands, by instance hostname.
     pub async fn deployment_commands(&self, deployment_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.deployment_id = ? ORDER BY i.hostname"
-        )))
-        .bind(deployment_id)
-        .fetch_all(&self.pool)
-        .await
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.deployment_id = ? ORDER BY i.hostname")))
+            .bind(deployment_id)
+            .fetch_all(&self.pool)
+            .await
     }
 
     /// Recomputes a deployment's status from its commands.

@@ -36,7 +36,7 @@ pub async fn run(cmd: DeploymentCommand) -> CliResult {
         DeploymentCommand::Show { id, follow, logs, format } => {
             let mut deployment = client.deployment(id).await?;
             if follow {
-                stream_logs(&client, &deployment).await?;
+                stream_logs(&client, &deployment, format.json).await?;
                 deployment = client.deployment(id).await?;
             }
             if format.json {

@@ -23,7 +23,7 @@ pub async fn run(args: ExecArgs) -> CliResult {
         let running = deployment.commands.iter().filter(|c| c.status != "skipped").count();
         println!("deployment {}: running {:?} on {running} instance(s)", deployment.id, deployment.command.join(" "));
     }
-    stream_logs(&client, &deployment).await?;
+    stream_logs(&client, &deployment, args.json).await?;
     let finished = client.deployment(deployment.id).await?;
     if args.json {
         print_json(&finished);

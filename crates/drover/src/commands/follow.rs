@@ -1,6 +1,7 @@
 //! Following a deployment: each command's log streamed as it is written, line by line with the
 //! instance's name in front, until every command has finished.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drover_client::Client;
@@ -13,31 +14,34 @@ use crate::progress::Progress;
 /// How long one log request waits for output.
 const LOG_WAIT: Duration = Duration::from_secs(20);
 
-/// Streams every command's output; returns when all have finished.
-pub async fn stream_logs(client: &Client, deployment: &Deployment) -> CliResult<()> {
+/// Streams every command's output (to stdout, or to stderr when stdout carries JSON); returns
+/// when all have finished.
+pub async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) -> CliResult<()> {
     let width = deployment.commands.iter().map(|c| c.instance.len()).max().unwrap_or(0);
+    let progress = Arc::new(Mutex::new(Progress::new(to_stderr)));
     let followers: Vec<_> = deployment
         .commands
         .iter()
         .filter(|c| c.status != "skipped")
         .map(|c| {
-            let (client, command) = (client.clone(), c.clone());
-            tokio::spawn(async move { follow_one(&client, &command, width).await })
+            let (client, command, progress) = (client.clone(), c.clone(), progress.clone());
+            tokio::spawn(async move { follow_one(&client, &command, width, &progress).await })
         })
         .collect();
     let total = followers.len();
-    let mut progress = Progress::new();
-    let mut done = 0;
-    for follower in followers {
-        progress.update(&format!("waiting for {} of {total} instance(s)", total - done));
+    for (done, follower) in followers.into_iter().enumerate() {
+        lock(&progress).update(&format!("waiting for {} of {total} instance(s)", total - done));
         follower.await.map_err(|e| crate::exit::Failure::new(FAILED, format!("log follower failed: {e}")))??;
-        done += 1;
     }
-    progress.finish();
+    lock(&progress).finish();
     Ok(())
 }
 
-async fn follow_one(client: &Client, command: &Command, width: usize) -> CliResult<()> {
+fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
+    progress.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn follow_one(client: &Client, command: &Command, width: usize, progress: &Mutex<Progress>) -> CliResult<()> {
     let mut offset = 0;
     let mut partial = String::new();
     let prefix = format!("[{:<width$}]", command.instance);
@@ -45,13 +49,13 @@ async fn follow_one(client: &Client, command: &Command, width: usize) -> CliResu
         let chunk = client.command_log(command.id, offset, LOG_WAIT).await?;
         partial.push_str(&chunk.data);
         while let Some(end) = partial.find('\n') {
-            println!("{prefix} {}", &partial[..end]);
+            lock(progress).println(&format!("{prefix} {}", &partial[..end]));
             partial.drain(..=end);
         }
         offset = chunk.next_offset;
         if chunk.complete {
             if !partial.is_empty() {
-                println!("{prefix} {partial}");
+                lock(progress).println(&format!("{prefix} {partial}"));
             }
             return Ok(());
         }

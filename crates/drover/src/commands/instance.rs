@@ -30,7 +30,10 @@ pub fn rows(instances: &[Instance]) -> String {
             ]
         })
         .collect();
-    table(&["HOSTNAME", "STATUS", "LAYERS", "PROVIDER", "ADDRESS", "CPUS", "MEMORY", "CPU", "LOAD", "LAST HEARTBEAT"], &rows)
+    table(
+        &["HOSTNAME", "STATUS", "LAYERS", "PROVIDER", "ADDRESS", "CPUS", "MEMORY", "CPU", "LOAD", "LAST HEARTBEAT"],
+        &rows,
+    )
 }
 
 /// Polls until the instance reaches one of `want`; fails on one of `failed` or after `timeout`.
@@ -43,7 +46,7 @@ async fn wait_for(
     timeout: Duration,
 ) -> CliResult<Instance> {
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut progress = Progress::new();
+    let mut progress = Progress::new(false);
     loop {
         let instance = client.instance(stack, host).await?;
         if want.contains(&instance.status.as_str()) {
@@ -64,7 +67,11 @@ async fn wait_for(
             progress.finish();
             return Err(Failure::new(
                 FAILED,
-                format!("instance {host} is still {} after {} s; check again with `drover status {stack}`", instance.status, timeout.as_secs()),
+                format!(
+                    "instance {host} is still {} after {} s; check again with `drover status {stack}`",
+                    instance.status,
+                    timeout.as_secs()
+                ),
             ));
         }
         progress.update(&format!("{host}: {}", instance.status));
@@ -89,7 +96,9 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
                 );
             }
             if wait {
-                let i = wait_for(&client, &stack, &instance.hostname, ONLINE, START_FAILED, Duration::from_secs(timeout)).await?;
+                let i =
+                    wait_for(&client, &stack, &instance.hostname, ONLINE, START_FAILED, Duration::from_secs(timeout))
+                        .await?;
                 println!("{} is {} at {}", i.hostname, i.status, or_dash(i.address));
             }
         }
@@ -105,7 +114,8 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
             let instance = client.start_instance(&stack, &hostname).await?;
             println!("{} is {}", instance.hostname, instance.status);
             if wait {
-                let i = wait_for(&client, &stack, &hostname, ONLINE, START_FAILED, Duration::from_secs(timeout)).await?;
+                let i =
+                    wait_for(&client, &stack, &hostname, ONLINE, START_FAILED, Duration::from_secs(timeout)).await?;
                 println!("{} is {}", i.hostname, i.status);
             }
         }
@@ -113,7 +123,9 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
             let instance = client.stop_instance(&stack, &hostname).await?;
             println!("{} is {}", instance.hostname, instance.status);
             if wait {
-                let i = wait_for(&client, &stack, &hostname, &["stopped"], &["stop_failed"], Duration::from_secs(timeout)).await?;
+                let i =
+                    wait_for(&client, &stack, &hostname, &["stopped"], &["stop_failed"], Duration::from_secs(timeout))
+                        .await?;
                 println!("{} is {}", i.hostname, i.status);
             }
         }

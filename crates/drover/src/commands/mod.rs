@@ -33,7 +33,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
 /// Reads a Custom JSON file, naming the file and position of a syntax error.
 pub fn read_custom_json(path: Option<&Path>) -> CliResult<Option<serde_json::Value>> {
     let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("failed to read {}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("failed to read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map(Some).map_err(|e| {
         Failure::usage(format!("{} is not valid JSON: {e} (line {}, column {})", path.display(), e.line(), e.column()))
     })

@@ -27,7 +27,15 @@ pub async fn run(args: StatusArgs) -> CliResult {
     let deployments: Vec<Vec<String>> = status
         .recent_deployments
         .iter()
-        .map(|d| vec![d.id.to_string(), d.kind.clone(), d.status.clone(), d.created_at.clone(), or_dash(d.finished_at.clone())])
+        .map(|d| {
+            vec![
+                d.id.to_string(),
+                d.kind.clone(),
+                d.status.clone(),
+                d.created_at.clone(),
+                or_dash(d.finished_at.clone()),
+            ]
+        })
         .collect();
     println!("recent deployments:\n{}", table(&["ID", "KIND", "STATUS", "CREATED", "FINISHED"], &deployments));
     Ok(OK)

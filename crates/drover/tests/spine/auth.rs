@@ -43,10 +43,7 @@ async fn requests_without_the_right_credentials_are_refused() {
 
     // One agent cannot see or report on another instance's commands.
     let client = stack.client();
-    let deployment = client
-        .create_deployment("demo", &exec_request(&["sleep", "2"], &[], &["web2"]))
-        .await
-        .unwrap();
+    let deployment = client.create_deployment("demo", &exec_request(&["sleep", "2"], &[], &["web2"])).await.unwrap();
     let theirs = deployment.commands[0].id;
     let web1 = stack.agent_client("demo", "web1");
     let report = ResultReport { success: false, exit_code: Some(9), reason: None, finished_at_ms: 0 };
@@ -67,6 +64,11 @@ async fn requests_without_the_right_credentials_are_refused() {
         &std::fs::read(stack.instance_root("demo", "web1").join("var/lib/drover/agent.json")).unwrap(),
     )
     .unwrap();
-    let resp = http.get(format!("{}/api/v1/stacks", stack.url())).bearer_auth(saved["credential"].as_str().unwrap()).send().await.unwrap();
+    let resp = http
+        .get(format!("{}/api/v1/stacks", stack.url()))
+        .bearer_auth(saved["credential"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
 }

@@ -84,8 +84,18 @@ async fn malformed_requests_are_refused_with_the_field_named_and_change_nothing(
         ("/stacks/demo/instances", r#"{"layers": ["web"], "hostname": "web1"}"#.into(), 409, "hostname"),
         ("/stacks/demo/instances", r#"{"layers": ["web"], "cpu_count": "two"}"#.into(), 422, "cpu_count"),
         ("/stacks/demo/deployments", r#"{"kind": "execute", "command": []}"#.into(), 422, "command"),
-        ("/stacks/demo/deployments", r#"{"kind": "execute", "command": ["true"], "layers": ["nope"]}"#.into(), 422, "layers[0]"),
-        ("/stacks/demo/deployments", r#"{"kind": "execute", "command": ["true"], "instances": ["web9"]}"#.into(), 422, "instances[0]"),
+        (
+            "/stacks/demo/deployments",
+            r#"{"kind": "execute", "command": ["true"], "layers": ["nope"]}"#.into(),
+            422,
+            "layers[0]",
+        ),
+        (
+            "/stacks/demo/deployments",
+            r#"{"kind": "execute", "command": ["true"], "instances": ["web9"]}"#.into(),
+            422,
+            "instances[0]",
+        ),
         ("/stacks/demo/deployments", r#"{"kind": "launch", "command": ["true"]}"#.into(), 422, "kind"),
     ];
     for (path, body, status, field) in cases {
@@ -100,7 +110,9 @@ async fn malformed_requests_are_refused_with_the_field_named_and_change_nothing(
     }
 
     // Unknown things in the path and unknown endpoints answer in the same shape.
-    for (path, status) in [("/stacks/nope", 404), ("/stacks/demo/instances/web9", 404), ("/deployments/999", 404), ("/nothing", 404)] {
+    for (path, status) in
+        [("/stacks/nope", 404), ("/stacks/demo/instances/web9", 404), ("/deployments/999", 404), ("/nothing", 404)]
+    {
         let (got, answer) = raw.get(path).await;
         assert_eq!(got, status, "GET {path}: {answer}");
         assert!(answer["error"]["code"].is_string(), "GET {path}: {answer}");

@@ -50,3 +50,42 @@ async fn exec_across_two_layers_reports_each_instance_and_streams_output() {
     assert_eq!(log.data, "early\nlate\n");
     assert!(log.complete);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_newest_command_logs_per_instance_are_kept() {
+    let options = crate::support::Options { command_logs_kept: 2, ..Default::default() };
+    let stack = TestStack::start_with(options).await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    stack.create_online_instance("demo", &["web"]);
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let out = stack.cli_ok(&["exec", "--stack", "demo", "--json", "--", "echo", &format!("run {n}")]);
+        let deployment: serde_json::Value = serde_json::from_str(&out).unwrap();
+        ids.push(deployment["commands"][0]["id"].as_i64().unwrap());
+    }
+    let client = stack.client();
+    let mut kept = Vec::new();
+    for id in &ids {
+        let log = client.command_log(*id, 0, Duration::ZERO).await.unwrap();
+        kept.push(log.data);
+    }
+    assert_eq!(kept, ["", "", "run 2\n", "run 3\n"], "the two newest logs are kept");
+    // The commands themselves (status, exit code) stay in the history.
+    for id in ids {
+        assert_eq!(client.command(id).await.unwrap().status, "successful");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_command_is_killed_and_reported() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    stack.create_online_instance("demo", &["web"]);
+    let out =
+        stack.cli(&["exec", "--stack", "demo", "--timeout", "1", "--json", "--", "sh", "-c", "echo begin; sleep 30"]);
+    assert_eq!(out.status.code(), Some(1));
+    let deployment: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let command = &deployment["commands"][0];
+    assert_eq!(command["status"], "failed");
+    assert!(command["reason"].as_str().unwrap().contains("timed out"), "{command}");
+}

@@ -9,6 +9,7 @@ mod bad_input;
 mod exec;
 mod lost;
 mod online;
+mod power;
 mod restart;
 
 use std::time::Duration;

@@ -33,6 +33,7 @@ async fn three_instances_come_online_with_their_own_addresses() {
     // The status view shows them.
     let status = stack.cli_ok(&["status", "demo"]);
     assert!(status.contains("web2") && status.contains("online"), "{status}");
-    let json: serde_json::Value = serde_json::from_str(&stack.cli_ok(&["instance", "list", "--stack", "demo", "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stack.cli_ok(&["instance", "list", "--stack", "demo", "--json"])).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 3);
 }

@@ -43,3 +43,24 @@ async fn a_command_running_across_a_server_restart_completes_exactly_once() {
     assert_eq!(stack.instance("demo", "web1").await.status, "online");
     assert!(stack.server_log().contains("re-adopted local agent"), "{}", stack.server_log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_starts_local_agents_that_died_meanwhile() {
+    let mut stack = TestStack::start().await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    stack.create_online_instance("demo", &["web"]);
+    stack.create_online_instance("demo", &["web"]);
+    let web1 = stack.agent_pid("demo", "web1").unwrap();
+    let web2 = stack.agent_pid("demo", "web2").unwrap();
+    stack.stop_server();
+    crate::support::kill_group(web2);
+    stack.start_server().await;
+    let restarted = eventually(Duration::from_secs(60), "web2's agent to be started again", || async {
+        stack.agent_pid("demo", "web2").filter(|p| *p != web2)
+    })
+    .await;
+    assert_eq!(stack.agent_pid("demo", "web1"), Some(web1), "web1's agent was re-adopted");
+    let out = stack.cli_ok(&["exec", "--stack", "demo", "--", "true"]);
+    assert!(out.contains("web1") && out.contains("web2"), "{out}");
+    assert_ne!(restarted, web2);
+}

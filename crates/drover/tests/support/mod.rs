@@ -33,7 +33,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { heartbeat_timeout_secs: 300.0, agent_heartbeat_secs: 5.0, shutdown_timeout_secs: 30, command_logs_kept: 30 }
+        Self {
+            heartbeat_timeout_secs: 300.0,
+            agent_heartbeat_secs: 5.0,
+            shutdown_timeout_secs: 30,
+            command_logs_kept: 30,
+        }
     }
 }
 
@@ -97,7 +102,8 @@ impl TestStack {
     /// (Re)starts the server process on the same port and data dir.
     pub async fn start_server(&mut self) {
         assert!(self.server.is_none(), "server already running");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
         let child = Command::new(drover_bin())
             .arg("server")
             .arg("--data-dir")
@@ -165,9 +171,10 @@ impl TestStack {
 
     /// The agent client of a local instance, with the credential it saved at enrollment.
     pub fn agent_client(&self, stack: &str, host: &str) -> AgentClient {
-        let saved: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(self.instance_root(stack, host).join("var/lib/drover/agent.json")).unwrap())
-                .unwrap();
+        let saved: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.instance_root(stack, host).join("var/lib/drover/agent.json")).unwrap(),
+        )
+        .unwrap();
         AgentClient::new(&self.url(), &self.fingerprint(), saved["credential"].as_str().unwrap()).unwrap()
     }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what building and testing drover needs on Debian. Sourced by quickstart.sh and test.sh.
+# Only missing packages are installed; `apt-get update` runs once, and only if something is missing.
+
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "error: cargo is not installed; install Rust 1.95 with rustup (https://rustup.rs), then run this again" >&2
+    exit 2
+  fi
+}
+
+# Build tools for the TLS crates, git for app sources.
+ensure_packages ca-certificates gcc libc6-dev make git
+ensure_rust
