@@ -82,20 +82,33 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     outcome
 }
 
+/// Counts consecutive refusals of the agent's credential; gives up after [`MAX_REFUSALS`].
+#[derive(Default)]
+struct Refusals(u32);
+
+impl Refusals {
+    /// Hands the error back to be retried, or gives up (`Err`) after too many refusals in a row.
+    fn check(&mut self, e: ClientError) -> Result<ClientError, AgentError> {
+        if !matches!(e.status(), Some(401 | 403)) {
+            return Ok(e);
+        }
+        self.0 += 1;
+        if self.0 >= MAX_REFUSALS { Err(e.into()) } else { Ok(e) }
+    }
+
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
 async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError> {
     let mut backoff = Backoff::new();
-    let mut refusals = 0;
+    let mut refusals = Refusals::default();
     loop {
         match client.hello(hello).await {
             Ok(()) => return Ok(()),
-            Err(e) if matches!(e.status(), Some(401 | 403)) => {
-                refusals += 1;
-                if refusals >= MAX_REFUSALS {
-                    return Err(e.into());
-                }
-                backoff.wait().await;
-            }
             Err(e) => {
+                let e = refusals.check(e)?;
                 tracing::warn!("failed to reach the server, retrying: {e}");
                 backoff.wait().await;
             }
@@ -105,7 +118,7 @@ async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError
 
 async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), AgentError> {
     let mut backoff = Backoff::between(Duration::from_millis(200), Duration::from_secs(10));
-    let mut refusals = 0;
+    let mut refusals = Refusals::default();
     let mut recovered = false;
     loop {
         // After (re)connecting, settle commands taken before: report results the server lacks.
@@ -123,23 +136,15 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
             }
         }
         match client.next_command(POLL_WAIT).await {
-            Ok(Some(command)) => {
+            Ok(next) => {
                 backoff.reset();
-                refusals = 0;
-                spawn_take(executor, command, Origin::Pending);
-            }
-            Ok(None) => {
-                backoff.reset();
-                refusals = 0;
-            }
-            Err(e) if matches!(e.status(), Some(401 | 403)) => {
-                refusals += 1;
-                if refusals >= MAX_REFUSALS {
-                    return Err(e.into());
+                refusals.reset();
+                if let Some(command) = next {
+                    spawn_take(executor, command, Origin::Pending);
                 }
-                backoff.wait().await;
             }
             Err(e) => {
+                let e = refusals.check(e)?;
                 tracing::debug!("failed to poll for commands, retrying: {e}");
                 recovered = false;
                 backoff.wait().await;

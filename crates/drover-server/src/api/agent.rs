@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::lifecycle::Event;
-use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
+use drover_core::{CommandStatus, InstanceStatus, Provider, Shortname, next_hostname};
 use drover_proto::agent::{
     AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
     StartReport, Unfinished,
@@ -154,7 +154,8 @@ pub async fn next(
 }
 
 pub async fn unfinished(agent: Agent, State(state): State<AppState>) -> ApiResult<Json<Unfinished>> {
-    let rows = state.store.unfinished(agent.instance_id).await?;
+    let taken = [CommandStatus::Acknowledged, CommandStatus::Running];
+    let rows = state.store.commands_in(agent.instance_id, &taken).await?;
     Ok(Json(Unfinished { commands: rows.iter().map(to_agent_command).collect::<Result<_, _>>()? }))
 }
 

@@ -119,25 +119,31 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(views::instance(&row))))
 }
 
-pub async fn start(
-    _: Admin,
-    State(state): State<AppState>,
-    Path((stack, host)): Path<(String, String)>,
-) -> ApiResult<Json<Instance>> {
-    let stack = load_stack(&state, &stack).await?;
-    let instance = load_instance(&state, &stack, &host).await?;
-    orchestrator::start_instance(&state, &instance).await?;
-    Ok(Json(views::instance(&load_instance(&state, &stack, &host).await?)))
+pub async fn start(admin: Admin, state: State<AppState>, path: Path<(String, String)>) -> ApiResult<Json<Instance>> {
+    power(admin, state, path, Power::Start).await
 }
 
-pub async fn stop(
+pub async fn stop(admin: Admin, state: State<AppState>, path: Path<(String, String)>) -> ApiResult<Json<Instance>> {
+    power(admin, state, path, Power::Stop).await
+}
+
+enum Power {
+    Start,
+    Stop,
+}
+
+async fn power(
     _: Admin,
     State(state): State<AppState>,
     Path((stack, host)): Path<(String, String)>,
+    power: Power,
 ) -> ApiResult<Json<Instance>> {
     let stack = load_stack(&state, &stack).await?;
     let instance = load_instance(&state, &stack, &host).await?;
-    orchestrator::stop_instance(&state, &instance).await?;
+    match power {
+        Power::Start => orchestrator::start_instance(&state, &instance).await?,
+        Power::Stop => orchestrator::stop_instance(&state, &instance).await?,
+    }
     Ok(Json(views::instance(&load_instance(&state, &stack, &host).await?)))
 }
 

@@ -9,7 +9,7 @@ pub use power::{start_instance, stop_instance};
 
 use drover_core::lifecycle::{Event, on_event};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
-use drover_core::{DeploymentKind, InstanceStatus};
+use drover_core::{CommandStatus, DeploymentKind, InstanceStatus};
 use drover_proto::agent::CommandSpec;
 
 use crate::state::AppState;
@@ -109,7 +109,8 @@ pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -
 
 /// Fails every command an instance will not finish (it stopped or was deleted).
 pub async fn abandon_commands(state: &AppState, instance_id: i64, reason: &str) -> Result<(), sqlx::Error> {
-    for command in state.store.open_commands(instance_id).await? {
+    let open = [CommandStatus::Pending, CommandStatus::Acknowledged, CommandStatus::Running];
+    for command in state.store.commands_in(instance_id, &open).await? {
         if let Some(finished) = state.store.abandon_command(command.id, reason).await? {
             state.store.refresh_deployment(finished.deployment_id).await?;
         }

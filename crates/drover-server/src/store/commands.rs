@@ -3,6 +3,7 @@
 //! Every update is conditional on the command's instance and current status, so a retried or
 //! duplicated report changes nothing the second time.
 
+use drover_core::CommandStatus;
 use drover_core::retention::logs_to_prune;
 use drover_proto::agent::ResultReport;
 
@@ -39,24 +40,20 @@ impl Store {
         .await
     }
 
-    /// Commands an instance took that have no result yet.
-    pub async fn unfinished(&self, instance_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status IN ('acknowledged', 'running') ORDER BY c.id"
+    /// An instance's commands in the given statuses, oldest first.
+    pub async fn commands_in(
+        &self,
+        instance_id: i64,
+        statuses: &[CommandStatus],
+    ) -> Result<Vec<CommandRow>, sqlx::Error> {
+        let all: Vec<CommandRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status NOT IN ('successful', 'failed', 'skipped', 'superseded') \
+             ORDER BY c.id"
         )))
         .bind(instance_id)
         .fetch_all(&self.pool)
-        .await
-    }
-
-    /// Commands of an instance that are not finished.
-    pub async fn open_commands(&self, instance_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status IN ('pending', 'acknowledged', 'running') ORDER BY c.id"
-        )))
-        .bind(instance_id)
-        .fetch_all(&self.pool)
-        .await
+        .await?;
+        Ok(all.into_iter().filter(|c| c.status.parse().is_ok_and(|s| statuses.contains(&s))).collect())
     }
 
     /// A command.
