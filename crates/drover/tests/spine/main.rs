@@ -10,6 +10,7 @@ mod exec;
 mod lost;
 mod online;
 mod power;
+mod registered;
 mod restart;
 
 use std::time::Duration;
