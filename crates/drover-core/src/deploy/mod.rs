@@ -1,0 +1,10 @@
+//! The deploy decisions of reference.md section 3: which case a deploy is, how releases are
+//! named, which release a rollback goes to, which releases pruning removes, how many clients an
+//! instance runs, and how instances are batched for rolling deploys.
+
+pub mod batches;
+pub mod buildout_cfg;
+pub mod case;
+pub mod history;
+pub mod release_name;
+pub mod sizing;
