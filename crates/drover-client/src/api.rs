@@ -8,8 +8,8 @@ use drover_proto::agent::{
     StartReport, Unfinished,
 };
 use drover_proto::api::{
-    Command, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer, LogChunk, Stack,
-    StackStatus,
+    App, Command, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer,
+    LogChunk, Stack, StackStatus, UpdateApp,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -192,6 +192,32 @@ impl Client {
     /// Stops an instance (its Shutdown phase runs first).
     pub async fn stop_instance(&self, stack: &str, host: &str) -> Result<Instance, ClientError> {
         self.http.post(&format!("/stacks/{}/instances/{}/stop", seg(stack), seg(host)), &()).await
+    }
+
+    /// Lists a stack's apps.
+    pub async fn apps(&self, stack: &str) -> Result<Vec<App>, ClientError> {
+        self.http.get(&format!("/stacks/{}/apps", seg(stack))).await
+    }
+
+    /// Creates an app.
+    pub async fn create_app(&self, stack: &str, req: &CreateApp) -> Result<App, ClientError> {
+        self.http.post(&format!("/stacks/{}/apps", seg(stack)), req).await
+    }
+
+    /// Shows an app (secret values redacted).
+    pub async fn app(&self, stack: &str, app: &str) -> Result<App, ClientError> {
+        self.http.get(&format!("/stacks/{}/apps/{}", seg(stack), seg(app))).await
+    }
+
+    /// Changes an app.
+    pub async fn update_app(&self, stack: &str, app: &str, req: &UpdateApp) -> Result<App, ClientError> {
+        let path = format!("/stacks/{}/apps/{}", seg(stack), seg(app));
+        self.http.required(self.http.call(Method::PATCH, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// Deletes an app.
+    pub async fn delete_app(&self, stack: &str, app: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/stacks/{}/apps/{}", seg(stack), seg(app))).await
     }
 
     /// Creates a deployment.

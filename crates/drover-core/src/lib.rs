@@ -5,6 +5,7 @@
 //! it, so the processes that carry them out stay thin.
 
 pub mod address;
+pub mod app;
 pub mod deploy;
 pub mod deployment;
 pub mod lifecycle;

@@ -2,6 +2,8 @@
 //!
 //! Times are RFC 3339 UTC strings with milliseconds.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -222,3 +224,88 @@ pub struct StackStatus {
     /// Its latest deployments (newest first, without commands).
     pub recent_deployments: Vec<Deployment>,
 }
+
+/// `POST /stacks/{stack}/apps`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApp {
+    /// The app's shortname (also its directory, `/srv/www/<name>`).
+    pub name: String,
+    /// Its type (default `buildout`).
+    #[serde(default, rename = "type")]
+    pub app_type: Option<String>,
+    /// The layers it deploys to (at least one).
+    pub layers: Vec<String>,
+    /// Its git repository.
+    pub repository: String,
+    /// Branch, tag or commit SHA (default: the repository's default branch).
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// An SSH private key for the repository.
+    #[serde(default)]
+    pub deploy_key: Option<String>,
+    /// Environment variables for its builds and services.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Environment variables whose values are never shown.
+    #[serde(default)]
+    pub secret_environment: BTreeMap<String, String>,
+}
+
+/// `PATCH /stacks/{stack}/apps/{app}`: only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateApp {
+    /// New layers.
+    #[serde(default)]
+    pub layers: Option<Vec<String>>,
+    /// New repository.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// New revision; an empty string means the default branch.
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// New deploy key; an empty string removes it.
+    #[serde(default)]
+    pub deploy_key: Option<String>,
+    /// Variables to set.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Secret variables to set.
+    #[serde(default)]
+    pub secret_environment: BTreeMap<String, String>,
+    /// Variables (plain or secret) to remove.
+    #[serde(default)]
+    pub unset_environment: Vec<String>,
+}
+
+/// An app, with secret values redacted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct App {
+    /// Its stack.
+    pub stack: String,
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub app_type: String,
+    /// The layers it deploys to.
+    pub layers: Vec<String>,
+    /// Its git repository.
+    pub repository: String,
+    /// Its revision (none: the default branch).
+    pub revision: Option<String>,
+    /// Whether a deploy key is set (its value is never shown).
+    pub deploy_key: bool,
+    /// Environment variables; secret ones show as `<redacted>`.
+    pub environment: BTreeMap<String, String>,
+    /// The names of the secret variables.
+    pub secret_environment: Vec<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// What a redacted value shows.
+pub const REDACTED: &str = "<redacted>";

@@ -45,6 +45,9 @@ pub enum Command {
     /// Manage instances.
     #[command(subcommand)]
     Instance(InstanceCommand),
+    /// Manage apps: the code a layer's instances deploy.
+    #[command(subcommand)]
+    App(AppCommand),
     /// Run a command on instances and print each one's output and exit code.
     Exec(ExecArgs),
     /// Inspect deployments.
@@ -295,6 +298,96 @@ pub enum InstanceCommand {
         stack: String,
         /// The instance.
         hostname: String,
+    },
+}
+
+/// `drover app ...`.
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Create an app.
+    Create {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app's shortname (its directory is /srv/www/NAME).
+        name: String,
+        /// A layer it deploys to (repeatable, at least one).
+        #[arg(long = "layer", required = true)]
+        layers: Vec<String>,
+        /// Its git repository.
+        #[arg(long = "git")]
+        repository: String,
+        /// Branch, tag or commit SHA (default: the repository's default branch).
+        #[arg(long)]
+        revision: Option<String>,
+        /// A file holding an SSH private key for the repository.
+        #[arg(long)]
+        deploy_key: Option<PathBuf>,
+        /// An environment variable, NAME=VALUE (repeatable).
+        #[arg(long = "env")]
+        env: Vec<String>,
+        /// A secret variable, NAME=VALUE, or NAME to take the value from this shell's environment
+        /// (keeps it off the command line). Never shown afterwards.
+        #[arg(long = "secret-env")]
+        secret_env: Vec<String>,
+    },
+    /// Change an app; only what is given changes.
+    Update {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app.
+        name: String,
+        /// Replace its layers (repeatable).
+        #[arg(long = "layer")]
+        layers: Vec<String>,
+        /// A new git repository.
+        #[arg(long = "git")]
+        repository: Option<String>,
+        /// A new revision ("" for the default branch).
+        #[arg(long)]
+        revision: Option<String>,
+        /// A new deploy key file.
+        #[arg(long, conflicts_with = "remove_deploy_key")]
+        deploy_key: Option<PathBuf>,
+        /// Remove the deploy key.
+        #[arg(long)]
+        remove_deploy_key: bool,
+        /// Set a variable, NAME=VALUE (repeatable).
+        #[arg(long = "env")]
+        env: Vec<String>,
+        /// Set a secret variable, NAME=VALUE or NAME (repeatable).
+        #[arg(long = "secret-env")]
+        secret_env: Vec<String>,
+        /// Remove a variable (repeatable).
+        #[arg(long = "unset-env")]
+        unset_env: Vec<String>,
+    },
+    /// List a stack's apps.
+    List {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Show an app (secret values are never shown).
+    Show {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app.
+        name: String,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Delete an app.
+    Delete {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app.
+        name: String,
     },
 }
 

@@ -105,7 +105,8 @@ mod tests {
     #[test]
     fn rollback_targets() {
         let h = [r("01", Built), r("02", Failed), r("03", Bad), r("04", Built), r("05", Built), r("06", Failed)];
-        let cases: &[(Option<&str>, Option<&str>, Result<&str, RollbackError>)] = &[
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, Result<&'a str, RollbackError>);
+        let cases: &[Case] = &[
             (Some("05"), None, Ok("04")),
             (Some("04"), None, Ok("01")),
             (Some("01"), None, Err(RollbackError::NothingOlder)),

@@ -2,11 +2,13 @@
 //! store or the orchestrator, and answer with wire types or a [`Failure`].
 
 mod agent;
+mod apps;
 mod deployments;
 mod extract;
 mod failure;
 mod instances;
 mod parse;
+mod parse_app;
 mod resources;
 mod views;
 
@@ -31,6 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))
         .route("/stacks/{stack}/instances/{host}/stop", post(instances::stop))
+        .route("/stacks/{stack}/apps", get(apps::list).post(apps::create))
+        .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))

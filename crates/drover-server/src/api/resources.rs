@@ -137,11 +137,14 @@ pub async fn delete_layer(
 ) -> ApiResult<StatusCode> {
     let stack = load_stack(&state, &stack).await?;
     let layer = load_layer(&state, &stack, &layer).await?;
-    let members = state.store.layer_instance_count(layer.id).await?;
-    if members > 0 {
+    let (instances, apps) = state.store.layer_usage(layer.id).await?;
+    if instances > 0 || apps > 0 {
         return Err(Failure::conflict(
             Some("layer"),
-            format!("layer {} still has {members} instance(s); delete them first", layer.shortname),
+            format!(
+                "layer {} is still used by {instances} instance(s) and {apps} app(s); delete them or move the apps first",
+                layer.shortname
+            ),
         ));
     }
     state.store.delete_layer(layer.id).await?;

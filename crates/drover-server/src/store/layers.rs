@@ -38,12 +38,16 @@ impl Store {
         .await
     }
 
-    /// Number of instances in a layer.
-    pub async fn layer_instance_count(&self, layer_id: i64) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM instance_layers WHERE layer_id = ?")
-            .bind(layer_id)
-            .fetch_one(&self.pool)
-            .await
+    /// How many instances and apps use a layer.
+    pub async fn layer_usage(&self, layer_id: i64) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM instance_layers WHERE layer_id = ?), \
+                    (SELECT COUNT(*) FROM app_layers WHERE layer_id = ?)",
+        )
+        .bind(layer_id)
+        .bind(layer_id)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// Deletes a layer.

@@ -2,6 +2,7 @@
 //! touches only this module. SQL is kept portable (no SQLite-only syntax beyond `INSERT ... RETURNING`,
 //! which PostgreSQL shares).
 
+mod apps;
 mod commands;
 mod deployments;
 mod instances;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use apps::{AppFields, AppRow, SecretChanges};
 pub use commands::{AppendOutcome, FinishedCommand};
 pub use deployments::NewDeployment;
 pub use instances::NewInstance;

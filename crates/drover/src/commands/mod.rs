@@ -1,5 +1,6 @@
 //! One module per verb; each turns parsed arguments into API calls and printed results.
 
+mod app;
 mod daemon;
 mod deployment;
 mod exec;
@@ -24,6 +25,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Stack(cmd) => stack::run(cmd).await,
         Command::Layer(cmd) => layer::run(cmd).await,
         Command::Instance(cmd) => instance::run(cmd).await,
+        Command::App(cmd) => app::run(cmd).await,
         Command::Exec(args) => exec::run(args).await,
         Command::Deployment(cmd) => deployment::run(cmd).await,
         Command::Status(args) => status::run(args).await,

@@ -1,0 +1,161 @@
+//! Apps: create, list, show, update, delete. Secret values go in and never come out.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use drover_core::Shortname;
+use drover_proto::api::{App, CreateApp, REDACTED, UpdateApp};
+
+use super::extract::{Admin, Body};
+use super::failure::{ApiResult, Failure};
+use super::parse_app::{self, AppSettings};
+use super::resources::load_stack;
+use crate::state::AppState;
+use crate::store::{AppFields, AppRow, SecretChanges, StackRow, StoreError};
+use crate::time::rfc3339;
+
+fn view(stack: &str, row: &AppRow) -> App {
+    let secret_environment = row.secret_names();
+    let mut environment = row.environment();
+    for name in &secret_environment {
+        environment.insert(name.clone(), REDACTED.to_owned());
+    }
+    App {
+        stack: stack.to_owned(),
+        name: row.name.clone(),
+        app_type: row.app_type.clone(),
+        layers: row.layers(),
+        repository: row.repository.clone(),
+        revision: row.revision.clone(),
+        deploy_key: row.has_deploy_key != 0,
+        environment,
+        secret_environment,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+    }
+}
+
+async fn load_app(state: &AppState, stack: &StackRow, name: &str) -> ApiResult<AppRow> {
+    state.store.app(stack.id, name).await?.ok_or_else(|| {
+        Failure::not_found(
+            "app",
+            format!(
+                "app {name:?} does not exist in stack {}; `drover app list --stack {}` shows its apps",
+                stack.name, stack.name
+            ),
+        )
+    })
+}
+
+/// The ids of the named layers, or 404 naming the first unknown one.
+async fn layer_ids(state: &AppState, stack: &StackRow, names: &[Shortname]) -> ApiResult<Vec<i64>> {
+    let layers = state.store.layers(stack.id).await?;
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            layers.iter().find(|l| l.shortname == name.as_str()).map(|l| l.id).ok_or_else(|| {
+                Failure::not_found(
+                    format!("layers[{i}]"),
+                    format!("layer {name} does not exist in stack {}", stack.name),
+                )
+            })
+        })
+        .collect()
+}
+
+pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<App>>> {
+    let stack = load_stack(&state, &stack).await?;
+    Ok(Json(state.store.apps(stack.id).await?.iter().map(|a| view(&stack.name, a)).collect()))
+}
+
+pub async fn show(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+) -> ApiResult<Json<App>> {
+    let stack = load_stack(&state, &stack).await?;
+    Ok(Json(view(&stack.name, &load_app(&state, &stack, &app).await?)))
+}
+
+pub async fn create(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<CreateApp>,
+) -> ApiResult<(StatusCode, Json<App>)> {
+    let (name, settings) = parse_app::create(&req)?;
+    let stack = load_stack(&state, &stack).await?;
+    let ids = layer_ids(&state, &stack, &settings.layers).await?;
+    let fields = AppFields {
+        app_type: &settings.app_type,
+        repository: &settings.repository,
+        revision: settings.revision.as_deref(),
+        environment: &settings.environment,
+        layer_ids: &ids,
+    };
+    let secrets = SecretChanges {
+        deploy_key: req.deploy_key.as_deref().filter(|k| !k.is_empty()).map(Some),
+        set_env: &req.secret_environment,
+        unset_env: &[],
+    };
+    state.store.create_app(stack.id, name.as_str(), &fields, &secrets).await.map_err(|e| match e {
+        StoreError::Duplicate => Failure::conflict(
+            Some("name"),
+            format!("app {name} already exists in stack {}; update it instead", stack.name),
+        ),
+        e => e.into(),
+    })?;
+    let row = load_app(&state, &stack, name.as_str()).await?;
+    Ok((StatusCode::CREATED, Json(view(&stack.name, &row))))
+}
+
+pub async fn update(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+    Body(req): Body<UpdateApp>,
+) -> ApiResult<Json<App>> {
+    let stack = load_stack(&state, &stack).await?;
+    let row = load_app(&state, &stack, &app).await?;
+    let current_layers = row.layers().iter().filter_map(|l| Shortname::parse(l).ok()).collect::<Vec<_>>();
+    let current = AppSettings {
+        app_type: row.app_type.clone(),
+        layers: current_layers,
+        repository: row.repository.clone(),
+        revision: row.revision.clone(),
+        environment: row.environment(),
+    };
+    let secret_names = row.secret_names();
+    let merged = parse_app::update(current, &secret_names, &req)?;
+    let ids = layer_ids(&state, &stack, &merged.layers).await?;
+    // Unsetting a variable removes it wherever it lives; setting a plain one drops a secret of
+    // the same name.
+    let mut unset: Vec<String> = req.unset_environment.clone();
+    unset.extend(req.environment.keys().filter(|k| secret_names.contains(k)).cloned());
+    let fields = AppFields {
+        app_type: &merged.app_type,
+        repository: &merged.repository,
+        revision: merged.revision.as_deref(),
+        environment: &merged.environment,
+        layer_ids: &ids,
+    };
+    let secrets = SecretChanges {
+        deploy_key: req.deploy_key.as_deref().map(|k| Some(k).filter(|k| !k.is_empty())),
+        set_env: &req.secret_environment,
+        unset_env: &unset,
+    };
+    state.store.update_app(row.id, &fields, &secrets).await?;
+    Ok(Json(view(&stack.name, &load_app(&state, &stack, &app).await?)))
+}
+
+pub async fn delete(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let stack = load_stack(&state, &stack).await?;
+    let row = load_app(&state, &stack, &app).await?;
+    state.store.delete_app(row.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
