@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod app;
+pub mod attributes;
 pub mod deploy;
 pub mod deployment;
 pub mod lifecycle;

@@ -5,12 +5,12 @@
 //! `[buildout]` section that extends the app's base config, adds the instance's parts and the
 //! shared caches, then generated sections for the ZEO address, the ZEO server and each client.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const TEMPLATE: &str = include_str!("templates/deploy.cfg.j2");
 
 /// One ZEO client part.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientPart {
     /// The part name, `client<n>`.
     pub name: String,
@@ -19,7 +19,7 @@ pub struct ClientPart {
 }
 
 /// The ZEO server part.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZeoServerPart {
     /// `address:port` it binds.
     pub address: String,

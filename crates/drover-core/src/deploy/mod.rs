@@ -6,5 +6,6 @@ pub mod batches;
 pub mod buildout_cfg;
 pub mod case;
 pub mod history;
+pub mod plan;
 pub mod release_name;
 pub mod sizing;

@@ -1,0 +1,75 @@
+"""A ZEO client in miniature: an HTTP server that reads and writes through ZEO.
+
+GET /        -> {"client", "release", "pid", "hits"}  (hits: a counter kept in the ZODB)
+POST /commit -> increments the counter in a ZODB transaction and returns it
+GET /health  -> 200 "ok" once connected to ZEO
+"""
+import json
+import os
+import sys
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import ZEO
+
+RELEASE_MARK = "release-mark.txt"
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+    def address_string(self):
+        # No reverse DNS lookups per request.
+        return self.client_address[0]
+
+
+class Server(WSGIServer):
+    def server_bind(self):
+        # Bind without looking up our own host name (slow on 127.0.0.N without /etc/hosts).
+        self.socket.bind(self.server_address)
+        self.server_address = self.socket.getsockname()
+        self.server_name, self.server_port = self.server_address[:2]
+        self.setup_environ()
+
+
+def split(address):
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
+
+
+def main(name, http_address, zeo_address, release):
+    if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
+        sys.exit(f"usage: {sys.argv[0]} console")
+    mark_path = os.path.join(release, RELEASE_MARK)
+    mark = open(mark_path).read().strip() if os.path.exists(mark_path) else ""
+    db = ZEO.DB(split(zeo_address), wait_timeout=60)
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path == "/health":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        with lock, db.transaction() as conn:
+            root = conn.root()
+            if environ["REQUEST_METHOD"] == "POST" and path == "/commit":
+                root["hits"] = root.get("hits", 0) + 1
+            hits = root.get("hits", 0)
+        body = {
+            "client": name,
+            "release": os.path.basename(os.path.realpath(release)),
+            "mark": mark,
+            "pid": os.getpid(),
+            "hits": hits,
+        }
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    host, port = split(http_address)
+    server = make_server(host, port, app, server_class=Server, handler_class=QuietHandler)
+    print(f"{name} serving on {http_address}, ZEO at {zeo_address}, release {release}", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        db.close()
