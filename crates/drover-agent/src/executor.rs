@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_client::AgentClient;
 use drover_core::text::take_utf8;
-use drover_proto::agent::{AgentCommand, CommandSpec, ResultReport, StartReport};
+use drover_core::deploy::plan::BuildPlan;
+use drover_proto::agent::{AgentCommand, AppAction, AppSpec, CommandSpec, ResultReport, StartReport};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -19,6 +20,7 @@ use crate::config::AgentConfig;
 use crate::journal::{Entry, Journal};
 use crate::lifecycle::run_event;
 use crate::output::OutputStream;
+use crate::supervisor::Supervisor;
 
 /// How long a timed-out or interrupted process group has between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -36,6 +38,7 @@ pub enum Origin {
 #[derive(Clone)]
 pub struct Executor {
     pub client: AgentClient,
+    pub supervisor: Supervisor,
     pub journal: Journal,
     pub config: Arc<AgentConfig>,
     in_flight: Arc<Mutex<HashSet<i64>>>,
@@ -47,13 +50,13 @@ fn now_ms() -> i64 {
 }
 
 fn failed(reason: String) -> ResultReport {
-    ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms() }
+    ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data: None }
 }
 
 impl Executor {
     /// An executor with nothing in flight.
-    pub fn new(client: AgentClient, journal: Journal, config: Arc<AgentConfig>) -> Self {
-        Self { client, journal, config, in_flight: Arc::default(), groups: Arc::default() }
+    pub fn new(client: AgentClient, supervisor: Supervisor, journal: Journal, config: Arc<AgentConfig>) -> Self {
+        Self { client, supervisor, journal, config, in_flight: Arc::default(), groups: Arc::default() }
     }
 
     /// Claims a command for handling; false if it is already being handled. Called before the
@@ -109,12 +112,15 @@ impl Executor {
         };
         let result = match command.spec {
             CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
+            CommandSpec::App { action, app, plan, timeout_secs } => {
+                self.app(id, &action, &app, &plan, timeout_secs, &out).await
+            }
             CommandSpec::Lifecycle { event, stack_config, .. } => {
                 let (root, out2) = (self.config.root.clone(), out.clone());
                 let done = tokio::task::spawn_blocking(move || run_event(&root, &event, &stack_config, &out2)).await;
                 match done {
                     Ok(Ok(())) => {
-                        ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms() }
+                        ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data: None }
                     }
                     Ok(Err(reason)) => {
                         out.push(&format!("{reason}\n"));
@@ -130,6 +136,37 @@ impl Executor {
             tracing::warn!(id, "failed to journal the result: {e}");
         }
         self.report(id, result).await;
+    }
+
+    /// Runs an app action, with the app's secrets fetched for it alone.
+    async fn app(
+        &self,
+        id: i64,
+        action: &AppAction,
+        spec: &AppSpec,
+        plan: &BuildPlan,
+        timeout_secs: Option<u64>,
+        out: &OutputStream,
+    ) -> ResultReport {
+        let secrets = match self.client.secrets(id).await {
+            Ok(s) => s,
+            Err(e) => return failed(format!("failed to fetch the app's secrets: {e}")),
+        };
+        let work = crate::app::run(&self.config.root, &self.supervisor, action, spec, plan, &secrets, out);
+        let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
+        let Ok(done) = tokio::time::timeout(limit, work).await else {
+            let reason = format!("timed out after {} s", limit.as_secs());
+            out.push(&format!("{reason}\n"));
+            return failed(reason);
+        };
+        let data = serde_json::to_value(&done.report).ok();
+        match done.outcome {
+            Ok(()) => ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data },
+            Err(reason) => {
+                out.push(&format!("error: {reason}\n"));
+                ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data }
+            }
+        }
     }
 
     /// Sends a result until the server acknowledges it.
@@ -181,7 +218,7 @@ impl Executor {
         let result = match waited {
             Ok(Ok(status)) => match status.code() {
                 Some(code) => {
-                    ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms() }
+                    ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms(), data: None }
                 }
                 None => failed(format!("killed by signal {}", status.signal().unwrap_or_default())),
             },
@@ -216,7 +253,7 @@ impl Executor {
 }
 
 /// Copies a pipe into the output stream as text.
-async fn pump(mut pipe: impl AsyncRead + Unpin, out: OutputStream) {
+pub(crate) async fn pump(mut pipe: impl AsyncRead + Unpin, out: OutputStream) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut carry: Vec<u8> = Vec::new();
     loop {

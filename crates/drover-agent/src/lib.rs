@@ -4,6 +4,7 @@
 //!
 //! Everything it writes lives under `--root`.
 
+mod app;
 mod backoff;
 mod config;
 mod enroll;
@@ -13,6 +14,7 @@ mod journal;
 mod lifecycle;
 mod output;
 mod run;
+mod supervisor;
 
 pub use config::AgentConfig;
 pub use run::{AgentError, run};

@@ -46,7 +46,9 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let client = AgentClient::new(&enrollment.server_url, &enrollment.ca_fingerprint, &enrollment.credential)?;
     let journal = Journal::open(config.state_dir().join("commands"))
         .map_err(|e| AgentError::Io(format!("failed to create the journal under {}: {e}", config.root.display())))?;
-    let executor = Executor::new(client.clone(), journal.clone(), config.clone());
+    let supervisor = crate::supervisor::Supervisor::default();
+    supervisor.adopt_all(&config.root);
+    let executor = Executor::new(client.clone(), supervisor, journal.clone(), config.clone());
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use drover_proto::agent::{
-    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
+    AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
     StartReport, Unfinished,
 };
 use drover_proto::api::{
@@ -285,6 +285,11 @@ impl AgentClient {
     /// Commands this instance took that have no result yet on the server.
     pub async fn unfinished(&self) -> Result<Vec<AgentCommand>, ClientError> {
         Ok(self.http.get::<Unfinished>("/agent/commands/unfinished").await?.commands)
+    }
+
+    /// The secrets of an app command's app.
+    pub async fn secrets(&self, id: i64) -> Result<AppSecrets, ClientError> {
+        self.http.get(&format!("/agent/commands/{id}/secrets")).await
     }
 
     /// Acknowledges a command.

@@ -3,6 +3,9 @@
 //! Agents only make outbound calls. Every call after enrollment carries the agent's own
 //! credential, which only reaches its own instance's commands.
 
+use std::collections::BTreeMap;
+
+use drover_core::deploy::plan::BuildPlan;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -84,6 +87,17 @@ pub enum CommandSpec {
         /// Kill it after this many seconds.
         timeout_secs: Option<u64>,
     },
+    /// Act on an app: deploy, roll back, start, stop, restart, undeploy.
+    App {
+        /// What to do.
+        action: AppAction,
+        /// The app.
+        app: AppSpec,
+        /// What this instance builds and runs.
+        plan: BuildPlan,
+        /// Kill the work after this many seconds.
+        timeout_secs: Option<u64>,
+    },
     /// Run a lifecycle event's recipes with the stack configuration.
     Lifecycle {
         /// setup, configure or shutdown.
@@ -93,6 +107,95 @@ pub enum CommandSpec {
         /// Kill the event's work after this many seconds.
         timeout_secs: Option<u64>,
     },
+}
+
+/// What to do with an app on one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AppAction {
+    /// Build what changed and switch `current` (reference.md section 3).
+    Deploy,
+    /// Point `current` at an older release and restart.
+    Rollback {
+        /// The release; by default the newest good one before `current`.
+        to: Option<String>,
+    },
+    /// Start the app's services.
+    Start,
+    /// Stop the app's services.
+    Stop,
+    /// Restart the app's services, one at a time.
+    Restart,
+    /// Stop the services and remove the app's tree.
+    Undeploy,
+}
+
+/// The app as an agent needs it (secret values come from `GET /agent/commands/{id}/secrets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSpec {
+    /// Its name (its directory under `srv/www`).
+    pub name: String,
+    /// Its git repository.
+    pub repository: String,
+    /// Branch, tag or SHA; none: the repository's default branch.
+    pub revision: Option<String>,
+    /// Plain environment variables.
+    pub environment: BTreeMap<String, String>,
+    /// Releases kept.
+    pub keep_releases: u32,
+    /// Build even when nothing changed.
+    pub always_build: bool,
+    /// Extra `bin/buildout` arguments.
+    pub buildout_flags: String,
+    /// The zc.buildout version to bootstrap ("": unpinned).
+    pub buildout_version: String,
+    /// Seconds between restarts of clients that were running.
+    pub restart_delay_secs: f64,
+    /// Whether the app has a deploy key.
+    pub has_deploy_key: bool,
+}
+
+/// `GET /agent/commands/{id}/secrets`: the secrets of the command's app.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppSecrets {
+    /// The SSH deploy key.
+    pub deploy_key: Option<String>,
+    /// Secret environment variables.
+    pub environment: BTreeMap<String, String>,
+}
+
+/// A release as the agent reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseRecord {
+    /// Its directory name.
+    pub name: String,
+    /// The commit it was built from.
+    pub sha: String,
+    /// building, built, failed or bad.
+    pub outcome: drover_core::deploy::history::Outcome,
+    /// Why it was built: new_revision, config_changed or forced_rebuild.
+    pub case: String,
+    /// SHA-256 of its deploy.cfg.
+    pub config_hash: String,
+    /// Its deploy.cfg.
+    pub deploy_cfg: String,
+    /// When its build started (Unix ms).
+    pub created_at_ms: i64,
+    /// When its build ended (Unix ms).
+    pub finished_at_ms: Option<i64>,
+}
+
+/// What an app command reports besides success: the instance's releases and services.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppReport {
+    /// The app.
+    pub app: String,
+    /// The current release.
+    pub current: Option<String>,
+    /// Every kept release, oldest first.
+    pub releases: Vec<ReleaseRecord>,
+    /// What this deploy did: new_revision, config_changed, forced_rebuild, unchanged, rollback, ...
+    pub outcome: String,
 }
 
 /// A command for the agent.
@@ -155,4 +258,7 @@ pub struct ResultReport {
     pub reason: Option<String>,
     /// When it finished, in Unix milliseconds on the agent's clock.
     pub finished_at_ms: i64,
+    /// What the command reports besides success (an [`AppReport`] for app commands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
 }

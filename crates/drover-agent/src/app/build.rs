@@ -1,0 +1,89 @@
+//! Building a release: export the commit, link the shared data, write `deploy.cfg`, bootstrap,
+//! run buildout. Nothing here touches `current` or the running services.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use drover_proto::agent::AppSpec;
+
+use super::paths::AppPaths;
+use super::steps::{self, Step};
+use crate::output::OutputStream;
+
+/// The Python that makes the buildout environment (override with `DROVER_PYTHON`).
+fn python() -> String {
+    std::env::var("DROVER_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Makes `shared/env` with zc.buildout at the wanted version, unless it is there already.
+async fn ensure_buildout_env(paths: &AppPaths, spec: &AppSpec, env: &BTreeMap<String, String>, out: &OutputStream) -> Result<(), String> {
+    let venv = paths.env();
+    let marker = venv.join(".drover-buildout-version");
+    let wanted = if spec.buildout_version.is_empty() { "zc.buildout".to_owned() } else { format!("zc.buildout=={}", spec.buildout_version) };
+    if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) && venv.join("bin/buildout").exists() {
+        return Ok(());
+    }
+    let shared = paths.shared();
+    let py = python();
+    steps::run(
+        Step { shown: format!("{py} -m venv {}", venv.display()), program: &py, args: vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()], cwd: &shared, env },
+        out,
+    )
+    .await?;
+    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
+    steps::run(
+        Step {
+            shown: format!("pip install {wanted}"),
+            program: &pip,
+            args: vec!["install".into(), "--quiet".into(), "--disable-pip-version-check".into(), wanted.clone()],
+            cwd: &shared,
+            env,
+        },
+        out,
+    )
+    .await
+    .map_err(|e| format!("failed to install {wanted}: {e}"))?;
+    std::fs::write(&marker, &wanted).map_err(|e| format!("failed to write {}: {e}", marker.display()))
+}
+
+/// Links the shared data into a release: `var` is the app's, not the release's.
+fn link_shared(paths: &AppPaths, release: &Path) -> Result<(), String> {
+    let var = release.join("var");
+    if var.symlink_metadata().is_ok() {
+        let removed = if var.is_dir() && !var.is_symlink() { std::fs::remove_dir_all(&var) } else { std::fs::remove_file(&var) };
+        removed.map_err(|e| format!("failed to replace {}: {e}", var.display()))?;
+    }
+    std::os::unix::fs::symlink(paths.var(), &var).map_err(|e| format!("failed to link {}: {e}", var.display()))
+}
+
+/// Builds `release` (already exported) with `deploy_cfg`.
+pub async fn build(
+    paths: &AppPaths,
+    release: &Path,
+    spec: &AppSpec,
+    deploy_cfg: &str,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    link_shared(paths, release)?;
+    let cfg_path = release.join("deploy.cfg");
+    std::fs::write(&cfg_path, deploy_cfg).map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;
+    ensure_buildout_env(paths, spec, env, out).await?;
+    let buildout = if release.join("bootstrap.py").exists() {
+        let py = paths.env().join("bin/python").to_string_lossy().into_owned();
+        steps::run(
+            Step { shown: "python bootstrap.py -c deploy.cfg".into(), program: &py, args: vec!["bootstrap.py".into(), "-c".into(), "deploy.cfg".into()], cwd: release, env },
+            out,
+        )
+        .await?;
+        release.join("bin/buildout")
+    } else {
+        paths.env().join("bin/buildout")
+    };
+    let buildout = buildout.to_string_lossy().into_owned();
+    let mut args = vec!["-c".to_owned(), "deploy.cfg".to_owned()];
+    args.extend(spec.buildout_flags.split_whitespace().map(String::from));
+    steps::run(Step { shown: format!("bin/buildout {}", args.join(" ")), program: &buildout, args, cwd: release, env }, out)
+        .await
+        .map_err(|e| format!("buildout failed: {e}"))
+}

@@ -1,0 +1,127 @@
+//! The app's repository, through the `git` CLI (so users' SSH keys and credential helpers work):
+//! a bare mirror in `shared/`, updated on every deploy; revisions resolved to commit SHAs; a
+//! commit exported into a release directory.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::Stdio;
+
+use super::paths::AppPaths;
+use super::steps::{self, Step, redact_url};
+use crate::output::OutputStream;
+
+/// The environment git runs with: no prompts, and the deploy key when there is one.
+pub fn git_env(paths: &AppPaths, deploy_key: Option<&str>) -> Result<BTreeMap<String, String>, String> {
+    let mut env = BTreeMap::from([("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned())]);
+    if let Some(key) = deploy_key {
+        let key_path = paths.shared().join("deploy_key");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&key_path)
+            .map_err(|e| format!("failed to write the deploy key: {e}"))?;
+        let mut text = key.trim().to_owned();
+        text.push('\n');
+        f.write_all(text.as_bytes()).map_err(|e| format!("failed to write the deploy key: {e}"))?;
+        let known_hosts = paths.shared().join("known_hosts");
+        env.insert(
+            "GIT_SSH_COMMAND".into(),
+            format!(
+                "ssh -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
+                key_path.display(),
+                known_hosts.display()
+            ),
+        );
+    }
+    Ok(env)
+}
+
+/// Clones the mirror, or fetches into it.
+pub async fn update_mirror(
+    paths: &AppPaths,
+    url: &str,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    let mirror = paths.mirror();
+    let shared = paths.shared();
+    let shown_url = redact_url(url);
+    let fail = |e: String| format!("failed to fetch the app's repository {shown_url}: {e}; check the URL, the deploy key and the network");
+    if !mirror.join("HEAD").exists() {
+        let _ = std::fs::remove_dir_all(&mirror);
+        let step = Step {
+            shown: format!("git clone --mirror {shown_url}"),
+            program: "git",
+            args: vec!["clone".into(), "--mirror".into(), "--".into(), url.into(), mirror.to_string_lossy().into_owned()],
+            cwd: &shared,
+            env,
+        };
+        return steps::run(step, out).await.map_err(fail);
+    }
+    steps::query("git", &["remote", "set-url", "origin", url], &mirror, env).await.map_err(fail)?;
+    let step = Step {
+        shown: format!("git remote update --prune ({shown_url})"),
+        program: "git",
+        args: vec!["remote".into(), "update".into(), "--prune".into()],
+        cwd: &mirror,
+        env,
+    };
+    steps::run(step, out).await.map_err(fail)
+}
+
+/// The commit a branch, tag or SHA names; the default branch when none is given.
+pub async fn resolve(paths: &AppPaths, revision: Option<&str>, env: &BTreeMap<String, String>) -> Result<String, String> {
+    let mirror = paths.mirror();
+    let rev = match revision {
+        Some(r) => r.to_owned(),
+        None => steps::query("git", &["symbolic-ref", "--short", "HEAD"], &mirror, env)
+            .await
+            .map_err(|e| format!("failed to find the repository's default branch: {e}"))?,
+    };
+    let spec = format!("{rev}^{{commit}}");
+    steps::query("git", &["rev-parse", "--verify", "--quiet", "--end-of-options", &spec], &mirror, env)
+        .await
+        .map_err(|_| format!("revision {rev:?} is not a branch, tag or commit of the app's repository"))
+}
+
+/// Whether `path` exists in commit `sha`.
+pub async fn has_file(paths: &AppPaths, sha: &str, path: &str, env: &BTreeMap<String, String>) -> bool {
+    steps::query("git", &["cat-file", "-e", &format!("{sha}:{path}")], &paths.mirror(), env).await.is_ok()
+}
+
+/// Writes the files of commit `sha` into `dest` (`git archive | tar -x`).
+pub async fn export(paths: &AppPaths, sha: &str, dest: &Path, out: &OutputStream) -> Result<(), String> {
+    out.push(&format!("$ git archive {sha} | tar -x -C {}\n", dest.display()));
+    let mut archive = tokio::process::Command::new("git")
+        .args(["archive", "--format=tar", sha])
+        .current_dir(paths.mirror())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("failed to start git archive: {e}"))?;
+    let pipe: Stdio = archive
+        .stdout
+        .take()
+        .ok_or("git archive has no output")?
+        .try_into()
+        .map_err(|e| format!("failed to connect git archive to tar: {e}"))?;
+    let tar = tokio::process::Command::new("tar")
+        .args(["-x", "-C"])
+        .arg(dest)
+        .stdin(pipe)
+        .output()
+        .await
+        .map_err(|e| format!("failed to run tar: {e}"))?;
+    let archived = archive.wait_with_output().await.map_err(|e| format!("failed to wait for git archive: {e}"))?;
+    if !archived.status.success() {
+        return Err(format!("git archive failed: {}", String::from_utf8_lossy(&archived.stderr).trim()));
+    }
+    if !tar.status.success() {
+        return Err(format!("tar failed: {}", String::from_utf8_lossy(&tar.stderr).trim()));
+    }
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! The supervisor: runs an app's services (ZEO server, clients) from `current/bin`, each in its
+//! own process group, with output appended to `shared/var/log/<service>.log`.
+//!
+//! - A service that exits on its own is restarted with backoff (1 s doubling to 30 s; back to
+//!   1 s after it has run for a minute).
+//! - Stop: SIGTERM to the group, SIGKILL after a grace period.
+//! - Each service's pid and spec are kept in `shared/run/<service>.json`; when the agent starts
+//!   again (restart or upgrade) it re-adopts running services instead of restarting them.
+
+mod service;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use drover_core::deploy::plan::ServiceSpec;
+pub use service::ServiceState;
+use service::Service;
+
+use crate::app::paths::AppPaths;
+use crate::output::OutputStream;
+
+/// How long a service has between SIGTERM and SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// All supervised services of this agent, by `<app>/<service>`.
+#[derive(Clone, Default)]
+pub struct Supervisor {
+    services: Arc<Mutex<HashMap<String, Arc<Service>>>>,
+}
+
+fn key(app: &str, name: &str) -> String {
+    format!("{app}/{name}")
+}
+
+impl Supervisor {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Service>>> {
+        self.services.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Re-adopts the services recorded under `root`: running ones are watched again, dead ones
+    /// are started.
+    pub fn adopt_all(&self, root: &Path) {
+        let Ok(apps) = std::fs::read_dir(root.join("srv/www")) else { return };
+        for app in apps.flatten() {
+            let app_name = app.file_name().to_string_lossy().into_owned();
+            let paths = AppPaths::new(root, &app_name);
+            let Ok(states) = std::fs::read_dir(paths.run()) else { continue };
+            for state in states.flatten().filter(|s| s.path().extension().is_some_and(|e| e == "json")) {
+                match ServiceState::load(&state.path()) {
+                    Ok(saved) => {
+                        let service = Service::new(paths.clone(), saved.spec.clone(), saved.env.clone());
+                        service.adopt(saved.pid);
+                        self.lock().insert(key(&app_name, &saved.spec.name), service);
+                    }
+                    Err(e) => tracing::warn!("failed to read {}: {e}", state.path().display()),
+                }
+            }
+        }
+    }
+
+    /// Makes an app's services match `specs` after `current` changed: services no longer wanted
+    /// stop; the others restart one at a time (with `restart_delay` between clients that were
+    /// already running); new ones start at once.
+    pub async fn restart_app(
+        &self,
+        paths: &AppPaths,
+        app: &str,
+        specs: &[ServiceSpec],
+        env: &BTreeMap<String, String>,
+        restart_delay: Duration,
+        out: &OutputStream,
+    ) -> Result<(), String> {
+        self.stop_unwanted(app, specs, out).await;
+        let mut restarted_a_client = false;
+        for spec in specs {
+            let existing = self.lock().get(&key(app, &spec.name)).cloned();
+            let was_running = existing.as_ref().is_some_and(|s| s.pid().is_some());
+            if was_running && spec.client && restarted_a_client && !restart_delay.is_zero() {
+                out.push(&format!("waiting {:.1} s (restart_delay) before restarting {}\n", restart_delay.as_secs_f64(), spec.name));
+                tokio::time::sleep(restart_delay).await;
+            }
+            if let Some(old) = existing {
+                old.stop(STOP_GRACE).await;
+            }
+            let service = Service::new(paths.clone(), spec.clone(), env.clone());
+            let pid = service.start()?;
+            out.push(&format!("{} {} (pid {pid})\n", if was_running { "restarted" } else { "started" }, spec.name));
+            self.lock().insert(key(app, &spec.name), service);
+            restarted_a_client |= was_running && spec.client;
+        }
+        Ok(())
+    }
+
+    /// Starts an app's services that are not running.
+    pub fn start_app(&self, paths: &AppPaths, app: &str, specs: &[ServiceSpec], env: &BTreeMap<String, String>, out: &OutputStream) -> Result<(), String> {
+        for spec in specs {
+            if self.lock().get(&key(app, &spec.name)).is_some_and(|s| s.pid().is_some()) {
+                out.push(&format!("{} already runs\n", spec.name));
+                continue;
+            }
+            let service = Service::new(paths.clone(), spec.clone(), env.clone());
+            let pid = service.start()?;
+            out.push(&format!("started {} (pid {pid})\n", spec.name));
+            self.lock().insert(key(app, &spec.name), service);
+        }
+        Ok(())
+    }
+
+    /// Stops all of an app's services.
+    pub async fn stop_app(&self, app: &str, out: &OutputStream) {
+        self.stop_unwanted(app, &[], out).await;
+    }
+
+    async fn stop_unwanted(&self, app: &str, keep: &[ServiceSpec], out: &OutputStream) {
+        let unwanted: Vec<(String, Arc<Service>)> = self
+            .lock()
+            .iter()
+            .filter(|(k, s)| k.starts_with(&format!("{app}/")) && !keep.iter().any(|spec| spec.name == s.spec.name))
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect();
+        for (k, service) in unwanted {
+            service.stop(STOP_GRACE).await;
+            out.push(&format!("stopped {}\n", service.spec.name));
+            self.lock().remove(&k);
+        }
+    }
+}
+
+/// Where a service's state file lives.
+pub fn state_file(paths: &AppPaths, name: &str) -> PathBuf {
+    paths.run().join(format!("{name}.json"))
+}
