@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_client::AgentClient;
-use drover_core::text::take_utf8;
 use drover_core::deploy::plan::BuildPlan;
+use drover_core::text::take_utf8;
 use drover_proto::agent::{AgentCommand, AppAction, AppSpec, CommandSpec, ResultReport, StartReport};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -119,9 +119,13 @@ impl Executor {
                 let (root, out2) = (self.config.root.clone(), out.clone());
                 let done = tokio::task::spawn_blocking(move || run_event(&root, &event, &stack_config, &out2)).await;
                 match done {
-                    Ok(Ok(())) => {
-                        ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data: None }
-                    }
+                    Ok(Ok(())) => ResultReport {
+                        success: true,
+                        exit_code: Some(0),
+                        reason: None,
+                        finished_at_ms: now_ms(),
+                        data: None,
+                    },
                     Ok(Err(reason)) => {
                         out.push(&format!("{reason}\n"));
                         failed(reason)
@@ -217,9 +221,13 @@ impl Executor {
         let waited = tokio::time::timeout(limit, child.wait()).await;
         let result = match waited {
             Ok(Ok(status)) => match status.code() {
-                Some(code) => {
-                    ResultReport { success: code == 0, exit_code: Some(code), reason: None, finished_at_ms: now_ms(), data: None }
-                }
+                Some(code) => ResultReport {
+                    success: code == 0,
+                    exit_code: Some(code),
+                    reason: None,
+                    finished_at_ms: now_ms(),
+                    data: None,
+                },
                 None => failed(format!("killed by signal {}", status.signal().unwrap_or_default())),
             },
             Ok(Err(e)) => failed(format!("failed to wait for the process: {e}")),

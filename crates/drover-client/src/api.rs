@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use drover_proto::agent::{
-    AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
-    StartReport, Unfinished,
+    AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
+    ResultReport, StartReport, Unfinished,
 };
 use drover_proto::api::{
     App, Command, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer,
-    LogChunk, Stack, StackStatus, UpdateApp,
+    LogChunk, ReleaseView, Stack, StackStatus, UpdateApp,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -213,6 +213,11 @@ impl Client {
     pub async fn update_app(&self, stack: &str, app: &str, req: &UpdateApp) -> Result<App, ClientError> {
         let path = format!("/stacks/{}/apps/{}", seg(stack), seg(app));
         self.http.required(self.http.call(Method::PATCH, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// An app's releases on every instance.
+    pub async fn releases(&self, stack: &str, app: &str) -> Result<Vec<ReleaseView>, ClientError> {
+        self.http.get(&format!("/stacks/{}/apps/{}/releases", seg(stack), seg(app))).await
     }
 
     /// Deletes an app.

@@ -225,7 +225,10 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         let a = deploy_attributes(&json!({}), "site").unwrap();
-        assert_eq!((a.per_cpu, a.keep_releases, a.base_config.as_str(), a.inherit_parts), (2.0, 5, "cfg/base.cfg", true));
+        assert_eq!(
+            (a.per_cpu, a.keep_releases, a.base_config.as_str(), a.inherit_parts),
+            (2.0, 5, "cfg/base.cfg", true)
+        );
         let doc = json!({
             "plone_instances": {"per_cpu": 0.5, "restart_delay": 3, "zeo": {"address": "10.0.0.5:8001"}},
             "deploy": {"site": {"always_buildout_on_deploy": true, "keep_releases": 3, "scm": {"revision": "main"}}}
@@ -246,7 +249,12 @@ mod tests {
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["plone_instances.per_cpu", "plone_instances.persistent_cache", "deploy.site.keep_releases", "deploy.site.buildout_extends"]
+            [
+                "plone_instances.per_cpu",
+                "plone_instances.persistent_cache",
+                "deploy.site.keep_releases",
+                "deploy.site.buildout_extends"
+            ]
         );
     }
 }

@@ -119,12 +119,29 @@ pub struct Instance {
     pub created_at: String,
 }
 
-/// `POST /stacks/{stack}/deployments`: run a command (`execute`) on a set of instances.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /stacks/{stack}/deployments`: run a command (`execute`) or act on an app (`deploy`,
+/// `rollback`, `start`, `stop`, `restart`, `undeploy`) on a set of instances.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
-    /// What to do; this issue provides `execute`.
+    /// What to do.
     pub kind: String,
+    /// The app, for app kinds.
+    #[serde(default)]
+    pub app: Option<String>,
+    /// Custom JSON for this deployment only (highest precedence), e.g.
+    /// `{"deploy": {"site": {"scm": {"revision": "v2"}}}}`.
+    #[serde(default)]
+    pub custom_json: Option<Value>,
+    /// Instances per batch: none = all at once (parallel), 1 = rolling.
+    #[serde(default)]
+    pub batch_size: Option<u32>,
+    /// For `rollback`: the release to go to (default: the previous good one).
+    #[serde(default)]
+    pub rollback_to: Option<String>,
+    /// Seconds to wait for the app's lock when another deploy holds it (default 0: refuse).
+    #[serde(default)]
+    pub lock_wait_secs: Option<u64>,
     /// For `execute`: the program and its arguments.
     #[serde(default)]
     pub command: Vec<String>,
@@ -157,6 +174,9 @@ pub struct Deployment {
     pub comment: Option<String>,
     /// For `execute`, the command.
     pub command: Vec<String>,
+    /// For app kinds, the app.
+    #[serde(default)]
+    pub app: Option<String>,
     /// When it was created.
     pub created_at: String,
     /// When its last command finished.
@@ -309,3 +329,28 @@ pub struct App {
 
 /// What a redacted value shows.
 pub const REDACTED: &str = "<redacted>";
+
+/// A release on one instance, as `GET /stacks/{stack}/apps/{app}/releases` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseView {
+    /// The instance.
+    pub instance: String,
+    /// The release's directory name.
+    pub name: String,
+    /// The commit it was built from.
+    pub sha: String,
+    /// building, built, failed or bad (rolled back from).
+    pub outcome: String,
+    /// Why it was built: new_revision, config_changed or forced_rebuild.
+    pub case: String,
+    /// Whether `current` points at it.
+    pub current: bool,
+    /// SHA-256 of its deploy.cfg.
+    pub config_hash: String,
+    /// Its deploy.cfg.
+    pub deploy_cfg: String,
+    /// When its build started.
+    pub created_at: String,
+    /// When its build ended.
+    pub finished_at: Option<String>,
+}

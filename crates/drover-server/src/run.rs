@@ -57,6 +57,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         }),
         wakeups: Arc::new(Wakeups::new()),
         local,
+        deploy_gate: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));

@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth: Arc<AuthKeys>,
     pub wakeups: Arc<Wakeups>,
     pub local: LocalProvider,
+    /// Serialises the creation of app deployments (lock check and take).
+    pub deploy_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Hashes of the admin token and the join secret.

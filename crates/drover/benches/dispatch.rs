@@ -52,6 +52,7 @@ async fn main() {
             instances: vec![host.clone()],
             comment: None,
             timeout_secs: None,
+            ..Default::default()
         };
         let deployment = client.create_deployment("bench", &req).await.unwrap();
         let id = deployment.commands[0].id;

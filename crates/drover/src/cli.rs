@@ -48,6 +48,21 @@ pub enum Command {
     /// Manage apps: the code a layer's instances deploy.
     #[command(subcommand)]
     App(AppCommand),
+    /// Deploy an app: build what changed on each instance, switch, restart.
+    Deploy(AppDeployArgs),
+    /// Roll an app back to the previous (or a named) release.
+    Rollback(RollbackArgs),
+    /// Start an app's services.
+    Start(AppDeployArgs),
+    /// Stop an app's services.
+    Stop(AppDeployArgs),
+    /// Restart an app's services, one at a time.
+    Restart(AppDeployArgs),
+    /// Stop an app's services and remove it from the instances.
+    Undeploy(AppDeployArgs),
+    /// Inspect releases.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Run a command on instances and print each one's output and exit code.
     Exec(ExecArgs),
     /// Inspect deployments.
@@ -388,6 +403,71 @@ pub enum AppCommand {
         stack: String,
         /// The app.
         name: String,
+    },
+}
+
+/// Targeting and pacing of an app deployment.
+#[derive(Debug, Args)]
+pub struct AppDeployArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// The app.
+    pub app: String,
+    /// Only these instances (repeatable; default: every online instance).
+    #[arg(long = "instance")]
+    pub instances: Vec<String>,
+    /// Only instances of these layers (repeatable).
+    #[arg(long = "layer")]
+    pub layers: Vec<String>,
+    /// A note kept with the deployment.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// A file with Custom JSON for this deployment only, e.g. {"deploy": {"APP": {"scm": {"revision": "SHA"}}}}.
+    #[arg(long)]
+    pub custom_json: Option<PathBuf>,
+    /// One instance at a time (the next starts after the previous succeeded).
+    #[arg(long, conflicts_with = "batch")]
+    pub rolling: bool,
+    /// N instances at a time.
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Seconds to wait for the app's lock if another deploy holds it (default: refuse at once).
+    #[arg(long, default_value_t = 0)]
+    pub lock_wait: u64,
+    /// Kill an instance's part after this many seconds.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Wait for the deployment and stream its output; exit 1 if it failed.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print the deployment as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drover rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The release to go back to (default: the newest good one before current).
+    #[arg(long = "to")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub common: AppDeployArgs,
+}
+
+/// `drover release ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// List an app's releases on each instance.
+    List {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app.
+        app: String,
+        #[command(flatten)]
+        format: Format,
     },
 }
 

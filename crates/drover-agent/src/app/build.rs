@@ -16,17 +16,32 @@ fn python() -> String {
 }
 
 /// Makes `shared/env` with zc.buildout at the wanted version, unless it is there already.
-async fn ensure_buildout_env(paths: &AppPaths, spec: &AppSpec, env: &BTreeMap<String, String>, out: &OutputStream) -> Result<(), String> {
+async fn ensure_buildout_env(
+    paths: &AppPaths,
+    spec: &AppSpec,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
     let venv = paths.env();
     let marker = venv.join(".drover-buildout-version");
-    let wanted = if spec.buildout_version.is_empty() { "zc.buildout".to_owned() } else { format!("zc.buildout=={}", spec.buildout_version) };
+    let wanted = if spec.buildout_version.is_empty() {
+        "zc.buildout".to_owned()
+    } else {
+        format!("zc.buildout=={}", spec.buildout_version)
+    };
     if std::fs::read_to_string(&marker).is_ok_and(|have| have == wanted) && venv.join("bin/buildout").exists() {
         return Ok(());
     }
     let shared = paths.shared();
     let py = python();
     steps::run(
-        Step { shown: format!("{py} -m venv {}", venv.display()), program: &py, args: vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()], cwd: &shared, env },
+        Step {
+            shown: format!("{py} -m venv {}", venv.display()),
+            program: &py,
+            args: vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()],
+            cwd: &shared,
+            env,
+        },
         out,
     )
     .await?;
@@ -50,7 +65,8 @@ async fn ensure_buildout_env(paths: &AppPaths, spec: &AppSpec, env: &BTreeMap<St
 fn link_shared(paths: &AppPaths, release: &Path) -> Result<(), String> {
     let var = release.join("var");
     if var.symlink_metadata().is_ok() {
-        let removed = if var.is_dir() && !var.is_symlink() { std::fs::remove_dir_all(&var) } else { std::fs::remove_file(&var) };
+        let removed =
+            if var.is_dir() && !var.is_symlink() { std::fs::remove_dir_all(&var) } else { std::fs::remove_file(&var) };
         removed.map_err(|e| format!("failed to replace {}: {e}", var.display()))?;
     }
     std::os::unix::fs::symlink(paths.var(), &var).map_err(|e| format!("failed to link {}: {e}", var.display()))
@@ -72,7 +88,13 @@ pub async fn build(
     let buildout = if release.join("bootstrap.py").exists() {
         let py = paths.env().join("bin/python").to_string_lossy().into_owned();
         steps::run(
-            Step { shown: "python bootstrap.py -c deploy.cfg".into(), program: &py, args: vec!["bootstrap.py".into(), "-c".into(), "deploy.cfg".into()], cwd: release, env },
+            Step {
+                shown: "python bootstrap.py -c deploy.cfg".into(),
+                program: &py,
+                args: vec!["bootstrap.py".into(), "-c".into(), "deploy.cfg".into()],
+                cwd: release,
+                env,
+            },
             out,
         )
         .await?;
@@ -83,7 +105,10 @@ pub async fn build(
     let buildout = buildout.to_string_lossy().into_owned();
     let mut args = vec!["-c".to_owned(), "deploy.cfg".to_owned()];
     args.extend(spec.buildout_flags.split_whitespace().map(String::from));
-    steps::run(Step { shown: format!("bin/buildout {}", args.join(" ")), program: &buildout, args, cwd: release, env }, out)
-        .await
-        .map_err(|e| format!("buildout failed: {e}"))
+    steps::run(
+        Step { shown: format!("bin/buildout {}", args.join(" ")), program: &buildout, args, cwd: release, env },
+        out,
+    )
+    .await
+    .map_err(|e| format!("buildout failed: {e}"))
 }

@@ -50,13 +50,21 @@ pub async fn update_mirror(
     let mirror = paths.mirror();
     let shared = paths.shared();
     let shown_url = redact_url(url);
-    let fail = |e: String| format!("failed to fetch the app's repository {shown_url}: {e}; check the URL, the deploy key and the network");
+    let fail = |e: String| {
+        format!("failed to fetch the app's repository {shown_url}: {e}; check the URL, the deploy key and the network")
+    };
     if !mirror.join("HEAD").exists() {
         let _ = std::fs::remove_dir_all(&mirror);
         let step = Step {
             shown: format!("git clone --mirror {shown_url}"),
             program: "git",
-            args: vec!["clone".into(), "--mirror".into(), "--".into(), url.into(), mirror.to_string_lossy().into_owned()],
+            args: vec![
+                "clone".into(),
+                "--mirror".into(),
+                "--".into(),
+                url.into(),
+                mirror.to_string_lossy().into_owned(),
+            ],
             cwd: &shared,
             env,
         };
@@ -74,7 +82,11 @@ pub async fn update_mirror(
 }
 
 /// The commit a branch, tag or SHA names; the default branch when none is given.
-pub async fn resolve(paths: &AppPaths, revision: Option<&str>, env: &BTreeMap<String, String>) -> Result<String, String> {
+pub async fn resolve(
+    paths: &AppPaths,
+    revision: Option<&str>,
+    env: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let mirror = paths.mirror();
     let rev = match revision {
         Some(r) => r.to_owned(),

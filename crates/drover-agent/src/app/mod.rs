@@ -37,7 +37,14 @@ fn now_ms() -> i64 {
 
 fn utc_now() -> UtcTime {
     let t = time::OffsetDateTime::now_utc();
-    UtcTime { year: t.year(), month: t.month() as u8, day: t.day(), hour: t.hour(), minute: t.minute(), second: t.second() }
+    UtcTime {
+        year: t.year(),
+        month: t.month() as u8,
+        day: t.day(),
+        hour: t.hour(),
+        minute: t.minute(),
+        second: t.second(),
+    }
 }
 
 /// Runs an app action.
@@ -124,7 +131,12 @@ async fn deploy(
     let records = releases::list(paths);
     let current_name = paths.current_name();
     let current = current_name.as_deref().and_then(|c| records.iter().find(|r| r.name == c));
-    let case = decide(current.map(|c| Built { sha: &c.sha, config_hash: &c.config_hash }), &sha, &config_hash, spec.always_build);
+    let case = decide(
+        current.map(|c| Built { sha: &c.sha, config_hash: &c.config_hash }),
+        &sha,
+        &config_hash,
+        spec.always_build,
+    );
     out.push(&format!("deploy case: {}\n", case.as_str()));
     if case == DeployCase::Unchanged {
         supervisor.start_app(paths, &spec.name, &plan.services(), env, out)?;
@@ -155,7 +167,10 @@ async fn deploy(
     if let Err(e) = built {
         record.outcome = Outcome::Failed;
         releases::save(paths, &record)?;
-        out.push(&format!("release {name} failed to build; current stays at {}\n", current_name.as_deref().unwrap_or("(none)")));
+        out.push(&format!(
+            "release {name} failed to build; current stays at {}\n",
+            current_name.as_deref().unwrap_or("(none)")
+        ));
         return Err(e);
     }
     record.outcome = Outcome::Built;
@@ -184,7 +199,8 @@ async fn rollback(
 ) -> Result<String, String> {
     let records = releases::list(paths);
     let current = paths.current_name();
-    let target = rollback_target(&releases::history(&records), current.as_deref(), to).map_err(|e| e.to_string())?.to_owned();
+    let target =
+        rollback_target(&releases::history(&records), current.as_deref(), to).map_err(|e| e.to_string())?.to_owned();
     if let Some(from) = &current {
         releases::set_outcome(paths, from, Outcome::Bad)?;
     }

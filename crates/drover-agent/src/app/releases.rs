@@ -19,7 +19,9 @@ pub fn save(paths: &AppPaths, record: &ReleaseRecord) -> Result<(), String> {
     }
     let text = serde_json::to_vec_pretty(record).unwrap_or_default();
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| format!("failed to save {}: {e}", path.display()))
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("failed to save {}: {e}", path.display()))
 }
 
 /// Every release with a record, oldest first.
@@ -47,7 +49,8 @@ pub fn history(records: &[ReleaseRecord]) -> Vec<Release<'_>> {
 
 /// Changes a release's outcome.
 pub fn set_outcome(paths: &AppPaths, name: &str, outcome: Outcome) -> Result<(), String> {
-    let mut record = list(paths).into_iter().find(|r| r.name == name).ok_or_else(|| format!("release {name} has no record"))?;
+    let mut record =
+        list(paths).into_iter().find(|r| r.name == name).ok_or_else(|| format!("release {name} has no record"))?;
     record.outcome = outcome;
     save(paths, &record)
 }

@@ -43,11 +43,7 @@ pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
     for r in readers.into_iter().flatten() {
         let _ = r.await;
     }
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{}` failed ({status})", step.shown))
-    }
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", step.shown)) }
 }
 
 /// Runs a program and returns its trimmed stdout (for short queries such as `git rev-parse`).
@@ -85,7 +81,10 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact_url("https://bob:s3cret@git.example.org/a.git"), "https://bob:***@git.example.org/a.git");
+        assert_eq!(
+            super::redact_url("https://bob:s3cret@git.example.org/a.git"),
+            "https://bob:***@git.example.org/a.git"
+        );
         assert_eq!(super::redact_url("https://git.example.org/a.git"), "https://git.example.org/a.git");
         assert_eq!(super::redact_url("git@github.com:org/a.git"), "git@github.com:org/a.git");
     }

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drover_core::deploy::plan::ServiceSpec;
-pub use service::ServiceState;
 use service::Service;
+pub use service::ServiceState;
 
 use crate::app::paths::AppPaths;
 use crate::output::OutputStream;
@@ -78,7 +78,11 @@ impl Supervisor {
             let existing = self.lock().get(&key(app, &spec.name)).cloned();
             let was_running = existing.as_ref().is_some_and(|s| s.pid().is_some());
             if was_running && spec.client && restarted_a_client && !restart_delay.is_zero() {
-                out.push(&format!("waiting {:.1} s (restart_delay) before restarting {}\n", restart_delay.as_secs_f64(), spec.name));
+                out.push(&format!(
+                    "waiting {:.1} s (restart_delay) before restarting {}\n",
+                    restart_delay.as_secs_f64(),
+                    spec.name
+                ));
                 tokio::time::sleep(restart_delay).await;
             }
             if let Some(old) = existing {
@@ -94,7 +98,14 @@ impl Supervisor {
     }
 
     /// Starts an app's services that are not running.
-    pub fn start_app(&self, paths: &AppPaths, app: &str, specs: &[ServiceSpec], env: &BTreeMap<String, String>, out: &OutputStream) -> Result<(), String> {
+    pub fn start_app(
+        &self,
+        paths: &AppPaths,
+        app: &str,
+        specs: &[ServiceSpec],
+        env: &BTreeMap<String, String>,
+        out: &OutputStream,
+    ) -> Result<(), String> {
         for spec in specs {
             if self.lock().get(&key(app, &spec.name)).is_some_and(|s| s.pid().is_some()) {
                 out.push(&format!("{} already runs\n", spec.name));

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use drover_core::lifecycle::Event;
 use drover_core::{CommandStatus, InstanceStatus, Provider, Shortname, next_hostname};
 use drover_proto::agent::{
-    AgentCommand, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend, ResultReport,
-    StartReport, Unfinished,
+    AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
+    ResultReport, StartReport, Unfinished,
 };
 use serde::Deserialize;
 
@@ -167,6 +167,22 @@ async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<Comm
         .ok_or_else(|| Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
 }
 
+/// The secrets of the app a command acts on; only for the agent running it.
+pub async fn secrets(agent: Agent, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<AppSecrets>> {
+    own_command(&state, &agent, id).await?;
+    let mut secrets = AppSecrets::default();
+    if let Some(app_id) = state.store.command_app(id).await? {
+        for (kind, name, value) in state.store.app_secrets(app_id).await? {
+            if kind == "deploy_key" {
+                secrets.deploy_key = Some(value);
+            } else {
+                secrets.environment.insert(name, value);
+            }
+        }
+    }
+    Ok(Json(secrets))
+}
+
 pub async fn ack(agent: Agent, State(state): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
     own_command(&state, &agent, id).await?;
     state.store.ack_command(id, agent.instance_id).await?;
@@ -211,7 +227,7 @@ pub async fn result(
 ) -> ApiResult<StatusCode> {
     own_command(&state, &agent, id).await?;
     if let Some(finished) = state.store.finish_command(id, agent.instance_id, &req).await? {
-        on_command_finished(&state, &finished).await?;
+        on_command_finished(&state, &finished, req.data.as_ref()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use drover_core::Shortname;
-use drover_proto::api::{App, CreateApp, REDACTED, UpdateApp};
+use drover_proto::api::{App, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
 use super::extract::{Admin, Body};
 use super::failure::{ApiResult, Failure};
@@ -158,4 +158,30 @@ pub async fn delete(
     let row = load_app(&state, &stack, &app).await?;
     state.store.delete_app(row.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn releases(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<ReleaseView>>> {
+    let stack = load_stack(&state, &stack).await?;
+    let app = load_app(&state, &stack, &app).await?;
+    let rows = state.store.releases(app.id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ReleaseView {
+                instance: r.hostname,
+                name: r.name,
+                sha: r.sha,
+                outcome: r.outcome,
+                case: r.build_case,
+                current: r.is_current,
+                config_hash: r.config_hash,
+                deploy_cfg: r.deploy_cfg,
+                created_at: rfc3339(r.created_at),
+                finished_at: r.finished_at.map(rfc3339),
+            })
+            .collect(),
+    ))
 }

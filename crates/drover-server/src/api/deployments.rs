@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_core::targeting::{Candidate, Plan, select_targets};
+use drover_core::targeting::{Candidate, Plan, Target, select_targets};
 use drover_core::{CommandStatus, DeploymentKind};
 use drover_proto::agent::CommandSpec;
 use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
@@ -15,8 +15,9 @@ use super::extract::{Admin, Body, Id, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
+use crate::orchestrator::app_deploy;
 use crate::state::AppState;
-use crate::store::{InstanceRow, NewDeployment};
+use crate::store::{InstanceRow, NewDeployment, PlannedCommand, StackRow};
 
 /// The longest a log request may wait for output.
 const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
@@ -27,8 +28,23 @@ pub async fn create(
     Path(stack): Path<String>,
     Body(req): Body<CreateDeployment>,
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
-    let new = parse::exec(req)?;
-    let stack = load_stack(&state, &stack).await?;
+    let id = if req.kind == DeploymentKind::Execute.as_str() {
+        create_exec(&state, &stack, req).await?
+    } else {
+        let new = parse::app_deployment(req)?;
+        let stack = load_stack(&state, &stack).await?;
+        app_deploy::create(&state, &stack, new).await?
+    };
+    Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
+}
+
+/// The stack's instances and the targets the filters select among them.
+pub async fn targets(
+    state: &AppState,
+    stack: &StackRow,
+    layer_filter: &[String],
+    instance_filter: &[String],
+) -> ApiResult<(Vec<InstanceRow>, Vec<Target>)> {
     let layers: Vec<String> = state.store.layers(stack.id).await?.into_iter().map(|l| l.shortname).collect();
     let instances = state.store.instances(stack.id).await?;
     let layer_lists: Vec<Vec<String>> = instances.iter().map(InstanceRow::layers).collect();
@@ -37,23 +53,28 @@ pub async fn create(
         .zip(&layer_lists)
         .map(|(i, layers)| Candidate { hostname: &i.hostname, layers, status: i.status() })
         .collect();
-    let targets = select_targets(&candidates, &layers, &new.layers, &new.instances)
+    let targets = select_targets(&candidates, &layers, layer_filter, instance_filter)
         .map_err(|e| Failure::invalid(e.field().to_owned(), e.to_string()))?;
-    let planned: Vec<(i64, Option<String>)> = targets
-        .into_iter()
-        .filter_map(|t| {
-            let id = instances.iter().find(|i| i.hostname == t.hostname)?.id;
-            Some((
-                id,
-                match t.plan {
-                    Plan::Run => None,
-                    Plan::Skip(why) => Some(why),
-                },
-            ))
-        })
-        .collect();
+    Ok((instances, targets))
+}
+
+async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> ApiResult<i64> {
+    let new = parse::exec(req)?;
+    let stack = load_stack(state, stack).await?;
+    let (instances, targets) = targets(state, &stack, &new.layers, &new.instances).await?;
     let spec = CommandSpec::Exec { argv: new.argv.clone(), timeout_secs: new.timeout_secs };
     let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
+    let planned: Vec<PlannedCommand> = targets
+        .into_iter()
+        .filter_map(|t| {
+            let instance_id = instances.iter().find(|i| i.hostname == t.hostname)?.id;
+            let skip = match t.plan {
+                Plan::Run => None,
+                Plan::Skip(why) => Some(why),
+            };
+            Some(PlannedCommand { instance_id, spec_json: spec_json.clone(), skip, batch: 0 })
+        })
+        .collect();
     let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;
     let (id, woken) = state
         .store
@@ -62,12 +83,12 @@ pub async fn create(
             kind: DeploymentKind::Execute,
             comment: new.comment.as_deref(),
             command_json: &command_json,
-            spec_json: &spec_json,
+            app: None,
             targets: &planned,
         })
         .await?;
     state.wakeups.wake_agents(&woken);
-    Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
+    Ok(id)
 }
 
 async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {

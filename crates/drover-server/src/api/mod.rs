@@ -3,11 +3,11 @@
 
 mod agent;
 mod apps;
-mod deployments;
+pub mod deployments;
 mod extract;
 mod failure;
 mod instances;
-mod parse;
+pub mod parse;
 mod parse_app;
 mod resources;
 mod views;
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/instances/{host}/stop", post(instances::stop))
         .route("/stacks/{stack}/apps", get(apps::list).post(apps::create))
         .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
+        .route("/stacks/{stack}/apps/{app}/releases", get(apps::releases))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/heartbeat", post(agent::heartbeat))
         .route("/agent/commands/next", get(agent::next))
         .route("/agent/commands/unfinished", get(agent::unfinished))
+        .route("/agent/commands/{id}/secrets", get(agent::secrets))
         .route("/agent/commands/{id}/ack", post(agent::ack))
         .route("/agent/commands/{id}/start", post(agent::start))
         .route("/agent/commands/{id}/output", post(agent::output))

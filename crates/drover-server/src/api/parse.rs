@@ -1,7 +1,7 @@
 //! Validation of request bodies: pure functions from wire types to checked values, each error
 //! naming its field. Nothing is written before these pass.
 
-use drover_core::{LayerType, Provider, Shortname};
+use drover_core::{DeploymentKind, LayerType, Provider, Shortname};
 use drover_proto::api::{CreateDeployment, CreateInstance, CreateLayer, CreateStack};
 use serde_json::Value;
 
@@ -141,6 +141,97 @@ pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
     })
 }
 
+/// App kinds a deployment can have.
+const APP_KINDS: &[DeploymentKind] = &[
+    DeploymentKind::Deploy,
+    DeploymentKind::Rollback,
+    DeploymentKind::Start,
+    DeploymentKind::Stop,
+    DeploymentKind::Restart,
+    DeploymentKind::Undeploy,
+];
+
+/// The longest a deployment may wait for its app's lock.
+const MAX_LOCK_WAIT: u64 = 3600;
+
+/// A checked app deployment.
+pub struct NewAppDeployment {
+    pub kind: DeploymentKind,
+    pub app: Shortname,
+    pub layers: Vec<String>,
+    pub instances: Vec<String>,
+    pub comment: Option<String>,
+    pub custom_json: Value,
+    pub batch_size: Option<u32>,
+    pub rollback_to: Option<String>,
+    pub lock_wait_secs: u64,
+    pub timeout_secs: Option<u64>,
+}
+
+pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure> {
+    let kind = req.kind.parse::<DeploymentKind>().ok().filter(|k| APP_KINDS.contains(k)).ok_or_else(|| {
+        Failure::invalid(
+            "kind",
+            format!(
+                "{:?} is not a deployment kind; use execute, deploy, rollback, start, stop, restart or undeploy",
+                req.kind
+            ),
+        )
+    })?;
+    let raw_app =
+        req.app.as_deref().ok_or_else(|| Failure::invalid("app", format!("a {kind} names the app; pass its name")))?;
+    let app = name("app", raw_app)?;
+    if !req.command.is_empty() {
+        return Err(Failure::invalid("command", "only an execute deployment takes a command"));
+    }
+    for (field, list) in [("layers", &req.layers), ("instances", &req.instances)] {
+        for (i, raw) in list.iter().enumerate() {
+            name(&format!("{field}[{i}]"), raw)?;
+        }
+    }
+    let custom_json: Value = serde_json::from_str(&custom_json("custom_json", req.custom_json)?).unwrap_or_default();
+    if req.batch_size == Some(0) {
+        return Err(Failure::invalid(
+            "batch_size",
+            "a batch holds at least 1 instance; leave it out to deploy everywhere at once",
+        ));
+    }
+    match (&req.rollback_to, kind) {
+        (Some(_), k) if k != DeploymentKind::Rollback => {
+            return Err(Failure::invalid("rollback_to", "only a rollback takes a release to go to"));
+        }
+        (Some(r), _) if !drover_core::deploy::release_name::is_release_name(r) => {
+            return Err(Failure::invalid(
+                "rollback_to",
+                format!("{r:?} is not a release name (YYYYMMDDHHMMSS); `drover release list` shows them"),
+            ));
+        }
+        _ => {}
+    }
+    let lock_wait_secs = req.lock_wait_secs.unwrap_or(0);
+    if lock_wait_secs > MAX_LOCK_WAIT {
+        return Err(Failure::invalid("lock_wait_secs", format!("wait at most {MAX_LOCK_WAIT} seconds")));
+    }
+    if req.timeout_secs == Some(0) {
+        return Err(Failure::invalid("timeout_secs", "use a timeout of at least 1 second, or none"));
+    }
+    if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
+        return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
+    }
+    Ok(NewAppDeployment {
+        kind,
+        app,
+        layers: req.layers,
+        instances: req.instances,
+        comment: req.comment,
+        custom_json,
+        batch_size: req.batch_size,
+        rollback_to: req.rollback_to,
+        lock_wait_secs,
+        timeout_secs: req.timeout_secs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +289,7 @@ mod tests {
             instances: vec![],
             comment: None,
             timeout_secs: None,
+            ..Default::default()
         };
         assert!(exec(ok.clone()).is_ok());
         assert_eq!(field_of(exec(CreateDeployment { kind: "deploy".into(), ..ok.clone() })), "kind");
@@ -211,5 +303,29 @@ mod tests {
             "instances[1]"
         );
         assert_eq!(field_of(exec(CreateDeployment { timeout_secs: Some(0), ..ok })), "timeout_secs");
+    }
+
+    #[test]
+    fn app_deployment_fields() {
+        let ok = CreateDeployment { kind: "deploy".into(), app: Some("site".into()), ..Default::default() };
+        assert!(app_deployment(ok.clone()).is_ok());
+        let cases: Vec<(CreateDeployment, &str)> = vec![
+            (CreateDeployment { kind: "launch".into(), ..ok.clone() }, "kind"),
+            (CreateDeployment { app: None, ..ok.clone() }, "app"),
+            (CreateDeployment { app: Some("Site".into()), ..ok.clone() }, "app"),
+            (CreateDeployment { command: vec!["x".into()], ..ok.clone() }, "command"),
+            (CreateDeployment { custom_json: Some(serde_json::json!(1)), ..ok.clone() }, "custom_json"),
+            (CreateDeployment { batch_size: Some(0), ..ok.clone() }, "batch_size"),
+            (CreateDeployment { rollback_to: Some("20260101000000".into()), ..ok.clone() }, "rollback_to"),
+            (
+                CreateDeployment { kind: "rollback".into(), rollback_to: Some("../x".into()), ..ok.clone() },
+                "rollback_to",
+            ),
+            (CreateDeployment { lock_wait_secs: Some(99999), ..ok.clone() }, "lock_wait_secs"),
+            (CreateDeployment { layers: vec!["A".into()], ..ok }, "layers[0]"),
+        ];
+        for (req, want) in cases {
+            assert_eq!(field_of(app_deployment(req)), want);
+        }
     }
 }

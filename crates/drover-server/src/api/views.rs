@@ -70,6 +70,7 @@ pub fn deployment(row: &DeploymentRow, commands: &[CommandRow]) -> Deployment {
         status: row.status.clone(),
         comment: row.comment.clone(),
         command: serde_json::from_str(&row.command).unwrap_or_default(),
+        app: row.app_name.clone(),
         created_at: rfc3339(row.created_at),
         finished_at: row.finished_at.map(rfc3339),
         commands: commands.iter().map(command).collect(),

@@ -31,7 +31,8 @@ async fn check_once(state: &AppState, timeout: Duration) -> Result<(), sqlx::Err
             && state.store.set_status(instance.id, instance.status(), next).await?
         {
             tracing::warn!(instance = %instance.hostname, "no heartbeat for {silent:?}: {next}");
-            state.wakeups.changed();
+            let reason = format!("the instance lost its connection (no heartbeat for {} s)", silent.as_secs());
+            super::abandon_commands(state, instance.id, &reason).await?;
         }
     }
     Ok(())

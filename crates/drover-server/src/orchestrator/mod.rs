@@ -1,6 +1,7 @@
 //! The orchestrator: carries out the decisions of `drover-core` (lifecycle transitions, lifecycle
 //! events, stops and starts, heartbeat silence) against the store and the providers.
 
+pub mod app_deploy;
 mod heartbeat;
 mod power;
 
@@ -9,11 +10,11 @@ pub use power::{start_instance, stop_instance};
 
 use drover_core::lifecycle::{Event, on_event};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
-use drover_core::{CommandStatus, DeploymentKind, InstanceStatus};
-use drover_proto::agent::CommandSpec;
+use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
+use drover_proto::agent::{AppReport, CommandSpec};
 
 use crate::state::AppState;
-use crate::store::{FinishedCommand, InstanceRow, NewDeployment};
+use crate::store::{FinishedCommand, InstanceRow, NewDeployment, PlannedCommand};
 
 /// Applies a lifecycle event to an instance; queues Setup when the transition asks for it.
 /// Returns the new status, if it changed.
@@ -85,8 +86,8 @@ pub async fn queue_lifecycle(
             kind,
             comment: None,
             command_json: "[]",
-            spec_json: &spec_json,
-            targets: &[(instance_id, None)],
+            app: None,
+            targets: &[PlannedCommand { instance_id, spec_json, skip: None, batch: 0 }],
         })
         .await?;
     state.wakeups.wake_agents(&woken);
@@ -94,9 +95,30 @@ pub async fn queue_lifecycle(
     Ok(commands.first().map(|c| c.id).unwrap_or(0))
 }
 
-/// Follows up on a command that has just finished.
-pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
-    state.store.refresh_deployment(finished.deployment_id).await?;
+/// Follows up on a command that has just finished: records what it reported about the app's
+/// releases, releases the next batch, settles the deployment (and its lock), moves the
+/// instance's lifecycle on.
+pub async fn on_command_finished(
+    state: &AppState,
+    finished: &FinishedCommand,
+    data: Option<&serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    if let (Some(app_id), Some(data)) = (finished.app_id, data) {
+        match serde_json::from_value::<AppReport>(data.clone()) {
+            Ok(report) => {
+                state
+                    .store
+                    .record_releases(finished.instance_id, app_id, report.current.as_deref(), &report.releases)
+                    .await?
+            }
+            Err(e) => tracing::warn!("an agent sent an unreadable app report: {e}"),
+        }
+    }
+    let woken = state.store.advance_batches(finished.deployment_id).await?;
+    state.wakeups.wake_agents(&woken);
+    if state.store.refresh_deployment(finished.deployment_id).await? != DeploymentStatus::Running {
+        state.store.release_locks(finished.deployment_id).await?;
+    }
     state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
     if finished.kind == DeploymentKind::Setup.as_str()
         && let Some(instance) = state.store.instance_by_id(finished.instance_id).await?
@@ -107,12 +129,13 @@ pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -
     Ok(())
 }
 
-/// Fails every command an instance will not finish (it stopped or was deleted).
+/// Fails every command an instance will not finish (it stopped, was deleted or was lost), so
+/// that no deployment (and no app lock) waits on it forever.
 pub async fn abandon_commands(state: &AppState, instance_id: i64, reason: &str) -> Result<(), sqlx::Error> {
     let open = [CommandStatus::Pending, CommandStatus::Acknowledged, CommandStatus::Running];
     for command in state.store.commands_in(instance_id, &open).await? {
         if let Some(finished) = state.store.abandon_command(command.id, reason).await? {
-            state.store.refresh_deployment(finished.deployment_id).await?;
+            on_command_finished(state, &finished, None).await?;
         }
     }
     state.wakeups.changed();

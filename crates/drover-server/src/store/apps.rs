@@ -1,5 +1,6 @@
-//! Apps, their layers and their secrets. Secret values are written here and never read back into
-//! listings, which carry secret names only.
+//! Apps, their layers and their secrets. Secret values are read back only by
+//! [`Store::app_secrets`], for the agent that runs one of the app's commands; listings carry secret
+//! names only.
 
 use std::collections::BTreeMap;
 
@@ -142,6 +143,14 @@ impl Store {
             .bind(stack_id)
             .bind(name)
             .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// An app's secrets as (kind, name, value), for the agent running one of its commands.
+    pub async fn app_secrets(&self, app_id: i64) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        sqlx::query_as("SELECT kind, name, value FROM app_secrets WHERE app_id = ? ORDER BY kind, name")
+            .bind(app_id)
+            .fetch_all(&self.pool)
             .await
     }
 

@@ -17,6 +17,7 @@ pub struct FinishedCommand {
     pub deployment_id: i64,
     pub instance_id: i64,
     pub kind: String,
+    pub app_id: Option<i64>,
     pub success: bool,
 }
 
@@ -33,7 +34,7 @@ impl Store {
     /// The oldest pending command of an instance.
     pub async fn next_pending(&self, instance_id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status = 'pending' ORDER BY c.id LIMIT 1"
+            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status = 'pending' AND c.released = 1 ORDER BY c.id LIMIT 1"
         )))
         .bind(instance_id)
         .fetch_optional(&self.pool)
@@ -62,6 +63,17 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await
+    }
+
+    /// The app of a command's deployment.
+    pub async fn command_app(&self, id: i64) -> Result<Option<i64>, sqlx::Error> {
+        let app: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT d.app_id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(app.flatten())
     }
 
     /// A command, only if it belongs to this instance.
@@ -202,14 +214,20 @@ impl Store {
     }
 
     async fn finished(&self, id: i64, success: bool) -> Result<Option<FinishedCommand>, sqlx::Error> {
-        let row: Option<(i64, i64, String)> = sqlx::query_as(
-            "SELECT c.deployment_id, c.instance_id, d.kind FROM commands c JOIN deployments d ON d.id = c.deployment_id \
-             WHERE c.id = ?",
+        let row: Option<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT c.deployment_id, c.instance_id, d.kind, d.app_id FROM commands c \
+             JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(deployment_id, instance_id, kind)| FinishedCommand { deployment_id, instance_id, kind, success }))
+        Ok(row.map(|(deployment_id, instance_id, kind, app_id)| FinishedCommand {
+            deployment_id,
+            instance_id,
+            kind,
+            app_id,
+            success,
+        }))
     }
 
     /// Drops the logs of all but the newest `keep` finished commands of an instance.

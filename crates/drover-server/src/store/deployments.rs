@@ -16,12 +16,24 @@ pub struct NewDeployment<'a> {
     pub stack_id: i64,
     pub kind: DeploymentKind,
     pub comment: Option<&'a str>,
-    /// The user's command, as JSON (`[]` for lifecycle events).
+    /// The user's command, as JSON (`[]` otherwise).
     pub command_json: &'a str,
-    /// The command spec every target runs, as JSON.
-    pub spec_json: &'a str,
-    /// Instance id and, for skipped targets, the reason.
-    pub targets: &'a [(i64, Option<String>)],
+    /// The app, for app deployments: (id, name).
+    pub app: Option<(i64, &'a str)>,
+    /// One command per target.
+    pub targets: &'a [PlannedCommand],
+}
+
+/// One instance's command in a new deployment.
+#[derive(Clone)]
+pub struct PlannedCommand {
+    pub instance_id: i64,
+    /// What the agent runs, as JSON.
+    pub spec_json: String,
+    /// Why it is skipped, if it is.
+    pub skip: Option<String>,
+    /// Its batch: batch 0 is sent at once, later ones after the one before succeeded.
+    pub batch: u32,
 }
 
 impl Store {
@@ -33,40 +45,45 @@ impl Store {
         let statuses: Vec<CommandStatus> = new
             .targets
             .iter()
-            .map(|(_, skip)| if skip.is_some() { CommandStatus::Skipped } else { CommandStatus::Pending })
+            .map(|t| if t.skip.is_some() { CommandStatus::Skipped } else { CommandStatus::Pending })
             .collect();
         let status = overall_status(&statuses);
         let finished = (status != DeploymentStatus::Running).then_some(now);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO deployments (stack_id, kind, status, comment, command, created_at, finished_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO deployments (stack_id, kind, status, comment, command, app_id, app_name, created_at, finished_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.stack_id)
         .bind(new.kind.as_str())
         .bind(status.as_str())
         .bind(new.comment)
         .bind(new.command_json)
+        .bind(new.app.map(|(id, _)| id))
+        .bind(new.app.map(|(_, name)| name))
         .bind(now)
         .bind(finished)
         .fetch_one(&mut *tx)
         .await?;
         let mut woken = Vec::new();
-        for ((instance_id, skip), status) in new.targets.iter().zip(&statuses) {
+        for (t, status) in new.targets.iter().zip(&statuses) {
+            let released = t.batch == 0;
             sqlx::query(
-                "INSERT INTO commands (deployment_id, instance_id, status, spec, reason, created_at, finished_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO commands (deployment_id, instance_id, status, spec, reason, batch, released, created_at, \
+                 finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(id)
-            .bind(instance_id)
+            .bind(t.instance_id)
             .bind(status.as_str())
-            .bind(new.spec_json)
-            .bind(skip)
+            .bind(&t.spec_json)
+            .bind(&t.skip)
+            .bind(i64::from(t.batch))
+            .bind(released)
             .bind(now)
-            .bind(skip.as_ref().map(|_| now))
+            .bind(t.skip.as_ref().map(|_| now))
             .execute(&mut *tx)
             .await?;
-            if skip.is_none() {
-                woken.push(*instance_id);
+            if t.skip.is_none() && released {
+                woken.push(t.instance_id);
             }
         }
         tx.commit().await?;
@@ -98,6 +115,41 @@ impl Store {
             .bind(deployment_id)
             .fetch_all(&self.pool)
             .await
+    }
+
+    /// Releases the next batch of a rolling deployment when every released command has
+    /// succeeded; skips the rest when one failed. Returns the instances to wake.
+    pub async fn advance_batches(&self, deployment_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+        let rows: Vec<(String, i64, i64, i64)> =
+            sqlx::query_as("SELECT status, released, batch, instance_id FROM commands WHERE deployment_id = ?")
+                .bind(deployment_id)
+                .fetch_all(&self.pool)
+                .await?;
+        let parsed: Vec<(CommandStatus, bool, i64, i64)> =
+            rows.into_iter().filter_map(|(s, r, b, i)| Some((s.parse().ok()?, r != 0, b, i))).collect();
+        let Some(next) = parsed.iter().filter(|c| !c.1).map(|c| c.2).min() else { return Ok(Vec::new()) };
+        if parsed.iter().any(|c| c.1 && !c.0.is_finished()) {
+            return Ok(Vec::new()); // the current batch is still running
+        }
+        let now = now_ms();
+        if parsed.iter().any(|c| c.1 && c.0 == CommandStatus::Failed) {
+            sqlx::query(
+                "UPDATE commands SET status = 'skipped', released = 1, finished_at = ?, \
+                 reason = 'not run: an earlier batch of this deployment failed' WHERE deployment_id = ? AND released = 0",
+            )
+            .bind(now)
+            .bind(deployment_id)
+            .execute(&self.pool)
+            .await?;
+            return Ok(Vec::new());
+        }
+        sqlx::query("UPDATE commands SET released = 1, created_at = ? WHERE deployment_id = ? AND batch = ?")
+            .bind(now)
+            .bind(deployment_id)
+            .bind(next)
+            .execute(&self.pool)
+            .await?;
+        Ok(parsed.iter().filter(|c| c.2 == next).map(|c| c.3).collect())
     }
 
     /// Recomputes a deployment's status from its commands.

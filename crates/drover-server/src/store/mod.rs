@@ -7,6 +7,7 @@ mod commands;
 mod deployments;
 mod instances;
 mod layers;
+mod releases;
 mod rows;
 mod stacks;
 
@@ -18,8 +19,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use apps::{AppFields, AppRow, SecretChanges};
 pub use commands::{AppendOutcome, FinishedCommand};
-pub use deployments::NewDeployment;
+pub use deployments::{NewDeployment, PlannedCommand};
 pub use instances::NewInstance;
+
 pub use rows::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
 
 use crate::error::ServerError;

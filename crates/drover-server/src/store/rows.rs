@@ -67,6 +67,7 @@ pub struct DeploymentRow {
     pub status: String,
     pub comment: Option<String>,
     pub command: String,
+    pub app_name: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
 }

@@ -17,6 +17,7 @@ pub async fn run(args: ExecArgs) -> CliResult {
         instances: args.instances,
         comment: args.comment,
         timeout_secs: args.timeout,
+        ..Default::default()
     };
     let deployment = client.create_deployment(&args.stack, &req).await?;
     if !args.json {

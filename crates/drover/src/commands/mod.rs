@@ -2,6 +2,7 @@
 
 mod app;
 mod daemon;
+mod deploy;
 mod deployment;
 mod exec;
 mod follow;
@@ -26,6 +27,13 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Layer(cmd) => layer::run(cmd).await,
         Command::Instance(cmd) => instance::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
+        Command::Deploy(args) => deploy::run("deploy", args, None).await,
+        Command::Rollback(args) => deploy::run("rollback", args.common, args.to).await,
+        Command::Start(args) => deploy::run("start", args, None).await,
+        Command::Stop(args) => deploy::run("stop", args, None).await,
+        Command::Restart(args) => deploy::run("restart", args, None).await,
+        Command::Undeploy(args) => deploy::run("undeploy", args, None).await,
+        Command::Release(cmd) => deploy::releases(cmd).await,
         Command::Exec(args) => exec::run(args).await,
         Command::Deployment(cmd) => deployment::run(cmd).await,
         Command::Status(args) => status::run(args).await,

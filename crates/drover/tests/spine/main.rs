@@ -30,5 +30,6 @@ pub fn exec_request(command: &[&str], layers: &[&str], instances: &[&str]) -> Cr
         instances: instances.iter().map(|s| s.to_string()).collect(),
         comment: None,
         timeout_secs: None,
+        ..Default::default()
     }
 }

@@ -1,0 +1,198 @@
+//! App deployments: one command per targeted instance. Instances with the app's layers run the
+//! app action with their own build plan; other targeted instances run a generic Configure (for
+//! deploys). Rolling deployments release one batch at a time; deploys and rollbacks hold the
+//! app's lock while they run.
+
+use std::time::Duration;
+
+use drover_core::attributes::{deploy_attributes, merge_all};
+use drover_core::deploy::batches::batches;
+use drover_core::deploy::plan::{plan, zeo_address};
+use drover_core::targeting::Plan;
+use drover_core::{DeploymentKind, InstanceStatus, LayerType};
+use drover_proto::agent::{AppAction, AppSpec, CommandSpec};
+use serde_json::Value;
+
+use super::build_stack_config;
+use crate::api::Failure;
+use crate::api::parse::NewAppDeployment;
+use crate::state::AppState;
+use crate::store::{AppRow, InstanceRow, LayerRow, NewDeployment, PlannedCommand, StackRow};
+use crate::time::rfc3339;
+
+fn json(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or(Value::Null)
+}
+
+fn action(new: &NewAppDeployment) -> AppAction {
+    match new.kind {
+        DeploymentKind::Rollback => AppAction::Rollback { to: new.rollback_to.clone() },
+        DeploymentKind::Start => AppAction::Start,
+        DeploymentKind::Stop => AppAction::Stop,
+        DeploymentKind::Restart => AppAction::Restart,
+        DeploymentKind::Undeploy => AppAction::Undeploy,
+        _ => AppAction::Deploy,
+    }
+}
+
+/// The app command for one instance: its merged attributes, its build plan.
+fn app_command(
+    new: &NewAppDeployment,
+    stack: &StackRow,
+    app: &AppRow,
+    instance: &InstanceRow,
+    all: &[InstanceRow],
+    layers: &[LayerRow],
+) -> Result<CommandSpec, Failure> {
+    let names = instance.layers();
+    let own: Vec<&LayerRow> = layers.iter().filter(|l| names.contains(&l.shortname)).collect();
+    let mut docs = vec![json(&stack.custom_json)];
+    docs.extend(own.iter().map(|l| json(&l.custom_json)));
+    docs.push(new.custom_json.clone());
+    let merged = merge_all(docs.iter());
+    let attrs = deploy_attributes(&merged, &app.name).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Failure::invalid(
+            "custom_json",
+            format!("the Custom JSON in force for {} is invalid: {}", instance.hostname, list.join("; ")),
+        )
+    })?;
+    let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
+    let zeo_online: Vec<(&str, &str)> = all
+        .iter()
+        .filter(|i| i.status() == InstanceStatus::Online && i.layers().contains(&attrs.zeo_layer))
+        .filter_map(|i| Some((i.hostname.as_str(), i.address.as_deref()?)))
+        .collect();
+    let zeo = zeo_address(attrs.zeo_address.as_deref(), &zeo_online, &address);
+    let types: Vec<LayerType> = own.iter().filter_map(|l| l.layer_type.parse().ok()).collect();
+    let cpus = instance.cpu_count.or(instance.cpu_count_override).unwrap_or(1).max(1) as u32;
+    let build = plan(&instance.hostname, &address, cpus, &types, &attrs, &zeo);
+    let spec = AppSpec {
+        name: app.name.clone(),
+        repository: app.repository.clone(),
+        revision: attrs.revision.clone().or_else(|| app.revision.clone()),
+        environment: app.environment(),
+        keep_releases: attrs.keep_releases,
+        always_build: attrs.always_build,
+        buildout_flags: attrs.buildout_flags.clone(),
+        buildout_version: attrs.buildout_version.clone(),
+        restart_delay_secs: attrs.restart_delay,
+        has_deploy_key: app.has_deploy_key != 0,
+    };
+    Ok(CommandSpec::App { action: action(new), app: spec, plan: build, timeout_secs: new.timeout_secs })
+}
+
+/// Waits (up to `lock_wait_secs`) for the app's lock to be free; refuses naming the holder.
+async fn wait_for_lock(state: &AppState, app: &AppRow, wait_secs: u64) -> Result<(), Failure> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait_secs);
+    let mut changes = state.wakeups.subscribe();
+    loop {
+        changes.borrow_and_update();
+        let holder = state.store.lock_holder(app.id).await?;
+        let Some(holder) = holder.filter(|h| h.status == "running") else { return Ok(()) };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Failure::conflict(
+                Some("app"),
+                format!(
+                    "app {} is locked by deployment {} (running since {}); wait for it (`drover deployment show {} --follow`) \
+                     or pass --lock-wait SECONDS",
+                    app.name,
+                    holder.deployment_id,
+                    rfc3339(holder.acquired_at),
+                    holder.deployment_id
+                ),
+            ));
+        }
+        let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+    }
+}
+
+/// Creates an app deployment; returns its id.
+pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, Failure> {
+    let app = state.store.app(stack.id, new.app.as_str()).await?.ok_or_else(|| {
+        Failure::not_found(
+            "app",
+            format!(
+                "app {} does not exist in stack {}; `drover app list --stack {}` shows its apps",
+                new.app, stack.name, stack.name
+            ),
+        )
+    })?;
+    let (instances, targets) = crate::api::deployments::targets(state, stack, &new.layers, &new.instances).await?;
+    let layers = state.store.layers(stack.id).await?;
+    let app_layers = app.layers();
+
+    let mut app_commands = Vec::new();
+    let mut others = Vec::new();
+    for target in &targets {
+        let Some(instance) = instances.iter().find(|i| i.hostname == target.hostname) else { continue };
+        let has_app = instance.layers().iter().any(|l| app_layers.contains(l));
+        if let Plan::Skip(why) = &target.plan {
+            others.push(PlannedCommand {
+                instance_id: instance.id,
+                spec_json: "{}".into(),
+                skip: Some(why.clone()),
+                batch: 0,
+            });
+        } else if has_app {
+            let spec = app_command(&new, stack, &app, instance, &instances, &layers)?;
+            app_commands.push(PlannedCommand {
+                instance_id: instance.id,
+                spec_json: serde_json::to_string(&spec).map_err(Failure::internal)?,
+                skip: None,
+                batch: 0,
+            });
+        } else if new.kind == DeploymentKind::Deploy {
+            let spec = CommandSpec::Lifecycle {
+                event: DeploymentKind::Configure.as_str().into(),
+                stack_config: build_stack_config(state, instance.id).await?,
+                timeout_secs: None,
+            };
+            let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
+            others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0 });
+        }
+    }
+    if app_commands.is_empty() {
+        return Err(Failure::invalid(
+            "instances",
+            format!(
+                "no online instance of the app's layers ({}) is targeted; start one or change --layer/--instance",
+                app_layers.join(", ")
+            ),
+        ));
+    }
+    let size = new.batch_size.map(|n| n as usize);
+    let mut planned = others;
+    for (i, batch) in
+        batches(&app_commands.iter().map(|c| c.instance_id).collect::<Vec<_>>(), size).into_iter().enumerate()
+    {
+        for instance_id in batch {
+            if let Some(c) = app_commands.iter().find(|c| c.instance_id == instance_id) {
+                planned.push(PlannedCommand { batch: i as u32, ..c.clone() });
+            }
+        }
+    }
+
+    let locks = matches!(new.kind, DeploymentKind::Deploy | DeploymentKind::Rollback);
+    // One creation at a time, so checking the lock and taking it cannot interleave.
+    let _creating = state.deploy_gate.lock().await;
+    if locks {
+        wait_for_lock(state, &app, new.lock_wait_secs).await?;
+    }
+    let (id, woken) = state
+        .store
+        .create_deployment(&NewDeployment {
+            stack_id: stack.id,
+            kind: new.kind,
+            comment: new.comment.as_deref(),
+            command_json: "[]",
+            app: Some((app.id, &app.name)),
+            targets: &planned,
+        })
+        .await?;
+    if locks {
+        state.store.take_lock(app.id, id).await?;
+    }
+    state.wakeups.wake_agents(&woken);
+    Ok(id)
+}

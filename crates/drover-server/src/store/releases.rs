@@ -1,0 +1,115 @@
+//! Releases as agents report them, and the per-app deploy lock.
+
+use drover_proto::agent::ReleaseRecord;
+
+use super::Store;
+use crate::time::now_ms;
+
+/// A release row, with its instance's hostname.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReleaseRow {
+    pub hostname: String,
+    pub name: String,
+    pub sha: String,
+    pub outcome: String,
+    pub build_case: String,
+    pub config_hash: String,
+    pub deploy_cfg: String,
+    pub is_current: bool,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// Who holds an app's lock.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LockHolder {
+    pub deployment_id: i64,
+    pub acquired_at: i64,
+    pub status: String,
+}
+
+impl Store {
+    /// Replaces what the server knows of an instance's releases of an app.
+    pub async fn record_releases(
+        &self,
+        instance_id: i64,
+        app_id: i64,
+        current: Option<&str>,
+        releases: &[ReleaseRecord],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM releases WHERE instance_id = ? AND app_id = ?")
+            .bind(instance_id)
+            .bind(app_id)
+            .execute(&mut *tx)
+            .await?;
+        for r in releases {
+            let outcome =
+                serde_json::to_value(r.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO releases (instance_id, app_id, name, sha, outcome, build_case, config_hash, deploy_cfg, \
+                 is_current, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(instance_id)
+            .bind(app_id)
+            .bind(&r.name)
+            .bind(&r.sha)
+            .bind(outcome)
+            .bind(&r.case)
+            .bind(&r.config_hash)
+            .bind(&r.deploy_cfg)
+            .bind(current == Some(r.name.as_str()))
+            .bind(r.created_at_ms)
+            .bind(r.finished_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// An app's releases on every instance, by instance then name.
+    pub async fn releases(&self, app_id: i64) -> Result<Vec<ReleaseRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT i.hostname, r.name, r.sha, r.outcome, r.build_case, r.config_hash, r.deploy_cfg, r.is_current, \
+             r.created_at, r.finished_at FROM releases r JOIN instances i ON i.id = r.instance_id \
+             WHERE r.app_id = ? ORDER BY i.hostname, r.name",
+        )
+        .bind(app_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The holder of an app's lock, if any.
+    pub async fn lock_holder(&self, app_id: i64) -> Result<Option<LockHolder>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT l.deployment_id, l.acquired_at, COALESCE(d.status, 'failed') AS status FROM app_locks l \
+             LEFT JOIN deployments d ON d.id = l.deployment_id WHERE l.app_id = ?",
+        )
+        .bind(app_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Takes an app's lock for a deployment (replacing a stale holder).
+    pub async fn take_lock(&self, app_id: i64, deployment_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO app_locks (app_id, deployment_id, acquired_at) VALUES (?, ?, ?) \
+             ON CONFLICT (app_id) DO UPDATE SET deployment_id = excluded.deployment_id, acquired_at = excluded.acquired_at",
+        )
+        .bind(app_id)
+        .bind(deployment_id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// Releases the locks a deployment holds.
+    pub async fn release_locks(&self, deployment_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM app_locks WHERE deployment_id = ?")
+            .bind(deployment_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
