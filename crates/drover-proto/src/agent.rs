@@ -92,9 +92,9 @@ pub enum CommandSpec {
         /// What to do.
         action: AppAction,
         /// The app.
-        app: AppSpec,
+        app: Box<AppSpec>,
         /// What this instance builds and runs.
-        plan: BuildPlan,
+        plan: Box<BuildPlan>,
         /// Kill the work after this many seconds.
         timeout_secs: Option<u64>,
     },

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::extract::{Agent, Body, Id, Join, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
-use crate::orchestrator::{apply_event, on_command_finished};
+use crate::orchestrator::{apply_event, on_command_finished, record_app_report};
 use crate::secrets;
 use crate::state::AppState;
 use crate::store::{AppendOutcome, CommandRow, InstanceRow, NewInstance, StoreError};
@@ -225,9 +225,16 @@ pub async fn result(
     Id(id): Id,
     Body(req): Body<ResultReport>,
 ) -> ApiResult<StatusCode> {
-    own_command(&state, &agent, id).await?;
+    let command = own_command(&state, &agent, id).await?;
+    // Releases are recorded before the result, so whoever sees the deployment finished also
+    // sees the releases it made.
+    if let (Some(data), false) =
+        (&req.data, command.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished))
+    {
+        record_app_report(&state, id, agent.instance_id, data).await?;
+    }
     if let Some(finished) = state.store.finish_command(id, agent.instance_id, &req).await? {
-        on_command_finished(&state, &finished, req.data.as_ref()).await?;
+        on_command_finished(&state, &finished).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

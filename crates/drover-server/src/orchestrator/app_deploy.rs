@@ -79,7 +79,12 @@ fn app_command(
         restart_delay_secs: attrs.restart_delay,
         has_deploy_key: app.has_deploy_key != 0,
     };
-    Ok(CommandSpec::App { action: action(new), app: spec, plan: build, timeout_secs: new.timeout_secs })
+    Ok(CommandSpec::App {
+        action: action(new),
+        app: Box::new(spec),
+        plan: Box::new(build),
+        timeout_secs: new.timeout_secs,
+    })
 }
 
 /// Waits (up to `lock_wait_secs`) for the app's lock to be free; refuses naming the holder.

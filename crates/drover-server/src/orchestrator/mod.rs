@@ -95,25 +95,28 @@ pub async fn queue_lifecycle(
     Ok(commands.first().map(|c| c.id).unwrap_or(0))
 }
 
-/// Follows up on a command that has just finished: records what it reported about the app's
-/// releases, releases the next batch, settles the deployment (and its lock), moves the
-/// instance's lifecycle on.
-pub async fn on_command_finished(
+/// Records the releases an app command reported for its instance.
+pub async fn record_app_report(
     state: &AppState,
-    finished: &FinishedCommand,
-    data: Option<&serde_json::Value>,
+    command_id: i64,
+    instance_id: i64,
+    data: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    if let (Some(app_id), Some(data)) = (finished.app_id, data) {
-        match serde_json::from_value::<AppReport>(data.clone()) {
-            Ok(report) => {
-                state
-                    .store
-                    .record_releases(finished.instance_id, app_id, report.current.as_deref(), &report.releases)
-                    .await?
-            }
-            Err(e) => tracing::warn!("an agent sent an unreadable app report: {e}"),
+    let Some(app_id) = state.store.command_app(command_id).await? else { return Ok(()) };
+    match serde_json::from_value::<AppReport>(data.clone()) {
+        Ok(report) => {
+            state.store.record_releases(instance_id, app_id, report.current.as_deref(), &report.releases).await
+        }
+        Err(e) => {
+            tracing::warn!("an agent sent an unreadable app report: {e}");
+            Ok(())
         }
     }
+}
+
+/// Follows up on a command that has just finished: releases the next batch, settles the
+/// deployment (and its lock), moves the instance's lifecycle on.
+pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
     let woken = state.store.advance_batches(finished.deployment_id).await?;
     state.wakeups.wake_agents(&woken);
     if state.store.refresh_deployment(finished.deployment_id).await? != DeploymentStatus::Running {
@@ -135,7 +138,7 @@ pub async fn abandon_commands(state: &AppState, instance_id: i64, reason: &str) 
     let open = [CommandStatus::Pending, CommandStatus::Acknowledged, CommandStatus::Running];
     for command in state.store.commands_in(instance_id, &open).await? {
         if let Some(finished) = state.store.abandon_command(command.id, reason).await? {
-            on_command_finished(state, &finished, None).await?;
+            on_command_finished(state, &finished).await?;
         }
     }
     state.wakeups.changed();

@@ -7,7 +7,7 @@ use drover_core::CommandStatus;
 use drover_core::retention::logs_to_prune;
 use drover_proto::agent::ResultReport;
 
-use super::deployments::SELECT_COMMAND;
+use super::deployments::{SELECT_COMMAND, refresh_in};
 use super::{CommandRow, Store};
 use crate::time::now_ms;
 
@@ -17,7 +17,6 @@ pub struct FinishedCommand {
     pub deployment_id: i64,
     pub instance_id: i64,
     pub kind: String,
-    pub app_id: Option<i64>,
     pub success: bool,
 }
 
@@ -176,6 +175,7 @@ impl Store {
         report: &ResultReport,
     ) -> Result<Option<FinishedCommand>, sqlx::Error> {
         let status = if report.success { "successful" } else { "failed" };
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE commands SET status = ?, exit_code = ?, reason = ?, finished_at = ?, \
              started_at = COALESCE(started_at, ?) \
@@ -188,16 +188,19 @@ impl Store {
         .bind(report.finished_at_ms)
         .bind(id)
         .bind(instance_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        self.finished(id, report.success).await
+        let finished = finished_in(&mut tx, id, report.success).await?;
+        tx.commit().await?;
+        Ok(finished)
     }
 
     /// Marks a command that will never run (its instance stopped) as failed with a reason.
     pub async fn abandon_command(&self, id: i64, reason: &str) -> Result<Option<FinishedCommand>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE commands SET status = 'failed', reason = ?, finished_at = ? \
              WHERE id = ? AND status IN ('pending', 'acknowledged', 'running')",
@@ -205,29 +208,14 @@ impl Store {
         .bind(reason)
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
-        self.finished(id, false).await
-    }
-
-    async fn finished(&self, id: i64, success: bool) -> Result<Option<FinishedCommand>, sqlx::Error> {
-        let row: Option<(i64, i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT c.deployment_id, c.instance_id, d.kind, d.app_id FROM commands c \
-             JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(deployment_id, instance_id, kind, app_id)| FinishedCommand {
-            deployment_id,
-            instance_id,
-            kind,
-            app_id,
-            success,
-        }))
+        let finished = finished_in(&mut tx, id, false).await?;
+        tx.commit().await?;
+        Ok(finished)
     }
 
     /// Drops the logs of all but the newest `keep` finished commands of an instance.
@@ -251,4 +239,23 @@ impl Store {
         }
         Ok(prune.len())
     }
+}
+
+/// The finished command's follow-up facts; refreshes its deployment's status in the same
+/// transaction.
+async fn finished_in(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    success: bool,
+) -> Result<Option<FinishedCommand>, sqlx::Error> {
+    let row: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT c.deployment_id, c.instance_id, d.kind FROM commands c \
+         JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((deployment_id, instance_id, kind)) = row else { return Ok(None) };
+    refresh_in(tx, deployment_id).await?;
+    Ok(Some(FinishedCommand { deployment_id, instance_id, kind, success }))
 }

@@ -154,19 +154,29 @@ impl Store {
 
     /// Recomputes a deployment's status from its commands.
     pub async fn refresh_deployment(&self, deployment_id: i64) -> Result<DeploymentStatus, sqlx::Error> {
-        let raw: Vec<String> = sqlx::query_scalar("SELECT status FROM commands WHERE deployment_id = ?")
-            .bind(deployment_id)
-            .fetch_all(&self.pool)
-            .await?;
-        let statuses: Vec<CommandStatus> = raw.iter().filter_map(|s| s.parse().ok()).collect();
-        let status = overall_status(&statuses);
-        let finished = (status != DeploymentStatus::Running).then(now_ms);
-        sqlx::query("UPDATE deployments SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?")
-            .bind(status.as_str())
-            .bind(finished)
-            .bind(deployment_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(status)
+        let mut conn = self.pool.acquire().await?;
+        refresh_in(&mut conn, deployment_id).await
     }
+}
+
+/// Recomputes a deployment's status from its commands, on a connection or in a transaction (so
+/// a command's result and its deployment's status change together).
+pub(super) async fn refresh_in(
+    conn: &mut sqlx::SqliteConnection,
+    deployment_id: i64,
+) -> Result<DeploymentStatus, sqlx::Error> {
+    let raw: Vec<String> = sqlx::query_scalar("SELECT status FROM commands WHERE deployment_id = ?")
+        .bind(deployment_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let statuses: Vec<CommandStatus> = raw.iter().filter_map(|s| s.parse().ok()).collect();
+    let status = overall_status(&statuses);
+    let finished = (status != DeploymentStatus::Running).then(now_ms);
+    sqlx::query("UPDATE deployments SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?")
+        .bind(status.as_str())
+        .bind(finished)
+        .bind(deployment_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(status)
 }

@@ -250,6 +250,26 @@ impl TestStack {
         pids
     }
 
+    /// Pids of every supervised service under this server's local instances.
+    pub fn service_pids(&self) -> Vec<i32> {
+        let mut pids = Vec::new();
+        let pattern = self.data_dir().join("instances");
+        for stack in std::fs::read_dir(pattern).into_iter().flatten().flatten() {
+            for host in std::fs::read_dir(stack.path()).into_iter().flatten().flatten() {
+                for app in std::fs::read_dir(host.path().join("srv/www")).into_iter().flatten().flatten() {
+                    for state in std::fs::read_dir(app.path().join("shared/run")).into_iter().flatten().flatten() {
+                        let pid = std::fs::read(state.path())
+                            .ok()
+                            .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+                            .and_then(|v| v["pid"].as_i64());
+                        pids.extend(pid.map(|p| p as i32));
+                    }
+                }
+            }
+        }
+        pids
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn server_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
@@ -297,5 +317,72 @@ impl Drop for TestStack {
         for pid in pids {
             kill_group(pid);
         }
+        // The services the agents supervised (they outlive agents by design).
+        for pid in self.service_pids() {
+            kill_group(pid);
+        }
     }
+}
+
+/// A git repository made from `examples/demo-buildout`, committed on branch `main`.
+pub struct DemoRepo {
+    pub path: PathBuf,
+}
+
+impl DemoRepo {
+    /// Copies the example into `dir/repo` and commits it.
+    pub fn create(dir: &Path) -> Self {
+        let path = dir.join("repo");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-buildout");
+        let status = Command::new("cp").arg("-r").arg(&example).arg(&path).status().unwrap();
+        assert!(status.success());
+        let repo = Self { path };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.commit("initial");
+        repo
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&self.path)
+            .env("GIT_AUTHOR_NAME", "test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.org")
+            .env("GIT_COMMITTER_NAME", "test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.org")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Writes a file and commits everything; returns the new commit's SHA.
+    pub fn write_and_commit(&self, file: &str, contents: &str, message: &str) -> String {
+        std::fs::write(self.path.join(file), contents).unwrap();
+        self.commit(message)
+    }
+
+    /// Commits everything; returns the SHA.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    pub fn url(&self) -> String {
+        self.path.to_string_lossy().into_owned()
+    }
+}
+
+/// GET a demo client over plain HTTP; its JSON answer.
+pub async fn client_status(address: &str) -> Option<serde_json::Value> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).no_proxy().build().ok()?;
+    http.get(format!("http://{address}/")).send().await.ok()?.json().await.ok()
+}
+
+/// POST /commit to a demo client: one ZODB transaction through ZEO.
+pub async fn client_commit(address: &str) -> Option<i64> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).no_proxy().build().ok()?;
+    let v: serde_json::Value = http.post(format!("http://{address}/commit")).send().await.ok()?.json().await.ok()?;
+    v["hits"].as_i64()
 }

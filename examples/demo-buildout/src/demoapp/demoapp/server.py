@@ -1,6 +1,8 @@
 """A ZEO client in miniature: an HTTP server that reads and writes through ZEO.
 
-GET /        -> {"client", "release", "pid", "hits"}  (hits: a counter kept in the ZODB)
+GET /        -> {"client", "release", "mark", "pid", "started", "hits"}
+                (release: the release directory it runs from; mark: release-mark.txt in it;
+                 hits: a counter kept in the ZODB)
 POST /commit -> increments the counter in a ZODB transaction and returns it
 GET /health  -> 200 "ok" once connected to ZEO
 """
@@ -8,6 +10,7 @@ import json
 import os
 import sys
 import threading
+import time
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import ZEO
@@ -41,6 +44,7 @@ def split(address):
 def main(name, http_address, zeo_address, release):
     if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
         sys.exit(f"usage: {sys.argv[0]} console")
+    started = time.time()
     mark_path = os.path.join(release, RELEASE_MARK)
     mark = open(mark_path).read().strip() if os.path.exists(mark_path) else ""
     db = ZEO.DB(split(zeo_address), wait_timeout=60)
@@ -61,6 +65,7 @@ def main(name, http_address, zeo_address, release):
             "release": os.path.basename(os.path.realpath(release)),
             "mark": mark,
             "pid": os.getpid(),
+            "started": started,
             "hits": hits,
         }
         start_response("200 OK", [("Content-Type", "application/json")])
