@@ -47,6 +47,21 @@ fn utc_now() -> UtcTime {
     }
 }
 
+/// Marks builds that an earlier run of the agent left unfinished (it was killed mid-build) as
+/// failed: they never became current, and nothing will finish them.
+pub fn fail_interrupted_builds(root: &Path) {
+    let Ok(apps) = std::fs::read_dir(root.join("srv/www")) else { return };
+    for app in apps.flatten() {
+        let paths = AppPaths::new(root, &app.file_name().to_string_lossy());
+        for record in releases::list(&paths).into_iter().filter(|r| r.outcome == Outcome::Building) {
+            tracing::warn!(release = %record.name, "build was interrupted by an agent restart; marking it failed");
+            if let Err(e) = releases::set_outcome(&paths, &record.name, Outcome::Failed) {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+}
+
 /// Runs an app action.
 pub async fn run(
     root: &Path,

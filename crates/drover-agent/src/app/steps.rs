@@ -31,7 +31,7 @@ pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
+        // In the agent's own process group: whoever kills the agent's group kills its builds.
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("failed to start {}: {e}", step.program))?;

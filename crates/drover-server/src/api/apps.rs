@@ -3,13 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_core::Shortname;
+use drover_core::{DeploymentKind, Shortname};
 use drover_proto::api::{App, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
 use super::extract::{Admin, Body};
 use super::failure::{ApiResult, Failure};
+use super::parse::NewAppDeployment;
 use super::parse_app::{self, AppSettings};
 use super::resources::load_stack;
+use crate::orchestrator::app_deploy;
 use crate::state::AppState;
 use crate::store::{AppFields, AppRow, SecretChanges, StackRow, StoreError};
 use crate::time::rfc3339;
@@ -149,15 +151,36 @@ pub async fn update(
     Ok(Json(view(&stack.name, &load_app(&state, &stack, &app).await?)))
 }
 
+/// Deletes an app; first queues an Undeploy on the online instances of its layers (stop its
+/// services, remove its tree). Answers `{"undeploy_deployment": ID}` (null when nothing ran).
 pub async fn delete(
     _: Admin,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<serde_json::Value>> {
     let stack = load_stack(&state, &stack).await?;
     let row = load_app(&state, &stack, &app).await?;
+    let undeploy = NewAppDeployment {
+        kind: DeploymentKind::Undeploy,
+        app: Shortname::parse(&row.name).map_err(Failure::internal)?,
+        layers: row.layers(),
+        instances: Vec::new(),
+        comment: Some(format!("undeploy: app {} deleted", row.name)),
+        custom_json: serde_json::json!({}),
+        batch_size: None,
+        rollback_to: None,
+        lock_wait_secs: 0,
+        timeout_secs: None,
+        takes_lock: false,
+    };
+    let deployment = match app_deploy::create(&state, &stack, undeploy).await {
+        Ok(id) => Some(id),
+        // No online instance of its layers: nothing to undeploy.
+        Err(Failure(e)) if e.code == drover_proto::ErrorCode::Invalid => None,
+        Err(e) => return Err(e),
+    };
     state.store.delete_app(row.id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(serde_json::json!({ "undeploy_deployment": deployment })))
 }
 
 pub async fn releases(

@@ -166,6 +166,8 @@ pub struct NewAppDeployment {
     pub rollback_to: Option<String>,
     pub lock_wait_secs: u64,
     pub timeout_secs: Option<u64>,
+    /// Deploys that follow an instance's Setup touch only that instance and take no lock.
+    pub takes_lock: bool,
 }
 
 pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure> {
@@ -229,6 +231,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
         rollback_to: req.rollback_to,
         lock_wait_secs,
         timeout_secs: req.timeout_secs,
+        takes_lock: matches!(kind, DeploymentKind::Deploy | DeploymentKind::Rollback),
     })
 }
 

@@ -87,9 +87,8 @@ fn app_command(
     })
 }
 
-/// Waits (up to `lock_wait_secs`) for the app's lock to be free; refuses naming the holder.
-async fn wait_for_lock(state: &AppState, app: &AppRow, wait_secs: u64) -> Result<(), Failure> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait_secs);
+/// Waits until `deadline` for the app's lock to be free; refuses naming the holder.
+async fn wait_for_lock(state: &AppState, app: &AppRow, deadline: tokio::time::Instant) -> Result<(), Failure> {
     let mut changes = state.wakeups.subscribe();
     loop {
         changes.borrow_and_update();
@@ -178,26 +177,66 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
         }
     }
 
-    let locks = matches!(new.kind, DeploymentKind::Deploy | DeploymentKind::Rollback);
-    // One creation at a time, so checking the lock and taking it cannot interleave.
-    let _creating = state.deploy_gate.lock().await;
-    if locks {
-        wait_for_lock(state, &app, new.lock_wait_secs).await?;
-    }
-    let (id, woken) = state
-        .store
-        .create_deployment(&NewDeployment {
-            stack_id: stack.id,
-            kind: new.kind,
-            comment: new.comment.as_deref(),
-            command_json: "[]",
-            app: Some((app.id, &app.name)),
-            targets: &planned,
-        })
-        .await?;
-    if locks {
-        state.store.take_lock(app.id, id).await?;
-    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(new.lock_wait_secs);
+    // Checking the lock and taking it happen under the gate, so they cannot interleave with
+    // another creation; the waiting happens outside it.
+    let (id, woken) = loop {
+        if new.takes_lock {
+            wait_for_lock(state, &app, deadline).await?;
+        }
+        let _gate = state.deploy_gate.lock().await;
+        let free = state.store.lock_holder(app.id).await?.is_none_or(|h| h.status != "running");
+        if new.takes_lock && !free {
+            continue;
+        }
+        let created = state
+            .store
+            .create_deployment(&NewDeployment {
+                stack_id: stack.id,
+                kind: new.kind,
+                comment: new.comment.as_deref(),
+                command_json: "[]",
+                app: Some((app.id, &app.name)),
+                targets: &planned,
+            })
+            .await?;
+        if new.takes_lock {
+            state.store.take_lock(app.id, created.0).await?;
+        }
+        break created;
+    };
     state.wakeups.wake_agents(&woken);
     Ok(id)
+}
+
+/// After an instance's Setup: deploys every app of its layers to it (reference.md section 2:
+/// "Deploy of its layers' apps follows right after").
+pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+    let Some(stack) = state.store.stacks().await?.into_iter().find(|s| s.id == instance.stack_id) else {
+        return Ok(());
+    };
+    let layers = instance.layers();
+    for app in state.store.apps(stack.id).await? {
+        if !app.layers().iter().any(|l| layers.contains(l)) {
+            continue;
+        }
+        let Ok(name) = drover_core::Shortname::parse(&app.name) else { continue };
+        let new = NewAppDeployment {
+            kind: DeploymentKind::Deploy,
+            app: name,
+            layers: Vec::new(),
+            instances: vec![instance.hostname.clone()],
+            comment: Some(format!("deploy after the Setup of {}", instance.hostname)),
+            custom_json: Value::Object(Default::default()),
+            batch_size: None,
+            rollback_to: None,
+            lock_wait_secs: 0,
+            timeout_secs: None,
+            takes_lock: false,
+        };
+        if let Err(e) = create(state, &stack, new).await {
+            tracing::warn!(instance = %instance.hostname, app = %app.name, "failed to deploy after Setup: {}", e.0);
+        }
+    }
+    Ok(())
 }

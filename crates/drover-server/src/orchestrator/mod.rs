@@ -125,8 +125,16 @@ pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -
     state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
     if finished.kind == DeploymentKind::Setup.as_str()
         && let Some(instance) = state.store.instance_by_id(finished.instance_id).await?
+        && apply_event(state, &instance, Event::SetupFinished { success: finished.success }).await?
+            == Some(InstanceStatus::Online)
+        && let Some(online) = state.store.instance_by_id(finished.instance_id).await?
     {
-        apply_event(state, &instance, Event::SetupFinished { success: finished.success }).await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app_deploy::deploy_after_setup(&state, &online).await {
+                tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {}", e.0);
+            }
+        });
     }
     state.wakeups.changed();
     Ok(())

@@ -11,9 +11,11 @@ mod deploy;
 mod exec;
 mod lost;
 mod online;
+mod pacing;
 mod power;
 mod registered;
 mod restart;
+mod supervise;
 
 use std::time::Duration;
 

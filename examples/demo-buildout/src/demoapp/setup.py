@@ -1,4 +1,10 @@
+import os
+import time
+
 from setuptools import setup
+
+# Lets tests make a build slow on purpose (buildout runs this file for the develop egg).
+time.sleep(float(os.environ.get("DEMO_BUILD_DELAY", "0")))
 
 setup(
     name="demoapp",

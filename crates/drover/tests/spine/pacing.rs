@@ -1,0 +1,125 @@
+//! Targeting and pacing: instances that join later get the app at Setup; rolling deploys go one
+//! instance at a time; restart_delay spaces client restarts; bad app input names what is wrong.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{DemoRepo, TestStack, client_status, eventually};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn run(stack: &TestStack, args: &[&str], custom_json: Option<Value>) -> (Option<i32>, Value, String) {
+    let mut args: Vec<&str> = args.to_vec();
+    let file = stack.dir.path().join(format!("custom-{}.json", args.len()));
+    if let Some(doc) = custom_json {
+        std::fs::write(&file, doc.to_string()).unwrap();
+        args.extend(["--custom-json", file.to_str().unwrap()]);
+    }
+    let out = stack.cli(&args);
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn times(deployment: &Value, host: &str) -> (String, String) {
+    let c = deployment["commands"].as_array().unwrap().iter().find(|c| c["instance"] == host).unwrap();
+    (c["started_at"].as_str().unwrap().to_owned(), c["finished_at"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
+    stack.create_online_instance("demo", &["zeoserver"]);
+    for _ in 0..2 {
+        stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "clients", "--cpu-count", "1", "--wait"]);
+    }
+    let web1 = stack.instance("demo", "clients1").await.address.unwrap();
+    let web2 = stack.instance("demo", "clients2").await.address.unwrap();
+    let repo = DemoRepo::create(stack.dir.path());
+    stack.cli_ok(&[
+        "app",
+        "create",
+        "--stack",
+        "demo",
+        "site",
+        "--layer",
+        "zeoserver",
+        "--layer",
+        "clients",
+        "--git",
+        &repo.url(),
+    ]);
+
+    // clients2 is stopped during the first deploy; it gets the app at its next Setup.
+    stack.cli_ok(&["instance", "stop", "--stack", "demo", "clients2", "--wait"]);
+    let (code, d, err) = run(&stack, &["deploy", "--stack", "demo", "site", "--wait", "--json"], None);
+    assert_eq!(code, Some(0), "{d:#} {err}");
+    assert!(d["commands"].as_array().unwrap().iter().all(|c| c["instance"] != "clients2"), "{d:#}");
+    stack.cli_ok(&["instance", "start", "--stack", "demo", "clients2", "--wait"]);
+    let late =
+        eventually(WAIT, "clients2 to get the app", || async { client_status(&format!("{web2}:8081")).await }).await;
+    assert!(late["release"].as_str().is_some_and(|r| r.len() >= 14), "{late}");
+
+    // Rolling: each instance starts after the one before finished; restart_delay spaces the
+    // restarts of clients that were running.
+    let paced = json!({"plone_instances": {"restart_delay": 2}, "deploy": {"site": {"always_build_on_deploy": true}}});
+    let (code, d, err) =
+        run(&stack, &["deploy", "--stack", "demo", "site", "--rolling", "--wait", "--json"], Some(paced));
+    assert_eq!(code, Some(0), "{d:#} {err}");
+    let order = ["clients1", "clients2", "zeoserver1"];
+    for pair in order.windows(2) {
+        let (_, finished) = times(&d, pair[0]);
+        let (started, _) = times(&d, pair[1]);
+        assert!(started >= finished, "{} started {started} before {} finished {finished}", pair[1], pair[0]);
+    }
+    let a = client_status(&format!("{web1}:8081")).await.unwrap();
+    let b = client_status(&format!("{web1}:8082")).await.unwrap();
+    let spacing = b["started"].as_f64().unwrap() - a["started"].as_f64().unwrap();
+    assert!(spacing >= 2.0, "client2 restarted {spacing:.2} s after client1; restart_delay is 2 s");
+
+    // Parallel (the default): every instance starts before any finishes.
+    let (code, d, err) = run(
+        &stack,
+        &["deploy", "--stack", "demo", "site", "--wait", "--json"],
+        Some(json!({"deploy": {"site": {"always_build_on_deploy": true}}})),
+    );
+    assert_eq!(code, Some(0), "{d:#} {err}");
+    let latest_start = order.iter().map(|h| times(&d, h).0).max().unwrap();
+    let first_finish = order.iter().map(|h| times(&d, h).1).min().unwrap();
+    assert!(latest_start <= first_finish, "parallel deploys overlap: {d:#}");
+
+    // Bad input names what is wrong.
+    let (code, _, err) = run(&stack, &["deploy", "--stack", "demo", "nope"], None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("app:") && err.contains("nope"), "{err}");
+    stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "no-such-branch"]);
+    let (code, d, _) =
+        run(&stack, &["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
+    assert_eq!(code, Some(1));
+    let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("no-such-branch"), "{reason}");
+    stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "", "--git", "/nonexistent/repo.git"]);
+    let (code, d, _) =
+        run(&stack, &["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
+    assert_eq!(code, Some(1));
+    let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("/nonexistent/repo.git"), "{reason}");
+    // The running release kept serving through both failures.
+    assert!(client_status(&format!("{web1}:8081")).await.is_some());
+
+    // Deleting the app undeploys it.
+    let out = stack.cli_ok(&["app", "delete", "--stack", "demo", "site"]);
+    assert!(out.contains("deleted app site"), "{out}");
+    eventually(WAIT, "the clients to stop", || async {
+        client_status(&format!("{web1}:8081")).await.is_none().then_some(())
+    })
+    .await;
+    eventually(WAIT, "the app tree to go", || async {
+        (!stack.instance_root("demo", "clients1").join("srv/www/site").exists()).then_some(())
+    })
+    .await;
+}
