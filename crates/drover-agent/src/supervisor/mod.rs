@@ -90,7 +90,8 @@ impl Supervisor {
             }
             let service = Service::new(paths.clone(), spec.clone(), env.clone());
             let pid = service.start()?;
-            out.push(&format!("{} {} (pid {pid})\n", if was_running { "restarted" } else { "started" }, spec.name));
+            let verb = if was_running { "restarted" } else { "started" };
+            out.push(&format!("{} {verb} {} (pid {pid})\n", clock(), spec.name));
             self.lock().insert(key(app, &spec.name), service);
             restarted_a_client |= was_running && spec.client;
         }
@@ -137,6 +138,12 @@ impl Supervisor {
             self.lock().remove(&k);
         }
     }
+}
+
+/// The time of day (UTC) with milliseconds, for restart lines in the deploy log.
+fn clock() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!("{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.millisecond())
 }
 
 /// Where a service's state file lives.
