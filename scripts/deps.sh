@@ -22,6 +22,7 @@ ensure_rust() {
   fi
 }
 
-# Build tools for the TLS crates, git for app sources.
-ensure_packages ca-certificates gcc libc6-dev make git
+# Build tools for the TLS crates; git and tar for app sources; Python with venv for zc.buildout
+# (agents bootstrap buildout from PyPI, so the machine must reach it).
+ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv
 ensure_rust

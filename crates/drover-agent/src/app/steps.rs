@@ -21,9 +21,17 @@ pub struct Step<'a> {
     pub env: &'a BTreeMap<String, String>,
 }
 
-/// Runs a step, streaming its output. `Err` says which step failed and how.
+impl Step<'_> {
+    /// The program's file name, for the timing line.
+    fn program_name(&self) -> &str {
+        self.program.rsplit('/').next().unwrap_or(self.program)
+    }
+}
+
+/// Runs a step, streaming its output, and logs how long it took. `Err` says which step failed and how.
 pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
     out.push(&format!("$ {}\n", step.shown));
+    let began = std::time::Instant::now();
     let mut child = tokio::process::Command::new(step.program)
         .args(&step.args)
         .current_dir(step.cwd)
