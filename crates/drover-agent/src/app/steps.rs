@@ -51,6 +51,7 @@ pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
     for r in readers.into_iter().flatten() {
         let _ = r.await;
     }
+    out.push(&format!("({} took {:.2} s)\n", step.program_name(), began.elapsed().as_secs_f64()));
     if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", step.shown)) }
 }
 
