@@ -34,31 +34,39 @@ async fn ensure_buildout_env(
     }
     let shared = paths.shared();
     let py = python();
-    steps::run(
-        Step {
-            shown: format!("{py} -m venv {}", venv.display()),
-            program: &py,
-            args: vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()],
-            cwd: &shared,
-            env,
-        },
-        out,
-    )
-    .await?;
-    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
-    steps::run(
-        Step {
-            shown: format!("pip install {wanted}"),
-            program: &pip,
-            args: vec!["install".into(), "--quiet".into(), "--disable-pip-version-check".into(), wanted.clone()],
-            cwd: &shared,
-            env,
-        },
-        out,
-    )
-    .await
-    .map_err(|e| format!("failed to install {wanted}: {e}"))?;
+    let made = make_env(&venv, &py, &wanted, &shared, env, out).await;
+    if made.is_err() {
+        // A half-made environment would fail every later build: start afresh next time.
+        let _ = std::fs::remove_dir_all(&venv);
+    }
+    made?;
     std::fs::write(&marker, &wanted).map_err(|e| format!("failed to write {}: {e}", marker.display()))
+}
+
+async fn make_env(
+    venv: &Path,
+    py: &str,
+    wanted: &str,
+    shared: &Path,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(venv);
+    let args = vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()];
+    steps::run(Step { shown: format!("{py} -m venv {}", venv.display()), program: py, args, cwd: shared, env }, out)
+        .await?;
+    let pip = venv.join("bin/pip");
+    if !pip.exists() {
+        return Err(format!(
+            "`{py} -m venv` made no pip in {}; install python3-venv (Debian) and deploy again",
+            venv.display()
+        ));
+    }
+    let args = vec!["install".into(), "--quiet".into(), "--disable-pip-version-check".into(), wanted.to_owned()];
+    let pip = pip.to_string_lossy().into_owned();
+    steps::run(Step { shown: format!("pip install {wanted}"), program: &pip, args, cwd: shared, env }, out)
+        .await
+        .map_err(|e| format!("failed to install {wanted}: {e}"))
 }
 
 /// Links the shared data into a release: `var` is the app's, not the release's.
@@ -82,6 +90,10 @@ pub async fn build(
     out: &OutputStream,
 ) -> Result<(), String> {
     link_shared(paths, release)?;
+    // pip's cache lives with the app, as on a host of its own (local instances share a HOME).
+    let mut env = env.clone();
+    env.insert("PIP_CACHE_DIR".into(), paths.shared().join("pip-cache").to_string_lossy().into_owned());
+    let env = &env;
     let cfg_path = release.join("deploy.cfg");
     std::fs::write(&cfg_path, deploy_cfg).map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;
     ensure_buildout_env(paths, spec, env, out).await?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use drover_proto::api::ReleaseView;
 use serde_json::{Value, json};
 
-use crate::support::{DemoRepo, TestStack, client_commit, client_status, eventually};
+use crate::support::{TestStack, client_commit, client_status, eventually};
 
 /// How long a client may take to answer after a deploy or restart.
 const ANSWER_WAIT: Duration = Duration::from_secs(90);
@@ -14,23 +14,9 @@ const ANSWER_WAIT: Duration = Duration::from_secs(90);
 fn run(stack: &TestStack, verb: &str, extra: &[&str], custom_json: Option<Value>) -> Value {
     let mut args = vec![verb, "--stack", "demo", "site", "--wait", "--json", "--timeout", "900"];
     args.extend(extra);
-    let file = stack.dir.path().join(format!("custom-{}.json", rand_suffix()));
-    if let Some(doc) = custom_json {
-        std::fs::write(&file, doc.to_string()).unwrap();
-        args.extend(["--custom-json", file.to_str().unwrap()]);
-    }
-    let out = stack.cli(&args);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "drover {args:?}: {e}\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    let (_, json, stderr) = stack.cli_json(&args, custom_json);
+    assert!(!json.is_null(), "drover {args:?} printed no deployment: {stderr}");
+    json
 }
 
 fn command_of<'a>(deployment: &'a Value, host: &str) -> &'a Value {
@@ -61,20 +47,7 @@ async fn deploys_hit_every_case_keep_serving_through_a_failed_build_and_roll_bac
     stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "clients", "--cpu-count", "1", "--wait"]);
     let web = stack.instance("demo", "clients1").await.address.unwrap();
     let (c1, c2, c3) = (format!("{web}:8081"), format!("{web}:8082"), format!("{web}:8083"));
-    let repo = DemoRepo::create(stack.dir.path());
-    stack.cli_ok(&[
-        "app",
-        "create",
-        "--stack",
-        "demo",
-        "site",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--git",
-        &repo.url(),
-    ]);
+    let repo = stack.create_demo_app("demo", &["zeoserver", "clients"]);
 
     // Case 2: the first deploy builds a release from the default branch everywhere.
     let d = run(&stack, "deploy", &[], None);

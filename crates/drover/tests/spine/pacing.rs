@@ -5,24 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{DemoRepo, TestStack, client_status, eventually};
+use crate::support::{TestStack, client_status, eventually};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-fn run(stack: &TestStack, args: &[&str], custom_json: Option<Value>) -> (Option<i32>, Value, String) {
-    let mut args: Vec<&str> = args.to_vec();
-    let file = stack.dir.path().join(format!("custom-{}.json", args.len()));
-    if let Some(doc) = custom_json {
-        std::fs::write(&file, doc.to_string()).unwrap();
-        args.extend(["--custom-json", file.to_str().unwrap()]);
-    }
-    let out = stack.cli(&args);
-    (
-        out.status.code(),
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn times(deployment: &Value, host: &str) -> (String, String) {
     let c = deployment["commands"].as_array().unwrap().iter().find(|c| c["instance"] == host).unwrap();
@@ -39,24 +24,11 @@ async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
     }
     let web1 = stack.instance("demo", "clients1").await.address.unwrap();
     let web2 = stack.instance("demo", "clients2").await.address.unwrap();
-    let repo = DemoRepo::create(stack.dir.path());
-    stack.cli_ok(&[
-        "app",
-        "create",
-        "--stack",
-        "demo",
-        "site",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--git",
-        &repo.url(),
-    ]);
+    stack.create_demo_app("demo", &["zeoserver", "clients"]);
 
     // clients2 is stopped during the first deploy; it gets the app at its next Setup.
     stack.cli_ok(&["instance", "stop", "--stack", "demo", "clients2", "--wait"]);
-    let (code, d, err) = run(&stack, &["deploy", "--stack", "demo", "site", "--wait", "--json"], None);
+    let (code, d, err) = stack.cli_json(&["deploy", "--stack", "demo", "site", "--wait", "--json"], None);
     assert_eq!(code, Some(0), "{d:#} {err}");
     assert!(d["commands"].as_array().unwrap().iter().all(|c| c["instance"] != "clients2"), "{d:#}");
     stack.cli_ok(&["instance", "start", "--stack", "demo", "clients2", "--wait"]);
@@ -68,7 +40,7 @@ async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
     // restarts of clients that were running.
     let paced = json!({"plone_instances": {"restart_delay": 2}, "deploy": {"site": {"always_build_on_deploy": true}}});
     let (code, d, err) =
-        run(&stack, &["deploy", "--stack", "demo", "site", "--rolling", "--wait", "--json"], Some(paced));
+        stack.cli_json(&["deploy", "--stack", "demo", "site", "--rolling", "--wait", "--json"], Some(paced));
     assert_eq!(code, Some(0), "{d:#} {err}");
     let order = ["clients1", "clients2", "zeoserver1"];
     for pair in order.windows(2) {
@@ -88,8 +60,7 @@ async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
     assert!(spacing >= 2.0, "client2 restarted {spacing:.2} s after client1; restart_delay is 2 s:\n{log}");
 
     // Parallel (the default): every instance starts before any finishes.
-    let (code, d, err) = run(
-        &stack,
+    let (code, d, err) = stack.cli_json(
         &["deploy", "--stack", "demo", "site", "--wait", "--json"],
         Some(json!({"deploy": {"site": {"always_build_on_deploy": true}}})),
     );
@@ -99,18 +70,18 @@ async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
     assert!(latest_start <= first_finish, "parallel deploys overlap: {d:#}");
 
     // Bad input names what is wrong.
-    let (code, _, err) = run(&stack, &["deploy", "--stack", "demo", "nope"], None);
+    let (code, _, err) = stack.cli_json(&["deploy", "--stack", "demo", "nope"], None);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("app:") && err.contains("nope"), "{err}");
     stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "no-such-branch"]);
     let (code, d, _) =
-        run(&stack, &["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
+        stack.cli_json(&["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
     assert_eq!(code, Some(1));
     let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
     assert!(reason.contains("no-such-branch"), "{reason}");
     stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "", "--git", "/nonexistent/repo.git"]);
     let (code, d, _) =
-        run(&stack, &["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
+        stack.cli_json(&["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
     assert_eq!(code, Some(1));
     let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
     assert!(reason.contains("/nonexistent/repo.git"), "{reason}");

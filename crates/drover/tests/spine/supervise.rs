@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{DemoRepo, TestStack, client_status, eventually, kill_group};
+use crate::support::{TestStack, client_status, eventually, kill_group};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -44,8 +44,7 @@ async fn services_outlive_agent_restarts_and_interrupted_builds_change_nothing()
     ]);
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
     let (c1, c2) = (format!("{address}:8081"), format!("{address}:8082"));
-    let repo = DemoRepo::create(stack.dir.path());
-    stack.cli_ok(&["app", "create", "--stack", "demo", "site", "--layer", "clients", "--git", &repo.url()]);
+    let repo = stack.create_demo_app("demo", &["clients"]);
     let (code, d) = deployment(&stack, &["deploy", "--stack", "demo", "site", "--wait", "--json"]);
     assert_eq!(code, Some(0), "{d:#}");
     let before = eventually(WAIT, "client1", || client_status(&c1)).await;

@@ -270,6 +270,38 @@ impl TestStack {
         pids
     }
 
+    /// Makes a git repository of the example buildout and creates app `site` from it in `stack`,
+    /// deployed to `layers`.
+    pub fn create_demo_app(&self, stack: &str, layers: &[&str]) -> DemoRepo {
+        let repo = DemoRepo::create(self.dir.path());
+        let url = repo.url();
+        let mut args = vec!["app", "create", "--stack", stack, "site", "--git", url.as_str()];
+        for layer in layers {
+            args.extend(["--layer", layer]);
+        }
+        self.cli_ok(&args);
+        repo
+    }
+
+    /// Runs the CLI (with `--custom-json FILE` when a document is given): exit code, stdout as
+    /// JSON (null when it is not), stderr.
+    pub fn cli_json(
+        &self,
+        args: &[&str],
+        custom_json: Option<serde_json::Value>,
+    ) -> (Option<i32>, serde_json::Value, String) {
+        let mut args: Vec<&str> = args.to_vec();
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let file = self.dir.path().join(format!("custom-{stamp}.json"));
+        if let Some(doc) = custom_json {
+            std::fs::write(&file, doc.to_string()).unwrap();
+            args.extend(["--custom-json", file.to_str().unwrap()]);
+        }
+        let out = self.cli(&args);
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out.status.code(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn server_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
