@@ -24,5 +24,5 @@ ensure_rust() {
 
 # Build tools for the TLS crates; git and tar for app sources; Python with venv for zc.buildout
 # (agents bootstrap buildout from PyPI, so the machine must reach it).
-ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv
+ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip
 ensure_rust

@@ -52,21 +52,28 @@ async fn make_env(
     out: &OutputStream,
 ) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(venv);
-    let args = vec!["-m".into(), "venv".into(), venv.to_string_lossy().into_owned()];
-    steps::run(Step { shown: format!("{py} -m venv {}", venv.display()), program: py, args, cwd: shared, env }, out)
-        .await?;
-    let pip = venv.join("bin/pip");
-    if !pip.exists() {
-        return Err(format!(
-            "`{py} -m venv` made no pip in {}; install python3-venv (Debian) and deploy again",
-            venv.display()
-        ));
-    }
-    let args = vec!["install".into(), "--quiet".into(), "--disable-pip-version-check".into(), wanted.to_owned()];
-    let pip = pip.to_string_lossy().into_owned();
-    steps::run(Step { shown: format!("pip install {wanted}"), program: &pip, args, cwd: shared, env }, out)
-        .await
-        .map_err(|e| format!("failed to install {wanted}: {e}"))
+    // Without pip: ensurepip is slow and, run by several builds at once, sometimes leaves a broken
+    // environment. The host's pip installs into the venv instead (`pip --python`).
+    let args = vec!["-m".into(), "venv".into(), "--without-pip".into(), venv.to_string_lossy().into_owned()];
+    steps::run(
+        Step { shown: format!("{py} -m venv --without-pip {}", venv.display()), program: py, args, cwd: shared, env },
+        out,
+    )
+    .await?;
+    let venv_python = venv.join("bin/python").to_string_lossy().into_owned();
+    let args = ["-m", "pip", "--python", &venv_python, "install", "--quiet", "--disable-pip-version-check", wanted];
+    steps::run(
+        Step {
+            shown: format!("{py} -m pip --python {venv_python} install {wanted}"),
+            program: py,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            cwd: shared,
+            env,
+        },
+        out,
+    )
+    .await
+    .map_err(|e| format!("failed to install {wanted} (the host needs python3-pip 22.3 or later): {e}"))
 }
 
 /// Links the shared data into a release: `var` is the app's, not the release's.
