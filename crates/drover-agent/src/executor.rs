@@ -1,7 +1,7 @@
 //! Runs commands: at most once per id (see [`crate::journal`]), streaming output, reporting the
 //! result until the server has it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -42,6 +42,9 @@ pub struct Executor {
     pub journal: Journal,
     pub config: Arc<AgentConfig>,
     in_flight: Arc<Mutex<HashSet<i64>>>,
+    /// One action at a time per app on this instance (a deploy after Setup and a user's deploy
+    /// may arrive together; the second waits and then finds nothing to do).
+    app_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     groups: Arc<Mutex<HashSet<i32>>>,
 }
 
@@ -56,7 +59,15 @@ fn failed(reason: String) -> ResultReport {
 impl Executor {
     /// An executor with nothing in flight.
     pub fn new(client: AgentClient, supervisor: Supervisor, journal: Journal, config: Arc<AgentConfig>) -> Self {
-        Self { client, supervisor, journal, config, in_flight: Arc::default(), groups: Arc::default() }
+        Self {
+            client,
+            supervisor,
+            journal,
+            config,
+            in_flight: Arc::default(),
+            app_locks: Arc::default(),
+            groups: Arc::default(),
+        }
     }
 
     /// Claims a command for handling; false if it is already being handled. Called before the
@@ -156,6 +167,9 @@ impl Executor {
             Ok(s) => s,
             Err(e) => return failed(format!("failed to fetch the app's secrets: {e}")),
         };
+        let lock =
+            self.app_locks.lock().unwrap_or_else(|e| e.into_inner()).entry(spec.name.clone()).or_default().clone();
+        let _serialised = lock.lock().await;
         let work = crate::app::run(&self.config.root, &self.supervisor, action, spec, plan, &secrets, out);
         let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
         let Ok(done) = tokio::time::timeout(limit, work).await else {
