@@ -127,8 +127,12 @@ impl Executor {
                 self.app(id, &action, &app, &plan, timeout_secs, &out).await
             }
             CommandSpec::Lifecycle { event, stack_config, .. } => {
-                let (root, out2) = (self.config.root.clone(), out.clone());
-                let done = tokio::task::spawn_blocking(move || run_event(&root, &event, &stack_config, &out2)).await;
+                let (root, out2, name) = (self.config.root.clone(), out.clone(), event.clone());
+                let done = tokio::task::spawn_blocking(move || run_event(&root, &name, &stack_config, &out2)).await;
+                if event == "shutdown" {
+                    // The instance stops: so do its apps' services (they outlive only agent restarts).
+                    self.supervisor.stop_all(&out).await;
+                }
                 match done {
                     Ok(Ok(())) => ResultReport {
                         success: true,

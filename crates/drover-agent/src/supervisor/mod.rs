@@ -108,7 +108,9 @@ impl Supervisor {
         out: &OutputStream,
     ) -> Result<(), String> {
         for spec in specs {
-            if self.lock().get(&key(app, &spec.name)).is_some_and(|s| s.pid().is_some()) {
+            // A service already supervised is left to its watcher, even while it is between a
+            // crash and its restart: a second one would leave the first's process unsupervised.
+            if self.lock().contains_key(&key(app, &spec.name)) {
                 out.push(&format!("{} already runs\n", spec.name));
                 continue;
             }
@@ -118,6 +120,15 @@ impl Supervisor {
             self.lock().insert(key(app, &spec.name), service);
         }
         Ok(())
+    }
+
+    /// Stops every service of every app (the instance is shutting down).
+    pub async fn stop_all(&self, out: &OutputStream) {
+        let apps: std::collections::BTreeSet<String> =
+            self.lock().keys().filter_map(|k| k.split_once('/').map(|(app, _)| app.to_owned())).collect();
+        for app in apps {
+            self.stop_app(&app, out).await;
+        }
     }
 
     /// Stops all of an app's services.

@@ -173,12 +173,17 @@ impl Service {
                 }
                 tracing::warn!(service = %service.spec.name, "service exited; restarting in {backoff:?}");
                 tokio::time::sleep(backoff).await;
-                if service.lock().stopping || service.lock().generation != generation {
-                    return;
-                }
-                match service.spawn_process() {
-                    Ok(new_pid) => service.lock().pid = Some(new_pid),
-                    Err(e) => tracing::error!(service = %service.spec.name, "failed to restart: {e}"),
+                {
+                    // Checked and spawned under the lock, so a stop cannot slip in between and
+                    // leave a fresh process running.
+                    let mut inner = service.lock();
+                    if inner.stopping || inner.generation != generation {
+                        return;
+                    }
+                    match service.spawn_process() {
+                        Ok(new_pid) => inner.pid = Some(new_pid),
+                        Err(e) => tracing::error!(service = %service.spec.name, "failed to restart: {e}"),
+                    }
                 }
                 started = Instant::now();
                 backoff = (backoff * 2).min(Duration::from_secs(30));

@@ -110,4 +110,15 @@ async fn services_outlive_agent_restarts_and_interrupted_builds_change_nothing()
         client_status(&c1).await.filter(|s| s["release"] == current.name.as_str() && s["mark"] == "slow")
     })
     .await;
+
+    // Stopping the instance stops its services (Shutdown); starting it brings them back (the
+    // deploy that follows Setup finds nothing to build and starts them).
+    stack.cli_ok(&["instance", "stop", "--stack", "demo", "zeoserver1", "--wait"]);
+    assert!(client_status(&c1).await.is_none(), "client1 stopped with its instance");
+    assert!(stack.service_pids().is_empty(), "no service is left recorded as running");
+    stack.cli_ok(&["instance", "start", "--stack", "demo", "zeoserver1", "--wait"]);
+    eventually(WAIT, "client1 after the start", || async {
+        client_status(&c1).await.filter(|s| s["release"] == current.name.as_str())
+    })
+    .await;
 }
