@@ -16,7 +16,8 @@ fn name(field: &str, raw: &str) -> Result<Shortname, Failure> {
     Shortname::parse(raw).map_err(|e| Failure::invalid(field, format!("{raw:?} {e}")))
 }
 
-fn custom_json(field: &str, raw: Option<Value>) -> Result<String, Failure> {
+/// A checked Custom JSON document: an object within the size limit (empty when none is given).
+fn custom_json(field: &str, raw: Option<Value>) -> Result<Value, Failure> {
     let value = raw.unwrap_or_else(|| Value::Object(Default::default()));
     if !value.is_object() {
         return Err(Failure::invalid(field, "Custom JSON must be a JSON object, e.g. {\"plone_instances\": {...}}"));
@@ -28,7 +29,7 @@ fn custom_json(field: &str, raw: Option<Value>) -> Result<String, Failure> {
             format!("Custom JSON is {} bytes; the limit is {MAX_CUSTOM_JSON}", text.len()),
         ));
     }
-    Ok(text)
+    Ok(value)
 }
 
 /// A checked `POST /stacks`.
@@ -38,7 +39,10 @@ pub struct NewStack {
 }
 
 pub fn stack(req: CreateStack) -> Result<NewStack, Failure> {
-    Ok(NewStack { name: name("name", &req.name)?, custom_json: custom_json("custom_json", req.custom_json)? })
+    Ok(NewStack {
+        name: name("name", &req.name)?,
+        custom_json: custom_json("custom_json", req.custom_json)?.to_string(),
+    })
 }
 
 /// A checked `POST /stacks/{stack}/layers`.
@@ -56,7 +60,7 @@ pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
             .layer_type
             .parse()
             .map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
-        custom_json: custom_json("custom_json", req.custom_json)?,
+        custom_json: custom_json("custom_json", req.custom_json)?.to_string(),
         auto_healing: req.auto_healing.unwrap_or(true),
     })
 }
@@ -191,7 +195,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
             name(&format!("{field}[{i}]"), raw)?;
         }
     }
-    let custom_json: Value = serde_json::from_str(&custom_json("custom_json", req.custom_json)?).unwrap_or_default();
+    let custom_json = custom_json("custom_json", req.custom_json)?;
     if req.batch_size == Some(0) {
         return Err(Failure::invalid(
             "batch_size",

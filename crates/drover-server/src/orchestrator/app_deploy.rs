@@ -212,7 +212,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
 /// After an instance's Setup: deploys every app of its layers to it (reference.md section 2:
 /// "Deploy of its layers' apps follows right after").
 pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
-    let Some(stack) = state.store.stacks().await?.into_iter().find(|s| s.id == instance.stack_id) else {
+    let Some(stack) = state.store.stack(&instance.stack_name).await? else {
         return Ok(());
     };
     let layers = instance.layers();

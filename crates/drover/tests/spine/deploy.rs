@@ -79,7 +79,6 @@ async fn deploys_hit_every_case_keep_serving_through_a_failed_build_and_roll_bac
     assert_eq!(d["status"], "successful", "{d:#}");
     let config_changed = current(&stack, "clients1").await;
     assert_eq!((config_changed.case.as_str(), config_changed.sha.as_str()), ("config_changed", first.sha.as_str()));
-    assert_eq!(current(&stack, "zeoserver1").await.name, current(&stack, "zeoserver1").await.name);
     assert_eq!(releases(&stack, "zeoserver1").await.len(), 1, "the ZEO server's config did not change");
     answers_from(&c3, &config_changed.name).await;
 
