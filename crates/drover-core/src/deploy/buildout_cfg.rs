@@ -1,13 +1,20 @@
-//! Rendering `deploy.cfg` (reference.md section 5) from what an instance should build.
+//! Rendering `deploy.cfg` (reference.md section 5), and any other file an app generates, from
+//! minijinja templates: the built-in one, or the app's own from its repository.
 //!
-//! The configuration issue builds the full attribute model (RelStorage, Solr, Celery, templates
-//! from the app repository) on top of this; the shape here is already the original's: one
-//! `[buildout]` section that extends the app's base config, adds the instance's parts and the
-//! shared caches, then generated sections for the ZEO address, the ZEO server and each client.
+//! One `[buildout]` section extends the base config (then the RelStorage config, then the app's
+//! files), adds the instance's parts, the shared caches and the app's raw config; generated
+//! sections follow for the ZEO address, RelStorage, Solr, the Celery broker, the ZEO server and
+//! each client.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::attributes::RelStorage;
 
 const TEMPLATE: &str = include_str!("templates/deploy.cfg.j2");
+
+/// The name under which app templates can include the built-in one.
+pub const BUILTIN_NAME: &str = "builtin/deploy.cfg";
 
 /// One ZEO client part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,6 +32,17 @@ pub struct ZeoServerPart {
     pub address: String,
 }
 
+/// The Celery broker clients use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CeleryPart {
+    /// The broker's host.
+    pub host: String,
+    /// The broker's port.
+    pub port: u16,
+    /// Whether `celerybeat` runs too.
+    pub beat: bool,
+}
+
 /// Everything `deploy.cfg` is rendered from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeployCfg {
@@ -36,12 +54,20 @@ pub struct DeployCfg {
     pub inherit_parts: bool,
     /// The parts this instance builds.
     pub parts: Vec<String>,
+    /// Eggs added to `[buildout] eggs` (database drivers).
+    pub eggs: Vec<String>,
     /// The app's `shared/` directory (absolute): caches and data.
     pub shared: String,
     /// Raw text added to `[buildout]` (the app's `buildout_additional_config`).
     pub additional_config: String,
     /// `host:port` of the ZEO server clients connect to.
     pub zeo_address: Option<String>,
+    /// RelStorage instead of ZEO.
+    pub relstorage: Option<RelStorage>,
+    /// The Solr host.
+    pub solr_host: Option<String>,
+    /// The Celery broker.
+    pub celery: Option<CeleryPart>,
     /// The ZEO server this instance runs, if any.
     pub zeoserver: Option<ZeoServerPart>,
     /// The clients this instance runs.
@@ -58,45 +84,83 @@ pub struct DeployCfg {
     pub blob_dir: Option<String>,
 }
 
-/// A template that failed to render.
+/// A template that failed to render: which template, which line, what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("failed to render deploy.cfg: {0}")]
+#[error("{0}")]
 pub struct RenderError(String);
 
-/// Renders `deploy.cfg`.
-pub fn render(cfg: &DeployCfg) -> Result<String, RenderError> {
+impl RenderError {
+    fn from_jinja(e: &minijinja::Error) -> Self {
+        let name = e.name().unwrap_or("template");
+        let place = match e.line() {
+            Some(line) => format!("{name}, line {line}"),
+            None => name.to_owned(),
+        };
+        let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+        Self(format!("failed to render {place}: {}{detail}", e.kind()))
+    }
+}
+
+fn environment<'a>() -> minijinja::Environment<'a> {
     let mut env = minijinja::Environment::new();
-    env.add_template("deploy.cfg", TEMPLATE).map_err(|e| RenderError(e.to_string()))?;
-    let tmpl = env.get_template("deploy.cfg").map_err(|e| RenderError(e.to_string()))?;
-    let mut text =
-        tmpl.render(minijinja::Value::from(minijinja::value::Serde(cfg))).map_err(|e| RenderError(e.to_string()))?;
-    text.push('\n');
-    Ok(text)
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env
+}
+
+fn context(cfg: &DeployCfg, config: &Value) -> minijinja::Value {
+    let mut ctx = serde_json::to_value(cfg).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut ctx {
+        map.insert("config".into(), config.clone());
+    }
+    minijinja::Value::from(minijinja::value::Serde(ctx))
+}
+
+fn finish(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Renders the built-in `deploy.cfg`.
+pub fn render(cfg: &DeployCfg) -> Result<String, RenderError> {
+    let mut env = environment();
+    env.add_template(BUILTIN_NAME, TEMPLATE).map_err(|e| RenderError::from_jinja(&e))?;
+    let tmpl = env.get_template(BUILTIN_NAME).map_err(|e| RenderError::from_jinja(&e))?;
+    tmpl.render(context(cfg, &Value::Null)).map(finish).map_err(|e| RenderError::from_jinja(&e))
+}
+
+/// Renders an app's own template `name` (its source `source`) with the `deploy.cfg` inputs and
+/// the instance's effective configuration as `config`. It may include the built-in template as
+/// [`BUILTIN_NAME`].
+pub fn render_app_template(name: &str, source: &str, cfg: &DeployCfg, config: &Value) -> Result<String, RenderError> {
+    let mut env = environment();
+    env.add_template(BUILTIN_NAME, TEMPLATE).map_err(|e| RenderError::from_jinja(&e))?;
+    env.add_template_owned(name.to_owned(), source.to_owned()).map_err(|e| RenderError::from_jinja(&e))?;
+    let tmpl = env.get_template(name).map_err(|e| RenderError::from_jinja(&e))?;
+    tmpl.render(context(cfg, config)).map(finish).map_err(|e| RenderError::from_jinja(&e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::sizing::{client_count, client_port};
+    use serde_json::json;
 
-    fn clients(address: &str, cpus: u32, per_cpu: f64) -> Vec<ClientPart> {
-        (1..=client_count(cpus, per_cpu, None))
-            .map(|n| ClientPart { name: format!("client{n}"), http_address: format!("{address}:{}", client_port(n)) })
-            .collect()
-    }
-
-    fn base() -> DeployCfg {
-        let clients = clients("127.0.0.2", 1, 2.0);
+    fn cfg() -> DeployCfg {
         DeployCfg {
             hostname: "web1".into(),
             extends: vec!["cfg/base.cfg".into()],
             inherit_parts: true,
-            parts: clients.iter().map(|c| c.name.clone()).collect(),
+            parts: vec!["client1".into()],
+            eggs: vec![],
             shared: "/srv/www/site/shared".into(),
             additional_config: String::new(),
             zeo_address: Some("127.0.0.5:8001".into()),
+            relstorage: None,
+            solr_host: None,
+            celery: None,
             zeoserver: None,
-            clients,
+            clients: vec![ClientPart { name: "client1".into(), http_address: "127.0.0.2:8081".into() }],
             zodb_cache_size: None,
             zserver_threads: None,
             persistent_cache: true,
@@ -106,36 +170,30 @@ mod tests {
     }
 
     #[test]
-    fn clients_instance() {
-        insta::assert_snapshot!(render(&base()).unwrap());
+    fn an_app_template_sees_the_inputs_and_the_configuration_and_can_include_the_built_in_one() {
+        let source = "{% include \"builtin/deploy.cfg\" %}\n[site]\nid = {{ config.plone_instances.site_id }}\nclients = {{ clients | length }}\n";
+        let text = render_app_template(
+            "drover/templates/deploy.cfg.j2",
+            source,
+            &cfg(),
+            &json!({"plone_instances": {"site_id": "Site"}}),
+        )
+        .unwrap();
+        assert!(text.starts_with("# Generated by drover for web1."), "{text}");
+        assert!(text.ends_with("[site]\nid = Site\nclients = 1\n"), "{text}");
+        assert_eq!(text, format!("{}[site]\nid = Site\nclients = 1\n", render(&cfg()).unwrap()));
     }
 
     #[test]
-    fn zeoserver_instance_with_tuning() {
-        let cfg = DeployCfg {
-            hostname: "zeo1".into(),
-            extends: vec!["buildout.cfg".into(), "cfg/extra.cfg".into()],
-            inherit_parts: false,
-            parts: vec!["zeoserver".into(), "backup".into()],
-            additional_config: "newest = false".into(),
-            zeo_address: None,
-            zeoserver: Some(ZeoServerPart { address: "127.0.0.5:8001".into() }),
-            clients: vec![],
-            ..base()
-        };
-        insta::assert_snapshot!(render(&cfg).unwrap());
-    }
-
-    #[test]
-    fn three_clients_unshared_blobs_no_persistent_cache() {
-        let cfg = DeployCfg {
-            clients: clients("127.0.0.3", 3, 1.0),
-            zodb_cache_size: Some(30000),
-            zserver_threads: Some(4),
-            persistent_cache: false,
-            shared_blobs: false,
-            ..base()
-        };
-        insta::assert_snapshot!(render(&cfg).unwrap());
+    fn a_broken_template_is_reported_with_its_name_and_line() {
+        let cases = [
+            ("[buildout]\nparts =\n{% for p in parts %}\n", "line 3", "syntax error"),
+            ("[buildout]\n\nx = {{ config.no_such_key.value }}\n", "line 3", "undefined"),
+            ("a\nb\nc {{ hostname | nosuchfilter }}\n", "line 3", "filter"),
+        ];
+        for (source, line, what) in cases {
+            let e = render_app_template("deploy.cfg.j2", source, &cfg(), &json!({})).unwrap_err().to_string();
+            assert!(e.contains("deploy.cfg.j2") && e.contains(line) && e.to_lowercase().contains(what), "{e}");
+        }
     }
 }

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::buildout_cfg::{ClientPart, DeployCfg, ZeoServerPart};
+use super::buildout_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
 use super::sizing::{client_count, client_port};
-use crate::attributes::DeployAttributes;
+use crate::attributes::{DeployAttributes, RelStorage};
 use crate::status::LayerType;
 
 /// The ZEO server's port.
@@ -21,7 +21,7 @@ pub struct BuildPlan {
     pub clients: Vec<ClientPart>,
     /// The ZEO server it runs, if any.
     pub zeoserver: Option<ZeoServerPart>,
-    /// Where its clients find the ZEO server.
+    /// Where its clients find the ZEO server (none with RelStorage).
     pub zeo_address: Option<String>,
     /// The app's base config, used when the checkout has it (else `buildout.cfg`).
     pub base_config: String,
@@ -43,6 +43,21 @@ pub struct BuildPlan {
     pub shared_blobs: bool,
     /// A shared blob directory.
     pub blob_dir: Option<String>,
+    /// RelStorage for the clients instead of ZEO.
+    #[serde(default)]
+    pub relstorage: Option<RelStorage>,
+    /// The Solr host the clients use.
+    #[serde(default)]
+    pub solr_host: Option<String>,
+    /// The Celery broker (and workers) the clients use.
+    #[serde(default)]
+    pub celery: Option<CeleryPart>,
+    /// The ZEO server's `backup` and `backupcronjob` parts.
+    #[serde(default)]
+    pub zeo_backup: bool,
+    /// The ZEO server's `packcronjob` part.
+    #[serde(default)]
+    pub zeo_pack: bool,
 }
 
 /// A long-running process of the app, started from `current/bin`.
@@ -58,16 +73,48 @@ pub struct ServiceSpec {
     pub client: bool,
 }
 
-/// The ZEO address clients use: a fixed address, else the first online instance of the ZEO
-/// layer (by hostname), else this instance.
-pub fn zeo_address(fixed: Option<&str>, zeo_layer_online: &[(&str, &str)], this_address: &str) -> String {
+/// The host of a service found by discovery: a fixed host, else the first online instance of
+/// its layer (by hostname), else this instance. `members` are `(hostname, address)` pairs.
+pub fn discover(fixed: Option<&str>, members: &[(&str, &str)], this_address: &str) -> String {
     if let Some(a) = fixed {
         return a.to_owned();
     }
-    let mut online: Vec<&(&str, &str)> = zeo_layer_online.iter().collect();
-    online.sort();
-    let host = online.first().map_or(this_address, |(_, address)| address);
-    format!("{host}:{ZEO_PORT}")
+    members.iter().min().map_or(this_address, |(_, address)| address).to_owned()
+}
+
+/// The ZEO address clients use (see [`discover`]); a fixed address is `host:port` already.
+pub fn zeo_address(fixed: Option<&str>, zeo_layer_online: &[(&str, &str)], this_address: &str) -> String {
+    match fixed {
+        Some(a) => a.to_owned(),
+        None => format!("{}:{ZEO_PORT}", discover(None, zeo_layer_online, this_address)),
+    }
+}
+
+/// Where this instance's services find the others.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Discovered {
+    /// The ZEO server, `host:port`.
+    pub zeo_address: String,
+    /// The Solr host, when Solr is enabled.
+    pub solr_host: Option<String>,
+    /// The Celery broker host, when Celery is enabled.
+    pub broker_host: Option<String>,
+}
+
+impl Discovered {
+    /// Discovers what the attributes enable, given the online `(hostname, address)` members of
+    /// a layer by name.
+    pub fn find<'a>(attrs: &DeployAttributes, online: impl Fn(&str) -> Vec<(&'a str, &'a str)>, this: &str) -> Self {
+        Self {
+            zeo_address: zeo_address(attrs.zeo_address.as_deref(), &online(&attrs.zeo_layer), this),
+            solr_host: attrs
+                .solr_enabled
+                .then(|| discover(attrs.solr_host.as_deref(), &online(&attrs.solr_layer), this)),
+            broker_host: attrs
+                .enable_celery
+                .then(|| discover(attrs.broker.host.as_deref(), &online(&attrs.broker_layer), this)),
+        }
+    }
 }
 
 /// Plans an instance's build from its layers' types, its facts and the attributes.
@@ -77,7 +124,7 @@ pub fn plan(
     cpu_count: u32,
     layer_types: &[LayerType],
     attrs: &DeployAttributes,
-    zeo_address: &str,
+    found: &Discovered,
 ) -> BuildPlan {
     let runs_clients = layer_types.contains(&LayerType::PloneInstances);
     let runs_zeo = layer_types.contains(&LayerType::Zeoserver);
@@ -88,11 +135,16 @@ pub fn plan(
     } else {
         Vec::new()
     };
+    let celery = found.broker_host.as_ref().filter(|_| runs_clients).map(|host| CeleryPart {
+        host: host.clone(),
+        port: attrs.broker.port,
+        beat: attrs.celerybeat,
+    });
     BuildPlan {
         hostname: hostname.to_owned(),
         clients,
         zeoserver: runs_zeo.then(|| ZeoServerPart { address: format!("{address}:{ZEO_PORT}") }),
-        zeo_address: runs_clients.then(|| zeo_address.to_owned()),
+        zeo_address: (runs_clients && attrs.relstorage.is_none()).then(|| found.zeo_address.clone()),
         base_config: attrs.base_config.clone(),
         extends: attrs.buildout_extends.clone(),
         parts_to_include: attrs.parts_to_include.clone(),
@@ -103,41 +155,100 @@ pub fn plan(
         persistent_cache: attrs.persistent_cache,
         shared_blobs: attrs.shared_blobs,
         blob_dir: attrs.blob_dir.clone(),
+        relstorage: attrs.relstorage.clone().filter(|_| runs_clients),
+        solr_host: found.solr_host.clone().filter(|_| runs_clients),
+        celery,
+        zeo_backup: runs_zeo && attrs.enable_backup,
+        zeo_pack: runs_zeo && attrs.enable_pack,
+    }
+}
+
+/// The egg of a RelStorage database driver.
+fn driver(db_type: &str) -> Option<&'static str> {
+    match db_type.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => Some("psycopg2"),
+        "mysql" => Some("mysqlclient"),
+        "oracle" => Some("cx_Oracle"),
+        _ => None,
     }
 }
 
 impl BuildPlan {
-    /// The services, ZEO server first (clients need it), then the clients in order.
+    /// The services, ZEO server first (clients need it), then the clients in order, then the
+    /// Celery workers.
     pub fn services(&self) -> Vec<ServiceSpec> {
-        let zeo = self.zeoserver.iter().map(|_| ServiceSpec {
-            name: "zeoserver".into(),
-            script: "zeoserver".into(),
-            args: vec!["fg".into()],
-            client: false,
-        });
-        let clients = self.clients.iter().map(|c| ServiceSpec {
-            name: c.name.clone(),
-            script: c.name.clone(),
-            args: vec!["console".into()],
-            client: true,
-        });
-        zeo.chain(clients).collect()
+        let service = |name: &str, script: &str, arg: Option<&str>, client: bool| ServiceSpec {
+            name: name.into(),
+            script: script.into(),
+            args: arg.map(String::from).into_iter().collect(),
+            client,
+        };
+        let mut out = Vec::new();
+        if self.zeoserver.is_some() {
+            out.push(service("zeoserver", "zeoserver", Some("fg"), false));
+        }
+        out.extend(self.clients.iter().map(|c| service(&c.name, &c.name, Some("console"), true)));
+        if let Some(celery) = &self.celery {
+            out.push(service("celery", "celery", Some("worker"), false));
+            if celery.beat {
+                out.push(service("celerybeat", "celerybeat", None, false));
+            }
+        }
+        out
+    }
+
+    /// The buildout parts: the ZEO server's, the clients, Celery and packing, then the app's.
+    pub fn parts(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        if self.zeoserver.is_some() {
+            parts.push("zeoserver".to_owned());
+            if self.zeo_backup {
+                parts.extend(["backup".to_owned(), "backupcronjob".to_owned()]);
+            }
+            if self.zeo_pack {
+                parts.push("packcronjob".to_owned());
+            }
+        }
+        parts.extend(self.clients.iter().map(|c| c.name.clone()));
+        if self.celery.is_some() {
+            parts.push("celery".to_owned());
+        }
+        if let Some(rs) = self.relstorage.as_ref().filter(|rs| rs.enable_pack) {
+            parts.push("pack-config".to_owned());
+            if rs.two_stage_pack {
+                parts.extend(["zodbpack-prepack".to_owned(), "zodbpack-pack".to_owned()]);
+            } else {
+                parts.push("zodbpack".to_owned());
+            }
+        }
+        parts.extend(self.parts_to_include.iter().cloned());
+        parts
     }
 
     /// The `deploy.cfg` inputs, given the app's `shared/` path and whether the checkout has the
     /// base config.
     pub fn deploy_cfg(&self, shared: &str, has_base_config: bool) -> DeployCfg {
         let base = if has_base_config { self.base_config.clone() } else { "buildout.cfg".to_owned() };
-        let mut parts: Vec<String> = self.services().into_iter().map(|s| s.name).collect();
-        parts.extend(self.parts_to_include.iter().cloned());
+        let relstorage_config = self.relstorage.as_ref().map(|rs| rs.config.clone());
+        let mut eggs = Vec::new();
+        if let Some(rs) = &self.relstorage {
+            eggs.extend(driver(&rs.db_type).map(String::from));
+            if rs.enable_cache {
+                eggs.push("pylibmc".to_owned());
+            }
+        }
         DeployCfg {
             hostname: self.hostname.clone(),
-            extends: std::iter::once(base).chain(self.extends.iter().cloned()).collect(),
+            extends: std::iter::once(base).chain(relstorage_config).chain(self.extends.iter().cloned()).collect(),
             inherit_parts: self.inherit_parts,
-            parts,
+            parts: self.parts(),
+            eggs,
             shared: shared.to_owned(),
             additional_config: self.additional_config.clone(),
             zeo_address: self.zeo_address.clone(),
+            relstorage: self.relstorage.clone(),
+            solr_host: self.solr_host.clone(),
+            celery: self.celery.clone(),
             zeoserver: self.zeoserver.clone(),
             clients: self.clients.clone(),
             zodb_cache_size: self.zodb_cache_size,
@@ -165,7 +276,8 @@ mod tests {
     #[test]
     fn plans_by_layer_type() {
         let attrs = deploy_attributes(&serde_json::json!({}), "site").unwrap();
-        let clients = plan("web1", "127.0.0.2", 2, &[LayerType::PloneInstances], &attrs, "127.0.0.5:8001");
+        let at = |zeo: &str| Discovered { zeo_address: zeo.into(), ..Default::default() };
+        let clients = plan("web1", "127.0.0.2", 2, &[LayerType::PloneInstances], &attrs, &at("127.0.0.5:8001"));
         assert_eq!(clients.clients.len(), 4);
         assert_eq!(clients.clients[3].http_address, "127.0.0.2:8084");
         assert_eq!(clients.zeo_address.as_deref(), Some("127.0.0.5:8001"));
@@ -173,19 +285,20 @@ mod tests {
         let names: Vec<String> = clients.services().into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["client1", "client2", "client3", "client4"]);
 
-        let zeo = plan("zeo1", "127.0.0.5", 1, &[LayerType::Zeoserver], &attrs, "127.0.0.5:8001");
+        let zeo = plan("zeo1", "127.0.0.5", 1, &[LayerType::Zeoserver], &attrs, &at("127.0.0.5:8001"));
         assert!(zeo.clients.is_empty() && zeo.zeo_address.is_none());
         assert_eq!(zeo.services()[0].args, ["fg"]);
 
-        let both = plan("all1", "127.0.0.7", 1, &[LayerType::Zeoserver, LayerType::PloneInstances], &attrs, "x:8001");
+        let both =
+            plan("all1", "127.0.0.7", 1, &[LayerType::Zeoserver, LayerType::PloneInstances], &attrs, &at("x:8001"));
         let names: Vec<String> = both.services().into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["zeoserver", "client1", "client2"]);
         let cfg = both.deploy_cfg("/s", false);
         assert_eq!(cfg.extends, ["buildout.cfg"]);
-        assert_eq!(cfg.parts, ["zeoserver", "client1", "client2"]);
+        assert_eq!(cfg.parts, ["zeoserver", "packcronjob", "client1", "client2"]);
         assert_eq!(both.deploy_cfg("/s", true).extends, ["cfg/base.cfg"]);
 
-        let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, "x:8001");
+        let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, &at("x:8001"));
         assert!(custom.services().is_empty());
     }
 }

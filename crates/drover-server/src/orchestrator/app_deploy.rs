@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use drover_core::attributes::{deploy_attributes, merge_all};
 use drover_core::deploy::batches::batches;
-use drover_core::deploy::plan::{plan, zeo_address};
+use drover_core::deploy::plan::{Discovered, plan};
 use drover_core::targeting::Plan;
 use drover_core::{DeploymentKind, InstanceStatus, LayerType};
 use drover_proto::agent::{AppAction, AppSpec, CommandSpec};
@@ -58,15 +58,16 @@ fn app_command(
         )
     })?;
     let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let zeo_online: Vec<(&str, &str)> = all
-        .iter()
-        .filter(|i| i.status() == InstanceStatus::Online && i.layers().contains(&attrs.zeo_layer))
-        .filter_map(|i| Some((i.hostname.as_str(), i.address.as_deref()?)))
-        .collect();
-    let zeo = zeo_address(attrs.zeo_address.as_deref(), &zeo_online, &address);
+    let online = |layer: &str| -> Vec<(&str, &str)> {
+        all.iter()
+            .filter(|i| i.status() == InstanceStatus::Online && i.layers().iter().any(|l| l == layer))
+            .filter_map(|i| Some((i.hostname.as_str(), i.address.as_deref()?)))
+            .collect()
+    };
+    let found = Discovered::find(&attrs, online, &address);
     let types: Vec<LayerType> = own.iter().filter_map(|l| l.layer_type.parse().ok()).collect();
     let cpus = instance.cpu_count.or(instance.cpu_count_override).unwrap_or(1).max(1) as u32;
-    let build = plan(&instance.hostname, &address, cpus, &types, &attrs, &zeo);
+    let build = plan(&instance.hostname, &address, cpus, &types, &attrs, &found);
     let spec = AppSpec {
         name: app.name.clone(),
         repository: app.repository.clone(),

@@ -1,132 +1,8 @@
-//! Custom JSON: the deep merge (deployment > layer > stack > defaults; objects merge, scalars and
-//! arrays replace) and the typed reading of the attributes a deploy uses, with reference.md
-//! section 4's names and defaults. Reading reports every wrong type at once, by JSON path.
+//! The attributes a deploy reads, with reference.md section 4's names and defaults.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// Merges `over` into `base`: objects merge key by key, anything else replaces.
-pub fn deep_merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (base, over) => *base = over.clone(),
-    }
-}
-
-/// Merges documents in order of increasing precedence.
-pub fn merge_all<'a>(docs: impl IntoIterator<Item = &'a Value>) -> Value {
-    let mut out = Value::Object(Map::new());
-    for d in docs {
-        deep_merge(&mut out, d);
-    }
-    out
-}
-
-/// A value of the wrong type at a JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: expected {expected}")]
-pub struct AttributeError {
-    /// Where, e.g. `plone_instances.per_cpu`.
-    pub path: String,
-    /// What was expected.
-    pub expected: String,
-}
-
-/// Reads typed values out of a merged document, collecting errors.
-pub struct Reader<'a> {
-    doc: &'a Value,
-    /// Every error met so far.
-    pub errors: Vec<AttributeError>,
-}
-
-impl<'a> Reader<'a> {
-    /// A reader over `doc`.
-    pub fn new(doc: &'a Value) -> Self {
-        Self { doc, errors: Vec::new() }
-    }
-
-    fn get(&self, path: &[&str]) -> Option<&'a Value> {
-        let mut v = self.doc;
-        for key in path {
-            v = v.get(key)?;
-        }
-        (!v.is_null()).then_some(v)
-    }
-
-    fn fail(&mut self, path: &[&str], expected: &str) {
-        self.errors.push(AttributeError { path: path.join("."), expected: expected.to_owned() });
-    }
-
-    /// A string, if present.
-    pub fn string(&mut self, path: &[&str]) -> Option<String> {
-        match self.get(path) {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                self.fail(path, "a string");
-                None
-            }
-        }
-    }
-
-    /// A boolean, or `default`.
-    pub fn bool(&mut self, path: &[&str], default: bool) -> bool {
-        match self.get(path) {
-            None => default,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                self.fail(path, "true or false");
-                default
-            }
-        }
-    }
-
-    /// A number ≥ `min`, or `default`.
-    pub fn number(&mut self, path: &[&str], default: f64, min: f64) -> f64 {
-        match self.get(path).map(Value::as_f64) {
-            None => default,
-            Some(Some(n)) if n >= min && n.is_finite() => n,
-            Some(_) => {
-                self.fail(path, &format!("a number of at least {min}"));
-                default
-            }
-        }
-    }
-
-    /// A whole number ≥ `min`, if present.
-    pub fn whole(&mut self, path: &[&str], min: u64) -> Option<u64> {
-        match self.get(path).map(Value::as_u64) {
-            None => None,
-            Some(Some(n)) if n >= min => Some(n),
-            Some(_) => {
-                self.fail(path, &format!("a whole number of at least {min}"));
-                None
-            }
-        }
-    }
-
-    /// A list of strings, or empty.
-    pub fn strings(&mut self, path: &[&str]) -> Vec<String> {
-        match self.get(path) {
-            None => Vec::new(),
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-            }
-            Some(_) => {
-                self.fail(path, "a list of strings");
-                Vec::new()
-            }
-        }
-    }
-}
+use super::reader::{AttributeError, Reader};
 
 /// The `plone_instances`, `plone_zeoserver` and `deploy.<app>` attributes a deploy uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +47,64 @@ pub struct DeployAttributes {
     pub buildout_flags: String,
     /// `deploy.<app>.buildout_version` ("": the version the pins or pip choose).
     pub buildout_version: String,
+    /// `plone_instances.relstorage.*`, when `enable_relstorage` is set.
+    pub relstorage: Option<RelStorage>,
+    /// `plone_instances.solr_enabled` (false).
+    pub solr_enabled: bool,
+    /// `plone_instances.solr_layer` ("solr").
+    pub solr_layer: String,
+    /// `plone_instances.solr_host`: a fixed host.
+    pub solr_host: Option<String>,
+    /// `plone_instances.enable_celery` (false).
+    pub enable_celery: bool,
+    /// `plone_instances.celerybeat` (false).
+    pub celerybeat: bool,
+    /// `plone_instances.broker_layer` ("celery_broker").
+    pub broker_layer: String,
+    /// `plone_instances.broker`.
+    pub broker: Broker,
+    /// `plone_zeoserver.enable_backup` (false).
+    pub enable_backup: bool,
+    /// `plone_zeoserver.enable_pack` (true).
+    pub enable_pack: bool,
+}
+
+/// `plone_instances.relstorage.*`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RelStorage {
+    /// `config` ("cfg/relstorage.cfg"): extended after the base config.
+    pub config: String,
+    /// `db.type` ("postgres").
+    pub db_type: String,
+    /// `db.dsn`: used with `db_type` when set.
+    pub dsn: Option<String>,
+    /// `db.name`.
+    pub name: Option<String>,
+    /// `db.host`.
+    pub host: Option<String>,
+    /// `db.user`.
+    pub user: Option<String>,
+    /// `db.password`.
+    pub password: Option<String>,
+    /// `enable_cache` (true): memcached through pylibmc.
+    pub enable_cache: bool,
+    /// `cache_servers`: `host:port` list for memcached.
+    pub cache_servers: Option<String>,
+    /// `enable_pack` (false): the pack parts, on one instance.
+    pub enable_pack: bool,
+    /// `pack_days` (7).
+    pub pack_days: u64,
+    /// `two_stage_pack` (false).
+    pub two_stage_pack: bool,
+}
+
+/// `plone_instances.broker`: the Celery broker.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Broker {
+    /// A fixed host.
+    pub host: Option<String>,
+    /// Its port (6379).
+    pub port: u16,
 }
 
 /// Reads the deploy attributes of `app` from a merged document.
@@ -200,27 +134,46 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
         additional_config: r.string(&d("buildout_additional_config")).unwrap_or_default(),
         buildout_flags: r.string(&d("buildout_flags")).unwrap_or_default(),
         buildout_version: r.string(&d("buildout_version")).unwrap_or_default(),
+        relstorage: if r.bool(&[pi, "enable_relstorage"], false) { Some(relstorage(&mut r)) } else { None },
+        solr_enabled: r.bool(&[pi, "solr_enabled"], false),
+        solr_layer: r.string(&[pi, "solr_layer"]).unwrap_or_else(|| "solr".into()),
+        solr_host: r.string(&[pi, "solr_host"]),
+        enable_celery: r.bool(&[pi, "enable_celery"], false),
+        celerybeat: r.bool(&[pi, "celerybeat"], false),
+        broker_layer: r.string(&[pi, "broker_layer"]).unwrap_or_else(|| "celery_broker".into()),
+        broker: Broker {
+            host: r.string(&[pi, "broker", "host"]),
+            port: r.whole(&[pi, "broker", "port"], 1).map_or(6379, |p| p.min(65535) as u16),
+        },
+        enable_backup: r.bool(&["plone_zeoserver", "enable_backup"], false),
+        enable_pack: r.bool(&["plone_zeoserver", "enable_pack"], true),
     };
     if r.errors.is_empty() { Ok(attrs) } else { Err(r.errors) }
+}
+
+fn relstorage(r: &mut Reader<'_>) -> RelStorage {
+    let rs = |key: &'static str| -> [&'static str; 3] { ["plone_instances", "relstorage", key] };
+    let db = |key: &'static str| -> [&'static str; 4] { ["plone_instances", "relstorage", "db", key] };
+    RelStorage {
+        config: r.string(&rs("config")).unwrap_or_else(|| "cfg/relstorage.cfg".into()),
+        db_type: r.string(&db("type")).unwrap_or_else(|| "postgres".into()),
+        dsn: r.string(&db("dsn")),
+        name: r.string(&db("name")),
+        host: r.string(&db("host")),
+        user: r.string(&db("user")),
+        password: r.string(&db("password")),
+        enable_cache: r.bool(&rs("enable_cache"), true),
+        cache_servers: r.string(&rs("cache_servers")),
+        enable_pack: r.bool(&rs("enable_pack"), false),
+        pack_days: r.whole(&rs("pack_days"), 0).unwrap_or(7),
+        two_stage_pack: r.bool(&rs("two_stage_pack"), false),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn merge_precedence() {
-        let stack = json!({"plone_instances": {"per_cpu": 2, "restart_delay": 5}, "list": [1, 2]});
-        let layer = json!({"plone_instances": {"per_cpu": 1}});
-        let deployment = json!({"list": [3], "deploy": {"site": {"scm": {"revision": "v2"}}}});
-        let merged = merge_all([&stack, &layer, &deployment]);
-        assert_eq!(
-            merged,
-            json!({"plone_instances": {"per_cpu": 1, "restart_delay": 5}, "list": [3], "deploy": {"site": {"scm": {"revision": "v2"}}}})
-        );
-        assert_eq!(merge_all([&stack]), stack, "merging one document is the identity");
-    }
 
     #[test]
     fn defaults_and_overrides() {

@@ -1,0 +1,92 @@
+//! Custom JSON: the built-in defaults, the deep merge (deployment > layer > stack > defaults),
+//! the check of known attributes, and the typed reading of what deploys use.
+
+mod defaults;
+mod deploy;
+mod merge;
+mod reader;
+pub mod schema;
+
+pub use defaults::{defaults, deploy_defaults};
+pub use deploy::{Broker, DeployAttributes, RelStorage, deploy_attributes};
+pub use merge::{deep_merge, merge_all};
+pub use reader::{AttributeError, Reader};
+pub use schema::{Check, Invalid, Warning, check};
+
+use serde_json::Value;
+
+/// Shown instead of a secret value.
+pub const REDACTED: &str = "<redacted>";
+
+/// The effective attributes of one instance: the defaults (with `deploy.<app>` for each app),
+/// what the apps themselves set (their repository, revision, environment), then the stack's,
+/// each of the instance's layers' (in layer order) and the deployment's Custom JSON.
+pub fn effective<'a>(
+    apps: &[&str],
+    app_docs: impl IntoIterator<Item = &'a Value>,
+    custom: impl IntoIterator<Item = &'a Value>,
+) -> Value {
+    let mut out = defaults(apps.iter().copied());
+    for doc in app_docs.into_iter().chain(custom) {
+        deep_merge(&mut out, doc);
+    }
+    out
+}
+
+/// Whether a key names a secret (its value is never shown).
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "secret", "token", "ssh_key", "private_key"].iter().any(|s| k.contains(s))
+}
+
+/// Replaces every non-null value under a secret key with [`REDACTED`].
+pub fn redact(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) && !v.is_null() {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn precedence_from_defaults_to_deployment() {
+        let app = json!({"deploy": {"site": {"scm": {"repository": "/r.git", "revision": "main"}}}});
+        let stack = json!({"plone_instances": {"per_cpu": 1, "restart_delay": 5}});
+        let layer = json!({"plone_instances": {"per_cpu": 0.5}});
+        let deployment = json!({"deploy": {"site": {"scm": {"revision": "v2"}}}});
+        let e = effective(&["site"], [&app], [&stack, &layer, &deployment]);
+        assert_eq!(e["plone_instances"]["per_cpu"], 0.5);
+        assert_eq!(e["plone_instances"]["restart_delay"], 5);
+        assert_eq!(e["plone_instances"]["zeo_layer"], "zeoserver", "defaults fill the rest");
+        assert_eq!(e["deploy"]["site"]["scm"], json!({"repository": "/r.git", "revision": "v2"}));
+        assert_eq!(e["deploy"]["site"]["keep_releases"], 5);
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_are() {
+        let mut doc = json!({
+            "plone_instances": {"relstorage": {"db": {"password": "pw", "user": "u"}}},
+            "haproxy": {"stats_password": "s", "stats_user": "stats"},
+            "deploy": {"site": {"scm": {"ssh_key": "KEY"}}},
+            "mine": [{"api_token": "t"}, {"password": null}]
+        });
+        redact(&mut doc);
+        assert_eq!(doc["plone_instances"]["relstorage"]["db"], json!({"password": REDACTED, "user": "u"}));
+        assert_eq!(doc["haproxy"]["stats_password"], REDACTED);
+        assert_eq!(doc["deploy"]["site"]["scm"]["ssh_key"], REDACTED);
+        assert_eq!(doc["mine"], json!([{"api_token": REDACTED}, {"password": null}]));
+    }
+}
