@@ -1,7 +1,7 @@
 //! Runs commands: at most once per id (see [`crate::journal`]), streaming output, reporting the
 //! result until the server has it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -10,20 +10,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use drover_client::AgentClient;
 use drover_core::deploy::plan::BuildPlan;
 use drover_core::text::take_utf8;
-use drover_proto::agent::{AgentCommand, AppAction, AppSpec, CommandSpec, ResultReport, StartReport};
+use drover_proto::agent::{
+    AgentCommand, AppAction, AppSpec, AppWork, CommandSpec, Hook, LifecycleReport, ResultReport, StartReport,
+};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::hooks::run_hooks;
 use crate::journal::{Entry, Journal};
-use crate::lifecycle::run_event;
+use crate::lifecycle::{run_event, write_stack_config};
 use crate::output::OutputStream;
 use crate::supervisor::Supervisor;
 
 /// How long a timed-out or interrupted process group has between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// An app command's parts.
+struct AppCommand<'a> {
+    action: &'a AppAction,
+    spec: &'a AppSpec,
+    plan: &'a BuildPlan,
+    stack_config: &'a serde_json::Value,
+    hooks: &'a [Hook],
+}
 
 /// Where a command came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,29 +135,21 @@ impl Executor {
         };
         let result = match command.spec {
             CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
-            CommandSpec::App { action, app, plan, timeout_secs } => {
-                self.app(id, &action, &app, &plan, timeout_secs, &out).await
+            CommandSpec::App { action, app, plan, timeout_secs, stack_config, hooks } => {
+                let work =
+                    AppCommand { action: &action, spec: &app, plan: &plan, stack_config: &stack_config, hooks: &hooks };
+                self.app(id, work, timeout_secs, &out).await
             }
-            CommandSpec::Lifecycle { event, stack_config, .. } => {
-                let (root, out2, name) = (self.config.root.clone(), out.clone(), event.clone());
-                let done = tokio::task::spawn_blocking(move || run_event(&root, &name, &stack_config, &out2)).await;
-                if event == "shutdown" {
-                    // The instance stops: so do its apps' services (they outlive only agent restarts).
-                    self.supervisor.stop_all(&out).await;
-                }
-                match done {
-                    Ok(Ok(())) => ResultReport {
-                        success: true,
-                        exit_code: Some(0),
-                        reason: None,
-                        finished_at_ms: now_ms(),
-                        data: None,
-                    },
-                    Ok(Err(reason)) => {
+            CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks } => {
+                let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
+                let work = self.lifecycle(id, &event, stack_config, &apps, &hooks, &out);
+                match tokio::time::timeout(limit, work).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        let reason = format!("timed out after {} s", limit.as_secs());
                         out.push(&format!("{reason}\n"));
                         failed(reason)
                     }
-                    Err(e) => failed(format!("the event's recipe panicked: {e}")),
                 }
             }
         };
@@ -157,26 +161,115 @@ impl Executor {
         self.report(id, result).await;
     }
 
-    /// Runs an app action, with the app's secrets fetched for it alone.
-    async fn app(
+    /// Runs a lifecycle event: the built-in recipe, then (Configure) each app, then the hooks.
+    async fn lifecycle(
         &self,
         id: i64,
-        action: &AppAction,
-        spec: &AppSpec,
-        plan: &BuildPlan,
-        timeout_secs: Option<u64>,
+        event: &str,
+        stack_config: serde_json::Value,
+        apps: &[AppWork],
+        hooks: &[Hook],
         out: &OutputStream,
     ) -> ResultReport {
+        let (root, out2, name) = (self.config.root.clone(), out.clone(), event.to_owned());
+        let recipe = tokio::task::spawn_blocking({
+            let config = stack_config.clone();
+            move || run_event(&root, &name, &config, &out2)
+        })
+        .await;
+        if event == "shutdown" {
+            // The instance stops: so do its apps' services (they outlive only agent restarts).
+            self.supervisor.stop_all(out).await;
+        }
+        let mut problems = Vec::new();
+        match recipe {
+            Ok(Ok(())) => {}
+            Ok(Err(reason)) => problems.push(reason),
+            Err(e) => problems.push(format!("the event's recipe panicked: {e}")),
+        }
+        let mut report = LifecycleReport::default();
+        if problems.is_empty() {
+            for work in apps {
+                let secrets = match self.client.app_secrets(id, &work.app.name).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        problems.push(format!("failed to fetch the secrets of app {}: {e}", work.app.name));
+                        continue;
+                    }
+                };
+                let _serialised = self.app_lock(&work.app.name).await;
+                let done = crate::app::run(
+                    &self.config.root,
+                    &self.supervisor,
+                    &AppAction::Configure,
+                    &work.app,
+                    &work.plan,
+                    &secrets,
+                    &stack_config,
+                    out,
+                )
+                .await;
+                if let Err(reason) = done.outcome {
+                    problems.push(format!("app {}: {reason}", work.app.name));
+                }
+                report.apps.push(done.report);
+            }
+        }
+        if problems.is_empty()
+            && let Err(reason) = run_hooks(&self.config.root, hooks, &BTreeMap::new(), out).await
+        {
+            problems.push(reason);
+        }
+        let data = (!apps.is_empty()).then(|| serde_json::to_value(&report).ok()).flatten();
+        if problems.is_empty() {
+            return ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data };
+        }
+        let reason = problems.join("; ");
+        out.push(&format!("error: {reason}\n"));
+        ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data }
+    }
+
+    /// Waits for the app's turn: one action at a time per app on this instance.
+    async fn app_lock(&self, app: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self.app_locks.lock().unwrap_or_else(|e| e.into_inner()).entry(app.to_owned()).or_default().clone();
+        lock.lock_owned().await
+    }
+
+    /// Runs an app action, with the app's secrets fetched for it alone; then the layer hooks of
+    /// its event.
+    async fn app(&self, id: i64, work: AppCommand<'_>, timeout_secs: Option<u64>, out: &OutputStream) -> ResultReport {
         let secrets = match self.client.secrets(id).await {
             Ok(s) => s,
             Err(e) => return failed(format!("failed to fetch the app's secrets: {e}")),
         };
-        let lock =
-            self.app_locks.lock().unwrap_or_else(|e| e.into_inner()).entry(spec.name.clone()).or_default().clone();
-        let _serialised = lock.lock().await;
-        let work = crate::app::run(&self.config.root, &self.supervisor, action, spec, plan, &secrets, out);
+        let _serialised = self.app_lock(&work.spec.name).await;
+        let root = &self.config.root;
+        if !work.stack_config.is_null()
+            && let Err(e) = write_stack_config(root, work.stack_config, out)
+        {
+            return failed(e);
+        }
+        let task = async {
+            let mut done = crate::app::run(
+                root,
+                &self.supervisor,
+                work.action,
+                work.spec,
+                work.plan,
+                &secrets,
+                work.stack_config,
+                out,
+            )
+            .await;
+            if done.outcome.is_ok() && !work.hooks.is_empty() {
+                let mut env = work.spec.environment.clone();
+                env.extend(secrets.environment.clone());
+                done.outcome = run_hooks(root, work.hooks, &env, out).await;
+            }
+            done
+        };
         let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
-        let Ok(done) = tokio::time::timeout(limit, work).await else {
+        let Ok(done) = tokio::time::timeout(limit, task).await else {
             let reason = format!("timed out after {} s", limit.as_secs());
             out.push(&format!("{reason}\n"));
             return failed(reason);

@@ -10,6 +10,7 @@ mod config;
 mod enroll;
 mod executor;
 mod heartbeat;
+mod hooks;
 mod journal;
 mod lifecycle;
 mod output;

@@ -8,8 +8,9 @@ use drover_proto::agent::{
     ResultReport, StartReport, Unfinished,
 };
 use drover_proto::api::{
-    App, Command, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack, Deployment, Instance, Layer,
-    LogChunk, ReleaseView, Stack, StackStatus, UpdateApp,
+    App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack,
+    Deployment, EffectiveConfig, Instance, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack,
+    StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -215,6 +216,48 @@ impl Client {
         self.http.required(self.http.call(Method::PATCH, &path, Some(req), CALL_TIMEOUT).await)
     }
 
+    /// Changes a layer's hooks or auto-healing.
+    pub async fn update_layer(&self, stack: &str, layer: &str, req: &UpdateLayer) -> Result<Layer, ClientError> {
+        let path = format!("/stacks/{}/layers/{}", seg(stack), seg(layer));
+        self.http.required(self.http.call(Method::PATCH, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// Replaces the Custom JSON of the stack, or of one of its layers.
+    pub async fn set_custom_json(
+        &self,
+        stack: &str,
+        layer: Option<&str>,
+        req: &SetCustomJson,
+    ) -> Result<ConfigChange, ClientError> {
+        let path = match layer {
+            Some(l) => format!("/stacks/{}/layers/{}/custom_json", seg(stack), seg(l)),
+            None => format!("/stacks/{}/custom_json", seg(stack)),
+        };
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// The configuration in force for an instance, or at the stack level.
+    pub async fn effective_config(&self, stack: &str, instance: Option<&str>) -> Result<EffectiveConfig, ClientError> {
+        let query = instance.map(|h| format!("?instance={}", seg(h))).unwrap_or_default();
+        self.http.get(&format!("/stacks/{}/config{query}", seg(stack))).await
+    }
+
+    /// The versions of the stack's (or a layer's) Custom JSON, newest first.
+    pub async fn config_history(&self, stack: &str, layer: Option<&str>) -> Result<Vec<ConfigVersion>, ClientError> {
+        let query = layer.map(|l| format!("?layer={}", seg(l))).unwrap_or_default();
+        self.http.get(&format!("/stacks/{}/config/history{query}", seg(stack))).await
+    }
+
+    /// Brings back an earlier version of the stack's (or a layer's) Custom JSON.
+    pub async fn revert_config(&self, stack: &str, req: &RevertConfig) -> Result<ConfigChange, ClientError> {
+        self.http.post(&format!("/stacks/{}/config/revert", seg(stack)), req).await
+    }
+
+    /// Runs Configure on every online instance of the stack.
+    pub async fn configure(&self, stack: &str) -> Result<Deployment, ClientError> {
+        self.http.post(&format!("/stacks/{}/configure", seg(stack)), &()).await
+    }
+
     /// An app's releases on every instance.
     pub async fn releases(&self, stack: &str, app: &str) -> Result<Vec<ReleaseView>, ClientError> {
         self.http.get(&format!("/stacks/{}/apps/{}/releases", seg(stack), seg(app))).await
@@ -295,6 +338,11 @@ impl AgentClient {
     /// The secrets of an app command's app.
     pub async fn secrets(&self, id: i64) -> Result<AppSecrets, ClientError> {
         self.http.get(&format!("/agent/commands/{id}/secrets")).await
+    }
+
+    /// The secrets of one of the instance's apps, for a Configure event.
+    pub async fn app_secrets(&self, id: i64, app: &str) -> Result<AppSecrets, ClientError> {
+        self.http.get(&format!("/agent/commands/{id}/secrets?app={}", seg(app))).await
     }
 
     /// Acknowledges a command.

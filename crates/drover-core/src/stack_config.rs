@@ -17,6 +17,8 @@ pub struct InstanceView<'a> {
     pub status: &'a str,
     /// CPUs.
     pub cpu_count: Option<i64>,
+    /// ZEO clients it runs (plone_instances members), from the one sizing function.
+    pub client_count: Option<u32>,
 }
 
 /// A layer as the stack configuration shows it.
@@ -35,6 +37,7 @@ fn instance_json(i: &InstanceView<'_>) -> Value {
         "private_ip": i.address,
         "status": i.status,
         "cpu_count": i.cpu_count,
+        "client_count": i.client_count,
     })
 }
 
@@ -78,6 +81,7 @@ mod tests {
             address: Some("127.0.0.2"),
             status: "online",
             cpu_count: Some(2),
+            client_count: Some(4),
         };
         let b = InstanceView {
             hostname: "web2",
@@ -85,6 +89,7 @@ mod tests {
             address: Some("127.0.0.3"),
             status: "stopped",
             cpu_count: None,
+            client_count: None,
         };
         let c = InstanceView {
             hostname: "all1",
@@ -92,6 +97,7 @@ mod tests {
             address: Some("127.0.0.4"),
             status: "online",
             cpu_count: Some(1),
+            client_count: Some(2),
         };
         let layers = [
             LayerView { shortname: "web", layer_type: "custom" },
@@ -105,5 +111,6 @@ mod tests {
         assert_eq!(cfg["opsworks"]["layers"]["db"]["instances"]["all1"]["private_ip"], "127.0.0.4");
         assert_eq!(cfg["opsworks"]["layers"]["db"]["type"], "zeoserver");
         assert_eq!(cfg["opsworks"]["instance"]["hostname"], "web1");
+        assert_eq!(cfg["opsworks"]["layers"]["web"]["instances"]["web1"]["client_count"], 4);
     }
 }

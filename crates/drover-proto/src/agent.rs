@@ -97,6 +97,12 @@ pub enum CommandSpec {
         plan: Box<BuildPlan>,
         /// Kill the work after this many seconds.
         timeout_secs: Option<u64>,
+        /// The stack configuration (written for hooks; templates read it as `config`).
+        #[serde(default)]
+        stack_config: Value,
+        /// Hooks of the instance's layers to run after a successful deploy or undeploy.
+        #[serde(default)]
+        hooks: Vec<Hook>,
     },
     /// Run a lifecycle event's recipes with the stack configuration.
     Lifecycle {
@@ -106,6 +112,13 @@ pub enum CommandSpec {
         stack_config: Value,
         /// Kill the event's work after this many seconds.
         timeout_secs: Option<u64>,
+        /// Configure: the apps this instance runs, re-rendered and rebuilt where their
+        /// `deploy.cfg` changed.
+        #[serde(default)]
+        apps: Vec<AppWork>,
+        /// The hooks of the instance's layers for this event.
+        #[serde(default)]
+        hooks: Vec<Hook>,
     },
 }
 
@@ -128,6 +141,31 @@ pub enum AppAction {
     Restart,
     /// Stop the services and remove the app's tree.
     Undeploy,
+    /// Re-render `deploy.cfg` for the current release's commit; rebuild and restart only when it
+    /// changed (the Configure event).
+    Configure,
+}
+
+/// An app and its plan, as a Configure event carries them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppWork {
+    /// The app.
+    pub app: AppSpec,
+    /// What this instance builds and runs for it.
+    pub plan: BuildPlan,
+}
+
+/// A layer's hook for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hook {
+    /// The layer it belongs to.
+    pub layer: String,
+    /// The event.
+    pub event: String,
+    /// The shell command.
+    pub command: String,
+    /// The app whose current release it runs in, when the layer has one deployed here.
+    pub app: Option<String>,
 }
 
 /// The app as an agent needs it (secret values come from `GET /agent/commands/{id}/secrets`).
@@ -183,6 +221,13 @@ pub struct ReleaseRecord {
     pub created_at_ms: i64,
     /// When its build ended (Unix ms).
     pub finished_at_ms: Option<i64>,
+}
+
+/// What a Configure event reports: each app's releases.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleReport {
+    /// The apps it configured.
+    pub apps: Vec<AppReport>,
 }
 
 /// What an app command reports besides success: the instance's releases and services.

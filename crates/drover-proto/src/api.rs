@@ -44,6 +44,22 @@ pub struct CreateLayer {
     /// Whether lost instances are restarted (default true).
     #[serde(default)]
     pub auto_healing: Option<bool>,
+    /// Hooks by lifecycle event (setup, configure, deploy, undeploy, shutdown): a shell command
+    /// run in the current release of the layer's app, with `DROVER_STACK_CONFIG` set.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, String>,
+}
+
+/// `PATCH /stacks/{stack}/layers/{layer}`: what to change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLayer {
+    /// Replaces the hooks.
+    #[serde(default)]
+    pub hooks: Option<BTreeMap<String, String>>,
+    /// Sets auto-healing.
+    #[serde(default)]
+    pub auto_healing: Option<bool>,
 }
 
 /// A layer.
@@ -60,6 +76,90 @@ pub struct Layer {
     pub custom_json: Value,
     /// Whether lost instances are restarted.
     pub auto_healing: bool,
+    /// Hooks by lifecycle event.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, String>,
+}
+
+/// `PUT /stacks/{stack}/custom_json` and `PUT /stacks/{stack}/layers/{layer}/custom_json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCustomJson {
+    /// The new document (an object). Secret values shown as `<redacted>` keep their stored value.
+    pub custom_json: Value,
+    /// Why it changed (kept in the history).
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Run Configure on every online instance afterwards.
+    #[serde(default)]
+    pub configure: bool,
+}
+
+/// `POST /stacks/{stack}/config/revert`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevertConfig {
+    /// The layer whose Custom JSON to revert; none: the stack's.
+    #[serde(default)]
+    pub layer: Option<String>,
+    /// The version to bring back.
+    pub version: i64,
+    /// Why.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Run Configure on every online instance afterwards.
+    #[serde(default)]
+    pub configure: bool,
+}
+
+/// The answer to a Custom JSON change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    /// `stack` or `layer:<shortname>`.
+    pub scope: String,
+    /// The version now in force.
+    pub version: i64,
+    /// Whether the document differs from the one it replaced.
+    pub changed: bool,
+    /// Likely typos of known keys (the document is kept).
+    pub warnings: Vec<ConfigWarning>,
+    /// The Configure deployment started, when asked for.
+    pub configure_deployment: Option<i64>,
+}
+
+/// A warning about a Custom JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigWarning {
+    /// The JSON path.
+    pub path: String,
+    /// What it says.
+    pub message: String,
+}
+
+/// One version of a stack's or a layer's Custom JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigVersion {
+    /// `stack` or `layer:<shortname>`.
+    pub scope: String,
+    /// Its number (1 is the first).
+    pub version: i64,
+    /// The document (secrets redacted).
+    pub custom_json: Value,
+    /// Why it changed.
+    pub comment: Option<String>,
+    /// When.
+    pub created_at: String,
+}
+
+/// `GET /stacks/{stack}/config?instance=H`: the configuration in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectiveConfig {
+    /// The instance it is for; none: the stack level (defaults, apps and stack Custom JSON).
+    pub instance: Option<String>,
+    /// The configuration (secrets redacted).
+    pub config: Value,
+    /// Likely typos in the documents merged.
+    pub warnings: Vec<ConfigWarning>,
 }
 
 /// `POST /stacks/{stack}/instances`.

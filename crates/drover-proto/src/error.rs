@@ -19,6 +19,18 @@ pub struct ApiError {
     /// The request field (a JSON path such as `layers[1]`) the error is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every problem found, when there are several (e.g. each invalid Custom JSON path).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+/// One of several problems, by field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field or JSON path.
+    pub field: String,
+    /// What was wrong there.
+    pub message: String,
 }
 
 /// Stable error codes; each maps to one HTTP status.
@@ -59,12 +71,12 @@ impl ErrorCode {
 impl ApiError {
     /// An error about the request as a whole.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self { code, message: message.into(), field: None, details: Vec::new() }
     }
 
     /// An error about one field of the request.
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: Some(field.into()) }
+        Self { code, message: message.into(), field: Some(field.into()), details: Vec::new() }
     }
 }
 

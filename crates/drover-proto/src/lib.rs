@@ -9,7 +9,7 @@ pub mod api;
 pub mod error;
 pub mod token;
 
-pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};
 
 /// The path prefix of every endpoint.
 pub const API_PREFIX: &str = "/api/v1";

@@ -183,6 +183,103 @@ pub enum StackCommand {
         /// The stack.
         name: String,
     },
+    /// Show the configuration in force (`--instance`: what that instance receives), or its
+    /// history, differences and reverts.
+    Config(ConfigArgs),
+    /// Replace the stack's Custom JSON (validated first; a new version is kept).
+    SetJson(SetJsonArgs),
+    /// Run Configure on every online instance: apps are rebuilt and restarted only where their
+    /// deploy.cfg changed.
+    Configure {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// Follow the output until every instance has finished.
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+/// `drover stack config`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub action: Option<ConfigAction>,
+    /// The stack.
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// The instance whose configuration to show (default: the stack level).
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Print the answer as JSON with its warnings.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `drover stack config history|diff|revert`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// List the versions of the stack's (or a layer's) Custom JSON, newest first.
+    History {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// A layer instead of the stack.
+        #[arg(long)]
+        layer: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Show what changed between two versions (default: FROM and the one in force).
+    Diff {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// A layer instead of the stack.
+        #[arg(long)]
+        layer: Option<String>,
+        /// The older version.
+        from: i64,
+        /// The newer version (default: the one in force).
+        to: Option<i64>,
+    },
+    /// Bring back an earlier version (as a new version).
+    Revert {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// A layer instead of the stack.
+        #[arg(long)]
+        layer: Option<String>,
+        /// The version to bring back.
+        version: i64,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Run Configure on every online instance afterwards.
+        #[arg(long)]
+        configure: bool,
+    },
+}
+
+/// `drover stack set-json` and `drover layer set-json`.
+#[derive(Debug, Args)]
+pub struct SetJsonArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// The file with the Custom JSON (`-` for standard input).
+    pub file: PathBuf,
+    /// Why it changed (kept in the history).
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Run Configure on every online instance afterwards.
+    #[arg(long)]
+    pub configure: bool,
+    /// With --configure: follow the Configure run until it ends.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `drover layer ...`.
@@ -204,6 +301,30 @@ pub enum LayerCommand {
         /// Do not restart lost instances of this layer.
         #[arg(long)]
         no_auto_healing: bool,
+        /// A hook: EVENT=COMMAND (events: setup, configure, deploy, undeploy, shutdown); repeat.
+        #[arg(long = "hook", value_name = "EVENT=COMMAND")]
+        hooks: Vec<String>,
+    },
+    /// Change a layer's hooks or auto-healing.
+    Update {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The layer.
+        shortname: String,
+        /// Set a hook: EVENT=COMMAND, or EVENT= to remove it; repeat.
+        #[arg(long = "hook", value_name = "EVENT=COMMAND")]
+        hooks: Vec<String>,
+        /// Turn auto-healing on or off.
+        #[arg(long, value_name = "on|off")]
+        auto_healing: Option<String>,
+    },
+    /// Replace the layer's Custom JSON (validated first; a new version is kept).
+    SetJson {
+        /// The layer.
+        layer: String,
+        #[command(flatten)]
+        args: SetJsonArgs,
     },
     /// List a stack's layers.
     List {

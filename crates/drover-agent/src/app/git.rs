@@ -105,6 +105,33 @@ pub async fn has_file(paths: &AppPaths, sha: &str, path: &str, env: &BTreeMap<St
     steps::query("git", &["cat-file", "-e", &format!("{sha}:{path}")], &paths.mirror(), env).await.is_ok()
 }
 
+/// The files under `dir` at `sha` (recursive, repository-relative paths); empty when none.
+pub async fn list_files(paths: &AppPaths, sha: &str, dir: &str, env: &BTreeMap<String, String>) -> Vec<String> {
+    let listing = steps::query("git", &["ls-tree", "-r", "--name-only", sha, "--", dir], &paths.mirror(), env).await;
+    listing.map(|text| text.lines().map(String::from).collect()).unwrap_or_default()
+}
+
+/// A text file's content at `sha`.
+pub async fn read_file(
+    paths: &AppPaths,
+    sha: &str,
+    path: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let output = tokio::process::Command::new("git")
+        .args(["show", &format!("{sha}:{path}")])
+        .current_dir(paths.mirror())
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("failed to start git: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("failed to read {path} at {sha}: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    String::from_utf8(output.stdout).map_err(|_| format!("{path} at {sha} is not UTF-8 text"))
+}
+
 /// Writes the files of commit `sha` into `dest` (`git archive | tar -x`).
 pub async fn export(paths: &AppPaths, sha: &str, dest: &Path, out: &OutputStream) -> Result<(), String> {
     out.push(&format!("$ git archive {sha} | tar -x -C {}\n", dest.display()));

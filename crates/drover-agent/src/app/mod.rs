@@ -5,19 +5,19 @@ mod build;
 pub mod git;
 pub mod paths;
 pub mod releases;
-mod steps;
+pub(crate) mod steps;
+mod templates;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use drover_core::deploy::buildout_cfg::render;
 use drover_core::deploy::case::{Built, DeployCase, decide};
 use drover_core::deploy::history::{Outcome, prune, rollback_target};
 use drover_core::deploy::plan::BuildPlan;
 use drover_core::deploy::release_name::{UtcTime, release_name};
 use drover_proto::agent::{AppAction, AppReport, AppSecrets, AppSpec, ReleaseRecord};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
 use self::paths::AppPaths;
 use crate::output::OutputStream;
@@ -70,6 +70,7 @@ pub async fn run(
     spec: &AppSpec,
     plan: &BuildPlan,
     secrets: &AppSecrets,
+    config: &Value,
     out: &OutputStream,
 ) -> ActionResult {
     let paths = AppPaths::new(root, &spec.name);
@@ -77,7 +78,8 @@ pub async fn run(
     env.extend(secrets.environment.clone());
     env.insert("DROVER_APP".into(), spec.name.clone());
     let outcome = match action {
-        AppAction::Deploy => deploy(&paths, supervisor, spec, plan, secrets, &env, out).await,
+        AppAction::Deploy => deploy(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
+        AppAction::Configure => configure(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
         AppAction::Rollback { to } => rollback(&paths, supervisor, spec, plan, to.as_deref(), &env, out).await,
         AppAction::Start => {
             if paths.current_name().is_none() {
@@ -124,6 +126,7 @@ async fn restart(
     supervisor.restart_app(paths, &spec.name, &plan.services(), env, delay, out).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn deploy(
     paths: &AppPaths,
     supervisor: &Supervisor,
@@ -131,6 +134,7 @@ async fn deploy(
     plan: &BuildPlan,
     secrets: &AppSecrets,
     env: &BTreeMap<String, String>,
+    config: &Value,
     out: &OutputStream,
 ) -> Result<String, String> {
     paths.ensure_shared().map_err(|e| format!("failed to create {}: {e}", paths.base.display()))?;
@@ -138,69 +142,124 @@ async fn deploy(
     git::update_mirror(paths, &spec.repository, &git_env, out).await?;
     let sha = git::resolve(paths, spec.revision.as_deref(), &git_env).await?;
     out.push(&format!("revision {} is {sha}\n", spec.revision.as_deref().unwrap_or("(default branch)")));
-    let has_base = git::has_file(paths, &sha, &plan.base_config, &git_env).await;
-    let shared = paths.shared().to_string_lossy().into_owned();
-    let deploy_cfg = render(&plan.deploy_cfg(&shared, has_base)).map_err(|e| e.to_string())?;
-    let config_hash = hex::encode(Sha256::digest(deploy_cfg.as_bytes()));
+    let build = Build { paths, supervisor, spec, plan, env, config, git_env: &git_env, out };
+    build.if_changed(&sha, spec.always_build).await
+}
 
+/// The Configure event: the current release's commit with the new configuration; rebuilt and
+/// restarted only when what it generates changed.
+#[allow(clippy::too_many_arguments)]
+async fn configure(
+    paths: &AppPaths,
+    supervisor: &Supervisor,
+    spec: &AppSpec,
+    plan: &BuildPlan,
+    secrets: &AppSecrets,
+    env: &BTreeMap<String, String>,
+    config: &Value,
+    out: &OutputStream,
+) -> Result<String, String> {
+    let Some(current) = paths.current_name() else {
+        out.push(&format!("app {} is not deployed here yet; nothing to configure\n", spec.name));
+        return Ok("not_deployed".to_owned());
+    };
     let records = releases::list(paths);
-    let current_name = paths.current_name();
-    let current = current_name.as_deref().and_then(|c| records.iter().find(|r| r.name == c));
-    let case = decide(
-        current.map(|c| Built { sha: &c.sha, config_hash: &c.config_hash }),
-        &sha,
-        &config_hash,
-        spec.always_build,
-    );
-    out.push(&format!("deploy case: {}\n", case.as_str()));
-    if case == DeployCase::Unchanged {
-        supervisor.start_app(paths, &spec.name, &plan.services(), env, out)?;
-        return Ok(case.as_str().to_owned());
-    }
+    let sha = records
+        .iter()
+        .find(|r| r.name == current)
+        .map(|r| r.sha.clone())
+        .ok_or_else(|| format!("release {current} has no record; deploy the app again"))?;
+    let git_env = git::git_env(paths, secrets.deploy_key.as_deref())?;
+    out.push(&format!("configuring {} at {sha} (release {current})\n", spec.name));
+    let build = Build { paths, supervisor, spec, plan, env, config, git_env: &git_env, out };
+    build.if_changed(&sha, false).await
+}
 
-    let existing: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
-    let name = release_name(utc_now(), &existing);
-    let dir = paths.release(&name);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
-    let mut record = ReleaseRecord {
-        name: name.clone(),
-        sha: sha.clone(),
-        outcome: Outcome::Building,
-        case: case.as_str().to_owned(),
-        config_hash,
-        deploy_cfg: deploy_cfg.clone(),
-        created_at_ms: now_ms(),
-        finished_at_ms: None,
-    };
-    releases::save(paths, &record)?;
-    out.push(&format!("building release {name}\n"));
-    let built = match git::export(paths, &sha, &dir, out).await {
-        Ok(()) => build::build(paths, &dir, spec, &deploy_cfg, env, out).await,
-        Err(e) => Err(e),
-    };
-    record.finished_at_ms = Some(now_ms());
-    if let Err(e) = built {
-        record.outcome = Outcome::Failed;
-        releases::save(paths, &record)?;
-        out.push(&format!(
-            "release {name} failed to build; current stays at {}\n",
-            current_name.as_deref().unwrap_or("(none)")
-        ));
-        return Err(e);
-    }
-    record.outcome = Outcome::Built;
-    releases::save(paths, &record)?;
-    paths.switch_current(&name).map_err(|e| format!("failed to switch current to {name}: {e}"))?;
-    out.push(&format!("current is now {name}\n"));
-    restart(paths, supervisor, spec, plan, env, out).await?;
-    let records = releases::list(paths);
-    for old in prune(&releases::history(&records), Some(&name), None, spec.keep_releases as usize) {
-        match std::fs::remove_dir_all(paths.release(old)) {
-            Ok(()) => out.push(&format!("pruned release {old}\n")),
-            Err(e) => out.push(&format!("failed to prune release {old}: {e}\n")),
+/// Building a commit into a new release when the deploy case asks for it.
+struct Build<'a> {
+    paths: &'a AppPaths,
+    supervisor: &'a Supervisor,
+    spec: &'a AppSpec,
+    plan: &'a BuildPlan,
+    env: &'a BTreeMap<String, String>,
+    config: &'a Value,
+    git_env: &'a BTreeMap<String, String>,
+    out: &'a OutputStream,
+}
+
+impl Build<'_> {
+    /// Renders what `sha` generates, decides the case, and builds, switches and restarts only
+    /// when the case asks for it (reference.md section 3).
+    async fn if_changed(&self, sha: &str, always_build: bool) -> Result<String, String> {
+        let (paths, spec, out) = (self.paths, self.spec, self.out);
+        let has_base = git::has_file(paths, sha, &self.plan.base_config, self.git_env).await;
+        let shared = paths.shared().to_string_lossy().into_owned();
+        let cfg = self.plan.deploy_cfg(&shared, has_base);
+        let generated = templates::render_all(paths, sha, &cfg, self.config, self.git_env).await?;
+        let config_hash = generated.hash();
+
+        let records = releases::list(paths);
+        let current_name = paths.current_name();
+        let current = current_name.as_deref().and_then(|c| records.iter().find(|r| r.name == c));
+        let case = decide(
+            current.map(|c| Built { sha: &c.sha, config_hash: &c.config_hash }),
+            sha,
+            &config_hash,
+            always_build,
+        );
+        out.push(&format!("deploy case: {}\n", case.as_str()));
+        if case == DeployCase::Unchanged {
+            self.supervisor.start_app(paths, &spec.name, &self.plan.services(), self.env, out)?;
+            return Ok(case.as_str().to_owned());
         }
+
+        let existing: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+        let name = release_name(utc_now(), &existing);
+        let dir = paths.release(&name);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
+        let mut record = ReleaseRecord {
+            name: name.clone(),
+            sha: sha.to_owned(),
+            outcome: Outcome::Building,
+            case: case.as_str().to_owned(),
+            config_hash,
+            deploy_cfg: generated.deploy_cfg.clone(),
+            created_at_ms: now_ms(),
+            finished_at_ms: None,
+        };
+        releases::save(paths, &record)?;
+        out.push(&format!("building release {name}\n"));
+        let built = match git::export(paths, sha, &dir, out).await {
+            Ok(()) => match generated.write_files(&dir, out) {
+                Ok(()) => build::build(paths, &dir, spec, &generated.deploy_cfg, self.env, out).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        record.finished_at_ms = Some(now_ms());
+        if let Err(e) = built {
+            record.outcome = Outcome::Failed;
+            releases::save(paths, &record)?;
+            out.push(&format!(
+                "release {name} failed to build; current stays at {}\n",
+                current_name.as_deref().unwrap_or("(none)")
+            ));
+            return Err(e);
+        }
+        record.outcome = Outcome::Built;
+        releases::save(paths, &record)?;
+        paths.switch_current(&name).map_err(|e| format!("failed to switch current to {name}: {e}"))?;
+        out.push(&format!("current is now {name}\n"));
+        restart(paths, self.supervisor, spec, self.plan, self.env, out).await?;
+        let records = releases::list(paths);
+        for old in prune(&releases::history(&records), Some(&name), None, spec.keep_releases as usize) {
+            match std::fs::remove_dir_all(paths.release(old)) {
+                Ok(()) => out.push(&format!("pruned release {old}\n")),
+                Err(e) => out.push(&format!("failed to prune release {old}: {e}\n")),
+            }
+        }
+        Ok(case.as_str().to_owned())
     }
-    Ok(case.as_str().to_owned())
 }
 
 async fn rollback(

@@ -56,6 +56,30 @@ pub fn redact(doc: &mut Value) {
     }
 }
 
+/// Puts back the stored value wherever `new` holds [`REDACTED`] under a secret key (a document
+/// read back from `export` or `stack config`), so redacted documents round-trip. Returns the
+/// JSON path of a redacted value with nothing stored to put back.
+pub fn unredact(new: &mut Value, old: &Value) -> Result<(), String> {
+    fn walk(new: &mut Value, old: Option<&Value>, path: &mut Vec<String>) -> Result<(), String> {
+        let Value::Object(map) = new else { return Ok(()) };
+        for (k, v) in map.iter_mut() {
+            path.push(k.clone());
+            let stored = old.and_then(|o| o.get(k));
+            if is_secret_key(k) && v.as_str() == Some(REDACTED) {
+                match stored {
+                    Some(s) if !s.is_null() => *v = s.clone(),
+                    _ => return Err(path.join(".")),
+                }
+            } else {
+                walk(v, stored, path)?;
+            }
+            path.pop();
+        }
+        Ok(())
+    }
+    walk(new, Some(old), &mut Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +112,19 @@ mod tests {
         assert_eq!(doc["haproxy"]["stats_password"], REDACTED);
         assert_eq!(doc["deploy"]["site"]["scm"]["ssh_key"], REDACTED);
         assert_eq!(doc["mine"], json!([{"api_token": REDACTED}, {"password": null}]));
+    }
+
+    #[test]
+    fn redacted_values_take_the_stored_ones_back() {
+        let old = json!({"haproxy": {"stats_password": "s3cret"}, "plone_instances": {"per_cpu": 1}});
+        let mut new =
+            json!({"haproxy": {"stats_password": REDACTED, "stats_user": "ops"}, "plone_instances": {"per_cpu": 2}});
+        unredact(&mut new, &old).unwrap();
+        assert_eq!(
+            new,
+            json!({"haproxy": {"stats_password": "s3cret", "stats_user": "ops"}, "plone_instances": {"per_cpu": 2}})
+        );
+        let mut orphan = json!({"plone_instances": {"relstorage": {"db": {"password": REDACTED}}}});
+        assert_eq!(unredact(&mut orphan, &old), Err("plone_instances.relstorage.db.password".to_owned()));
     }
 }

@@ -167,11 +167,43 @@ async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<Comm
         .ok_or_else(|| Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
 }
 
-/// The secrets of the app a command acts on; only for the agent running it.
-pub async fn secrets(agent: Agent, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<AppSecrets>> {
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsQuery {
+    /// For a Configure event: which of the instance's apps.
+    app: Option<String>,
+}
+
+/// The secrets of the app a command acts on (or, for a Configure event, of one of the
+/// instance's apps); only for the agent running it.
+pub async fn secrets(
+    agent: Agent,
+    State(state): State<AppState>,
+    Id(id): Id,
+    Query(q): Query<SecretsQuery>,
+) -> ApiResult<Json<AppSecrets>> {
     own_command(&state, &agent, id).await?;
+    let app_id = match (state.store.command_app(id).await?, &q.app) {
+        (Some(app_id), _) => Some(app_id),
+        (None, Some(name)) => {
+            let instance = state
+                .store
+                .instance_by_id(agent.instance_id)
+                .await?
+                .ok_or_else(|| Failure::forbidden("this agent's instance no longer exists"))?;
+            let app = state.store.app(instance.stack_id, name).await?.ok_or_else(|| {
+                Failure::not_found("app", format!("app {name:?} does not exist in this instance's stack"))
+            })?;
+            let layers = instance.layers();
+            if !app.layers().iter().any(|l| layers.contains(l)) {
+                return Err(Failure::forbidden(format!("app {name} is not deployed to this agent's instance")));
+            }
+            Some(app.id)
+        }
+        (None, None) => None,
+    };
     let mut secrets = AppSecrets::default();
-    if let Some(app_id) = state.store.command_app(id).await? {
+    if let Some(app_id) = app_id {
         for (kind, name, value) in state.store.app_secrets(app_id).await? {
             if kind == "deploy_key" {
                 secrets.deploy_key = Some(value);

@@ -25,7 +25,12 @@ impl Failure {
 
     /// 409.
     pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
-        Self(ApiError { code: ErrorCode::Conflict, message: message.into(), field: field.map(String::from) })
+        Self(ApiError {
+            code: ErrorCode::Conflict,
+            message: message.into(),
+            field: field.map(String::from),
+            details: Vec::new(),
+        })
     }
 
     /// 401.

@@ -3,6 +3,7 @@
 
 mod agent;
 mod apps;
+mod config;
 pub mod deployments;
 mod extract;
 mod failure;
@@ -14,7 +15,7 @@ mod views;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use drover_proto::{API_PREFIX, ApiError, ErrorCode};
 
 pub use failure::Failure;
@@ -28,7 +29,16 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}", get(resources::show_stack).delete(resources::delete_stack))
         .route("/stacks/{stack}/status", get(resources::stack_status))
         .route("/stacks/{stack}/layers", get(resources::list_layers).post(resources::create_layer))
-        .route("/stacks/{stack}/layers/{layer}", get(resources::show_layer).delete(resources::delete_layer))
+        .route(
+            "/stacks/{stack}/layers/{layer}",
+            get(resources::show_layer).patch(config::update_layer).delete(resources::delete_layer),
+        )
+        .route("/stacks/{stack}/layers/{layer}/custom_json", put(config::set_layer_json))
+        .route("/stacks/{stack}/custom_json", put(config::set_stack_json))
+        .route("/stacks/{stack}/config", get(config::effective))
+        .route("/stacks/{stack}/config/history", get(config::history))
+        .route("/stacks/{stack}/config/revert", post(config::revert))
+        .route("/stacks/{stack}/configure", post(config::configure))
         .route("/stacks/{stack}/instances", get(instances::list).post(instances::create))
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))

@@ -1,7 +1,12 @@
 //! Validation of request bodies: pure functions from wire types to checked values, each error
 //! naming its field. Nothing is written before these pass.
 
+use std::collections::BTreeMap;
+
+use drover_core::attributes::{Warning, check};
+use drover_core::hooks::check_hooks;
 use drover_core::{DeploymentKind, LayerType, Provider, Shortname};
+use drover_proto::FieldError;
 use drover_proto::api::{CreateDeployment, CreateInstance, CreateLayer, CreateStack};
 use serde_json::Value;
 
@@ -16,8 +21,10 @@ fn name(field: &str, raw: &str) -> Result<Shortname, Failure> {
     Shortname::parse(raw).map_err(|e| Failure::invalid(field, format!("{raw:?} {e}")))
 }
 
-/// A checked Custom JSON document: an object within the size limit (empty when none is given).
-fn custom_json(field: &str, raw: Option<Value>) -> Result<Value, Failure> {
+/// A checked Custom JSON document: an object within the size limit whose known attributes hold
+/// what they must (every wrong path is reported at once); empty when none is given. Returns it
+/// with the warnings about likely typos.
+pub fn custom_json(field: &str, raw: Option<Value>) -> Result<(Value, Vec<Warning>), Failure> {
     let value = raw.unwrap_or_else(|| Value::Object(Default::default()));
     if !value.is_object() {
         return Err(Failure::invalid(field, "Custom JSON must be a JSON object, e.g. {\"plone_instances\": {...}}"));
@@ -29,7 +36,34 @@ fn custom_json(field: &str, raw: Option<Value>) -> Result<Value, Failure> {
             format!("Custom JSON is {} bytes; the limit is {MAX_CUSTOM_JSON}", text.len()),
         ));
     }
-    Ok(value)
+    let found = check(&value);
+    if let Some(first) = found.errors.first() {
+        let lines: Vec<String> = found.errors.iter().map(|e| format!("  {e}")).collect();
+        let mut failure = Failure::invalid(
+            format!("{field}.{}", first.path),
+            format!(
+                "the Custom JSON has {} invalid value(s); nothing was changed. Fix them and send it again:\n{}",
+                found.errors.len(),
+                lines.join("\n")
+            ),
+        );
+        failure.0.details = found
+            .errors
+            .iter()
+            .map(|e| FieldError {
+                field: format!("{field}.{}", e.path),
+                message: format!("expected {}, found {}", e.expected, e.found),
+            })
+            .collect();
+        return Err(failure);
+    }
+    Ok((value, found.warnings))
+}
+
+/// Checked layer hooks, as stored.
+pub fn hooks(raw: &BTreeMap<String, String>) -> Result<String, Failure> {
+    check_hooks(raw).map_err(|e| Failure::invalid(e.field, e.message))?;
+    serde_json::to_string(raw).map_err(Failure::internal)
 }
 
 /// A checked `POST /stacks`.
@@ -41,7 +75,7 @@ pub struct NewStack {
 pub fn stack(req: CreateStack) -> Result<NewStack, Failure> {
     Ok(NewStack {
         name: name("name", &req.name)?,
-        custom_json: custom_json("custom_json", req.custom_json)?.to_string(),
+        custom_json: custom_json("custom_json", req.custom_json)?.0.to_string(),
     })
 }
 
@@ -51,6 +85,7 @@ pub struct NewLayer {
     pub layer_type: LayerType,
     pub custom_json: String,
     pub auto_healing: bool,
+    pub hooks: String,
 }
 
 pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
@@ -60,8 +95,9 @@ pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
             .layer_type
             .parse()
             .map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
-        custom_json: custom_json("custom_json", req.custom_json)?.to_string(),
+        custom_json: custom_json("custom_json", req.custom_json)?.0.to_string(),
         auto_healing: req.auto_healing.unwrap_or(true),
+        hooks: hooks(&req.hooks)?,
     })
 }
 
@@ -195,7 +231,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
             name(&format!("{field}[{i}]"), raw)?;
         }
     }
-    let custom_json = custom_json("custom_json", req.custom_json)?;
+    let (custom_json, _) = custom_json("custom_json", req.custom_json)?;
     if req.batch_size == Some(0) {
         return Err(Failure::invalid(
             "batch_size",

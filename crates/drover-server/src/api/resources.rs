@@ -109,7 +109,14 @@ pub async fn create_layer(
     let stack = load_stack(&state, &stack).await?;
     let row = state
         .store
-        .create_layer(stack.id, new.shortname.as_str(), new.layer_type.as_str(), &new.custom_json, new.auto_healing)
+        .create_layer(
+            stack.id,
+            new.shortname.as_str(),
+            new.layer_type.as_str(),
+            &new.custom_json,
+            new.auto_healing,
+            &new.hooks,
+        )
         .await
         .map_err(|e| match e {
             StoreError::Duplicate => Failure::conflict(

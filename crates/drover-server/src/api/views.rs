@@ -9,8 +9,15 @@ fn json_or_empty(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::json!({}))
 }
 
+/// A stored Custom JSON document as shown: secret values redacted.
+pub fn shown_json(raw: &str) -> serde_json::Value {
+    let mut doc = json_or_empty(raw);
+    drover_core::attributes::redact(&mut doc);
+    doc
+}
+
 pub fn stack(row: &StackRow) -> Stack {
-    Stack { name: row.name.clone(), custom_json: json_or_empty(&row.custom_json), created_at: rfc3339(row.created_at) }
+    Stack { name: row.name.clone(), custom_json: shown_json(&row.custom_json), created_at: rfc3339(row.created_at) }
 }
 
 pub fn layer(stack: &str, row: &LayerRow) -> Layer {
@@ -18,8 +25,9 @@ pub fn layer(stack: &str, row: &LayerRow) -> Layer {
         stack: stack.to_owned(),
         shortname: row.shortname.clone(),
         layer_type: row.layer_type.clone(),
-        custom_json: json_or_empty(&row.custom_json),
+        custom_json: shown_json(&row.custom_json),
         auto_healing: row.auto_healing,
+        hooks: serde_json::from_str(&row.hooks).unwrap_or_default(),
     }
 }
 

@@ -5,24 +5,18 @@
 
 use std::time::Duration;
 
-use drover_core::attributes::{deploy_attributes, merge_all};
+use drover_core::DeploymentKind;
 use drover_core::deploy::batches::batches;
-use drover_core::deploy::plan::{Discovered, plan};
 use drover_core::targeting::Plan;
-use drover_core::{DeploymentKind, InstanceStatus, LayerType};
-use drover_proto::agent::{AppAction, AppSpec, CommandSpec};
+use drover_proto::agent::{AppAction, CommandSpec};
 use serde_json::Value;
 
-use super::build_stack_config;
+use super::StackModel;
 use crate::api::Failure;
 use crate::api::parse::NewAppDeployment;
 use crate::state::AppState;
-use crate::store::{AppRow, InstanceRow, LayerRow, NewDeployment, PlannedCommand, StackRow};
+use crate::store::{AppRow, InstanceRow, NewDeployment, PlannedCommand, StackRow};
 use crate::time::rfc3339;
-
-fn json(raw: &str) -> Value {
-    serde_json::from_str(raw).unwrap_or(Value::Null)
-}
 
 fn action(new: &NewAppDeployment) -> AppAction {
     match new.kind {
@@ -38,53 +32,22 @@ fn action(new: &NewAppDeployment) -> AppAction {
 /// The app command for one instance: its merged attributes, its build plan.
 fn app_command(
     new: &NewAppDeployment,
-    stack: &StackRow,
+    model: &StackModel,
     app: &AppRow,
     instance: &InstanceRow,
-    all: &[InstanceRow],
-    layers: &[LayerRow],
 ) -> Result<CommandSpec, Failure> {
-    let names = instance.layers();
-    let own: Vec<&LayerRow> = layers.iter().filter(|l| names.contains(&l.shortname)).collect();
-    let mut docs = vec![json(&stack.custom_json)];
-    docs.extend(own.iter().map(|l| json(&l.custom_json)));
-    docs.push(new.custom_json.clone());
-    let merged = merge_all(docs.iter());
-    let attrs = deploy_attributes(&merged, &app.name).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Failure::invalid(
-            "custom_json",
-            format!("the Custom JSON in force for {} is invalid: {}", instance.hostname, list.join("; ")),
-        )
-    })?;
-    let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
-    let online = |layer: &str| -> Vec<(&str, &str)> {
-        all.iter()
-            .filter(|i| i.status() == InstanceStatus::Online && i.layers().iter().any(|l| l == layer))
-            .filter_map(|i| Some((i.hostname.as_str(), i.address.as_deref()?)))
-            .collect()
-    };
-    let found = Discovered::find(&attrs, online, &address);
-    let types: Vec<LayerType> = own.iter().filter_map(|l| l.layer_type.parse().ok()).collect();
-    let cpus = instance.cpu_count.or(instance.cpu_count_override).unwrap_or(1).max(1) as u32;
-    let build = plan(&instance.hostname, &address, cpus, &types, &attrs, &found);
-    let spec = AppSpec {
-        name: app.name.clone(),
-        repository: app.repository.clone(),
-        revision: attrs.revision.clone().or_else(|| app.revision.clone()),
-        environment: app.environment(),
-        keep_releases: attrs.keep_releases,
-        always_build: attrs.always_build,
-        buildout_flags: attrs.buildout_flags.clone(),
-        buildout_version: attrs.buildout_version.clone(),
-        restart_delay_secs: attrs.restart_delay,
-        has_deploy_key: app.has_deploy_key != 0,
+    let work = model.app_work(instance, app, &new.custom_json).map_err(|e| Failure::invalid("custom_json", e))?;
+    let hooks = match new.kind {
+        DeploymentKind::Deploy | DeploymentKind::Undeploy => model.hooks(instance, new.kind.as_str()),
+        _ => Vec::new(),
     };
     Ok(CommandSpec::App {
         action: action(new),
-        app: Box::new(spec),
-        plan: Box::new(build),
+        app: Box::new(work.app),
+        plan: Box::new(work.plan),
         timeout_secs: new.timeout_secs,
+        stack_config: model.stack_config(instance, &new.custom_json),
+        hooks: hooks.into_iter().filter(|h| h.app.as_deref() == Some(app.name.as_str())).collect(),
     })
 }
 
@@ -124,7 +87,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
         )
     })?;
     let (instances, targets) = crate::api::deployments::targets(state, stack, &new.layers, &new.instances).await?;
-    let layers = state.store.layers(stack.id).await?;
+    let model = StackModel::load(state, &stack.name).await?.ok_or_else(|| Failure::internal("the stack vanished"))?;
     let app_layers = app.layers();
 
     let mut app_commands = Vec::new();
@@ -140,7 +103,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 batch: 0,
             });
         } else if has_app {
-            let spec = app_command(&new, stack, &app, instance, &instances, &layers)?;
+            let spec = app_command(&new, &model, &app, instance)?;
             app_commands.push(PlannedCommand {
                 instance_id: instance.id,
                 spec_json: serde_json::to_string(&spec).map_err(Failure::internal)?,
@@ -148,11 +111,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 batch: 0,
             });
         } else if new.kind == DeploymentKind::Deploy {
-            let spec = CommandSpec::Lifecycle {
-                event: DeploymentKind::Configure.as_str().into(),
-                stack_config: build_stack_config(state, instance.id).await?,
-                timeout_secs: None,
-            };
+            let spec = model.lifecycle_spec(instance, DeploymentKind::Configure, None);
             let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
             others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0 });
         }

@@ -3,15 +3,17 @@
 
 pub mod app_deploy;
 mod heartbeat;
+pub mod model;
 mod power;
 
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
 
 use drover_core::lifecycle::{Event, on_event};
-use drover_core::stack_config::{InstanceView, LayerView, stack_config};
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
-use drover_proto::agent::{AppReport, CommandSpec};
+use drover_proto::agent::{AppReport, LifecycleReport};
+
+pub use model::StackModel;
 
 use crate::state::AppState;
 use crate::store::{FinishedCommand, InstanceRow, NewDeployment, PlannedCommand};
@@ -36,35 +38,6 @@ pub async fn apply_event(
     Ok(Some(t.next))
 }
 
-/// The stack configuration for one instance, from the store.
-pub async fn build_stack_config(state: &AppState, instance_id: i64) -> Result<serde_json::Value, sqlx::Error> {
-    let Some(this) = state.store.instance_by_id(instance_id).await? else { return Ok(serde_json::json!({})) };
-    let layers = state.store.layers(this.stack_id).await?;
-    let instances = state.store.instances(this.stack_id).await?;
-    let layer_names: Vec<Vec<String>> = instances.iter().map(InstanceRow::layers).collect();
-    let views: Vec<InstanceView> = instances
-        .iter()
-        .zip(&layer_names)
-        .map(|(i, names)| InstanceView {
-            hostname: &i.hostname,
-            layers: names,
-            address: i.address.as_deref(),
-            status: &i.status,
-            cpu_count: i.cpu_count.or(i.cpu_count_override),
-        })
-        .collect();
-    let this_view = views.iter().find(|v| v.hostname == this.hostname).cloned().unwrap_or(InstanceView {
-        hostname: &this.hostname,
-        layers: &[],
-        address: None,
-        status: &this.status,
-        cpu_count: None,
-    });
-    let layer_views: Vec<LayerView> =
-        layers.iter().map(|l| LayerView { shortname: &l.shortname, layer_type: &l.layer_type }).collect();
-    Ok(stack_config(&this.stack_name, &layer_views, &views, &this_view))
-}
-
 /// Queues a lifecycle event (Setup, Shutdown, Configure) on one instance; returns the command id.
 pub async fn queue_lifecycle(
     state: &AppState,
@@ -73,11 +46,8 @@ pub async fn queue_lifecycle(
     timeout_secs: Option<u64>,
 ) -> Result<i64, sqlx::Error> {
     let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(0) };
-    let spec = CommandSpec::Lifecycle {
-        event: kind.as_str().to_owned(),
-        stack_config: build_stack_config(state, instance_id).await?,
-        timeout_secs,
-    };
+    let Some(model) = StackModel::load(state, &instance.stack_name).await? else { return Ok(0) };
+    let spec = model.lifecycle_spec(&instance, kind, timeout_secs);
     let spec_json = serde_json::to_string(&spec).unwrap_or_default();
     let (deployment_id, woken) = state
         .store
@@ -95,14 +65,52 @@ pub async fn queue_lifecycle(
     Ok(commands.first().map(|c| c.id).unwrap_or(0))
 }
 
-/// Records the releases an app command reported for its instance.
+/// Runs Configure on every online instance of a stack (reference.md section 2): each gets the
+/// new stack configuration, and its apps are rebuilt and restarted only where `deploy.cfg`
+/// changed. Returns the deployment's id, or none when no instance is online.
+pub async fn configure_stack(state: &AppState, stack: &str, comment: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+    let Some(model) = StackModel::load(state, stack).await? else { return Ok(None) };
+    let targets: Vec<PlannedCommand> = model
+        .instances
+        .iter()
+        .filter(|i| i.status() == InstanceStatus::Online)
+        .map(|i| PlannedCommand {
+            instance_id: i.id,
+            spec_json: serde_json::to_string(&model.lifecycle_spec(i, DeploymentKind::Configure, None))
+                .unwrap_or_default(),
+            skip: None,
+            batch: 0,
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(None);
+    }
+    let (id, woken) = state
+        .store
+        .create_deployment(&NewDeployment {
+            stack_id: model.stack.id,
+            kind: DeploymentKind::Configure,
+            comment,
+            command_json: "[]",
+            app: None,
+            targets: &targets,
+        })
+        .await?;
+    state.wakeups.wake_agents(&woken);
+    Ok(Some(id))
+}
+
+/// Records the releases an app command (or a Configure event, for each of its apps) reported
+/// for its instance.
 pub async fn record_app_report(
     state: &AppState,
     command_id: i64,
     instance_id: i64,
     data: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    let Some(app_id) = state.store.command_app(command_id).await? else { return Ok(()) };
+    let Some(app_id) = state.store.command_app(command_id).await? else {
+        return record_lifecycle_report(state, instance_id, data).await;
+    };
     match serde_json::from_value::<AppReport>(data.clone()) {
         Ok(report) => {
             state.store.record_releases(instance_id, app_id, report.current.as_deref(), &report.releases).await
@@ -112,6 +120,24 @@ pub async fn record_app_report(
             Ok(())
         }
     }
+}
+
+async fn record_lifecycle_report(
+    state: &AppState,
+    instance_id: i64,
+    data: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let Ok(report) = serde_json::from_value::<LifecycleReport>(data.clone()) else {
+        tracing::warn!("an agent sent an unreadable lifecycle report");
+        return Ok(());
+    };
+    let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(()) };
+    for app in report.apps {
+        if let Some(row) = state.store.app(instance.stack_id, &app.app).await? {
+            state.store.record_releases(instance_id, row.id, app.current.as_deref(), &app.releases).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Follows up on a command that has just finished: releases the next batch, settles the

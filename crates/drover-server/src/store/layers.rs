@@ -12,26 +12,52 @@ impl Store {
         layer_type: &str,
         custom_json: &str,
         auto_healing: bool,
+        hooks: &str,
     ) -> Result<LayerRow, StoreError> {
-        sqlx::query_as(
-            "INSERT INTO layers (stack_id, shortname, layer_type, custom_json, auto_healing, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id, shortname, layer_type, custom_json, auto_healing",
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let row: LayerRow = sqlx::query_as(
+            "INSERT INTO layers (stack_id, shortname, layer_type, custom_json, auto_healing, hooks, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, shortname, layer_type, custom_json, auto_healing, hooks",
         )
         .bind(stack_id)
         .bind(shortname)
         .bind(layer_type)
         .bind(custom_json)
         .bind(auto_healing)
-        .bind(now_ms())
-        .fetch_one(&self.pool)
+        .bind(hooks)
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(StoreError::from_insert)
+        .map_err(StoreError::from_insert)?;
+        super::config::insert_version(
+            &mut tx,
+            stack_id,
+            &super::layer_scope(shortname),
+            custom_json,
+            Some("created"),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Sets a layer's hooks and auto-healing.
+    pub async fn update_layer(&self, layer_id: i64, hooks: &str, auto_healing: bool) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE layers SET hooks = ?, auto_healing = ? WHERE id = ?")
+            .bind(hooks)
+            .bind(auto_healing)
+            .bind(layer_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     /// A stack's layers, in creation order.
     pub async fn layers(&self, stack_id: i64) -> Result<Vec<LayerRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, shortname, layer_type, custom_json, auto_healing FROM layers WHERE stack_id = ? ORDER BY id",
+            "SELECT id, shortname, layer_type, custom_json, auto_healing, hooks FROM layers WHERE stack_id = ? ORDER BY id",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)

@@ -4,6 +4,7 @@
 
 mod apps;
 mod commands;
+mod config;
 mod deployments;
 mod instances;
 mod layers;
@@ -22,7 +23,8 @@ pub use commands::{AppendOutcome, FinishedCommand};
 pub use deployments::{NewDeployment, PlannedCommand};
 pub use instances::NewInstance;
 
-pub use rows::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
+pub use config::{STACK_SCOPE, layer_scope};
+pub use rows::{CommandRow, ConfigVersionRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
 
 use crate::error::ServerError;
 

@@ -19,6 +19,17 @@ pub struct LayerRow {
     pub layer_type: String,
     pub custom_json: String,
     pub auto_healing: bool,
+    pub hooks: String,
+}
+
+/// One version of a stack's or a layer's Custom JSON.
+#[derive(Debug, Clone, FromRow)]
+pub struct ConfigVersionRow {
+    pub scope: String,
+    pub version: i64,
+    pub custom_json: String,
+    pub comment: Option<String>,
+    pub created_at: i64,
 }
 
 /// An instance, with its layers' shortnames.

@@ -6,13 +6,19 @@ use crate::time::now_ms;
 impl Store {
     /// Creates a stack.
     pub async fn create_stack(&self, name: &str, custom_json: &str) -> Result<StackRow, StoreError> {
-        sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES (?, ?, ?) RETURNING *")
-            .bind(name)
-            .bind(custom_json)
-            .bind(now_ms())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from_insert)
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let row: StackRow =
+            sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES (?, ?, ?) RETURNING *")
+                .bind(name)
+                .bind(custom_json)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from_insert)?;
+        super::config::insert_version(&mut tx, row.id, super::STACK_SCOPE, custom_json, Some("created"), now).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 
     /// All stacks by name.
@@ -37,6 +43,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM deployments WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM config_versions WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM apps WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM layers WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM stacks WHERE id = ?").bind(id).execute(&mut *tx).await?;

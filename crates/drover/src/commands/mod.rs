@@ -1,6 +1,7 @@
 //! One module per verb; each turns parsed arguments into API calls and printed results.
 
 mod app;
+mod config;
 mod daemon;
 mod deploy;
 mod deployment;

@@ -38,6 +38,9 @@ pub async fn run(cmd: StackCommand) -> CliResult {
             client.delete_stack(&name).await?;
             println!("deleted stack {name}");
         }
+        StackCommand::Config(args) => return super::config::run(args).await,
+        StackCommand::SetJson(args) => return super::config::set_json(None, args).await,
+        StackCommand::Configure { stack, wait } => return super::config::configure(&stack, wait).await,
     }
     Ok(OK)
 }

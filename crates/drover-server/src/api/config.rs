@@ -1,0 +1,217 @@
+//! Stack configuration: the effective configuration of an instance, versioned Custom JSON of the
+//! stack and its layers (set, history, revert), layer hooks, and Configure runs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use drover_core::attributes::{Warning, redact, unredact};
+use drover_proto::api::{
+    ConfigChange, ConfigVersion, ConfigWarning, Deployment, EffectiveConfig, Layer, RevertConfig, SetCustomJson,
+    UpdateLayer,
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{Admin, Body, Query};
+use super::failure::{ApiResult, Failure};
+use super::resources::{load_layer, load_stack};
+use super::{parse, views};
+use crate::orchestrator::{StackModel, configure_stack};
+use crate::state::AppState;
+use crate::store::{STACK_SCOPE, StackRow, layer_scope};
+use crate::time::rfc3339;
+
+fn warnings(list: Vec<Warning>) -> Vec<ConfigWarning> {
+    list.into_iter().map(|w| ConfigWarning { path: w.path, message: w.message }).collect()
+}
+
+fn stored(raw: &str) -> Value {
+    serde_json::from_str(raw).unwrap_or_else(|_| Value::Object(Default::default()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigQuery {
+    /// The instance whose configuration to show.
+    instance: Option<String>,
+}
+
+pub async fn effective(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Query(q): Query<ConfigQuery>,
+) -> ApiResult<Json<EffectiveConfig>> {
+    let stack = load_stack(&state, &stack).await?;
+    let model = StackModel::load(&state, &stack.name).await?.ok_or_else(|| Failure::internal("the stack vanished"))?;
+    let none = Value::Object(Default::default());
+    let (mut config, found) = match &q.instance {
+        Some(host) => {
+            let instance = model.instance(host).ok_or_else(|| {
+                Failure::not_found(
+                    "instance",
+                    format!(
+                        "instance {host:?} does not exist in stack {}; `drover instance list` shows them",
+                        stack.name
+                    ),
+                )
+            })?;
+            (model.stack_config(instance, &none), model.warnings(Some(instance)))
+        }
+        None => (model.effective(None, &none), model.warnings(None)),
+    };
+    redact(&mut config);
+    Ok(Json(EffectiveConfig { instance: q.instance, config, warnings: warnings(found) }))
+}
+
+/// Validates and stores a new Custom JSON document for a scope; optionally runs Configure.
+async fn set(
+    state: &AppState,
+    stack: &StackRow,
+    layer: Option<(i64, &str)>,
+    current: &str,
+    req: SetCustomJson,
+) -> ApiResult<ConfigChange> {
+    let (mut doc, found) = parse::custom_json("custom_json", Some(req.custom_json))?;
+    unredact(&mut doc, &stored(current)).map_err(|path| {
+        Failure::invalid(
+            format!("custom_json.{path}"),
+            "the value is <redacted> but no value is stored there to keep; give the real value",
+        )
+    })?;
+    if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
+        return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
+    }
+    let changed = doc != stored(current);
+    let text = doc.to_string();
+    let scope = layer.map_or_else(|| STACK_SCOPE.to_owned(), |(_, name)| layer_scope(name));
+    let version = if changed {
+        state.store.set_custom_json(stack.id, layer, &text, req.comment.as_deref()).await?
+    } else {
+        state.store.config_history(stack.id, &scope).await?.first().map_or(0, |v| v.version)
+    };
+    let configure_deployment = if req.configure {
+        let comment = format!("Configure after {scope} Custom JSON version {version}");
+        configure_stack(state, &stack.name, Some(&comment)).await?
+    } else {
+        None
+    };
+    Ok(ConfigChange { scope, version, changed, warnings: warnings(found), configure_deployment })
+}
+
+pub async fn set_stack_json(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<SetCustomJson>,
+) -> ApiResult<Json<ConfigChange>> {
+    let stack = load_stack(&state, &stack).await?;
+    let current = stack.custom_json.clone();
+    Ok(Json(set(&state, &stack, None, &current, req).await?))
+}
+
+pub async fn set_layer_json(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, layer)): Path<(String, String)>,
+    Body(req): Body<SetCustomJson>,
+) -> ApiResult<Json<ConfigChange>> {
+    let stack = load_stack(&state, &stack).await?;
+    let layer = load_layer(&state, &stack, &layer).await?;
+    Ok(Json(set(&state, &stack, Some((layer.id, &layer.shortname)), &layer.custom_json, req).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// The layer whose history to show; none: the stack's.
+    layer: Option<String>,
+}
+
+pub async fn history(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<ConfigVersion>>> {
+    let stack = load_stack(&state, &stack).await?;
+    let scope = match &q.layer {
+        Some(name) => layer_scope(&load_layer(&state, &stack, name).await?.shortname),
+        None => STACK_SCOPE.to_owned(),
+    };
+    let rows = state.store.config_history(stack.id, &scope).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| ConfigVersion {
+                scope: r.scope,
+                version: r.version,
+                custom_json: views::shown_json(&r.custom_json),
+                comment: r.comment,
+                created_at: rfc3339(r.created_at),
+            })
+            .collect(),
+    ))
+}
+
+pub async fn revert(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<RevertConfig>,
+) -> ApiResult<Json<ConfigChange>> {
+    let stack = load_stack(&state, &stack).await?;
+    let layer = match &req.layer {
+        Some(name) => Some(load_layer(&state, &stack, name).await?),
+        None => None,
+    };
+    let scope = layer.as_ref().map_or_else(|| STACK_SCOPE.to_owned(), |l| layer_scope(&l.shortname));
+    let old = state.store.config_version(stack.id, &scope, req.version).await?.ok_or_else(|| {
+        Failure::not_found(
+            "version",
+            format!(
+                "{scope} has no Custom JSON version {}; `drover stack config history --stack {}` lists them",
+                req.version, stack.name
+            ),
+        )
+    })?;
+    let comment = req.comment.clone().unwrap_or_else(|| format!("revert to version {}", req.version));
+    let set_req =
+        SetCustomJson { custom_json: stored(&old.custom_json), comment: Some(comment), configure: req.configure };
+    let change = match &layer {
+        Some(l) => set(&state, &stack, Some((l.id, &l.shortname)), &l.custom_json, set_req).await?,
+        None => set(&state, &stack, None, &stack.custom_json, set_req).await?,
+    };
+    Ok(Json(change))
+}
+
+pub async fn update_layer(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((stack, layer)): Path<(String, String)>,
+    Body(req): Body<UpdateLayer>,
+) -> ApiResult<Json<Layer>> {
+    let stack = load_stack(&state, &stack).await?;
+    let layer = load_layer(&state, &stack, &layer).await?;
+    let hooks = match &req.hooks {
+        Some(h) => parse::hooks(h)?,
+        None => layer.hooks.clone(),
+    };
+    let auto_healing = req.auto_healing.unwrap_or(layer.auto_healing);
+    state.store.update_layer(layer.id, &hooks, auto_healing).await?;
+    let layer = load_layer(&state, &stack, &layer.shortname).await?;
+    Ok(Json(views::layer(&stack.name, &layer)))
+}
+
+pub async fn configure(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<(StatusCode, Json<Deployment>)> {
+    let stack = load_stack(&state, &stack).await?;
+    let id = configure_stack(&state, &stack.name, Some("Configure requested")).await?.ok_or_else(|| {
+        Failure::conflict(Some("stack"), format!("stack {} has no online instance to configure", stack.name))
+    })?;
+    let row = state.store.deployment(id).await?.ok_or_else(|| Failure::internal("the deployment vanished"))?;
+    let commands = state.store.deployment_commands(id).await?;
+    Ok((StatusCode::CREATED, Json(views::deployment(&row, &commands))))
+}
