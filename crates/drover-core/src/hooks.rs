@@ -45,7 +45,8 @@ mod tests {
 
     #[test]
     fn checks() {
-        let cases: [(&[(&str, &str)], Option<&str>); 5] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+        let cases: [Case; 5] = [
             (&[("configure", "scripts/configure.sh"), ("setup", "echo hi")], None),
             (&[], None),
             (&[("boot", "x")], Some("hooks.boot")),

@@ -253,7 +253,8 @@ pub enum ConfigAction {
         #[arg(long)]
         layer: Option<String>,
         /// The version to bring back.
-        version: i64,
+        #[arg(value_name = "VERSION")]
+        target: i64,
         /// Why.
         #[arg(long)]
         comment: Option<String>,

@@ -63,6 +63,7 @@ pub fn fail_interrupted_builds(root: &Path) {
 }
 
 /// Runs an app action.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     root: &Path,
     supervisor: &Supervisor,

@@ -298,9 +298,21 @@ mod tests {
 
     #[test]
     fn layer_fields() {
-        let ok =
-            CreateLayer { shortname: "web".into(), layer_type: "custom".into(), custom_json: None, auto_healing: None };
+        let ok = CreateLayer {
+            shortname: "web".into(),
+            layer_type: "custom".into(),
+            custom_json: None,
+            auto_healing: None,
+            hooks: Default::default(),
+        };
         assert!(layer(ok.clone()).unwrap().auto_healing);
+        let bad_hook = [("boot".to_owned(), "x".to_owned())].into_iter().collect();
+        assert_eq!(field_of(layer(CreateLayer { hooks: bad_hook, ..ok.clone() })), "hooks.boot");
+        let bad_json = Some(json!({"plone_instances": {"per_cpu": -1, "zeo": {"address": "nope"}}}));
+        let e = layer(CreateLayer { custom_json: bad_json, ..ok.clone() }).err().unwrap().0;
+        assert_eq!(e.field.as_deref(), Some("custom_json.plone_instances.per_cpu"));
+        let fields: Vec<&str> = e.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["custom_json.plone_instances.per_cpu", "custom_json.plone_instances.zeo.address"]);
         assert_eq!(field_of(layer(CreateLayer { layer_type: "php".into(), ..ok.clone() })), "type");
         assert_eq!(field_of(layer(CreateLayer { shortname: "../x".into(), ..ok })), "shortname");
     }

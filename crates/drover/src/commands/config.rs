@@ -137,8 +137,8 @@ pub async fn run(args: ConfigArgs) -> CliResult {
                 )
             );
         }
-        Some(ConfigAction::Revert { stack, layer, version, comment, configure }) => {
-            let req = RevertConfig { layer, version, comment, configure };
+        Some(ConfigAction::Revert { stack, layer, target, comment, configure }) => {
+            let req = RevertConfig { layer, version: target, comment, configure };
             let change = client.revert_config(&stack, &req).await?;
             return after_change(&client, &change, false).await;
         }

@@ -7,6 +7,7 @@ mod support;
 mod apps;
 mod auth;
 mod bad_input;
+mod config;
 mod deploy;
 mod exec;
 mod lost;

@@ -1,6 +1,6 @@
 """A ZEO client in miniature: an HTTP server that reads and writes through ZEO.
 
-GET /        -> {"client", "release", "mark", "pid", "started", "hits"}
+GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo"}
                 (release: the release directory it runs from; mark: release-mark.txt in it;
                  hits: a counter kept in the ZODB)
 POST /commit -> increments the counter in a ZODB transaction and returns it
@@ -67,6 +67,7 @@ def main(name, http_address, zeo_address, release):
             "pid": os.getpid(),
             "started": started,
             "hits": hits,
+            "zeo": zeo_address,
         }
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]
