@@ -135,7 +135,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     let stack = &stack;
     let address = |host: &'static str| async move { stack.instance("demo", host).await.address.unwrap() };
     let (zeo1, c1, c2) = (address("zeoserver1").await, address("clients1").await, address("clients2").await);
-    stack.create_demo_app("demo", &["zeoserver", "clients"]);
+    let repo = stack.create_demo_app("demo", &["zeoserver", "clients"]);
     let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
@@ -217,4 +217,30 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     for (client, pid) in clients.iter().zip(&pids) {
         assert_eq!(&client_status(client).await.unwrap()["pid"], pid, "{client} was not restarted");
     }
+
+    // A broken app template fails the deploy naming the template and line; nothing changes.
+    let broken = "{% include \"builtin/deploy.cfg\" %}\n[site]\nid = {{ config.plone_instances.no_such_key.x }}\n";
+    repo.write_and_commit("drover/templates/deploy.cfg.j2", broken, "a broken template");
+    let releases_before = json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+    let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("drover/templates/deploy.cfg.j2, line 3"), "{log}");
+    assert_eq!(json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]), releases_before);
+    for (client, pid) in clients.iter().zip(&pids) {
+        assert_eq!(&client_status(client).await.unwrap()["pid"], pid, "{client} kept serving");
+    }
+
+    // A working one: the app's own deploy.cfg (extending the built-in one) and another file.
+    let template = "{% include \"builtin/deploy.cfg\" %}\n# site {{ config.plone_instances.site_id }}\n";
+    repo.write_and_commit("drover/templates/deploy.cfg.j2", template, "an app template");
+    let extra = "clients={{ clients | length }} zeo={{ zeo_address }}\n";
+    repo.write_and_commit("drover/templates/etc/site.txt.j2", extra, "a generated file");
+    let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let current = stack.instance_root("demo", "clients2").join("srv/www/site/current");
+    let generated = std::fs::read_to_string(current.join("etc/site.txt")).unwrap();
+    assert_eq!(generated, format!("clients=2 zeo={zeo2}:8001\n"));
+    let deploy_cfg = std::fs::read_to_string(current.join("deploy.cfg")).unwrap();
+    assert!(deploy_cfg.ends_with("# site Plone\n") && deploy_cfg.contains("[client2]"), "{deploy_cfg}");
 }

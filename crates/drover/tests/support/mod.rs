@@ -390,7 +390,9 @@ impl DemoRepo {
 
     /// Writes a file and commits everything; returns the new commit's SHA.
     pub fn write_and_commit(&self, file: &str, contents: &str, message: &str) -> String {
-        std::fs::write(self.path.join(file), contents).unwrap();
+        let path = self.path.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
         self.commit(message)
     }
 
