@@ -111,6 +111,42 @@ pub fn accepts_commands(status: InstanceStatus) -> bool {
     matches!(status, Online)
 }
 
+/// Whether a status change reconfigures the stack (reference.md section 2): the instance entered
+/// or left `online`.
+pub fn changes_membership(from: InstanceStatus, to: InstanceStatus) -> bool {
+    (from == Online) != (to == Online)
+}
+
+/// Whether an instance is on its way to `online`: Configure waits for it, so a burst of starts
+/// coalesces into one Configure per instance.
+pub fn is_coming_up(status: InstanceStatus) -> bool {
+    matches!(status, Requested | Pending | Booting | RunningSetup | Rebooting)
+}
+
+#[cfg(test)]
+mod membership_tests {
+    use super::*;
+
+    #[test]
+    fn membership_changes_and_coming_up() {
+        let cases = [
+            (RunningSetup, Online, true),
+            (Online, Stopping, true),
+            (Online, ConnectionLost, true),
+            (ConnectionLost, Online, true),
+            (Booting, RunningSetup, false),
+            (Stopping, ShuttingDown, false),
+            (Online, Online, false),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(changes_membership(from, to), want, "{from} -> {to}");
+        }
+        assert!(is_coming_up(Booting) && is_coming_up(RunningSetup) && is_coming_up(Requested));
+        assert!(!is_coming_up(Online) && !is_coming_up(SetupFailed) && !is_coming_up(Stopped));
+        assert!(!is_coming_up(Registered), "a host waiting for someone to start its agent holds nothing up");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::watch_heartbeats;
+use crate::orchestrator::{release_configures, watch_heartbeats};
 use crate::provider::LocalProvider;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
@@ -58,9 +58,11 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         wakeups: Arc::new(Wakeups::new()),
         local,
         deploy_gate: Arc::default(),
+        configure_events: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));
+    tokio::spawn(release_configures(state.clone()));
 
     let app = api::router(state);
     let acceptor = TlsAcceptor::from(pki.tls.clone());

@@ -19,6 +19,8 @@ pub struct AppState {
     pub local: LocalProvider,
     /// Serialises the creation of app deployments (lock check and take).
     pub deploy_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Held Configure commands waiting for their stack to settle.
+    pub configure_events: Arc<crate::orchestrator::ConfigureEvents>,
 }
 
 /// Hashes of the admin token and the join secret.

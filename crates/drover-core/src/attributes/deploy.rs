@@ -67,6 +67,8 @@ pub struct DeployAttributes {
     pub enable_backup: bool,
     /// `plone_zeoserver.enable_pack` (true).
     pub enable_pack: bool,
+    /// `plone_zeoserver.filestorage_dir`: where `Data.fs` lives instead of `shared/var/filestorage`.
+    pub filestorage_dir: Option<String>,
 }
 
 /// `plone_instances.relstorage.*`.
@@ -147,6 +149,7 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
         },
         enable_backup: r.bool(&["plone_zeoserver", "enable_backup"], false),
         enable_pack: r.bool(&["plone_zeoserver", "enable_pack"], true),
+        filestorage_dir: r.string(&["plone_zeoserver", "filestorage_dir"]),
     };
     if r.errors.is_empty() { Ok(attrs) } else { Err(r.errors) }
 }

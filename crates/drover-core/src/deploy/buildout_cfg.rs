@@ -30,6 +30,9 @@ pub struct ClientPart {
 pub struct ZeoServerPart {
     /// `address:port` it binds.
     pub address: String,
+    /// Where `Data.fs` lives (`plone_zeoserver.filestorage_dir`); default `shared/var/filestorage`.
+    #[serde(default)]
+    pub filestorage_dir: Option<String>,
 }
 
 /// The Celery broker clients use.

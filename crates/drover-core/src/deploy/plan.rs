@@ -143,7 +143,10 @@ pub fn plan(
     BuildPlan {
         hostname: hostname.to_owned(),
         clients,
-        zeoserver: runs_zeo.then(|| ZeoServerPart { address: format!("{address}:{ZEO_PORT}") }),
+        zeoserver: runs_zeo.then(|| ZeoServerPart {
+            address: format!("{address}:{ZEO_PORT}"),
+            filestorage_dir: attrs.filestorage_dir.clone(),
+        }),
         zeo_address: (runs_clients && attrs.relstorage.is_none()).then(|| found.zeo_address.clone()),
         base_config: attrs.base_config.clone(),
         extends: attrs.buildout_extends.clone(),

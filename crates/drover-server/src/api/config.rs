@@ -92,7 +92,7 @@ async fn set(
     };
     let configure_deployment = if req.configure {
         let comment = format!("Configure after {scope} Custom JSON version {version}");
-        configure_stack(state, &stack.name, Some(&comment)).await?
+        configure_stack(state, &stack.name, Some(&comment), false).await?
     } else {
         None
     };
@@ -208,7 +208,7 @@ pub async fn configure(
     Path(stack): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
     let stack = load_stack(&state, &stack).await?;
-    let id = configure_stack(&state, &stack.name, Some("Configure requested")).await?.ok_or_else(|| {
+    let id = configure_stack(&state, &stack.name, Some("Configure requested"), false).await?.ok_or_else(|| {
         Failure::conflict(Some("stack"), format!("stack {} has no online instance to configure", stack.name))
     })?;
     let row = state.store.deployment(id).await?.ok_or_else(|| Failure::internal("the deployment vanished"))?;

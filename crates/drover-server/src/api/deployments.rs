@@ -72,7 +72,7 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
                 Plan::Run => None,
                 Plan::Skip(why) => Some(why),
             };
-            Some(PlannedCommand { instance_id, spec_json: spec_json.clone(), skip, batch: 0 })
+            Some(PlannedCommand { instance_id, spec_json: spec_json.clone(), skip, batch: 0, held: false })
         })
         .collect();
     let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;

@@ -101,6 +101,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 spec_json: "{}".into(),
                 skip: Some(why.clone()),
                 batch: 0,
+                held: false,
             });
         } else if has_app {
             let spec = app_command(&new, &model, &app, instance)?;
@@ -109,11 +110,12 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 spec_json: serde_json::to_string(&spec).map_err(Failure::internal)?,
                 skip: None,
                 batch: 0,
+                held: false,
             });
         } else if new.kind == DeploymentKind::Deploy {
             let spec = model.lifecycle_spec(instance, DeploymentKind::Configure, None);
             let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
-            others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0 });
+            others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0, held: false });
         }
     }
     if app_commands.is_empty() {

@@ -33,6 +33,9 @@ async fn check_once(state: &AppState, timeout: Duration) -> Result<(), sqlx::Err
             tracing::warn!(instance = %instance.hostname, "no heartbeat for {silent:?}: {next}");
             let reason = format!("the instance lost its connection (no heartbeat for {} s)", silent.as_secs());
             super::abandon_commands(state, instance.id, &reason).await?;
+            if drover_core::lifecycle::changes_membership(instance.status(), next) {
+                super::membership_changed(state, &instance).await?;
+            }
         }
     }
     Ok(())

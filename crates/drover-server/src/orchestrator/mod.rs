@@ -2,6 +2,7 @@
 //! events, stops and starts, heartbeat silence) against the store and the providers.
 
 pub mod app_deploy;
+mod configure_events;
 mod heartbeat;
 pub mod model;
 mod power;
@@ -9,10 +10,11 @@ mod power;
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
 
-use drover_core::lifecycle::{Event, on_event};
+use drover_core::lifecycle::{Event, changes_membership, on_event};
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
 use drover_proto::agent::{AppReport, LifecycleReport};
 
+pub use configure_events::{ConfigureEvents, release_configures};
 pub use model::StackModel;
 
 use crate::state::AppState;
@@ -31,11 +33,21 @@ pub async fn apply_event(
         return Ok(None); // someone else moved it first
     }
     tracing::info!(instance = %instance.hostname, %from, to = %t.next, ?event, "instance status");
+    if changes_membership(from, t.next) {
+        membership_changed(state, instance).await?;
+    }
     if t.run_setup {
         queue_lifecycle(state, instance.id, DeploymentKind::Setup, None).await?;
     }
     state.wakeups.changed();
     Ok(Some(t.next))
+}
+
+/// An instance entered or left `online`: every online instance of the stack gets a Configure,
+/// held until the burst it may be part of settles.
+pub async fn membership_changed(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::Error> {
+    let comment = format!("Configure: {} changed its membership", instance.hostname);
+    configure_stack(state, &instance.stack_name, Some(&comment), true).await.map(|_| ())
 }
 
 /// Queues a lifecycle event (Setup, Shutdown, Configure) on one instance; returns the command id.
@@ -57,7 +69,7 @@ pub async fn queue_lifecycle(
             comment: None,
             command_json: "[]",
             app: None,
-            targets: &[PlannedCommand { instance_id, spec_json, skip: None, batch: 0 }],
+            targets: &[PlannedCommand { instance_id, spec_json, skip: None, batch: 0, held: false }],
         })
         .await?;
     state.wakeups.wake_agents(&woken);
@@ -67,8 +79,15 @@ pub async fn queue_lifecycle(
 
 /// Runs Configure on every online instance of a stack (reference.md section 2): each gets the
 /// new stack configuration, and its apps are rebuilt and restarted only where `deploy.cfg`
-/// changed. Returns the deployment's id, or none when no instance is online.
-pub async fn configure_stack(state: &AppState, stack: &str, comment: Option<&str>) -> Result<Option<i64>, sqlx::Error> {
+/// changed. Older Configure commands still pending are superseded. A `held` Configure waits for
+/// [`ConfigureEvents`] to release it (a burst settling). Returns the deployment's id, or none
+/// when no instance is online.
+pub async fn configure_stack(
+    state: &AppState,
+    stack: &str,
+    comment: Option<&str>,
+    held: bool,
+) -> Result<Option<i64>, sqlx::Error> {
     let Some(model) = StackModel::load(state, stack).await? else { return Ok(None) };
     let targets: Vec<PlannedCommand> = model
         .instances
@@ -80,6 +99,7 @@ pub async fn configure_stack(state: &AppState, stack: &str, comment: Option<&str
                 .unwrap_or_default(),
             skip: None,
             batch: 0,
+            held,
         })
         .collect();
     if targets.is_empty() {
@@ -96,7 +116,13 @@ pub async fn configure_stack(state: &AppState, stack: &str, comment: Option<&str
             targets: &targets,
         })
         .await?;
+    for older in state.store.supersede_configures(model.stack.id, id).await? {
+        state.store.refresh_deployment(older).await?;
+    }
     state.wakeups.wake_agents(&woken);
+    if held {
+        state.configure_events.trigger(model.stack.id);
+    }
     Ok(Some(id))
 }
 

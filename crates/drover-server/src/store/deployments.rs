@@ -34,6 +34,8 @@ pub struct PlannedCommand {
     pub skip: Option<String>,
     /// Its batch: batch 0 is sent at once, later ones after the one before succeeded.
     pub batch: u32,
+    /// Held back until released by someone else (a Configure waiting for a burst to settle).
+    pub held: bool,
 }
 
 impl Store {
@@ -66,7 +68,7 @@ impl Store {
         .await?;
         let mut woken = Vec::new();
         for (t, status) in new.targets.iter().zip(&statuses) {
-            let released = t.batch == 0;
+            let released = t.batch == 0 && !t.held;
             sqlx::query(
                 "INSERT INTO commands (deployment_id, instance_id, status, spec, reason, batch, released, created_at, \
                  finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,87 @@
+//! Configure events, coalesced. Every membership change creates a Configure deployment whose
+//! commands are held; a newer one supersedes the older ones still pending. The held commands are
+//! released once the stack has been quiet for the debounce period and no instance is still on
+//! its way to `online` (or after the hold limit), so a burst of starts ends in one Configure per
+//! instance.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use drover_core::lifecycle::is_coming_up;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::state::AppState;
+
+/// How long a stack must be quiet before its held Configure runs.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+/// The longest a Configure waits for instances still coming up.
+const MAX_HOLD: Duration = Duration::from_secs(120);
+
+/// Stacks with held Configure commands: when the first and the last trigger came.
+#[derive(Default)]
+pub struct ConfigureEvents {
+    stacks: Mutex<HashMap<i64, (Instant, Instant)>>,
+    notify: Notify,
+}
+
+impl ConfigureEvents {
+    /// A held Configure was created for the stack.
+    pub fn trigger(&self, stack_id: i64) {
+        let now = Instant::now();
+        let mut stacks = self.stacks.lock().unwrap_or_else(|e| e.into_inner());
+        stacks.entry(stack_id).and_modify(|(_, last)| *last = now).or_insert((now, now));
+        drop(stacks);
+        self.notify.notify_one();
+    }
+
+    fn due(&self) -> Vec<(i64, bool)> {
+        let now = Instant::now();
+        let stacks = self.stacks.lock().unwrap_or_else(|e| e.into_inner());
+        stacks
+            .iter()
+            .filter(|(_, (_, last))| now.duration_since(*last) >= DEBOUNCE)
+            .map(|(id, (first, _))| (*id, now.duration_since(*first) >= MAX_HOLD))
+            .collect()
+    }
+
+    fn done(&self, stack_id: i64) {
+        self.stacks.lock().unwrap_or_else(|e| e.into_inner()).remove(&stack_id);
+    }
+
+    fn idle(&self) -> bool {
+        self.stacks.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+}
+
+/// Releases held Configure commands as their stacks settle, forever.
+pub async fn release_configures(state: AppState) {
+    let events = state.configure_events.clone();
+    loop {
+        if events.idle() {
+            events.notify.notified().await;
+        }
+        tokio::time::sleep(DEBOUNCE / 3).await;
+        for (stack_id, overdue) in events.due() {
+            match release_if_settled(&state, stack_id, overdue).await {
+                Ok(true) => events.done(stack_id),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("failed to release Configure commands: {e}"),
+            }
+        }
+    }
+}
+
+async fn release_if_settled(state: &AppState, stack_id: i64, overdue: bool) -> Result<bool, sqlx::Error> {
+    let instances = state.store.instances(stack_id).await?;
+    if !overdue && instances.iter().any(|i| is_coming_up(i.status())) {
+        return Ok(false);
+    }
+    let woken = state.store.release_configures(stack_id).await?;
+    if !woken.is_empty() {
+        tracing::info!(stack_id, instances = woken.len(), "releasing Configure");
+    }
+    state.wakeups.wake_agents(&woken);
+    Ok(true)
+}
