@@ -9,6 +9,7 @@ pub mod app;
 pub mod attributes;
 pub mod deploy;
 pub mod deployment;
+pub mod frontend;
 pub mod hooks;
 pub mod lifecycle;
 pub mod names;

@@ -15,7 +15,8 @@ pub fn deploy_defaults() -> Value {
         "buildout_config": "deploy.cfg",
         "buildout_flags": "",
         "buildout_version": "",
-        "environment": {}
+        "environment": {},
+        "auto_revert": false
     })
 }
 
@@ -55,7 +56,9 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "solr_layer": "solr",
             "solr_host": null,
             "subsites": {},
-            "subsite_config": {}
+            "subsite_config": {},
+            "drain_timeout": 30,
+            "healthy_deadline": 120
         },
         "plone_zeoserver": {
             "app_name": "zeoserver",
@@ -70,7 +73,8 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "default_config": null,
             "client_max_body_size": "128m",
             "enable_ssi": false,
-            "log_retention_days": 14
+            "log_retention_days": 14,
+            "proxy_port": 6081
         },
         "haproxy": {
             "balance": "leastconn",

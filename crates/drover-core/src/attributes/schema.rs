@@ -109,6 +109,8 @@ const PLONE_INSTANCES: &[(&str, Node)] = &[
     ("solr_host", Leaf(Host)),
     ("subsites", Leaf(StringMap)),
     ("subsite_config", Leaf(StringMap)),
+    ("drain_timeout", Leaf(Number { min: 0.0 })),
+    ("healthy_deadline", Leaf(Number { min: 1.0 })),
 ];
 
 const PLONE_ZEOSERVER: &[(&str, Node)] = &[
@@ -125,6 +127,7 @@ const NGINX_PLONE: &[(&str, Node)] = &[
     ("client_max_body_size", Leaf(Size)),
     ("enable_ssi", Leaf(Bool)),
     ("log_retention_days", Leaf(Whole { min: 0, max: 3650 })),
+    ("proxy_port", Leaf(PORT)),
 ];
 
 const HAPROXY: &[(&str, Node)] = &[
@@ -158,6 +161,7 @@ const DEPLOY_APP: Node = Object(&[
     ("buildout_flags", Leaf(Text)),
     ("buildout_version", Leaf(Text)),
     ("environment", Leaf(StringMap)),
+    ("auto_revert", Leaf(Bool)),
 ]);
 
 /// The whole tree of known attributes.

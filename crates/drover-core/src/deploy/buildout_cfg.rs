@@ -93,7 +93,7 @@ pub struct DeployCfg {
 pub struct RenderError(String);
 
 impl RenderError {
-    fn from_jinja(e: &minijinja::Error) -> Self {
+    pub(crate) fn from_jinja(e: &minijinja::Error) -> Self {
         let name = e.name().unwrap_or("template");
         let place = match e.line() {
             Some(line) => format!("{name}, line {line}"),

@@ -1,0 +1,212 @@
+//! The frontend layer (reference.md section 6): nginx in front of HAProxy in front of every ZEO
+//! client of every online `plone_instances` instance. The server plans it from the stack; the
+//! agent renders `haproxy.cfg` and `nginx.conf` from these templates and reloads only what changed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::attributes::{AttributeError, Reader};
+use crate::deploy::buildout_cfg::RenderError;
+
+const HAPROXY_TEMPLATE: &str = include_str!("templates/haproxy.cfg.j2");
+const NGINX_TEMPLATE: &str = include_str!("templates/nginx.conf.j2");
+
+/// nginx's port.
+pub const HTTP_PORT: u16 = 80;
+/// HAProxy's runtime API (admin level, on the frontend's private address): agents drain and
+/// re-enable their clients through it.
+pub const RUNTIME_PORT: u16 = 6082;
+
+/// One ZEO client in HAProxy's backend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendServer {
+    /// `<hostname>-client<n>`.
+    pub name: String,
+    /// `address:port`.
+    pub address: String,
+    /// Connections at once (the client's `zserver_threads`).
+    pub maxconn: u32,
+}
+
+/// The name of a client in HAProxy's backend.
+pub fn server_name(hostname: &str, client: &str) -> String {
+    format!("{hostname}-{client}")
+}
+
+/// `haproxy.*` (reference.md section 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HaproxySettings {
+    /// `balance` ("leastconn").
+    pub balance: String,
+    /// `retries` (3).
+    pub retries: u64,
+    /// `check_interval` ms (10000).
+    pub check_interval: u64,
+    /// `check_interval / 10`.
+    pub fastinter: u64,
+    /// `check_interval / 2`.
+    pub downinter: u64,
+    /// `rise` (1).
+    pub rise: u64,
+    /// `fall` (5).
+    pub fall: u64,
+    /// `server_timeout` ("900s").
+    pub server_timeout: String,
+    /// `client_timeout` ("60s").
+    pub client_timeout: String,
+    /// `connect_timeout` ("10s").
+    pub connect_timeout: String,
+    /// `health_check_url`.
+    pub health_check_url: String,
+    /// `health_check_method` ("HEAD").
+    pub health_check_method: String,
+    /// `enable_stats` (true).
+    pub enable_stats: bool,
+    /// `stats_url` ("/balancer/stats").
+    pub stats_url: String,
+    /// `stats_user` ("stats").
+    pub stats_user: String,
+    /// `stats_password`: given, or generated and kept secret by the server.
+    pub stats_password: String,
+    /// `sticky_sessions` (false; also read from `plone_instances.sticky_sessions`).
+    pub sticky_sessions: bool,
+}
+
+/// `nginx_plone.*` and the site to proxy to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NginxSettings {
+    /// `client_max_body_size` ("128m").
+    pub client_max_body_size: String,
+    /// Raw text in every server block.
+    pub additional_config: Option<String>,
+    /// Raw text at `http` level.
+    pub additional_servers: Option<String>,
+    /// Replaces the default server's locations.
+    pub default_config: Option<String>,
+    /// `enable_ssi` (false).
+    pub enable_ssi: bool,
+    /// `plone_instances.site_id` ("Plone"): the default server's site.
+    pub site_id: String,
+    /// `plone_instances.subsites`: host name → site path (e.g. "/Plone/de").
+    pub subsites: BTreeMap<String, String>,
+    /// `plone_instances.subsite_config`: host name → raw server-block text.
+    pub subsite_config: BTreeMap<String, String>,
+}
+
+/// What a frontend instance runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontendPlan {
+    /// The instance.
+    pub hostname: String,
+    /// Its private address (nginx, HAProxy and the runtime API bind it).
+    pub address: String,
+    /// nginx's port.
+    pub http_port: u16,
+    /// HAProxy's port (`nginx_plone.proxy_port`, 6081).
+    pub proxy_port: u16,
+    /// HAProxy's runtime API port.
+    pub runtime_port: u16,
+    /// Every ZEO client of every online plone_instances instance.
+    pub servers: Vec<BackendServer>,
+    /// HAProxy settings.
+    pub haproxy: HaproxySettings,
+    /// nginx settings.
+    pub nginx: NginxSettings,
+}
+
+fn strings_map(doc: &Value, path: &[&str]) -> BTreeMap<String, String> {
+    let mut v = doc;
+    for key in path {
+        match v.get(key) {
+            Some(next) => v = next,
+            None => return BTreeMap::new(),
+        }
+    }
+    v.as_object()
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default()
+}
+
+/// Reads the frontend's settings from an instance's effective attributes; `stats_password` is
+/// used when the attributes set none.
+pub fn settings(
+    doc: &Value,
+    generated_password: &str,
+) -> Result<(HaproxySettings, NginxSettings, u16), Vec<AttributeError>> {
+    let mut r = Reader::new(doc);
+    let h = |k: &'static str| -> [&'static str; 2] { ["haproxy", k] };
+    let n = |k: &'static str| -> [&'static str; 2] { ["nginx_plone", k] };
+    let check_interval = r.whole(&h("check_interval"), 100).unwrap_or(10_000);
+    let sticky = r.bool(&h("sticky_sessions"), false) || r.bool(&["plone_instances", "sticky_sessions"], false);
+    let haproxy = HaproxySettings {
+        balance: r.string(&h("balance")).unwrap_or_else(|| "leastconn".into()),
+        retries: r.whole(&h("retries"), 0).unwrap_or(3),
+        check_interval,
+        fastinter: (check_interval / 10).max(100),
+        downinter: (check_interval / 2).max(100),
+        rise: r.whole(&h("rise"), 1).unwrap_or(1),
+        fall: r.whole(&h("fall"), 1).unwrap_or(5),
+        server_timeout: r.string(&h("server_timeout")).unwrap_or_else(|| "900s".into()),
+        client_timeout: r.string(&h("client_timeout")).unwrap_or_else(|| "60s".into()),
+        connect_timeout: r.string(&h("connect_timeout")).unwrap_or_else(|| "10s".into()),
+        health_check_url: r.string(&h("health_check_url")).unwrap_or_else(|| "/misc_/CMFPlone/plone_icon".into()),
+        health_check_method: r.string(&h("health_check_method")).unwrap_or_else(|| "HEAD".into()),
+        enable_stats: r.bool(&h("enable_stats"), true),
+        stats_url: r.string(&h("stats_url")).unwrap_or_else(|| "/balancer/stats".into()),
+        stats_user: r.string(&h("stats_user")).unwrap_or_else(|| "stats".into()),
+        stats_password: r.string(&h("stats_password")).unwrap_or_else(|| generated_password.to_owned()),
+        sticky_sessions: sticky,
+    };
+    let nginx = NginxSettings {
+        client_max_body_size: r.string(&n("client_max_body_size")).unwrap_or_else(|| "128m".into()),
+        additional_config: r.string(&n("additional_config")),
+        additional_servers: r.string(&n("additional_servers")),
+        default_config: r.string(&n("default_config")),
+        enable_ssi: r.bool(&n("enable_ssi"), false),
+        site_id: r.string(&["plone_instances", "site_id"]).unwrap_or_else(|| "Plone".into()),
+        subsites: strings_map(doc, &["plone_instances", "subsites"]),
+        subsite_config: strings_map(doc, &["plone_instances", "subsite_config"]),
+    };
+    let proxy_port = r.whole(&n("proxy_port"), 1).map_or(6081, |p| p.min(65535) as u16);
+    if r.errors.is_empty() { Ok((haproxy, nginx, proxy_port)) } else { Err(r.errors) }
+}
+
+/// Where the agent keeps the frontend's files.
+#[derive(Debug, Clone, Serialize)]
+struct Context<'a> {
+    #[serde(flatten)]
+    plan: &'a FrontendPlan,
+    run_dir: &'a str,
+    log_dir: &'a str,
+}
+
+fn render(name: &str, source: &str, plan: &FrontendPlan, run_dir: &str, log_dir: &str) -> Result<String, RenderError> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template(name, source).map_err(|e| RenderError::from_jinja(&e))?;
+    let tmpl = env.get_template(name).map_err(|e| RenderError::from_jinja(&e))?;
+    let ctx = Context { plan, run_dir, log_dir };
+    let mut text =
+        tmpl.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| RenderError::from_jinja(&e))?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+impl FrontendPlan {
+    /// `haproxy.cfg`, with its sockets and state file under `run_dir`.
+    pub fn haproxy_cfg(&self, run_dir: &str) -> Result<String, RenderError> {
+        render("haproxy.cfg", HAPROXY_TEMPLATE, self, run_dir, "")
+    }
+
+    /// `nginx.conf`, with its pid and temp files under `run_dir` and logs under `log_dir`.
+    pub fn nginx_conf(&self, run_dir: &str, log_dir: &str) -> Result<String, RenderError> {
+        render("nginx.conf", NGINX_TEMPLATE, self, run_dir, log_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests;
