@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_client::AgentClient;
 use drover_core::deploy::plan::BuildPlan;
+use drover_core::frontend::FrontendPlan;
 use drover_core::text::take_utf8;
 use drover_proto::agent::{
     AgentCommand, AppAction, AppSpec, AppWork, CommandSpec, Hook, LifecycleReport, ResultReport, StartReport,
@@ -19,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
+use crate::frontend::gate::Gate;
 use crate::hooks::run_hooks;
 use crate::journal::{Entry, Journal};
 use crate::lifecycle::{run_event, write_stack_config};
@@ -140,9 +142,9 @@ impl Executor {
                     AppCommand { action: &action, spec: &app, plan: &plan, stack_config: &stack_config, hooks: &hooks };
                 self.app(id, work, timeout_secs, &out).await
             }
-            CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks } => {
+            CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks, frontend } => {
                 let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
-                let work = self.lifecycle(id, &event, stack_config, &apps, &hooks, &out);
+                let work = self.lifecycle(id, &event, stack_config, &apps, &hooks, frontend.as_deref(), &out);
                 match tokio::time::timeout(limit, work).await {
                     Ok(result) => result,
                     Err(_) => {
@@ -161,7 +163,9 @@ impl Executor {
         self.report(id, result).await;
     }
 
-    /// Runs a lifecycle event: the built-in recipe, then (Configure) each app, then the hooks.
+    /// Runs a lifecycle event: the built-in recipe, the frontend (Setup, Configure), each app
+    /// (Configure), then the hooks.
+    #[allow(clippy::too_many_arguments)]
     async fn lifecycle(
         &self,
         id: i64,
@@ -169,6 +173,7 @@ impl Executor {
         stack_config: serde_json::Value,
         apps: &[AppWork],
         hooks: &[Hook],
+        frontend: Option<&FrontendPlan>,
         out: &OutputStream,
     ) -> ResultReport {
         let (root, out2, name) = (self.config.root.clone(), out.clone(), event.to_owned());
@@ -178,14 +183,21 @@ impl Executor {
         })
         .await;
         if event == "shutdown" {
-            // The instance stops: so do its apps' services (they outlive only agent restarts).
-            self.supervisor.stop_all(out).await;
+            // The instance stops: so do its apps' services (they outlive only agent restarts),
+            // its clients drained on the frontends first.
+            let gate = Gate::new(&stack_config, Vec::new());
+            self.supervisor.stop_all_drained(gate.as_ref(), out).await;
         }
         let mut problems = Vec::new();
         match recipe {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => problems.push(reason),
             Err(e) => problems.push(format!("the event's recipe panicked: {e}")),
+        }
+        if let (Some(plan), true) = (frontend, problems.is_empty())
+            && let Err(e) = crate::frontend::configure(&self.config.root, &self.supervisor, plan, out).await
+        {
+            problems.push(e);
         }
         let mut report = LifecycleReport::default();
         if problems.is_empty() {

@@ -9,6 +9,7 @@ mod backoff;
 mod config;
 mod enroll;
 mod executor;
+mod frontend;
 mod heartbeat;
 mod hooks;
 mod journal;

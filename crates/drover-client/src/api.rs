@@ -9,8 +9,8 @@ use drover_proto::agent::{
 };
 use drover_proto::api::{
     App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack,
-    Deployment, EffectiveConfig, Instance, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack,
-    StackStatus, UpdateApp, UpdateLayer,
+    Deployment, EffectiveConfig, FrontendView, Instance, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson,
+    Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -251,6 +251,11 @@ impl Client {
     /// Brings back an earlier version of the stack's (or a layer's) Custom JSON.
     pub async fn revert_config(&self, stack: &str, req: &RevertConfig) -> Result<ConfigChange, ClientError> {
         self.http.post(&format!("/stacks/{}/config/revert", seg(stack)), req).await
+    }
+
+    /// The stack's frontends: site and stats URLs, stats credentials.
+    pub async fn frontends(&self, stack: &str) -> Result<Vec<FrontendView>, ClientError> {
+        self.http.get(&format!("/stacks/{}/frontends", seg(stack))).await
     }
 
     /// Runs Configure on every online instance of the stack.

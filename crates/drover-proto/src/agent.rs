@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use drover_core::deploy::plan::BuildPlan;
+use drover_core::frontend::FrontendPlan;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -119,6 +120,9 @@ pub enum CommandSpec {
         /// The hooks of the instance's layers for this event.
         #[serde(default)]
         hooks: Vec<Hook>,
+        /// Setup and Configure on a frontend instance: the nginx and HAProxy it runs.
+        #[serde(default)]
+        frontend: Option<Box<FrontendPlan>>,
     },
 }
 
@@ -191,6 +195,9 @@ pub struct AppSpec {
     pub restart_delay_secs: f64,
     /// Whether the app has a deploy key.
     pub has_deploy_key: bool,
+    /// Roll this instance back when its restarted clients do not become healthy.
+    #[serde(default)]
+    pub auto_revert: bool,
 }
 
 /// `GET /agent/commands/{id}/secrets`: the secrets of the command's app.

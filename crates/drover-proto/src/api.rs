@@ -151,6 +151,23 @@ pub struct ConfigVersion {
     pub created_at: String,
 }
 
+/// `GET /stacks/{stack}/frontends`: where the site and the HAProxy stats page answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontendView {
+    /// The frontend instance.
+    pub hostname: String,
+    /// The site through nginx, e.g. `http://127.0.0.2/`.
+    pub url: String,
+    /// The stats page, when enabled.
+    pub stats_url: Option<String>,
+    /// Its user.
+    pub stats_user: String,
+    /// Its password (admin token only).
+    pub stats_password: String,
+    /// HAProxy's servers: `<hostname>-client<n>` at `address:port`.
+    pub servers: Vec<String>,
+}
+
 /// `GET /stacks/{stack}/config?instance=H`: the configuration in force.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EffectiveConfig {

@@ -17,3 +17,12 @@ INSERT INTO config_versions (stack_id, scope, version, custom_json, comment, cre
     SELECT stack_id, 'layer:' || shortname, 1, custom_json, 'initial', created_at FROM layers;
 
 ALTER TABLE layers ADD COLUMN hooks TEXT NOT NULL DEFAULT '{}';
+
+-- Secrets drover generates for a stack (the HAProxy stats password when none is given).
+CREATE TABLE stack_secrets (
+    stack_id   INTEGER NOT NULL REFERENCES stacks(id),
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (stack_id, name)
+);

@@ -70,6 +70,11 @@ pub enum Command {
     Deployment(DeploymentCommand),
     /// Show a stack: layers, instances with their health, recent deployments.
     Status(StatusArgs),
+    /// Create or update a stack's layers, apps, instances and Custom JSON from a stack file (TOML);
+    /// nothing the file does not name is changed or deleted.
+    Apply(ApplyArgs),
+    /// Write a stack out as a stack file that `drover apply` reads (secret values left out).
+    Export(ExportArgs),
 }
 
 /// `drover server`.
@@ -652,6 +657,41 @@ pub struct StatusArgs {
     pub stack: String,
     #[command(flatten)]
     pub format: Format,
+}
+
+/// `drover apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The stack file (TOML; examples/demo-stack.toml documents the format).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print what would change and change nothing.
+    #[arg(long, conflicts_with = "wait")]
+    pub dry_run: bool,
+    /// Only check the file (secret references included); do not contact the server.
+    #[arg(long, conflicts_with_all = ["dry_run", "wait"])]
+    pub check: bool,
+    /// Send the values of existing secret variables and deploy keys again (they cannot be read
+    /// back to compare, so by default only new ones are sent).
+    #[arg(long)]
+    pub update_secrets: bool,
+    /// Wait until the local instances it created are online.
+    #[arg(long)]
+    pub wait: bool,
+    /// Seconds to wait with --wait.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// `drover export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// Write the stack file here instead of to standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod exit;
 mod login;
 mod output;
 mod progress;
+mod stackfile;
 
 use clap::Parser;
 

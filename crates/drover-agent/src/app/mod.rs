@@ -20,6 +20,7 @@ use drover_proto::agent::{AppAction, AppReport, AppSecrets, AppSpec, ReleaseReco
 use serde_json::Value;
 
 use self::paths::AppPaths;
+use crate::frontend::gate::Gate;
 use crate::output::OutputStream;
 use crate::supervisor::Supervisor;
 
@@ -81,7 +82,7 @@ pub async fn run(
     let outcome = match action {
         AppAction::Deploy => deploy(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
         AppAction::Configure => configure(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
-        AppAction::Rollback { to } => rollback(&paths, supervisor, spec, plan, to.as_deref(), &env, out).await,
+        AppAction::Rollback { to } => rollback(&paths, supervisor, spec, plan, to.as_deref(), &env, config, out).await,
         AppAction::Start => {
             if paths.current_name().is_none() {
                 Err(format!("app {} is not deployed on this instance; deploy it first", spec.name))
@@ -93,7 +94,9 @@ pub async fn run(
             supervisor.stop_app(&spec.name, out).await;
             Ok("stopped".to_owned())
         }
-        AppAction::Restart => restart(&paths, supervisor, spec, plan, &env, out).await.map(|()| "restarted".to_owned()),
+        AppAction::Restart => {
+            restart(&paths, supervisor, spec, plan, &env, config, out).await.map(|()| "restarted".to_owned())
+        }
         AppAction::Undeploy => {
             supervisor.stop_app(&spec.name, out).await;
             match std::fs::remove_dir_all(&paths.base) {
@@ -115,16 +118,21 @@ pub async fn run(
     ActionResult { outcome: outcome.map(|_| ()), report }
 }
 
+/// Restarts the app's services; behind a frontend, each running client is drained first and
+/// made ready again once healthy.
 async fn restart(
     paths: &AppPaths,
     supervisor: &Supervisor,
     spec: &AppSpec,
     plan: &BuildPlan,
     env: &BTreeMap<String, String>,
+    config: &Value,
     out: &OutputStream,
 ) -> Result<(), String> {
     let delay = Duration::from_secs_f64(spec.restart_delay_secs.max(0.0));
-    supervisor.restart_app(paths, &spec.name, &plan.services(), env, delay, out).await
+    let clients = plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
+    let gate = Gate::new(config, clients);
+    supervisor.restart_app(paths, &spec.name, &plan.services(), env, delay, gate.as_ref(), out).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -255,7 +263,9 @@ impl Build<'_> {
         releases::save(paths, &record)?;
         paths.switch_current(&name).map_err(|e| format!("failed to switch current to {name}: {e}"))?;
         out.push(&format!("current is now {name}\n"));
-        restart(paths, self.supervisor, spec, self.plan, self.env, out).await?;
+        if let Err(e) = restart(paths, self.supervisor, spec, self.plan, self.env, self.config, out).await {
+            return Err(self.after_failed_restart(&name, current_name.as_deref(), e).await);
+        }
         let records = releases::list(paths);
         for old in prune(&releases::history(&records), Some(&name), None, spec.keep_releases as usize) {
             match std::fs::remove_dir_all(paths.release(old)) {
@@ -265,8 +275,27 @@ impl Build<'_> {
         }
         Ok(case.as_str().to_owned())
     }
+
+    /// A new release whose services did not come up: with `auto_revert`, this instance goes
+    /// back to the release it ran before (marking the new one bad); the deploy fails either way.
+    async fn after_failed_restart(&self, name: &str, previous: Option<&str>, error: String) -> String {
+        let (paths, out) = (self.paths, self.out);
+        let Some(previous) = previous.filter(|_| self.spec.auto_revert) else { return error };
+        out.push(&format!("auto_revert: going back to release {previous}\n"));
+        if let Err(e) = releases::set_outcome(paths, name, Outcome::Bad) {
+            out.push(&format!("warning: {e}\n"));
+        }
+        if let Err(e) = paths.switch_current(previous) {
+            return format!("{error}; auto_revert failed to switch current back to {previous}: {e}");
+        }
+        match restart(paths, self.supervisor, self.spec, self.plan, self.env, self.config, out).await {
+            Ok(()) => format!("{error}; auto_revert rolled this instance back to {previous}"),
+            Err(e) => format!("{error}; auto_revert went back to {previous}, whose services failed too: {e}"),
+        }
+    }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn rollback(
     paths: &AppPaths,
     supervisor: &Supervisor,
@@ -274,6 +303,7 @@ async fn rollback(
     plan: &BuildPlan,
     to: Option<&str>,
     env: &BTreeMap<String, String>,
+    config: &Value,
     out: &OutputStream,
 ) -> Result<String, String> {
     let records = releases::list(paths);
@@ -288,6 +318,6 @@ async fn rollback(
     }
     paths.switch_current(&target).map_err(|e| format!("failed to switch current to {target}: {e}"))?;
     out.push(&format!("rolled back from {} to {target}\n", current.as_deref().unwrap_or("(none)")));
-    restart(paths, supervisor, spec, plan, env, out).await?;
+    restart(paths, supervisor, spec, plan, env, config, out).await?;
     Ok("rollback".to_owned())
 }

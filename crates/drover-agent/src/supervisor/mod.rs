@@ -19,6 +19,7 @@ use service::Service;
 pub use service::ServiceState;
 
 use crate::app::paths::AppPaths;
+use crate::frontend::gate::Gate;
 use crate::output::OutputStream;
 
 /// How long a service has between SIGTERM and SIGKILL.
@@ -62,7 +63,9 @@ impl Supervisor {
 
     /// Makes an app's services match `specs` after `current` changed: services no longer wanted
     /// stop; the others restart one at a time (with `restart_delay` between clients that were
-    /// already running); new ones start at once.
+    /// already running); new ones start at once. Behind a frontend, each running client is
+    /// drained first and made ready again only once healthy (`gate`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn restart_app(
         &self,
         paths: &AppPaths,
@@ -70,6 +73,7 @@ impl Supervisor {
         specs: &[ServiceSpec],
         env: &BTreeMap<String, String>,
         restart_delay: Duration,
+        gate: Option<&Gate>,
         out: &OutputStream,
     ) -> Result<(), String> {
         self.stop_unwanted(app, specs, out).await;
@@ -85,6 +89,11 @@ impl Supervisor {
                 ));
                 tokio::time::sleep(restart_delay).await;
             }
+            // Only a client that was serving is drained and gated; a new one starts at once.
+            let gated = gate.filter(|_| spec.client && was_running);
+            if let Some(gate) = gated {
+                gate.drain(&spec.name, out).await;
+            }
             if let Some(old) = existing {
                 old.stop(STOP_GRACE).await;
             }
@@ -93,9 +102,36 @@ impl Supervisor {
             let verb = if was_running { "restarted" } else { "started" };
             out.push(&format!("{} {verb} {} (pid {pid})\n", clock(), spec.name));
             self.lock().insert(key(app, &spec.name), service);
+            if let Some(gate) = gated {
+                gate.ready(&spec.name, out).await?;
+            }
             restarted_a_client |= was_running && spec.client;
         }
         Ok(())
+    }
+
+    /// Sends a signal to a service's process (reloads: SIGUSR2 to HAProxy's master, SIGHUP to
+    /// nginx's). False when it does not run.
+    pub fn signal(&self, app: &str, name: &str, signal: nix::sys::signal::Signal) -> bool {
+        let Some(pid) = self.lock().get(&key(app, name)).and_then(|s| s.pid()) else { return false };
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
+    }
+
+    /// Whether a service is supervised and running.
+    pub fn is_running(&self, app: &str, name: &str) -> bool {
+        self.lock().get(&key(app, name)).is_some_and(|s| s.pid().is_some())
+    }
+
+    /// Stops every service of every app, draining clients behind a frontend first.
+    pub async fn stop_all_drained(&self, gate: Option<&Gate>, out: &OutputStream) {
+        if let Some(gate) = gate {
+            let clients: Vec<String> =
+                self.lock().values().filter(|s| s.spec.client).map(|s| s.spec.name.clone()).collect();
+            for client in clients {
+                gate.drain(&client, out).await;
+            }
+        }
+        self.stop_all(out).await;
     }
 
     /// Starts an app's services that are not running.

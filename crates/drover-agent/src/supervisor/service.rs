@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -78,8 +78,14 @@ impl Service {
     }
 
     fn spawn_process(&self) -> Result<i32, String> {
-        let current = self.paths.current();
-        let script = current.join("bin").join(&self.spec.script);
+        // An app's services run from its current release; an absolute script (the frontend's
+        // nginx and HAProxy) runs in the app's shared directory.
+        let (script, cwd) = if Path::new(&self.spec.script).is_absolute() {
+            (PathBuf::from(&self.spec.script), self.paths.shared())
+        } else {
+            let current = self.paths.current();
+            (current.join("bin").join(&self.spec.script), current)
+        };
         let log_path = self.paths.logs().join(format!("{}.log", self.spec.name));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -88,7 +94,7 @@ impl Service {
             .map_err(|e| format!("failed to open {}: {e}", log_path.display()))?;
         let child = std::process::Command::new(&script)
             .args(&self.spec.args)
-            .current_dir(&current)
+            .current_dir(&cwd)
             .envs(&self.env)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)

@@ -69,6 +69,8 @@ pub struct DeployAttributes {
     pub enable_pack: bool,
     /// `plone_zeoserver.filestorage_dir`: where `Data.fs` lives instead of `shared/var/filestorage`.
     pub filestorage_dir: Option<String>,
+    /// `deploy.<app>.auto_revert` (false): roll an instance back when its clients stay unhealthy.
+    pub auto_revert: bool,
 }
 
 /// `plone_instances.relstorage.*`.
@@ -150,6 +152,7 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
         enable_backup: r.bool(&["plone_zeoserver", "enable_backup"], false),
         enable_pack: r.bool(&["plone_zeoserver", "enable_pack"], true),
         filestorage_dir: r.string(&["plone_zeoserver", "filestorage_dir"]),
+        auto_revert: r.bool(&d("auto_revert"), false),
     };
     if r.errors.is_empty() { Ok(attrs) } else { Err(r.errors) }
 }

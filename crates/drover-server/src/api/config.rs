@@ -4,10 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use drover_core::InstanceStatus;
 use drover_core::attributes::{Warning, redact, unredact};
 use drover_proto::api::{
-    ConfigChange, ConfigVersion, ConfigWarning, Deployment, EffectiveConfig, Layer, RevertConfig, SetCustomJson,
-    UpdateLayer,
+    ConfigChange, ConfigVersion, ConfigWarning, Deployment, EffectiveConfig, FrontendView, Layer, RevertConfig,
+    SetCustomJson, UpdateLayer,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -214,4 +215,31 @@ pub async fn configure(
     let row = state.store.deployment(id).await?.ok_or_else(|| Failure::internal("the deployment vanished"))?;
     let commands = state.store.deployment_commands(id).await?;
     Ok((StatusCode::CREATED, Json(views::deployment(&row, &commands))))
+}
+
+pub async fn frontends(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<Json<Vec<FrontendView>>> {
+    let stack = load_stack(&state, &stack).await?;
+    let model = StackModel::load(&state, &stack.name).await?.ok_or_else(|| Failure::internal("the stack vanished"))?;
+    let views = model
+        .instances
+        .iter()
+        .filter(|i| i.status() == InstanceStatus::Online)
+        .filter_map(|i| model.frontend_plan(i))
+        .map(|p| {
+            let host = if p.http_port == 80 { p.address.clone() } else { format!("{}:{}", p.address, p.http_port) };
+            FrontendView {
+                hostname: p.hostname.clone(),
+                url: format!("http://{host}/"),
+                stats_url: p.haproxy.enable_stats.then(|| format!("http://{host}{}", p.haproxy.stats_url)),
+                stats_user: p.haproxy.stats_user.clone(),
+                stats_password: p.haproxy.stats_password.clone(),
+                servers: p.servers.iter().map(|s| format!("{} {}", s.name, s.address)).collect(),
+            }
+        })
+        .collect();
+    Ok(Json(views))
 }

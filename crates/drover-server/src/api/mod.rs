@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/config/history", get(config::history))
         .route("/stacks/{stack}/config/revert", post(config::revert))
         .route("/stacks/{stack}/configure", post(config::configure))
+        .route("/stacks/{stack}/frontends", get(config::frontends))
         .route("/stacks/{stack}/instances", get(instances::list).post(instances::create))
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))

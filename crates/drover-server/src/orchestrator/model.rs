@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective};
 use drover_core::deploy::plan::{BuildPlan, Discovered, plan};
-use drover_core::deploy::sizing::client_count;
+use drover_core::deploy::sizing::{client_count, client_port};
+use drover_core::frontend::{self, BackendServer, FrontendPlan};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
 use drover_core::{DeploymentKind, InstanceStatus, LayerType};
 use drover_proto::agent::{AppSpec, AppWork, CommandSpec, Hook};
@@ -21,7 +22,12 @@ pub struct StackModel {
     pub layers: Vec<LayerRow>,
     pub instances: Vec<InstanceRow>,
     pub apps: Vec<AppRow>,
+    /// The HAProxy stats password drover generated (used when `haproxy.stats_password` is unset).
+    pub stats_password: String,
 }
+
+/// The name of the generated HAProxy stats password among the stack's secrets.
+pub const STATS_PASSWORD: &str = "haproxy_stats_password";
 
 fn parse(raw: &str) -> Value {
     serde_json::from_str(raw).unwrap_or_else(|_| json!({}))
@@ -31,11 +37,18 @@ impl StackModel {
     /// Loads a stack by name.
     pub async fn load(state: &AppState, name: &str) -> Result<Option<Self>, sqlx::Error> {
         let Some(stack) = state.store.stack(name).await? else { return Ok(None) };
+        let layers = state.store.layers(stack.id).await?;
+        let stats_password = if layers.iter().any(|l| l.layer_type == LayerType::Frontend.as_str()) {
+            state.store.stack_secret(stack.id, STATS_PASSWORD, || crate::secrets::generate()[..24].to_owned()).await?
+        } else {
+            String::new()
+        };
         Ok(Some(Self {
-            layers: state.store.layers(stack.id).await?,
+            layers,
             instances: state.store.instances(stack.id).await?,
             apps: state.store.apps(stack.id).await?,
             stack,
+            stats_password,
         }))
     }
 
@@ -169,6 +182,7 @@ impl StackModel {
             buildout_version: attrs.buildout_version.clone(),
             restart_delay_secs: attrs.restart_delay,
             has_deploy_key: app.has_deploy_key != 0,
+            auto_revert: attrs.auto_revert,
         };
         Ok(AppWork { app: spec, plan: build })
     }
@@ -209,12 +223,64 @@ impl StackModel {
         } else {
             Vec::new()
         };
+        let frontend = matches!(kind, DeploymentKind::Setup | DeploymentKind::Configure)
+            .then(|| self.frontend_plan(instance))
+            .flatten()
+            .map(Box::new);
         CommandSpec::Lifecycle {
             event: kind.as_str().to_owned(),
             stack_config: self.stack_config(instance, &none),
             timeout_secs,
             apps,
             hooks: self.hooks(instance, kind.as_str()),
+            frontend,
         }
+    }
+
+    /// What a frontend instance runs: one HAProxy server per ZEO client of every online
+    /// plone_instances instance (sized by the one client-count function), with the settings of
+    /// the frontend's own effective attributes.
+    pub fn frontend_plan(&self, instance: &InstanceRow) -> Option<FrontendPlan> {
+        if !self.types_of(instance).contains(&LayerType::Frontend) {
+            return None;
+        }
+        let doc = self.effective(Some(instance), &json!({}));
+        let (haproxy, nginx, proxy_port) = match frontend::settings(&doc, &self.stats_password) {
+            Ok(s) => s,
+            Err(errors) => {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                tracing::warn!(instance = %instance.hostname, "frontend settings invalid: {}", list.join("; "));
+                return None;
+            }
+        };
+        let mut servers = Vec::new();
+        let mut members: Vec<&InstanceRow> = self
+            .instances
+            .iter()
+            .filter(|i| i.status() == InstanceStatus::Online && self.types_of(i).contains(&LayerType::PloneInstances))
+            .collect();
+        members.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+        for member in members {
+            let (Some(address), Some(count)) = (member.address.as_deref(), self.client_count(member)) else { continue };
+            let threads = deploy_attributes(&self.effective(Some(member), &json!({})), "")
+                .ok()
+                .and_then(|a| a.zserver_threads)
+                .unwrap_or(2);
+            servers.extend((1..=count).map(|n| BackendServer {
+                name: frontend::server_name(&member.hostname, &format!("client{n}")),
+                address: format!("{address}:{}", client_port(n)),
+                maxconn: threads,
+            }));
+        }
+        Some(FrontendPlan {
+            hostname: instance.hostname.clone(),
+            address: instance.address.clone().unwrap_or_else(|| "127.0.0.1".into()),
+            http_port: frontend::HTTP_PORT,
+            proxy_port,
+            runtime_port: frontend::RUNTIME_PORT,
+            servers,
+            haproxy,
+            nginx,
+        })
     }
 }

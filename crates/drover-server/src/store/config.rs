@@ -135,3 +135,28 @@ impl Store {
         .await
     }
 }
+
+impl Store {
+    /// A generated secret of the stack, made (with `make`) the first time it is asked for.
+    pub async fn stack_secret(
+        &self,
+        stack_id: i64,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO stack_secrets (stack_id, name, value, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(stack_id)
+        .bind(name)
+        .bind(make())
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        sqlx::query_scalar("SELECT value FROM stack_secrets WHERE stack_id = ? AND name = ?")
+            .bind(stack_id)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+    }
+}

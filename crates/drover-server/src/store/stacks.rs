@@ -44,6 +44,7 @@ impl Store {
             .await?;
         sqlx::query("DELETE FROM deployments WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM config_versions WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stack_secrets WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM apps WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM layers WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM stacks WHERE id = ?").bind(id).execute(&mut *tx).await?;

@@ -1,11 +1,13 @@
 //! One module per verb; each turns parsed arguments into API calls and printed results.
 
 mod app;
+mod apply;
 mod config;
 mod daemon;
 mod deploy;
 mod deployment;
 mod exec;
+mod export;
 mod follow;
 mod instance;
 mod layer;
@@ -38,6 +40,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Exec(args) => exec::run(args).await,
         Command::Deployment(cmd) => deployment::run(cmd).await,
         Command::Status(args) => status::run(args).await,
+        Command::Apply(args) => apply::run(args).await,
+        Command::Export(args) => export::run(args).await,
     }
 }
 

@@ -10,12 +10,14 @@ mod bad_input;
 mod config;
 mod deploy;
 mod exec;
+mod frontend;
 mod lost;
 mod online;
 mod pacing;
 mod power;
 mod registered;
 mod restart;
+mod stackfile;
 mod supervise;
 
 use std::time::Duration;

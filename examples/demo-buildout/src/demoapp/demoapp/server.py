@@ -4,10 +4,12 @@ GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo"}
                 (release: the release directory it runs from; mark: release-mark.txt in it;
                  hits: a counter kept in the ZODB)
 POST /commit -> increments the counter in a ZODB transaction and returns it
-GET /health  -> 200 "ok" once connected to ZEO
+GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
+                /misc_/CMFPlone/plone_icon); paths behind nginx's virtual hosting rewrite are unwrapped
 """
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -29,7 +31,9 @@ class QuietHandler(WSGIRequestHandler):
 
 class Server(WSGIServer):
     def server_bind(self):
-        # Bind without looking up our own host name (slow on 127.0.0.N without /etc/hosts).
+        # Bind without looking up our own host name (slow on 127.0.0.N without /etc/hosts);
+        # reuse the address, or a restart fails while the old process's connections linger.
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(self.server_address)
         self.server_address = self.socket.getsockname()
         self.server_name, self.server_port = self.server_address[:2]
@@ -47,12 +51,18 @@ def main(name, http_address, zeo_address, release):
     started = time.time()
     mark_path = os.path.join(release, RELEASE_MARK)
     mark = open(mark_path).read().strip() if os.path.exists(mark_path) else ""
+    if mark == "crash":
+        # Lets tests ship a release whose clients never become healthy.
+        sys.exit("release-mark.txt says crash")
     db = ZEO.DB(split(zeo_address), wait_timeout=60)
     lock = threading.Lock()
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "/")
-        if path == "/health":
+        if "/VirtualHostRoot" in path:
+            # Behind drover's nginx: /VirtualHostBase/http/host:80/Plone/VirtualHostRoot/<path>
+            path = path.split("/VirtualHostRoot", 1)[1] or "/"
+        if path == "/health" or path.endswith("/plone_icon"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
         with lock, db.transaction() as conn:
