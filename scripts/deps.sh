@@ -23,6 +23,8 @@ ensure_rust() {
 }
 
 # Build tools for the TLS crates; git and tar for app sources; Python with venv for zc.buildout
-# (agents bootstrap buildout from PyPI, so the machine must reach it).
-ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip
+# (agents bootstrap buildout from PyPI, so the machine must reach it); nginx and HAProxy, which
+# agents run on frontend instances (drover runs its own; on a host with systemd, disable the
+# packaged services so they do not hold port 80).
+ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx
 ensure_rust

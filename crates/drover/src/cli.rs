@@ -193,6 +193,14 @@ pub enum StackCommand {
     Config(ConfigArgs),
     /// Replace the stack's Custom JSON (validated first; a new version is kept).
     SetJson(SetJsonArgs),
+    /// Where the site and the HAProxy stats page answer, with the stats credentials.
+    Frontends {
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        #[command(flatten)]
+        format: Format,
+    },
     /// Run Configure on every online instance: apps are rebuilt and restarted only where their
     /// deploy.cfg changed.
     Configure {

@@ -41,6 +41,24 @@ pub async fn run(cmd: StackCommand) -> CliResult {
         StackCommand::Config(args) => return super::config::run(args).await,
         StackCommand::SetJson(args) => return super::config::set_json(None, args).await,
         StackCommand::Configure { stack, wait } => return super::config::configure(&stack, wait).await,
+        StackCommand::Frontends { stack, format } => {
+            let frontends = client.frontends(&stack).await?;
+            if format.json {
+                print_json(&frontends);
+            } else if frontends.is_empty() {
+                println!("stack {stack} has no online frontend instance");
+            } else {
+                for f in &frontends {
+                    println!("{}: site {}", f.hostname, f.url);
+                    if let Some(stats) = &f.stats_url {
+                        println!("  stats {stats} (user {}, password {})", f.stats_user, f.stats_password);
+                    }
+                    for server in &f.servers {
+                        println!("  backend server {server}");
+                    }
+                }
+            }
+        }
     }
     Ok(OK)
 }

@@ -140,7 +140,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     // Different CPU counts, different client counts, one formula (also in the stack config).
-    let config = json_out(&stack, &["stack", "config", "--stack", "demo", "--instance", "clients2", "--json"]);
+    let config = json_out(stack, &["stack", "config", "--stack", "demo", "--instance", "clients2", "--json"]);
     assert_eq!(config["config"]["opsworks"]["instance"]["hostname"], "clients2");
     let members = &config["config"]["opsworks"]["layers"]["clients"]["instances"];
     assert_eq!(
@@ -167,7 +167,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
 
     // A second ZEO server comes online: a Configure runs everywhere, but the clients keep the
     // first ZEO server (first online by hostname), so nothing is rebuilt.
-    let releases_before = json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+    let releases_before = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
     stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "zeoserver", "--wait"]);
     let zeo2 = address("zeoserver2").await;
     let zeo2_root = stack.instance_root("demo", "zeoserver2");
@@ -184,7 +184,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
         .await;
         eventually(WAIT, "a commit through the new ZEO server", || client_commit(client)).await;
     }
-    let deployments = json_out(&stack, &["deployment", "list", "--stack", "demo", "--json"]);
+    let deployments = json_out(stack, &["deployment", "list", "--stack", "demo", "--json"]);
     let configures: Vec<&Value> = deployments.as_array().unwrap().iter().filter(|d| d["kind"] == "configure").collect();
     assert!(configures.len() >= 2, "Configure ran when instances came and went: {deployments:#}");
     assert_eq!(
@@ -192,7 +192,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
         Some(zeo2_pid),
         "zeoserver2's config did not change: not restarted"
     );
-    let releases_after = json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+    let releases_after = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
     assert_eq!(count(&releases_after, "zeoserver2"), 1, "{releases_after:#}");
     assert_eq!(count(&releases_after, "clients1"), count(&releases_before, "clients1") + 1, "{releases_after:#}");
     let new_release = releases_after
@@ -230,12 +230,12 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     // A broken app template fails the deploy naming the template and line; nothing changes.
     let broken = "{% include \"builtin/deploy.cfg\" %}\n[site]\nid = {{ config.plone_instances.no_such_key.x }}\n";
     repo.write_and_commit("drover/templates/deploy.cfg.j2", broken, "a broken template");
-    let releases_before = json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+    let releases_before = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
     let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
     let log = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(log.contains("drover/templates/deploy.cfg.j2, line 3"), "{log}");
-    assert_eq!(json_out(&stack, &["release", "list", "--stack", "demo", "site", "--json"]), releases_before);
+    assert_eq!(json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]), releases_before);
     for (client, pid) in clients.iter().zip(&pids) {
         assert_eq!(&client_status(client).await.unwrap()["pid"], pid, "{client} kept serving");
     }
