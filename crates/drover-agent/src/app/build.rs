@@ -10,9 +10,15 @@ use super::paths::AppPaths;
 use super::steps::{self, Step};
 use crate::output::OutputStream;
 
-/// The Python that makes the buildout environment (override with `DROVER_PYTHON`).
-fn python() -> String {
-    std::env::var("DROVER_PYTHON").unwrap_or_else(|_| "python3".into())
+/// The Python that makes the buildout environment (override with `DROVER_PYTHON`), resolved to
+/// its real interpreter: version-manager shims (pyenv) run hooks after `pip install` that fail
+/// when several builds install at once.
+async fn python(env: &BTreeMap<String, String>, cwd: &Path) -> String {
+    let py = std::env::var("DROVER_PYTHON").unwrap_or_else(|_| "python3".into());
+    match steps::query(&py, &["-c", "import sys; print(sys.executable)"], cwd, env).await {
+        Ok(real) if !real.is_empty() && Path::new(&real).is_absolute() => real,
+        _ => py,
+    }
 }
 
 /// Makes `shared/env` with zc.buildout at the wanted version, unless it is there already.
@@ -33,7 +39,7 @@ async fn ensure_buildout_env(
         return Ok(());
     }
     let shared = paths.shared();
-    let py = python();
+    let py = python(env, &shared).await;
     let made = make_env(&venv, &py, &wanted, &shared, env, out).await;
     if made.is_err() {
         // A half-made environment would fail every later build: start afresh next time.
