@@ -61,7 +61,7 @@ impl Case {
         let attrs = deploy_attributes(&merged, "site").expect("the matrix documents are valid");
         let found = Discovered::find(&attrs, online, self.address);
         let build = plan(self.hostname, self.address, self.cpus, &self.layers, &attrs, &found);
-        let text = render(&build.deploy_cfg(SHARED, true)).expect("the built-in template renders");
+        let text = render(&build.deploy_cfg(SHARED, None, true)).expect("the built-in template renders");
         assert_reference_shape(&text, self.address);
         text
     }

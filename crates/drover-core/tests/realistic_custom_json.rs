@@ -98,7 +98,7 @@ fn web1_deploy_cfg() -> String {
     let attrs = deploy_attributes(&merged(), "site").expect("the realistic document reads cleanly");
     let found = Discovered::find(&attrs, online, "127.0.0.2");
     let build = plan("web1", "127.0.0.2", 2, &[LayerType::PloneInstances], &attrs, &found);
-    render(&build.deploy_cfg("/srv/www/site/shared", true)).expect("renders")
+    render(&build.deploy_cfg("/srv/www/site/shared", None, true)).expect("renders")
 }
 
 /// The lines of section `name` (without the header), up to the next section.
@@ -220,6 +220,8 @@ fn the_deploy_cfg_of_a_client_instance() {
             "http-address = 127.0.0.2:8081",
             "zodb-cache-size = 50000",
             "zserver-threads = 4",
+            "threads = 4",
+            "zeo-var = /srv/www/site/shared/var",
             "blob-storage = /srv/blobs",
             "zeo-client-client = zeoclient-1",
         ]
@@ -265,7 +267,7 @@ fn the_zeo_server_instance_runs_backup_and_pack() {
     let attrs = deploy_attributes(&merged(), "site").expect("reads cleanly");
     let found = Discovered::find(&attrs, online, "127.0.0.5");
     let build = plan("zeo1", "127.0.0.5", 2, &[LayerType::Zeoserver], &attrs, &found);
-    let text = render(&build.deploy_cfg("/srv/www/site/shared", true)).expect("renders");
+    let text = render(&build.deploy_cfg("/srv/www/site/shared", None, true)).expect("renders");
     let buildout = section(&text, "buildout");
     assert_eq!(
         values(&buildout, "parts +="),

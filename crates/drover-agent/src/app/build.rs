@@ -2,7 +2,9 @@
 //! run buildout. Nothing here touches `current` or the running services.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
 
 use drover_proto::agent::AppSpec;
 
@@ -19,6 +21,39 @@ async fn python(env: &BTreeMap<String, String>, cwd: &Path) -> String {
         Ok(real) if !real.is_empty() && Path::new(&real).is_absolute() => real,
         _ => py,
     }
+}
+
+/// A buildout cache the host's instances share (`DROVER_BUILDOUT_CACHE`, which the server sets
+/// for the local instances it starts): eggs are converted once per machine, not once per
+/// instance. Builds that use it take turns (a lock file in it).
+pub fn shared_cache() -> Option<PathBuf> {
+    std::env::var_os("DROVER_BUILDOUT_CACHE").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// Holds the shared cache's lock while `work` runs.
+async fn with_cache_lock<T>(out: &OutputStream, work: impl Future<Output = T>) -> Result<T, String> {
+    let Some(cache) = shared_cache() else { return Ok(work.await) };
+    std::fs::create_dir_all(&cache).map_err(|e| format!("failed to create {}: {e}", cache.display()))?;
+    let path = cache.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("failed to open {}: {e}", path.display()))?;
+    let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => lock,
+        Err((file, _)) => {
+            out.push(&format!("waiting for the shared buildout cache {} (another build holds it)\n", cache.display()));
+            tokio::task::spawn_blocking(move || Flock::lock(file, FlockArg::LockExclusive))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|(_, e)| format!("failed to lock {}: {e}", path.display()))?
+        }
+    };
+    let result = work.await;
+    drop(lock);
+    Ok(result)
 }
 
 /// Makes `shared/env` with zc.buildout at the wanted version, unless it is there already.
@@ -103,9 +138,11 @@ pub async fn build(
     out: &OutputStream,
 ) -> Result<(), String> {
     link_shared(paths, release)?;
-    // pip's cache lives with the app, as on a host of its own (local instances share a HOME).
+    // pip's cache lives with the app, as on a host of its own (local instances share a HOME),
+    // or in the host's shared cache.
     let mut env = env.clone();
-    env.insert("PIP_CACHE_DIR".into(), paths.shared().join("pip-cache").to_string_lossy().into_owned());
+    let pip_cache = shared_cache().map_or_else(|| paths.shared().join("pip-cache"), |c| c.join("pip"));
+    env.insert("PIP_CACHE_DIR".into(), pip_cache.to_string_lossy().into_owned());
     let env = &env;
     let cfg_path = release.join("deploy.cfg");
     std::fs::write(&cfg_path, deploy_cfg).map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;
@@ -130,10 +167,9 @@ pub async fn build(
     let buildout = buildout.to_string_lossy().into_owned();
     let mut args = vec!["-c".to_owned(), "deploy.cfg".to_owned()];
     args.extend(spec.buildout_flags.split_whitespace().map(String::from));
-    steps::run(
+    let run = steps::run(
         Step { shown: format!("bin/buildout {}", args.join(" ")), program: &buildout, args, cwd: release, env },
         out,
-    )
-    .await
-    .map_err(|e| format!("buildout failed: {e}"))
+    );
+    with_cache_lock(out, run).await?.map_err(|e| format!("buildout failed: {e}"))
 }

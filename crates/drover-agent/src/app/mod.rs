@@ -203,7 +203,8 @@ impl Build<'_> {
         let (paths, spec, out) = (self.paths, self.spec, self.out);
         let has_base = git::has_file(paths, sha, &self.plan.base_config, self.git_env).await;
         let shared = paths.shared().to_string_lossy().into_owned();
-        let cfg = self.plan.deploy_cfg(&shared, has_base);
+        let cache = build::shared_cache().map(|c| c.to_string_lossy().into_owned());
+        let cfg = self.plan.deploy_cfg(&shared, cache.as_deref(), has_base);
         if let Some(dir) = cfg.zeoserver.as_ref().and_then(|z| z.filestorage_dir.as_deref()) {
             // `bin/zeoserver fg` fails when its filestorage directory does not exist.
             std::fs::create_dir_all(dir).map_err(|e| format!("failed to create filestorage_dir {dir}: {e}"))?;

@@ -59,8 +59,11 @@ pub struct DeployCfg {
     pub parts: Vec<String>,
     /// Eggs added to `[buildout] eggs` (database drivers).
     pub eggs: Vec<String>,
-    /// The app's `shared/` directory (absolute): caches and data.
+    /// The app's `shared/` directory (absolute): its data.
     pub shared: String,
+    /// Where buildout's `eggs`, `downloads` and `extends` caches live: the app's `shared/`, or a
+    /// cache the host's local instances share.
+    pub cache: String,
     /// Raw text added to `[buildout]` (the app's `buildout_additional_config`).
     pub additional_config: String,
     /// `host:port` of the ZEO server clients connect to.
@@ -157,6 +160,7 @@ mod tests {
             parts: vec!["client1".into()],
             eggs: vec![],
             shared: "/srv/www/site/shared".into(),
+            cache: "/srv/www/site/shared".into(),
             additional_config: String::new(),
             zeo_address: Some("127.0.0.5:8001".into()),
             relstorage: None,

@@ -228,9 +228,9 @@ impl BuildPlan {
         parts
     }
 
-    /// The `deploy.cfg` inputs, given the app's `shared/` path and whether the checkout has the
-    /// base config.
-    pub fn deploy_cfg(&self, shared: &str, has_base_config: bool) -> DeployCfg {
+    /// The `deploy.cfg` inputs, given the app's `shared/` path, where buildout's caches live
+    /// (`shared` unless the host shares one) and whether the checkout has the base config.
+    pub fn deploy_cfg(&self, shared: &str, cache: Option<&str>, has_base_config: bool) -> DeployCfg {
         let base = if has_base_config { self.base_config.clone() } else { "buildout.cfg".to_owned() };
         let relstorage_config = self.relstorage.as_ref().map(|rs| rs.config.clone());
         let mut eggs = Vec::new();
@@ -247,6 +247,7 @@ impl BuildPlan {
             parts: self.parts(),
             eggs,
             shared: shared.to_owned(),
+            cache: cache.unwrap_or(shared).to_owned(),
             additional_config: self.additional_config.clone(),
             zeo_address: self.zeo_address.clone(),
             relstorage: self.relstorage.clone(),
@@ -296,10 +297,10 @@ mod tests {
             plan("all1", "127.0.0.7", 1, &[LayerType::Zeoserver, LayerType::PloneInstances], &attrs, &at("x:8001"));
         let names: Vec<String> = both.services().into_iter().map(|s| s.name).collect();
         assert_eq!(names, ["zeoserver", "client1", "client2"]);
-        let cfg = both.deploy_cfg("/s", false);
+        let cfg = both.deploy_cfg("/s", None, false);
         assert_eq!(cfg.extends, ["buildout.cfg"]);
         assert_eq!(cfg.parts, ["zeoserver", "packcronjob", "client1", "client2"]);
-        assert_eq!(both.deploy_cfg("/s", true).extends, ["cfg/base.cfg"]);
+        assert_eq!(both.deploy_cfg("/s", None, true).extends, ["cfg/base.cfg"]);
 
         let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, &at("x:8001"));
         assert!(custom.services().is_empty());

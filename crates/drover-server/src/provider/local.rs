@@ -105,6 +105,8 @@ impl LocalProvider {
             .arg("--heartbeat-interval-secs")
             .arg(self.inner.heartbeat_interval.as_secs_f64().to_string())
             .env("DROVER_JOIN_TOKEN", &self.inner.join_token)
+            // Local instances share one machine: they share its buildout cache too.
+            .env("DROVER_BUILDOUT_CACHE", self.inner.data_dir.join("cache/buildout"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -139,7 +139,9 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
     stop.store(true, Ordering::Relaxed);
     let result = load_task.await.unwrap();
     let log = String::from_utf8_lossy(&out.stdout).into_owned();
-    let client_log = std::fs::read_to_string(stack.instance_root("demo", "clients1").join("srv/www/site/shared/var/log/client1.log"));
+    let client_log = std::fs::read_to_string(
+        stack.instance_root("demo", "clients1").join("srv/www/site/shared/var/log/client1.log"),
+    );
     assert_eq!(out.status.code(), Some(0), "{log}\nclient1.log: {client_log:?}");
     assert!(log.contains("drained client1") && log.contains("ready on the frontends"), "{log}");
     let mut lat = result.latencies.clone();

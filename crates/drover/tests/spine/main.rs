@@ -14,6 +14,7 @@ mod frontend;
 mod lost;
 mod online;
 mod pacing;
+mod plone;
 mod power;
 mod registered;
 mod restart;

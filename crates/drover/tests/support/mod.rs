@@ -364,8 +364,13 @@ pub struct DemoRepo {
 impl DemoRepo {
     /// Copies the example into `dir/repo` and commits it.
     pub fn create(dir: &Path) -> Self {
+        Self::from_example(dir, "demo-buildout")
+    }
+
+    /// Copies `examples/<example>` into `dir/repo` and commits it.
+    pub fn from_example(dir: &Path, example: &str) -> Self {
         let path = dir.join("repo");
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo-buildout");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(example);
         let status = Command::new("cp").arg("-r").arg(&example).arg(&path).status().unwrap();
         assert!(status.success());
         let repo = Self { path };
