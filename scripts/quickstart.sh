@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The quickstart: builds drover, starts a server on 127.0.0.1:7443 with its data in ./drover-data,
-# applies examples/demo-stack.toml (stack "demo": a ZEO server and a ZEO client instance, app "site"
-# from examples/demo-buildout), deploys the app and prints the URLs of the ZEO clients. Running it
-# again reuses everything: the server, the git repository, the stack, the release.
+# applies examples/plone6-stack.toml (stack "plone": a ZEO server, two ZEO client instances and a
+# frontend running nginx and HAProxy; app "site", the Plone 6.2 buildout in examples/plone6),
+# deploys the site, creates the Plone site, and prints its URL and the HAProxy stats page with its
+# credentials. The first run builds Plone (about 250 eggs from PyPI: several minutes on 2 cores);
+# running it again reuses everything: the server, the repository, the stack, the releases.
 #
-#   scripts/quickstart.sh        start (or reuse) the demo and run it
-#   scripts/quickstart.sh stop   stop the server, the local agents it started and the app's services
+#   scripts/quickstart.sh        start (or reuse) the stack and print where it answers
+#   scripts/quickstart.sh stop   stop the server, the local agents it started and their services
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="$PWD/drover-data"
@@ -28,7 +30,7 @@ stop() {
   done
   # The app's services (ZEO server, clients) outlive their agent by design: stop their groups.
   sleep 1
-  for state in "$DATA"/instances/*/*/srv/www/*/shared/run/*.json; do
+  for state in "$DATA"/instances/*/*/srv/www/*/shared/run/*.json "$DATA"/instances/*/*/srv/www/.frontend/shared/run/*.json; do
     [ -f "$state" ] || continue
     pid=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pid"])' "$state" 2>/dev/null) || continue
     if kill -0 "$pid" 2>/dev/null; then
@@ -59,31 +61,31 @@ done
 export DROVER_TOKEN
 DROVER_TOKEN=$(cat "$DATA/admin.token")
 
-# The demo app's repository: a bare git repository of examples/demo-buildout, committed again
-# only when the example changed.
-REPO="$DATA/demo-buildout.git"
-demo_git() {
-  git --git-dir="$REPO" --work-tree="$PWD/examples/demo-buildout" \
+# The app's repository: a bare git repository of examples/plone6, committed again only when the
+# example changed.
+REPO="$DATA/plone6.git"
+site_git() {
+  git --git-dir="$REPO" --work-tree="$PWD/examples/plone6" \
     -c user.name="drover quickstart" -c user.email="quickstart@drover.invalid" "$@"
 }
 if [ ! -d "$REPO" ]; then
   git init -q --bare -b main "$REPO"
   printf '__pycache__/\n*.pyc\n*.egg-info/\n' >>"$REPO/info/exclude"
 fi
-demo_git add -A
-if ! demo_git rev-parse -q --verify HEAD >/dev/null || ! demo_git diff --cached --quiet; then
-  demo_git commit -q -m "examples/demo-buildout"
-  echo "committed examples/demo-buildout to $REPO"
+site_git add -A
+if ! site_git rev-parse -q --verify HEAD >/dev/null || ! site_git diff --cached --quiet; then
+  site_git commit -q -m "examples/plone6"
+  echo "committed examples/plone6 to $REPO"
 fi
 
 echo
-echo "== drover apply -f examples/demo-stack.toml =="
-"$DROVER" apply -f examples/demo-stack.toml --wait
+echo "== drover apply -f examples/plone6-stack.toml =="
+"$DROVER" apply -f examples/plone6-stack.toml --wait
 
-# An instance that comes online deploys its layers' apps at once. Let those deploys (and the
-# Configure runs around them) finish, so that the deploy below does not overlap them.
+# An instance that comes online deploys its layers' apps at once (the first Plone build takes
+# minutes). Let those deploys (and the Configure runs around them) finish first.
 running() {
-  "$DROVER" deployment list --stack demo --json | python3 -c '
+  "$DROVER" deployment list --stack plone --json | python3 -c '
 import json, sys
 print(" ".join(str(d["id"]) for d in json.load(sys.stdin) if d["status"] == "running"))'
 }
@@ -97,48 +99,56 @@ while [ "$quiet" -lt 2 ]; do
   fi
   quiet=0
   for id in $ids; do
-    echo "waiting for deployment $id to finish (its output: $DATA/deployment-$id.log)"
+    echo "waiting for deployment $id (the first Plone build takes several minutes; output in $DATA/deployment-$id.log)"
     "$DROVER" deployment show "$id" --follow >"$DATA/deployment-$id.log" 2>&1 || true
   done
 done
 
 echo
-echo "== drover deploy --stack demo site =="
-"$DROVER" deploy --stack demo site --wait
+echo "== drover deploy --stack plone site =="
+"$DROVER" deploy --stack plone site --wait
 echo
-"$DROVER" status demo
+"$DROVER" status plone
 
-# Each instance of the clients layer runs client1..clientN on its own address, ports 8081...
-clients=$("$DROVER" instance list --stack demo --json | python3 -c '
-import json, sys
-for i in json.load(sys.stdin):
-    if "clients" in i["layers"] and i.get("address"):
-        print(i["hostname"], i["address"])')
+# The Plone site is created once, through a ZEO client (the demo's Zope user is admin:admin).
+client=$("$DROVER" instance show --stack plone clients1 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["address"])')
+python3 - "http://$client:8081" <<'PY'
+import base64, json, sys, time, urllib.error, urllib.request
+base = sys.argv[1]
+auth = "Basic " + base64.b64encode(b"admin:admin").decode()
+for attempt in range(120):
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/Plone", method="GET"), timeout=30)
+        print("the Plone site exists")
+        break
+    except urllib.error.HTTPError as e:
+        if e.code != 404:
+            time.sleep(2)
+            continue
+        body = json.dumps({"site_id": "Plone", "title": "Plone", "default_language": "en", "portal_timezone": "UTC"})
+        req = urllib.request.Request(base + "/@sites/classic", data=body.encode(), method="POST", headers={
+            "Accept": "application/json", "Content-Type": "application/json", "Authorization": auth})
+        urllib.request.urlopen(req, timeout=120)
+        print("created the Plone site")
+        break
+    except (urllib.error.URLError, OSError):
+        time.sleep(2)
+else:
+    sys.exit("the ZEO client at " + base + " did not answer; see drover deployment list --stack plone")
+PY
+
 echo
-echo "== the ZEO clients =="
-first=""
-while read -r host address; do
-  [ -n "$host" ] || continue
-  count=$("$DROVER" stack config --stack demo --instance "$host" --json | python3 -c '
-import json, sys
-members = json.load(sys.stdin)["config"]["opsworks"]["layers"]["clients"]["instances"]
-print(members.get(sys.argv[1], {}).get("client_count") or 1)' "$host")
-  for n in $(seq 1 "$count"); do
-    url="http://$address:$((8080 + n))/"
-    echo "  $host client$n: $url"
-    first=${first:-$url}
-  done
-done <<<"$clients"
+echo "== where it answers =="
+"$DROVER" stack frontends --stack plone
 cat <<MSG
 
-Try:
-  curl -s $first                 # the client's status (its ZEO server, release, pid)
-  curl -s -X POST ${first}commit # one ZODB transaction through the ZEO server
+Open the site URL above (nginx -> HAProxy -> the ZEO clients); log in as admin / admin.
+The stats page takes the user and password shown.
 
 The server keeps running. More:
   export DROVER_TOKEN=\$(cat $DATA/admin.token)
-  $DROVER export --stack demo                     # the stack as a stack file
-  $DROVER apply -f examples/demo-stack.toml --dry-run
-  $DROVER deployment list --stack demo
+  $DROVER deploy --stack plone site --rolling --wait     # a zero-downtime redeploy
+  $DROVER stack config --stack plone --instance clients1
+  $DROVER export --stack plone
 Stop everything with: scripts/quickstart.sh stop
 MSG
