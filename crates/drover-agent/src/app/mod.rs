@@ -63,6 +63,20 @@ pub fn fail_interrupted_builds(root: &Path) {
     }
 }
 
+/// One app action's context on this instance.
+struct App<'a> {
+    paths: AppPaths,
+    supervisor: &'a Supervisor,
+    spec: &'a AppSpec,
+    plan: &'a BuildPlan,
+    secrets: &'a AppSecrets,
+    /// The app's environment with its secrets and `DROVER_APP`.
+    env: BTreeMap<String, String>,
+    /// The stack configuration (templates, the restart gate).
+    config: &'a Value,
+    out: &'a OutputStream,
+}
+
 /// Runs an app action.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
@@ -75,141 +89,140 @@ pub async fn run(
     config: &Value,
     out: &OutputStream,
 ) -> ActionResult {
-    let paths = AppPaths::new(root, &spec.name);
     let mut env = spec.environment.clone();
     env.extend(secrets.environment.clone());
     env.insert("DROVER_APP".into(), spec.name.clone());
+    let app = App { paths: AppPaths::new(root, &spec.name), supervisor, spec, plan, secrets, env, config, out };
     let outcome = match action {
-        AppAction::Deploy => deploy(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
-        AppAction::Configure => configure(&paths, supervisor, spec, plan, secrets, &env, config, out).await,
-        AppAction::Rollback { to } => rollback(&paths, supervisor, spec, plan, to.as_deref(), &env, config, out).await,
-        AppAction::Start => {
-            if paths.current_name().is_none() {
-                Err(format!("app {} is not deployed on this instance; deploy it first", spec.name))
-            } else {
-                supervisor.start_app(&paths, &spec.name, &plan.services(), &env, out).map(|()| "started".to_owned())
-            }
-        }
+        AppAction::Deploy => app.deploy().await,
+        AppAction::Configure => app.configure().await,
+        AppAction::Rollback { to } => app.rollback(to.as_deref()).await,
+        AppAction::Start => app.start(),
         AppAction::Stop => {
             supervisor.stop_app(&spec.name, out).await;
             Ok("stopped".to_owned())
         }
-        AppAction::Restart => {
-            restart(&paths, supervisor, spec, plan, &env, config, out).await.map(|()| "restarted".to_owned())
-        }
-        AppAction::Undeploy => {
-            supervisor.stop_app(&spec.name, out).await;
-            match std::fs::remove_dir_all(&paths.base) {
-                Ok(()) => {
-                    out.push(&format!("removed {}\n", paths.base.display()));
-                    Ok("undeployed".to_owned())
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("undeployed".to_owned()),
-                Err(e) => Err(format!("failed to remove {}: {e}", paths.base.display())),
-            }
-        }
+        AppAction::Restart => app.restart().await.map(|()| "restarted".to_owned()),
+        AppAction::Undeploy => app.undeploy().await,
     };
     let report = AppReport {
         app: spec.name.clone(),
-        current: paths.current_name(),
-        releases: releases::list(&paths),
+        current: app.paths.current_name(),
+        releases: releases::list(&app.paths),
         outcome: outcome.clone().unwrap_or_else(|_| "failed".into()),
     };
     ActionResult { outcome: outcome.map(|_| ()), report }
 }
 
-/// Restarts the app's services; behind a frontend, each running client is drained first and
-/// made ready again once healthy.
-async fn restart(
-    paths: &AppPaths,
-    supervisor: &Supervisor,
-    spec: &AppSpec,
-    plan: &BuildPlan,
-    env: &BTreeMap<String, String>,
-    config: &Value,
-    out: &OutputStream,
-) -> Result<(), String> {
-    let delay = Duration::from_secs_f64(spec.restart_delay_secs.max(0.0));
-    let clients = plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
-    let gate = Gate::new(config, clients);
-    supervisor.restart_app(paths, &spec.name, &plan.services(), env, delay, gate.as_ref(), out).await
-}
+impl App<'_> {
+    fn start(&self) -> Result<String, String> {
+        if self.paths.current_name().is_none() {
+            return Err(format!("app {} is not deployed on this instance; deploy it first", self.spec.name));
+        }
+        let services = self.plan.services();
+        self.supervisor
+            .start_app(&self.paths, &self.spec.name, &services, &self.env, self.out)
+            .map(|()| "started".into())
+    }
 
-#[allow(clippy::too_many_arguments)]
-async fn deploy(
-    paths: &AppPaths,
-    supervisor: &Supervisor,
-    spec: &AppSpec,
-    plan: &BuildPlan,
-    secrets: &AppSecrets,
-    env: &BTreeMap<String, String>,
-    config: &Value,
-    out: &OutputStream,
-) -> Result<String, String> {
-    paths.ensure_shared().map_err(|e| format!("failed to create {}: {e}", paths.base.display()))?;
-    let git_env = git::git_env(paths, secrets.deploy_key.as_deref())?;
-    git::update_mirror(paths, &spec.repository, &git_env, out).await?;
-    let sha = git::resolve(paths, spec.revision.as_deref(), &git_env).await?;
-    out.push(&format!("revision {} is {sha}\n", spec.revision.as_deref().unwrap_or("(default branch)")));
-    let build = Build { paths, supervisor, spec, plan, env, config, git_env: &git_env, out };
-    build.if_changed(&sha, spec.always_build).await
-}
+    async fn undeploy(&self) -> Result<String, String> {
+        self.supervisor.stop_app(&self.spec.name, self.out).await;
+        match std::fs::remove_dir_all(&self.paths.base) {
+            Ok(()) => {
+                self.out.push(&format!("removed {}\n", self.paths.base.display()));
+                Ok("undeployed".to_owned())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok("undeployed".to_owned()),
+            Err(e) => Err(format!("failed to remove {}: {e}", self.paths.base.display())),
+        }
+    }
 
-/// The Configure event: the current release's commit with the new configuration; rebuilt and
-/// restarted only when what it generates changed.
-#[allow(clippy::too_many_arguments)]
-async fn configure(
-    paths: &AppPaths,
-    supervisor: &Supervisor,
-    spec: &AppSpec,
-    plan: &BuildPlan,
-    secrets: &AppSecrets,
-    env: &BTreeMap<String, String>,
-    config: &Value,
-    out: &OutputStream,
-) -> Result<String, String> {
-    let Some(current) = paths.current_name() else {
-        out.push(&format!("app {} is not deployed here yet; nothing to configure\n", spec.name));
-        return Ok("not_deployed".to_owned());
-    };
-    let records = releases::list(paths);
-    let sha = records
-        .iter()
-        .find(|r| r.name == current)
-        .map(|r| r.sha.clone())
-        .ok_or_else(|| format!("release {current} has no record; deploy the app again"))?;
-    let git_env = git::git_env(paths, secrets.deploy_key.as_deref())?;
-    out.push(&format!("configuring {} at {sha} (release {current})\n", spec.name));
-    let build = Build { paths, supervisor, spec, plan, env, config, git_env: &git_env, out };
-    build.if_changed(&sha, false).await
+    /// Restarts the app's services; behind a frontend, each running client is drained first and
+    /// made ready again once healthy.
+    async fn restart(&self) -> Result<(), String> {
+        let delay = Duration::from_secs_f64(self.spec.restart_delay_secs.max(0.0));
+        let clients = self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
+        let gate = Gate::new(self.config, clients);
+        let services = self.plan.services();
+        self.supervisor
+            .restart_app(&self.paths, &self.spec.name, &services, &self.env, delay, gate.as_ref(), self.out)
+            .await
+    }
+
+    fn git_env(&self) -> Result<BTreeMap<String, String>, String> {
+        git::git_env(&self.paths, self.secrets.deploy_key.as_deref())
+    }
+
+    /// Deploy: fetch, resolve the revision, and build what changed (reference.md section 3).
+    async fn deploy(&self) -> Result<String, String> {
+        let paths = &self.paths;
+        paths.ensure_shared().map_err(|e| format!("failed to create {}: {e}", paths.base.display()))?;
+        let git_env = self.git_env()?;
+        git::update_mirror(paths, &self.spec.repository, &git_env, self.out).await?;
+        let sha = git::resolve(paths, self.spec.revision.as_deref(), &git_env).await?;
+        self.out.push(&format!("revision {} is {sha}\n", self.spec.revision.as_deref().unwrap_or("(default branch)")));
+        Build { app: self, git_env }.if_changed(&sha, self.spec.always_build).await
+    }
+
+    /// The Configure event: the current release's commit with the new configuration; rebuilt and
+    /// restarted only when what it generates changed.
+    async fn configure(&self) -> Result<String, String> {
+        let Some(current) = self.paths.current_name() else {
+            self.out.push(&format!("app {} is not deployed here yet; nothing to configure\n", self.spec.name));
+            return Ok("not_deployed".to_owned());
+        };
+        let records = releases::list(&self.paths);
+        let sha = records
+            .iter()
+            .find(|r| r.name == current)
+            .map(|r| r.sha.clone())
+            .ok_or_else(|| format!("release {current} has no record; deploy the app again"))?;
+        self.out.push(&format!("configuring {} at {sha} (release {current})\n", self.spec.name));
+        Build { app: self, git_env: self.git_env()? }.if_changed(&sha, false).await
+    }
+
+    /// Points `current` at an older release (the newest good one by default) and restarts.
+    async fn rollback(&self, to: Option<&str>) -> Result<String, String> {
+        let paths = &self.paths;
+        let records = releases::list(paths);
+        let current = paths.current_name();
+        let target = rollback_target(&releases::history(&records), current.as_deref(), to)
+            .map_err(|e| e.to_string())?
+            .to_owned();
+        if let Some(from) = &current {
+            releases::set_outcome(paths, from, Outcome::Bad)?;
+        }
+        if releases::list(paths).iter().any(|r| r.name == target && r.outcome == Outcome::Bad) {
+            releases::set_outcome(paths, &target, Outcome::Built)?;
+        }
+        paths.switch_current(&target).map_err(|e| format!("failed to switch current to {target}: {e}"))?;
+        self.out.push(&format!("rolled back from {} to {target}\n", current.as_deref().unwrap_or("(none)")));
+        self.restart().await?;
+        Ok("rollback".to_owned())
+    }
 }
 
 /// Building a commit into a new release when the deploy case asks for it.
 struct Build<'a> {
-    paths: &'a AppPaths,
-    supervisor: &'a Supervisor,
-    spec: &'a AppSpec,
-    plan: &'a BuildPlan,
-    env: &'a BTreeMap<String, String>,
-    config: &'a Value,
-    git_env: &'a BTreeMap<String, String>,
-    out: &'a OutputStream,
+    app: &'a App<'a>,
+    git_env: BTreeMap<String, String>,
 }
 
 impl Build<'_> {
     /// Renders what `sha` generates, decides the case, and builds, switches and restarts only
     /// when the case asks for it (reference.md section 3).
     async fn if_changed(&self, sha: &str, always_build: bool) -> Result<String, String> {
-        let (paths, spec, out) = (self.paths, self.spec, self.out);
-        let has_base = git::has_file(paths, sha, &self.plan.base_config, self.git_env).await;
+        let app = self.app;
+        let (paths, spec, out) = (&app.paths, app.spec, app.out);
+        let has_base = git::has_file(paths, sha, &app.plan.base_config, &self.git_env).await;
         let shared = paths.shared().to_string_lossy().into_owned();
         let cache = build::shared_cache().map(|c| c.to_string_lossy().into_owned());
-        let cfg = self.plan.deploy_cfg(&shared, cache.as_deref(), has_base);
+        let cfg = app.plan.deploy_cfg(&shared, cache.as_deref(), has_base);
         if let Some(dir) = cfg.zeoserver.as_ref().and_then(|z| z.filestorage_dir.as_deref()) {
             // `bin/zeoserver fg` fails when its filestorage directory does not exist.
             std::fs::create_dir_all(dir).map_err(|e| format!("failed to create filestorage_dir {dir}: {e}"))?;
         }
-        let generated = templates::render_all(paths, sha, &cfg, self.config, self.git_env).await?;
+        let generated = templates::render_all(paths, sha, &cfg, app.config, &self.git_env).await?;
         let config_hash = generated.hash();
 
         let records = releases::list(paths);
@@ -223,7 +236,7 @@ impl Build<'_> {
         );
         out.push(&format!("deploy case: {}\n", case.as_str()));
         if case == DeployCase::Unchanged {
-            self.supervisor.start_app(paths, &spec.name, &self.plan.services(), self.env, out)?;
+            app.supervisor.start_app(paths, &spec.name, &app.plan.services(), &app.env, out)?;
             return Ok(case.as_str().to_owned());
         }
 
@@ -245,7 +258,7 @@ impl Build<'_> {
         out.push(&format!("building release {name}\n"));
         let built = match git::export(paths, sha, &dir, out).await {
             Ok(()) => match generated.write_files(&dir, out) {
-                Ok(()) => build::build(paths, &dir, spec, &generated.deploy_cfg, self.env, out).await,
+                Ok(()) => build::build(paths, &dir, spec, &generated.deploy_cfg, &app.env, out).await,
                 Err(e) => Err(e),
             },
             Err(e) => Err(e),
@@ -264,7 +277,7 @@ impl Build<'_> {
         releases::save(paths, &record)?;
         paths.switch_current(&name).map_err(|e| format!("failed to switch current to {name}: {e}"))?;
         out.push(&format!("current is now {name}\n"));
-        if let Err(e) = restart(paths, self.supervisor, spec, self.plan, self.env, self.config, out).await {
+        if let Err(e) = app.restart().await {
             return Err(self.after_failed_restart(&name, current_name.as_deref(), e).await);
         }
         let records = releases::list(paths);
@@ -280,8 +293,9 @@ impl Build<'_> {
     /// A new release whose services did not come up: with `auto_revert`, this instance goes
     /// back to the release it ran before (marking the new one bad); the deploy fails either way.
     async fn after_failed_restart(&self, name: &str, previous: Option<&str>, error: String) -> String {
-        let (paths, out) = (self.paths, self.out);
-        let Some(previous) = previous.filter(|_| self.spec.auto_revert) else { return error };
+        let app = self.app;
+        let (paths, out) = (&app.paths, app.out);
+        let Some(previous) = previous.filter(|_| app.spec.auto_revert) else { return error };
         out.push(&format!("auto_revert: going back to release {previous}\n"));
         if let Err(e) = releases::set_outcome(paths, name, Outcome::Bad) {
             out.push(&format!("warning: {e}\n"));
@@ -289,36 +303,9 @@ impl Build<'_> {
         if let Err(e) = paths.switch_current(previous) {
             return format!("{error}; auto_revert failed to switch current back to {previous}: {e}");
         }
-        match restart(paths, self.supervisor, self.spec, self.plan, self.env, self.config, out).await {
+        match app.restart().await {
             Ok(()) => format!("{error}; auto_revert rolled this instance back to {previous}"),
             Err(e) => format!("{error}; auto_revert went back to {previous}, whose services failed too: {e}"),
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn rollback(
-    paths: &AppPaths,
-    supervisor: &Supervisor,
-    spec: &AppSpec,
-    plan: &BuildPlan,
-    to: Option<&str>,
-    env: &BTreeMap<String, String>,
-    config: &Value,
-    out: &OutputStream,
-) -> Result<String, String> {
-    let records = releases::list(paths);
-    let current = paths.current_name();
-    let target =
-        rollback_target(&releases::history(&records), current.as_deref(), to).map_err(|e| e.to_string())?.to_owned();
-    if let Some(from) = &current {
-        releases::set_outcome(paths, from, Outcome::Bad)?;
-    }
-    if releases::list(paths).iter().any(|r| r.name == target && r.outcome == Outcome::Bad) {
-        releases::set_outcome(paths, &target, Outcome::Built)?;
-    }
-    paths.switch_current(&target).map_err(|e| format!("failed to switch current to {target}: {e}"))?;
-    out.push(&format!("rolled back from {} to {target}\n", current.as_deref().unwrap_or("(none)")));
-    restart(paths, supervisor, spec, plan, env, config, out).await?;
-    Ok("rollback".to_owned())
 }
