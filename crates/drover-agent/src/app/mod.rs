@@ -102,7 +102,7 @@ pub async fn run(
             supervisor.stop_app(&spec.name, out).await;
             Ok("stopped".to_owned())
         }
-        AppAction::Restart => app.restart().await.map(|()| "restarted".to_owned()),
+        AppAction::Restart => app.restart_services(true).await.map(|()| "restarted".to_owned()),
         AppAction::Undeploy => app.undeploy().await,
     };
     let report = AppReport {
@@ -137,15 +137,30 @@ impl App<'_> {
         }
     }
 
-    /// Restarts the app's services; behind a frontend, each running client is drained first and
-    /// made ready again once healthy.
+    /// Restarts the app's services after `current` changed; behind a frontend, each running
+    /// client is drained first and made ready again once healthy.
     async fn restart(&self) -> Result<(), String> {
+        self.restart_services(false).await
+    }
+
+    /// Restarts the app's services; servers whose script and configuration did not change keep
+    /// running unless `restart_servers` (an explicit restart).
+    async fn restart_services(&self, restart_servers: bool) -> Result<(), String> {
         let delay = Duration::from_secs_f64(self.spec.restart_delay_secs.max(0.0));
         let clients = self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
         let gate = Gate::new(self.config, clients);
         let services = self.plan.services();
         self.supervisor
-            .restart_app(&self.paths, &self.spec.name, &services, &self.env, delay, gate.as_ref(), self.out)
+            .restart_app(
+                &self.paths,
+                &self.spec.name,
+                &services,
+                &self.env,
+                delay,
+                gate.as_ref(),
+                restart_servers,
+                self.out,
+            )
             .await
     }
 

@@ -7,6 +7,7 @@
 //! - Each service's pid and spec are kept in `shared/run/<service>.json`; when the agent starts
 //!   again (restart or upgrade) it re-adopts running services instead of restarting them.
 
+mod fingerprint;
 mod service;
 
 use std::collections::{BTreeMap, HashMap};
@@ -52,6 +53,7 @@ impl Supervisor {
                 match ServiceState::load(&state.path()) {
                     Ok(saved) => {
                         let service = Service::new(paths.clone(), saved.spec.clone(), saved.env.clone());
+                        service.set_fingerprint(saved.fingerprint.clone());
                         service.adopt(saved.pid);
                         self.lock().insert(key(&app_name, &saved.spec.name), service);
                     }
@@ -64,7 +66,9 @@ impl Supervisor {
     /// Makes an app's services match `specs` after `current` changed: services no longer wanted
     /// stop; the others restart one at a time (with `restart_delay` between clients that were
     /// already running); new ones start at once. Behind a frontend, each running client is
-    /// drained first and made ready again only once healthy (`gate`).
+    /// drained first and made ready again only once healthy (`gate`). A server (the ZEO server)
+    /// whose script and configuration are the same in the new release keeps running, unless
+    /// `restart_servers`.
     #[allow(clippy::too_many_arguments)]
     pub async fn restart_app(
         &self,
@@ -74,6 +78,7 @@ impl Supervisor {
         env: &BTreeMap<String, String>,
         restart_delay: Duration,
         gate: Option<&Gate>,
+        restart_servers: bool,
         out: &OutputStream,
     ) -> Result<(), String> {
         self.stop_unwanted(app, specs, out).await;
@@ -81,6 +86,17 @@ impl Supervisor {
         for spec in specs {
             let existing = self.lock().get(&key(app, &spec.name)).cloned();
             let was_running = existing.as_ref().is_some_and(|s| s.pid().is_some());
+            if let Some(old) = existing.as_ref().filter(|_| was_running && !spec.client && !restart_servers)
+                && old.spec == *spec
+                && old.fingerprint().is_some()
+                && old.fingerprint() == fingerprint::of(paths, spec)
+            {
+                out.push(&format!(
+                    "{} runs the same script and configuration in the new release: not restarted\n",
+                    spec.name
+                ));
+                continue;
+            }
             if was_running && spec.client && restarted_a_client && !restart_delay.is_zero() {
                 out.push(&format!(
                     "waiting {:.1} s (restart_delay) before restarting {}\n",

@@ -26,6 +26,9 @@ pub struct ServiceState {
     pub spec: ServiceSpec,
     /// Its environment.
     pub env: BTreeMap<String, String>,
+    /// What it runs (servers only; see `fingerprint`).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 impl ServiceState {
@@ -43,6 +46,8 @@ struct Inner {
     stopping: bool,
     /// Bumped on each start, so an old watcher knows it is stale.
     generation: u64,
+    /// What the running process runs.
+    fingerprint: Option<String>,
 }
 
 /// A service and its watcher.
@@ -70,6 +75,16 @@ impl Service {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the running process runs, when known.
+    pub fn fingerprint(&self) -> Option<String> {
+        self.lock().fingerprint.clone()
+    }
+
+    /// Records what an adopted process runs.
+    pub fn set_fingerprint(&self, fingerprint: Option<String>) {
+        self.lock().fingerprint = fingerprint;
     }
 
     /// The running pid.
@@ -108,7 +123,9 @@ impl Service {
             let mut child = child;
             let _ = child.wait();
         });
-        let state = ServiceState { pid, spec: self.spec.clone(), env: self.env.clone() };
+        let fingerprint = if self.spec.client { None } else { super::fingerprint::of(&self.paths, &self.spec) };
+        self.lock().fingerprint.clone_from(&fingerprint);
+        let state = ServiceState { pid, spec: self.spec.clone(), env: self.env.clone(), fingerprint };
         let path = state_file(&self.paths, &self.spec.name);
         let written = std::fs::OpenOptions::new()
             .write(true)

@@ -82,8 +82,8 @@ async fn a_plone_6_site_behind_the_frontend_answers_through_a_rolling_redeploy()
     while !deploy.is_finished() && began.elapsed() < BUILD_WAIT {
         match http().get(&url).send().await {
             Ok(r) if r.status().is_success() => ok += 1,
-            Ok(r) => failed.push(format!("HTTP {}", r.status())),
-            Err(e) => failed.push(e.to_string()),
+            Ok(r) => failed.push(format!("{:.1} s: HTTP {}", began.elapsed().as_secs_f64(), r.status())),
+            Err(e) => failed.push(format!("{:.1} s: {e}", began.elapsed().as_secs_f64())),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
