@@ -17,6 +17,7 @@ fn http() -> reqwest::Client {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow (a cold Plone build): run alone with `cargo test -p drover --test spine plone -- --ignored`"]
 async fn a_plone_6_site_behind_the_frontend_answers_through_a_rolling_redeploy() {
     let stack = TestStack::start().await;
     let repo = DemoRepo::from_example(&stack.data_dir(), "plone6");
