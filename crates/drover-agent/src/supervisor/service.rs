@@ -92,7 +92,9 @@ impl Service {
         self.lock().pid.filter(|p| alive(*p))
     }
 
-    fn spawn_process(&self) -> Result<i32, String> {
+    /// Starts the process and records it in its state file; returns its pid and fingerprint.
+    /// It takes no lock: the watcher calls it while holding the service's.
+    fn spawn_process(&self) -> Result<(i32, Option<String>), String> {
         // An app's services run from its current release; an absolute script (the frontend's
         // nginx and HAProxy) runs in the app's shared directory.
         let (script, cwd) = if Path::new(&self.spec.script).is_absolute() {
@@ -124,7 +126,6 @@ impl Service {
             let _ = child.wait();
         });
         let fingerprint = if self.spec.client { None } else { super::fingerprint::of(&self.paths, &self.spec) };
-        self.lock().fingerprint.clone_from(&fingerprint);
         let state = ServiceState { pid, spec: self.spec.clone(), env: self.env.clone(), fingerprint };
         let path = state_file(&self.paths, &self.spec.name);
         let written = std::fs::OpenOptions::new()
@@ -137,15 +138,16 @@ impl Service {
         if let Err(e) = written {
             tracing::warn!("failed to record {}: {e}", path.display());
         }
-        Ok(pid)
+        Ok((pid, state.fingerprint))
     }
 
     /// Starts the process and its watcher.
     pub fn start(self: &Arc<Self>) -> Result<i32, String> {
-        let pid = self.spawn_process()?;
+        let (pid, fingerprint) = self.spawn_process()?;
         let generation = {
             let mut inner = self.lock();
             inner.pid = Some(pid);
+            inner.fingerprint = fingerprint;
             inner.stopping = false;
             inner.generation += 1;
             inner.generation
@@ -204,7 +206,10 @@ impl Service {
                         return;
                     }
                     match service.spawn_process() {
-                        Ok(new_pid) => inner.pid = Some(new_pid),
+                        Ok((new_pid, fingerprint)) => {
+                            inner.pid = Some(new_pid);
+                            inner.fingerprint = fingerprint;
+                        }
                         Err(e) => tracing::error!(service = %service.spec.name, "failed to restart: {e}"),
                     }
                 }

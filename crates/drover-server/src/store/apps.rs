@@ -85,7 +85,7 @@ impl Store {
         secrets: &SecretChanges<'_>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO apps (stack_id, name, app_type, repository, revision, environment, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -114,7 +114,7 @@ impl Store {
         fields: &AppFields<'_>,
         secrets: &SecretChanges<'_>,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE apps SET repository = ?, revision = ?, environment = ?, updated_at = ? WHERE id = ?")
             .bind(fields.repository)
             .bind(fields.revision)

@@ -118,7 +118,7 @@ impl Store {
         offset: u64,
         data: &str,
     ) -> Result<AppendOutcome, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT log_bytes, log_pruned FROM commands WHERE id = ? AND instance_id = ?")
                 .bind(id)
@@ -175,7 +175,7 @@ impl Store {
         report: &ResultReport,
     ) -> Result<Option<FinishedCommand>, sqlx::Error> {
         let status = if report.success { "successful" } else { "failed" };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE commands SET status = ?, exit_code = ?, reason = ?, finished_at = ?, \
              started_at = COALESCE(started_at, ?) \
@@ -200,7 +200,7 @@ impl Store {
 
     /// Marks a command that will never run (its instance stopped) as failed with a reason.
     pub async fn abandon_command(&self, id: i64, reason: &str) -> Result<Option<FinishedCommand>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE commands SET status = 'failed', reason = ?, finished_at = ? \
              WHERE id = ? AND status IN ('pending', 'acknowledged', 'running')",
@@ -229,7 +229,7 @@ impl Store {
         .await?;
         let prune = logs_to_prune(&finished, keep);
         for id in prune {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
             sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0 WHERE id = ?")
                 .bind(id)

@@ -49,7 +49,7 @@ impl Store {
         custom_json: &str,
         comment: Option<&str>,
     ) -> Result<i64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let scope = match layer {
             Some((layer_id, shortname)) => {
                 sqlx::query("UPDATE layers SET custom_json = ? WHERE id = ?")

@@ -43,7 +43,7 @@ impl Store {
     /// instances that got a pending command.
     pub async fn create_deployment(&self, new: &NewDeployment<'_>) -> Result<(i64, Vec<i64>), sqlx::Error> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let statuses: Vec<CommandStatus> = new
             .targets
             .iter()

@@ -26,7 +26,7 @@ impl Store {
     /// Creates an instance and its layer memberships in one transaction.
     pub async fn create_instance(&self, new: &NewInstance<'_>) -> Result<i64, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO instances (stack_id, hostname, provider, status, status_changed_at, address, \
              cpu_count_override, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -161,7 +161,7 @@ impl Store {
 
     /// Deletes an instance and its history.
     pub async fn delete_instance(&self, id: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT id FROM commands WHERE instance_id = ?)")
             .bind(id)
             .execute(&mut *tx)

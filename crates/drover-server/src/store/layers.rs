@@ -15,7 +15,7 @@ impl Store {
         hooks: &str,
     ) -> Result<LayerRow, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: LayerRow = sqlx::query_as(
             "INSERT INTO layers (stack_id, shortname, layer_type, custom_json, auto_healing, hooks, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, shortname, layer_type, custom_json, auto_healing, hooks",

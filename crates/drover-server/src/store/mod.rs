@@ -68,4 +68,11 @@ impl Store {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// Begins a transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), waiting
+    /// up to the busy timeout for it. A deferred transaction that reads first and writes later
+    /// fails with "database is locked" when another connection wrote in between; this cannot.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
 }

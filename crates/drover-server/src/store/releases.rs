@@ -37,7 +37,7 @@ impl Store {
         current: Option<&str>,
         releases: &[ReleaseRecord],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM releases WHERE instance_id = ? AND app_id = ?")
             .bind(instance_id)
             .bind(app_id)

@@ -7,7 +7,7 @@ impl Store {
     /// Creates a stack.
     pub async fn create_stack(&self, name: &str, custom_json: &str) -> Result<StackRow, StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: StackRow =
             sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES (?, ?, ?) RETURNING *")
                 .bind(name)
@@ -33,7 +33,7 @@ impl Store {
 
     /// Deletes a stack that has no instances, with its layers and history.
     pub async fn delete_stack(&self, id: i64) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE d.stack_id = ?)")
             .bind(id)
             .execute(&mut *tx)

@@ -270,6 +270,23 @@ impl TestStack {
         pids
     }
 
+    /// Pids (with command lines) of processes, other than this one, whose command line names
+    /// this test's directory.
+    fn stray_pids(&self) -> Vec<(i32, String)> {
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        let me = std::process::id() as i32;
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+            let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
+            let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+            if pid != me && cmdline.contains(&dir) {
+                pids.push((pid, cmdline));
+            }
+        }
+        pids
+    }
+
     /// Makes a git repository of the example buildout and creates app `site` from it in `stack`,
     /// deployed to `layers`.
     pub fn create_demo_app(&self, stack: &str, layers: &[&str]) -> DemoRepo {
@@ -334,8 +351,44 @@ pub fn cli_with(url: &str, token: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+impl TestStack {
+    /// Prints the end of the server's, each agent's and each service's log: what a failed test
+    /// run (in CI, say) leaves to go on once its temporary directory is gone.
+    fn print_log_tails(&self) {
+        let mut logs = vec![self.dir.path().join("server.log")];
+        let mut stack = vec![self.data_dir().join("instances")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for path in entries.flatten().map(|e| e.path()) {
+                let is_release = path.parent().is_some_and(|p| p.ends_with("releases"));
+                if path.is_dir() && !is_release && !path.ends_with("env") && !path.ends_with("cache") {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "log") {
+                    logs.push(path);
+                }
+            }
+        }
+        logs.sort();
+        for log in logs {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            eprintln!("----- the last {} lines of {} -----", tail.len(), log.display());
+            for line in tail {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+/// How many lines of each log a failed test prints.
+const LOG_TAIL_LINES: usize = 40;
+
 impl Drop for TestStack {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.print_log_tails();
+        }
         self.stop_server();
         // SIGTERM lets each agent kill the process groups of commands it still runs.
         let pids = self.agent_pids();
@@ -352,6 +405,12 @@ impl Drop for TestStack {
         // The services the agents supervised (they outlive agents by design).
         for pid in self.service_pids() {
             kill_group(pid);
+        }
+        // Anything else still running from this test's directory was lost track of: a bug, but
+        // it must not outlive the test and answer on a later test's addresses.
+        for (pid, cmdline) in self.stray_pids() {
+            eprintln!("killing stray process {pid}: {cmdline}");
+            signal(pid, nix::sys::signal::Signal::SIGKILL);
         }
     }
 }
