@@ -80,9 +80,52 @@ impl Gate {
         }
     }
 
-    /// Stops new requests to the client on every frontend and waits for its in-flight ones.
+    /// Waits (up to `healthy_deadline`) until, on every frontend, another server of the backend
+    /// takes requests, so that draining `server` leaves the site answering: right after a first
+    /// deploy, or after a crash, the other clients may still be starting.
+    async fn wait_for_another_server(&self, server: &str, out: &OutputStream) {
+        let began = Instant::now();
+        let mut said = false;
+        loop {
+            let mut alone = Vec::new();
+            for frontend in &self.frontends {
+                let csv = runtime::tcp(frontend, "show stat").await.unwrap_or_default();
+                match runtime::others(&csv, BACKEND, server) {
+                    Some(o) if o.total > 0 && o.serving == 0 => alone.push(frontend.as_str()),
+                    _ => {}
+                }
+            }
+            if alone.is_empty() {
+                if said {
+                    out.push(&format!("another server is up after {:.1} s\n", began.elapsed().as_secs_f64()));
+                }
+                return;
+            }
+            if began.elapsed() >= self.healthy_deadline {
+                out.push(&format!(
+                    "warning: no other server of the backend came up on {} within healthy_deadline ({} s); \
+                     draining {server} anyway\n",
+                    alone.join(", "),
+                    self.healthy_deadline.as_secs()
+                ));
+                return;
+            }
+            if !said {
+                out.push(&format!(
+                    "waiting for another server of the backend to be up on {} before draining {server}\n",
+                    alone.join(", ")
+                ));
+                said = true;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Stops new requests to the client on every frontend and waits for its in-flight ones; first
+    /// waits for another server to take the requests, if any other is in the backend.
     pub async fn drain(&self, client: &str, out: &OutputStream) {
         let server = self.server(client);
+        self.wait_for_another_server(&server, out).await;
         let began = Instant::now();
         self.on_every_frontend(&format!("set server {BACKEND}/{server} state drain"), out).await;
         loop {

@@ -62,6 +62,38 @@ pub fn server_stat(csv: &str, backend: &str, server: &str) -> Option<(u64, Strin
         })
 }
 
+/// What `show stat` says of the other servers of `backend` than `server`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Others {
+    /// How many there are.
+    pub total: usize,
+    /// How many take new requests: `UP` (also `UP 1/3`, going down but still serving) or
+    /// `no check`.
+    pub serving: usize,
+}
+
+/// The other servers of `backend` than `server`, from `show stat`; none when `csv` is not a
+/// `show stat` answer.
+pub fn others(csv: &str, backend: &str, server: &str) -> Option<Others> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (pxname, svname, status) = (col("pxname")?, col("svname")?, col("status")?);
+    let mut others = Others { total: 0, serving: 0 };
+    for fields in lines.map(|l| l.split(',').collect::<Vec<&str>>()) {
+        let name = fields.get(svname).copied().unwrap_or_default();
+        if fields.get(pxname) != Some(&backend) || ["FRONTEND", "BACKEND", server].contains(&name) {
+            continue;
+        }
+        others.total += 1;
+        let status = fields.get(status).copied().unwrap_or_default();
+        if status == "UP" || status.starts_with("UP ") || status == "no check" {
+            others.serving += 1;
+        }
+    }
+    Some(others)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -72,5 +104,34 @@ mod tests {
                    plone,BACKEND,0,0,2,3,410,40,0,0,0,0,,0,0,0,0,UP\n";
         assert_eq!(super::server_stat(csv, "plone", "clients1-client1"), Some((2, "DRAIN".to_owned())));
         assert_eq!(super::server_stat(csv, "plone", "clients9-client1"), None);
+    }
+
+    #[test]
+    fn counts_the_other_servers_that_take_requests() {
+        let header = "# pxname,svname,scur,status\n";
+        let rows = |statuses: &[(&str, &str)]| {
+            let mut csv = format!("{header}plone,FRONTEND,0,OPEN\n");
+            for (name, status) in statuses {
+                csv.push_str(&format!("plone,{name},0,{status}\n"));
+            }
+            csv.push_str("stats,BACKEND,0,UP\nplone,BACKEND,0,UP\n");
+            csv
+        };
+        let me = "clients1-client1";
+        let cases: &[(&[(&str, &str)], usize, usize)] = &[
+            (&[(me, "UP")], 0, 0),
+            (&[(me, "UP"), ("clients2-client1", "UP")], 1, 1),
+            (&[(me, "UP"), ("clients2-client1", "DOWN")], 1, 0),
+            (&[(me, "UP"), ("clients2-client1", "DOWN 1/2")], 1, 0),
+            (&[(me, "UP"), ("clients2-client1", "UP 1/3")], 1, 1),
+            (&[(me, "UP"), ("clients2-client1", "DRAIN"), ("clients2-client2", "MAINT")], 2, 0),
+            (&[(me, "DRAIN"), ("clients2-client1", "no check"), ("clients2-client2", "UP")], 2, 2),
+        ];
+        for (statuses, total, serving) in cases {
+            let got = super::others(&rows(statuses), "plone", me);
+            assert_eq!(got, Some(super::Others { total: *total, serving: *serving }), "{statuses:?}");
+        }
+        assert_eq!(super::others("Unknown command.", "plone", me), None);
+        assert_eq!(super::others("", "plone", me), None);
     }
 }

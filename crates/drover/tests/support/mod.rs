@@ -361,7 +361,8 @@ impl TestStack {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for path in entries.flatten().map(|e| e.path()) {
                 let is_release = path.parent().is_some_and(|p| p.ends_with("releases"));
-                if path.is_dir() && !is_release && !path.ends_with("env") && !path.ends_with("cache") {
+                let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+                if path.is_dir() && !is_link && !is_release && !path.ends_with("env") && !path.ends_with("cache") {
                     stack.push(path);
                 } else if path.extension().is_some_and(|e| e == "log") {
                     logs.push(path);
@@ -388,6 +389,10 @@ impl Drop for TestStack {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.print_log_tails();
+            if std::env::var_os("DROVER_TEST_KEEP").is_some() {
+                self.dir.disable_cleanup(true);
+                eprintln!("DROVER_TEST_KEEP: kept {}", self.dir.path().display());
+            }
         }
         self.stop_server();
         // SIGTERM lets each agent kill the process groups of commands it still runs.
