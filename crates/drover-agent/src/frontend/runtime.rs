@@ -118,7 +118,9 @@ mod tests {
             csv
         };
         let me = "clients1-client1";
-        let cases: &[(&[(&str, &str)], usize, usize)] = &[
+        // (each server's status, how many others, how many of them serve)
+        type Case<'a> = (&'a [(&'a str, &'a str)], usize, usize);
+        let cases: &[Case] = &[
             (&[(me, "UP")], 0, 0),
             (&[(me, "UP"), ("clients2-client1", "UP")], 1, 1),
             (&[(me, "UP"), ("clients2-client1", "DOWN")], 1, 0),
