@@ -91,16 +91,21 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
     for _ in 0..2 {
         stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "clients", "--cpu-count", "2", "--wait"]);
     }
-    stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--wait"]);
+    // Two frontend instances, each with its own nginx and HAProxy on its own address.
+    for _ in 0..2 {
+        stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--wait"]);
+    }
     let repo = stack.create_demo_app("demo", &["zeoserver", "clients"]);
     let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     let client = stack.client();
     let frontends = eventually(WAIT, "the frontend", || async {
-        client.frontends("demo").await.ok().filter(|f| f.len() == 1 && f[0].servers.len() == 4)
+        client.frontends("demo").await.ok().filter(|f| f.len() == 2 && f.iter().all(|f| f.servers.len() == 4))
     })
     .await;
+    assert_ne!(frontends[0].url, frontends[1].url);
+    eventually(WAIT, "the site through the second frontend", || site(&frontends[1].url)).await;
     let (url, stats) = (frontends[0].url.clone(), frontends[0].stats_url.clone().unwrap());
     let (user, password) = (frontends[0].stats_user.clone(), frontends[0].stats_password.clone());
     assert_eq!(user, "stats");
@@ -143,7 +148,7 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
         stack.instance_root("demo", "clients1").join("srv/www/site/shared/var/log/client1.log"),
     );
     assert_eq!(out.status.code(), Some(0), "{log}\nclient1.log: {client_log:?}");
-    assert!(log.contains("drained client1") && log.contains("ready on the frontends"), "{log}");
+    assert!(log.contains("drained client1 on 2 frontend(s)") && log.contains("ready on the frontends"), "{log}");
     let mut lat = result.latencies.clone();
     lat.sort();
     let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize];
