@@ -143,6 +143,10 @@ pub async fn build(
     let mut env = env.clone();
     let pip_cache = shared_cache().map_or_else(|| paths.shared().join("pip-cache"), |c| c.join("pip"));
     env.insert("PIP_CACHE_DIR".into(), pip_cache.to_string_lossy().into_owned());
+    // Recipes write sets (plone.recipe.zeoserver's egg paths, say) in hash order: a fixed seed
+    // makes the same inputs give the same files, so a server whose configuration did not change
+    // is seen not to have changed (`supervisor::fingerprint`) and keeps running.
+    env.entry("PYTHONHASHSEED".into()).or_insert_with(|| "0".into());
     let env = &env;
     let cfg_path = release.join("deploy.cfg");
     std::fs::write(&cfg_path, deploy_cfg).map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;

@@ -296,7 +296,9 @@ impl Build<'_> {
             return Err(self.after_failed_restart(&name, current_name.as_deref(), e).await);
         }
         let records = releases::list(paths);
-        for old in prune(&releases::history(&records), Some(&name), None, spec.keep_releases as usize) {
+        let in_use = app.supervisor.releases_in_use(paths, &spec.name);
+        let in_use: Vec<&str> = in_use.iter().map(String::as_str).collect();
+        for old in prune(&releases::history(&records), Some(&name), &in_use, spec.keep_releases as usize) {
             match std::fs::remove_dir_all(paths.release(old)) {
                 Ok(()) => out.push(&format!("pruned release {old}\n")),
                 Err(e) => out.push(&format!("failed to prune release {old}: {e}\n")),

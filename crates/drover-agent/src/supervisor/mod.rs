@@ -138,6 +138,23 @@ impl Supervisor {
         self.lock().get(&key(app, name)).is_some_and(|s| s.pid().is_some())
     }
 
+    /// The releases an app's running services run from (a server left running across deploys
+    /// runs from an older one), by their working directories: pruning keeps them.
+    pub fn releases_in_use(&self, paths: &AppPaths, app: &str) -> Vec<String> {
+        let releases = std::fs::canonicalize(paths.releases()).unwrap_or_else(|_| paths.releases());
+        let pids: Vec<i32> = self
+            .lock()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&format!("{app}/")))
+            .filter_map(|(_, s)| s.pid())
+            .collect();
+        pids.into_iter()
+            .filter_map(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).ok())
+            .filter(|cwd| cwd.parent() == Some(releases.as_path()))
+            .filter_map(|cwd| cwd.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect()
+    }
+
     /// Stops every service of every app, draining clients behind a frontend first.
     pub async fn stop_all_drained(&self, gate: Option<&Gate>, out: &OutputStream) {
         if let Some(gate) = gate {

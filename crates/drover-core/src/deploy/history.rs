@@ -67,15 +67,10 @@ pub fn rollback_target<'a>(
     older.first().map(|r| r.name).ok_or(RollbackError::NothingOlder)
 }
 
-/// The releases to delete so that at most `keep` remain, oldest first. Never `current`, nor
-/// `protected` (the release just rolled back from, kept until the next successful deploy), nor
-/// a release still building.
-pub fn prune<'a>(
-    releases: &[Release<'a>],
-    current: Option<&str>,
-    protected: Option<&str>,
-    keep: usize,
-) -> Vec<&'a str> {
+/// The releases to delete so that at most `keep` remain, oldest first. Never `current`, nor a
+/// `protected` one (a server that kept running across deploys still runs from it), nor a
+/// release still building.
+pub fn prune<'a>(releases: &[Release<'a>], current: Option<&str>, protected: &[&str], keep: usize) -> Vec<&'a str> {
     let mut names: Vec<&Release<'a>> = releases.iter().collect();
     names.sort_by(|a, b| a.name.cmp(b.name));
     let mut excess = names.len().saturating_sub(keep.max(1));
@@ -84,7 +79,7 @@ pub fn prune<'a>(
         if excess == 0 {
             break;
         }
-        if Some(r.name) == current || Some(r.name) == protected || r.outcome == Outcome::Building {
+        if Some(r.name) == current || protected.contains(&r.name) || r.outcome == Outcome::Building {
             continue;
         }
         out.push(r.name);
@@ -125,11 +120,12 @@ mod tests {
     #[test]
     fn pruning() {
         let h = [r("01", Built), r("02", Failed), r("03", Bad), r("04", Built), r("05", Built), r("06", Building)];
-        assert_eq!(prune(&h, Some("05"), None, 5), ["01"]);
-        assert_eq!(prune(&h, Some("05"), None, 3), ["01", "02", "03"]);
-        assert_eq!(prune(&h, Some("01"), Some("03"), 3), ["02", "04", "05"]);
-        assert_eq!(prune(&h, Some("05"), None, 10), Vec::<&str>::new());
+        assert_eq!(prune(&h, Some("05"), &[], 5), ["01"]);
+        assert_eq!(prune(&h, Some("05"), &[], 3), ["01", "02", "03"]);
+        assert_eq!(prune(&h, Some("01"), &["03"], 3), ["02", "04", "05"]);
+        assert_eq!(prune(&h, Some("05"), &["01", "02"], 3), ["03", "04"]);
+        assert_eq!(prune(&h, Some("05"), &[], 10), Vec::<&str>::new());
         // keep 0 is read as 1: current always stays.
-        assert_eq!(prune(&h, Some("05"), None, 0), ["01", "02", "03", "04"]);
+        assert_eq!(prune(&h, Some("05"), &[], 0), ["01", "02", "03", "04"]);
     }
 }

@@ -72,7 +72,14 @@ async fn a_plone_6_site_behind_the_frontend_answers_through_a_rolling_redeploy()
     .await;
     assert!(page.contains("Plone"), "{}", &page[..page.len().min(500)]);
 
-    // A rolling redeploy of a new commit: the site keeps answering.
+    // A rolling redeploy of a new commit: the site keeps answering, and the ZEO server, whose
+    // script and configuration are the same in the new release, keeps running.
+    let zeo_state = stack.instance_root("plone", "zeoserver1").join("srv/www/site/shared/run/zeoserver.json");
+    let zeo_pid = || {
+        let state: Value = serde_json::from_slice(&std::fs::read(&zeo_state).unwrap()).unwrap();
+        state["pid"].as_i64().unwrap()
+    };
+    let zeo_before = zeo_pid();
     repo.write_and_commit("release-note.txt", "second release\n", "a second release");
     let deploy = tokio::task::spawn_blocking({
         let (server, token) = (stack.url(), stack.admin_token());
@@ -101,4 +108,5 @@ async fn a_plone_6_site_behind_the_frontend_answers_through_a_rolling_redeploy()
         &failed[..failed.len().min(5)]
     );
     assert_eq!(http().get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(zeo_pid(), zeo_before, "the ZEO server was restarted by a deploy that changed none of its files");
 }
