@@ -411,8 +411,13 @@ impl Drop for TestStack {
         for pid in self.service_pids() {
             kill_group(pid);
         }
-        // Anything else still running from this test's directory was lost track of: a bug, but
-        // it must not outlive the test and answer on a later test's addresses.
+        // Anything else still running from this test's directory once those have exited was
+        // lost track of: a bug, but it must not outlive the test and answer on a later test's
+        // addresses.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && !self.stray_pids().is_empty() {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         for (pid, cmdline) in self.stray_pids() {
             eprintln!("killing stray process {pid}: {cmdline}");
             signal(pid, nix::sys::signal::Signal::SIGKILL);
