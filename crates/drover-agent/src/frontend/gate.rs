@@ -1,7 +1,8 @@
-//! Restarts behind a frontend: each running client is drained on every frontend (no new
-//! requests; in-flight ones finish, up to `plone_instances.drain_timeout`), restarted, checked
-//! directly with the frontend's health check, and made ready again only once healthy (within
-//! `plone_instances.healthy_deadline`, or the restart fails).
+//! Restarts behind a frontend: once another server of the backend is up, each running client is
+//! drained on every frontend (no new requests; in-flight ones finish, up to
+//! `plone_instances.drain_timeout`), restarted, checked directly with the frontend's health
+//! check, and made ready again only once healthy (within `plone_instances.healthy_deadline`, or
+//! the restart fails).
 
 use std::time::Duration;
 
@@ -121,11 +122,17 @@ impl Gate {
         }
     }
 
-    /// Stops new requests to the client on every frontend and waits for its in-flight ones; first
-    /// waits for another server to take the requests, if any other is in the backend.
+    /// Before a restart: waits for another server to take the requests (if any other is in the
+    /// backend), then drains the client.
     pub async fn drain(&self, client: &str, out: &OutputStream) {
+        self.wait_for_another_server(&self.server(client), out).await;
+        self.drain_to_stop(client, out).await;
+    }
+
+    /// Stops new requests to the client on every frontend and waits for its in-flight ones. On
+    /// its own when the instance stops: its clients go down whatever the others do.
+    pub async fn drain_to_stop(&self, client: &str, out: &OutputStream) {
         let server = self.server(client);
-        self.wait_for_another_server(&server, out).await;
         let began = Instant::now();
         self.on_every_frontend(&format!("set server {BACKEND}/{server} state drain"), out).await;
         loop {

@@ -161,7 +161,7 @@ impl Supervisor {
             let clients: Vec<String> =
                 self.lock().values().filter(|s| s.spec.client).map(|s| s.spec.name.clone()).collect();
             for client in clients {
-                gate.drain(&client, out).await;
+                gate.drain_to_stop(&client, out).await;
             }
         }
         self.stop_all(out).await;
