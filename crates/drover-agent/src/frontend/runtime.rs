@@ -45,21 +45,38 @@ pub async fn unix(path: &Path, command: &str) -> Result<String, String> {
     }
 }
 
-/// A server's current sessions and status (`UP`, `DOWN`, `DRAIN`, `MAINT`, …) from `show stat`.
-pub fn server_stat(csv: &str, backend: &str, server: &str) -> Option<(u64, String)> {
+/// One server of a backend in `show stat`.
+struct ServerRow<'a> {
+    name: &'a str,
+    /// Current sessions.
+    scur: u64,
+    /// `UP`, `DOWN`, `DRAIN`, `MAINT`, `UP 1/3`, `no check`, …
+    status: &'a str,
+}
+
+/// The servers of `backend` in a `show stat` answer (not its FRONTEND and BACKEND rows); none
+/// when `csv` is not one.
+fn servers<'a>(csv: &'a str, backend: &str) -> Option<Vec<ServerRow<'a>>> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
     let (pxname, svname, scur, status) = (col("pxname")?, col("svname")?, col("scur")?, col("status")?);
-    lines
+    let rows = lines
         .map(|l| l.split(',').collect::<Vec<&str>>())
-        .find(|f| f.get(pxname) == Some(&backend) && f.get(svname) == Some(&server))
-        .map(|f| {
-            (
-                f.get(scur).and_then(|v| v.parse().ok()).unwrap_or(0),
-                f.get(status).map(|s| (*s).to_owned()).unwrap_or_default(),
-            )
+        .filter(|f| f.get(pxname) == Some(&backend))
+        .map(|f| ServerRow {
+            name: f.get(svname).copied().unwrap_or_default(),
+            scur: f.get(scur).and_then(|v| v.parse().ok()).unwrap_or(0),
+            status: f.get(status).copied().unwrap_or_default(),
         })
+        .filter(|row| row.name != "FRONTEND" && row.name != "BACKEND")
+        .collect();
+    Some(rows)
+}
+
+/// A server's current sessions and status from `show stat`.
+pub fn server_stat(csv: &str, backend: &str, server: &str) -> Option<(u64, String)> {
+    servers(csv, backend)?.into_iter().find(|row| row.name == server).map(|row| (row.scur, row.status.to_owned()))
 }
 
 /// What `show stat` says of the other servers of `backend` than `server`.
@@ -75,23 +92,12 @@ pub struct Others {
 /// The other servers of `backend` than `server`, from `show stat`; none when `csv` is not a
 /// `show stat` answer.
 pub fn others(csv: &str, backend: &str, server: &str) -> Option<Others> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (pxname, svname, status) = (col("pxname")?, col("svname")?, col("status")?);
-    let mut others = Others { total: 0, serving: 0 };
-    for fields in lines.map(|l| l.split(',').collect::<Vec<&str>>()) {
-        let name = fields.get(svname).copied().unwrap_or_default();
-        if fields.get(pxname) != Some(&backend) || ["FRONTEND", "BACKEND", server].contains(&name) {
-            continue;
-        }
-        others.total += 1;
-        let status = fields.get(status).copied().unwrap_or_default();
-        if status == "UP" || status.starts_with("UP ") || status == "no check" {
-            others.serving += 1;
-        }
-    }
-    Some(others)
+    let others: Vec<ServerRow> = servers(csv, backend)?.into_iter().filter(|row| row.name != server).collect();
+    let serving = others
+        .iter()
+        .filter(|row| row.status == "UP" || row.status.starts_with("UP ") || row.status == "no check")
+        .count();
+    Some(Others { total: others.len(), serving })
 }
 
 #[cfg(test)]

@@ -31,13 +31,6 @@ async fn current(stack: &TestStack, host: &str) -> ReleaseView {
     releases(stack, host).await.into_iter().find(|r| r.current).expect("a current release")
 }
 
-/// The ZEO server's pid, from its supervisor's state file on zeoserver1.
-fn zeoserver_pid(stack: &TestStack) -> i64 {
-    let state = stack.instance_root("demo", "zeoserver1").join("srv/www/site/shared/run/zeoserver.json");
-    let state: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
-    state["pid"].as_i64().unwrap()
-}
-
 /// Waits until the client at `address` answers from `release`.
 async fn answers_from(address: &str, release: &str) -> Value {
     eventually(ANSWER_WAIT, &format!("{address} to answer from {release}"), || async {
@@ -122,7 +115,7 @@ async fn deploys_hit_every_case_keep_serving_through_a_failed_build_and_roll_bac
 
     // A fixed commit deploys again (two clients: client3 stops). The ZEO server runs the same
     // script and configuration in the new release, so it keeps running.
-    let zeo_pid = || zeoserver_pid(&stack);
+    let zeo_pid = || stack.service_pid("demo", "zeoserver1", "zeoserver").expect("the ZEO server runs");
     let zeo_before = zeo_pid();
     repo.write_and_commit("cfg/base.cfg", &base, "fixed");
     let d = run(&stack, "deploy", &[], None);

@@ -74,11 +74,7 @@ async fn a_plone_6_site_behind_the_frontend_answers_through_a_rolling_redeploy()
 
     // A rolling redeploy of a new commit: the site keeps answering, and the ZEO server, whose
     // script and configuration are the same in the new release, keeps running.
-    let zeo_state = stack.instance_root("plone", "zeoserver1").join("srv/www/site/shared/run/zeoserver.json");
-    let zeo_pid = || {
-        let state: Value = serde_json::from_slice(&std::fs::read(&zeo_state).unwrap()).unwrap();
-        state["pid"].as_i64().unwrap()
-    };
+    let zeo_pid = || stack.service_pid("plone", "zeoserver1", "zeoserver").expect("the ZEO server runs");
     let zeo_before = zeo_pid();
     repo.write_and_commit("release-note.txt", "second release\n", "a second release");
     let deploy = tokio::task::spawn_blocking({

@@ -258,16 +258,46 @@ impl TestStack {
             for host in std::fs::read_dir(stack.path()).into_iter().flatten().flatten() {
                 for app in std::fs::read_dir(host.path().join("srv/www")).into_iter().flatten().flatten() {
                     for state in std::fs::read_dir(app.path().join("shared/run")).into_iter().flatten().flatten() {
-                        let pid = std::fs::read(state.path())
-                            .ok()
-                            .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-                            .and_then(|v| v["pid"].as_i64());
-                        pids.extend(pid.map(|p| p as i32));
+                        pids.extend(service_state_pid(&state.path()));
                     }
                 }
             }
         }
         pids
+    }
+
+    /// The pid of app `site`'s `service` on `host`, from its supervisor's state file.
+    pub fn service_pid(&self, stack: &str, host: &str, service: &str) -> Option<i32> {
+        service_state_pid(&self.instance_root(stack, host).join(format!("srv/www/site/shared/run/{service}.json")))
+    }
+
+    /// Prints the end of the server's, each agent's and each service's log: what a failed test
+    /// run (in CI, say) leaves to go on once its temporary directory is gone.
+    fn print_log_tails(&self) {
+        let mut logs = vec![self.dir.path().join("server.log")];
+        let mut stack = vec![self.data_dir().join("instances")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for path in entries.flatten().map(|e| e.path()) {
+                let is_release = path.parent().is_some_and(|p| p.ends_with("releases"));
+                let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+                if path.is_dir() && !is_link && !is_release && !path.ends_with("env") && !path.ends_with("cache") {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "log") {
+                    logs.push(path);
+                }
+            }
+        }
+        logs.sort();
+        for log in logs {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            eprintln!("----- the last {} lines of {} -----", tail.len(), log.display());
+            for line in tail {
+                eprintln!("{line}");
+            }
+        }
     }
 
     /// Pids (with command lines) of processes, other than this one, whose command line names
@@ -325,6 +355,12 @@ impl TestStack {
     }
 }
 
+/// The pid in a supervisor's service state file (`shared/run/<service>.json`).
+fn service_state_pid(path: &Path) -> Option<i32> {
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    state["pid"].as_i64().map(|p| p as i32)
+}
+
 fn read_pid(path: &Path) -> Option<i32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
@@ -349,37 +385,6 @@ pub fn cli_with(url: &str, token: &str, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-impl TestStack {
-    /// Prints the end of the server's, each agent's and each service's log: what a failed test
-    /// run (in CI, say) leaves to go on once its temporary directory is gone.
-    fn print_log_tails(&self) {
-        let mut logs = vec![self.dir.path().join("server.log")];
-        let mut stack = vec![self.data_dir().join("instances")];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for path in entries.flatten().map(|e| e.path()) {
-                let is_release = path.parent().is_some_and(|p| p.ends_with("releases"));
-                let is_link = path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
-                if path.is_dir() && !is_link && !is_release && !path.ends_with("env") && !path.ends_with("cache") {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "log") {
-                    logs.push(path);
-                }
-            }
-        }
-        logs.sort();
-        for log in logs {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
-            eprintln!("----- the last {} lines of {} -----", tail.len(), log.display());
-            for line in tail {
-                eprintln!("{line}");
-            }
-        }
-    }
 }
 
 /// How many lines of each log a failed test prints.
