@@ -18,6 +18,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::app::slots::RestartSlots;
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use crate::frontend::gate::Gate;
@@ -26,6 +27,7 @@ use crate::journal::{Entry, Journal};
 use crate::lifecycle::{run_event, write_stack_config};
 use crate::output::OutputStream;
 use crate::supervisor::Supervisor;
+use drover_core::deploy::restart_plan::RestartPolicy;
 
 /// How long a timed-out or interrupted process group has between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -185,7 +187,7 @@ impl Executor {
         if event == "shutdown" {
             // The instance stops: so do its apps' services (they outlive only agent restarts),
             // its clients drained on the frontends first.
-            let gate = Gate::new(&stack_config, Vec::new());
+            let gate = Gate::new(&stack_config, Vec::new(), &RestartPolicy::from_attributes(&stack_config));
             self.supervisor.stop_all_drained(gate.as_ref(), out).await;
         }
         let mut problems = Vec::new();
@@ -219,6 +221,7 @@ impl Executor {
                     &secrets,
                     &stack_config,
                     out,
+                    &RestartSlots::new(self.client.clone(), id),
                 )
                 .await;
                 if let Err(reason) = done.outcome {
@@ -271,6 +274,7 @@ impl Executor {
                 &secrets,
                 work.stack_config,
                 out,
+                &RestartSlots::new(self.client.clone(), id),
             )
             .await;
             if done.outcome.is_ok() && !work.hooks.is_empty() {

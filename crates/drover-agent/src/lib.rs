@@ -10,6 +10,7 @@ mod config;
 mod enroll;
 mod executor;
 mod frontend;
+mod health;
 mod heartbeat;
 mod hooks;
 mod journal;

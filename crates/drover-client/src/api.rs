@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use drover_proto::agent::{
     AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
-    ResultReport, StartReport, Unfinished,
+    RestartSlot, RestartSlotRequest, ResultReport, StartReport, Unfinished,
 };
 use drover_proto::api::{
     App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack,
@@ -368,5 +368,18 @@ impl AgentClient {
     /// Reports a command's result.
     pub async fn result(&self, id: i64, req: &ResultReport) -> Result<(), ClientError> {
         self.http.post_empty(&format!("/agent/commands/{id}/result"), req).await
+    }
+
+    /// Asks for one of the deployment's restart slots, waiting up to `req.wait` seconds.
+    pub async fn take_restart_slot(&self, id: i64, req: &RestartSlotRequest) -> Result<RestartSlot, ClientError> {
+        let path = format!("/agent/commands/{id}/restart-slot");
+        let wait = Duration::from_secs(req.wait);
+        self.http.required(self.http.call(Method::POST, &path, Some(req), wait + CALL_TIMEOUT).await)
+    }
+
+    /// Gives a restart slot back.
+    pub async fn give_back_restart_slot(&self, id: i64, req: &RestartSlotRequest) -> Result<(), ClientError> {
+        let path = format!("/agent/commands/{id}/restart-slot");
+        self.http.call::<_, serde_json::Value>(Method::DELETE, &path, Some(req), CALL_TIMEOUT).await.map(|_| ())
     }
 }

@@ -179,8 +179,16 @@ pub struct AppSpec {
     pub name: String,
     /// Its git repository.
     pub repository: String,
-    /// Branch, tag or SHA; none: the repository's default branch.
+    /// Branch, tag or SHA as the user named it; none: the repository's default branch.
     pub revision: Option<String>,
+    /// The commit to build, resolved once by the server for the whole deployment (or the commit
+    /// the app is pinned to). None only for actions that build nothing new.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Releases are full git checkouts (submodules, history for `git describe` and
+    /// setuptools-scm) instead of an export of the commit's files.
+    #[serde(default)]
+    pub full_checkout: bool,
     /// Plain environment variables.
     pub environment: BTreeMap<String, String>,
     /// Releases kept.
@@ -191,8 +199,9 @@ pub struct AppSpec {
     pub buildout_flags: String,
     /// The zc.buildout version to bootstrap ("": unpinned).
     pub buildout_version: String,
-    /// Seconds between restarts of clients that were running.
-    pub restart_delay_secs: f64,
+    /// How restarts are paced: `restart_delay`, `max_unavailable`, the drain and the health check.
+    #[serde(default)]
+    pub restart: drover_core::deploy::restart_plan::RestartPolicy,
     /// Whether the app has a deploy key.
     pub has_deploy_key: bool,
     /// Roll this instance back when its restarted clients do not become healthy.
@@ -271,6 +280,28 @@ pub struct NextCommand {
 pub struct Unfinished {
     /// The commands.
     pub commands: Vec<AgentCommand>,
+}
+
+/// `POST /agent/commands/{id}/restart-slot`: take one of the deployment's restart slots before a
+/// serving client goes down (`wait` seconds at most); `DELETE` gives it back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartSlotRequest {
+    /// The service that restarts (`client1`, …).
+    pub service: String,
+    /// Seconds to wait for a free slot (at most 25).
+    #[serde(default)]
+    pub wait: u64,
+}
+
+/// The answer to a restart-slot request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestartSlot {
+    /// Whether the slot is now held by this command.
+    pub granted: bool,
+    /// Who holds the deployment's slots (`instance/service`), when not granted.
+    #[serde(default)]
+    pub holders: Vec<String>,
 }
 
 /// `POST /agent/commands/{id}/start`.

@@ -294,6 +294,12 @@ pub struct Deployment {
     /// For app kinds, the app.
     #[serde(default)]
     pub app: Option<String>,
+    /// For deploys, the revision asked for (none: the app's revision or default branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// For deploys, the one commit every instance of the deployment builds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     /// When it was created.
     pub created_at: String,
     /// When its last command finished.
@@ -438,10 +444,26 @@ pub struct App {
     pub environment: BTreeMap<String, String>,
     /// The names of the secret variables.
     pub secret_environment: Vec<String>,
+    /// The commit the app runs, which Setup, Configure and new instances build.
+    #[serde(default)]
+    pub pinned: Option<AppPin>,
     /// When it was created.
     pub created_at: String,
     /// When it last changed.
     pub updated_at: String,
+}
+
+/// The commit an app is pinned to, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPin {
+    /// The commit.
+    pub commit: String,
+    /// `deployed` (by a deploy) or `rolled_back` (a rollback went back to it).
+    pub reason: String,
+    /// The deployment that pinned it.
+    pub deployment: i64,
+    /// When.
+    pub at: String,
 }
 
 /// What a redacted value shows.

@@ -81,6 +81,82 @@ pub async fn update_mirror(
     steps::run(step, out).await.map_err(fail)
 }
 
+/// Makes sure the mirror holds commit `sha` (the one the server resolved for the deployment):
+/// no fetch when it does already, so a deploy of a known commit costs no network round trip.
+pub async fn ensure_commit(
+    paths: &AppPaths,
+    url: &str,
+    sha: &str,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    if paths.mirror().join("HEAD").exists() && has_commit(paths, sha, env).await {
+        return Ok(());
+    }
+    update_mirror(paths, url, env, out).await?;
+    if has_commit(paths, sha, env).await {
+        return Ok(());
+    }
+    // A commit no ref reaches any more (a branch was force-pushed): ask for it by name.
+    let _ = steps::query("git", &["fetch", "--quiet", "origin", sha], &paths.mirror(), env).await;
+    if has_commit(paths, sha, env).await {
+        return Ok(());
+    }
+    Err(format!(
+        "commit {sha} is not in the app's repository {}; it may have been removed by a force-push: deploy again to resolve the revision anew",
+        redact_url(url)
+    ))
+}
+
+async fn has_commit(paths: &AppPaths, sha: &str, env: &BTreeMap<String, String>) -> bool {
+    let spec = format!("{sha}^{{commit}}");
+    steps::query("git", &["cat-file", "-e", &spec], &paths.mirror(), env).await.is_ok()
+}
+
+/// Writes a full checkout of commit `sha` into `dest` (`deploy.<app>.scm.checkout: "full"`):
+/// a clone of the mirror with the history, tags and submodules, so `git describe` and
+/// setuptools-scm work in the release; its `origin` is the app's repository.
+pub async fn checkout(
+    paths: &AppPaths,
+    url: &str,
+    sha: &str,
+    dest: &Path,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    let mirror = paths.mirror().to_string_lossy().into_owned();
+    let target = dest.to_string_lossy().into_owned();
+    let shared = paths.shared();
+    let clone = ["clone", "--quiet", "--no-checkout", "--", &mirror, &target];
+    git_step(format!("git clone --no-checkout (mirror) {target}"), &clone, &shared, env, out)
+        .await
+        .map_err(|e| format!("failed to clone the mirror into the release: {e}"))?;
+    steps::query("git", &["remote", "set-url", "origin", url], dest, env)
+        .await
+        .map_err(|e| format!("failed to set the release's origin: {e}"))?;
+    git_step(format!("git checkout --detach {sha}"), &["checkout", "--quiet", "--detach", sha], dest, env, out)
+        .await
+        .map_err(|e| format!("failed to check out {sha}: {e}"))?;
+    if dest.join(".gitmodules").exists() {
+        let update = ["submodule", "update", "--init", "--recursive"];
+        git_step("git submodule update --init --recursive".into(), &update, dest, env, out)
+            .await
+            .map_err(|e| format!("failed to check out the submodules: {e}; check their URLs and the deploy key"))?;
+    }
+    Ok(())
+}
+
+async fn git_step(
+    shown: String,
+    args: &[&str],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+    out: &OutputStream,
+) -> Result<(), String> {
+    let args = args.iter().map(|a| (*a).to_owned()).collect();
+    steps::run(Step { shown, program: "git", args, cwd, env }, out).await
+}
+
 /// The commit a branch, tag or SHA names; the default branch when none is given.
 pub async fn resolve(
     paths: &AppPaths,

@@ -5,12 +5,12 @@ mod build;
 pub mod git;
 pub mod paths;
 pub mod releases;
+pub mod slots;
 pub(crate) mod steps;
 mod templates;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use drover_core::deploy::case::{Built, DeployCase, decide};
 use drover_core::deploy::history::{Outcome, prune, rollback_target};
@@ -20,9 +20,10 @@ use drover_proto::agent::{AppAction, AppReport, AppSecrets, AppSpec, ReleaseReco
 use serde_json::Value;
 
 use self::paths::AppPaths;
+use self::slots::RestartSlots;
 use crate::frontend::gate::Gate;
 use crate::output::OutputStream;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Restart, Supervisor};
 
 /// What an app action ended with.
 pub struct ActionResult {
@@ -75,6 +76,8 @@ struct App<'a> {
     /// The stack configuration (templates, the restart gate).
     config: &'a Value,
     out: &'a OutputStream,
+    /// The deployment's restart slots.
+    slots: &'a RestartSlots,
 }
 
 /// Runs an app action.
@@ -88,11 +91,12 @@ pub async fn run(
     secrets: &AppSecrets,
     config: &Value,
     out: &OutputStream,
+    slots: &RestartSlots,
 ) -> ActionResult {
     let mut env = spec.environment.clone();
     env.extend(secrets.environment.clone());
     env.insert("DROVER_APP".into(), spec.name.clone());
-    let app = App { paths: AppPaths::new(root, &spec.name), supervisor, spec, plan, secrets, env, config, out };
+    let app = App { paths: AppPaths::new(root, &spec.name), supervisor, spec, plan, secrets, env, config, out, slots };
     let outcome = match action {
         AppAction::Deploy => app.deploy().await,
         AppAction::Configure => app.configure().await,
@@ -146,22 +150,13 @@ impl App<'_> {
     /// Restarts the app's services; servers whose script and configuration did not change keep
     /// running unless `restart_servers` (an explicit restart).
     async fn restart_services(&self, restart_servers: bool) -> Result<(), String> {
-        let delay = Duration::from_secs_f64(self.spec.restart_delay_secs.max(0.0));
-        let clients = self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
-        let gate = Gate::new(self.config, clients);
+        let clients: Vec<(String, String)> =
+            self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
+        let policy = &self.spec.restart;
+        let gate = Gate::new(self.config, clients.clone(), policy);
+        let restart = Restart { policy, gate: gate.as_ref(), slots: self.slots, clients: &clients, restart_servers };
         let services = self.plan.services();
-        self.supervisor
-            .restart_app(
-                &self.paths,
-                &self.spec.name,
-                &services,
-                &self.env,
-                delay,
-                gate.as_ref(),
-                restart_servers,
-                self.out,
-            )
-            .await
+        self.supervisor.restart_app(&self.paths, &self.spec.name, &services, &self.env, &restart, self.out).await
     }
 
     fn git_env(&self) -> Result<BTreeMap<String, String>, String> {
@@ -173,9 +168,20 @@ impl App<'_> {
         let paths = &self.paths;
         paths.ensure_shared().map_err(|e| format!("failed to create {}: {e}", paths.base.display()))?;
         let git_env = self.git_env()?;
-        git::update_mirror(paths, &self.spec.repository, &git_env, self.out).await?;
-        let sha = git::resolve(paths, self.spec.revision.as_deref(), &git_env).await?;
-        self.out.push(&format!("revision {} is {sha}\n", self.spec.revision.as_deref().unwrap_or("(default branch)")));
+        let shown = self.spec.revision.as_deref().unwrap_or("(default branch)");
+        let sha = match self.spec.commit.as_deref() {
+            Some(sha) => {
+                git::ensure_commit(paths, &self.spec.repository, sha, &git_env, self.out).await?;
+                self.out.push(&format!("building commit {sha} (revision {shown}, resolved by the server)\n"));
+                sha.to_owned()
+            }
+            None => {
+                git::update_mirror(paths, &self.spec.repository, &git_env, self.out).await?;
+                let sha = git::resolve(paths, self.spec.revision.as_deref(), &git_env).await?;
+                self.out.push(&format!("revision {shown} is {sha}\n"));
+                sha
+            }
+        };
         Build { app: self, git_env }.if_changed(&sha, self.spec.always_build).await
     }
 
@@ -271,7 +277,12 @@ impl Build<'_> {
         };
         releases::save(paths, &record)?;
         out.push(&format!("building release {name}\n"));
-        let built = match git::export(paths, sha, &dir, out).await {
+        let files = if spec.full_checkout {
+            git::checkout(paths, &spec.repository, sha, &dir, &self.git_env, out).await
+        } else {
+            git::export(paths, sha, &dir, out).await
+        };
+        let built = match files {
             Ok(()) => match generated.write_files(&dir, out) {
                 Ok(()) => build::build(paths, &dir, spec, &generated.deploy_cfg, &app.env, out).await,
                 Err(e) => Err(e),

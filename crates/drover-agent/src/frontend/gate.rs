@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use drover_core::frontend::{RUNTIME_PORT, server_name};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
+use drover_core::deploy::restart_plan::RestartPolicy;
+
 use super::runtime;
+use crate::health::wait_healthy;
 use crate::output::OutputStream;
 
 /// HAProxy's backend of ZEO clients.
@@ -31,14 +33,10 @@ pub struct Gate {
     url: String,
 }
 
-fn seconds(v: &Value, default: f64) -> Duration {
-    Duration::from_secs_f64(v.as_f64().filter(|n| n.is_finite() && *n >= 0.0).unwrap_or(default))
-}
-
 impl Gate {
-    /// The gate for this instance's clients, from the stack configuration; none without an
-    /// online frontend.
-    pub fn new(stack_config: &Value, clients: Vec<(String, String)>) -> Option<Self> {
+    /// The gate for this instance's clients, from the stack configuration (the online
+    /// frontends) and the restart policy the server sent; none without an online frontend.
+    pub fn new(stack_config: &Value, clients: Vec<(String, String)>, policy: &RestartPolicy) -> Option<Self> {
         let opsworks = stack_config.get("opsworks")?;
         let mut frontends: Vec<String> = opsworks
             .get("layers")?
@@ -54,16 +52,14 @@ impl Gate {
         if frontends.is_empty() {
             return None;
         }
-        let pi = &stack_config["plone_instances"];
-        let haproxy = &stack_config["haproxy"];
         Some(Self {
             frontends,
             hostname: opsworks["instance"]["hostname"].as_str()?.to_owned(),
             clients,
-            drain_timeout: seconds(&pi["drain_timeout"], 30.0),
-            healthy_deadline: seconds(&pi["healthy_deadline"], 120.0),
-            method: haproxy["health_check_method"].as_str().unwrap_or("HEAD").to_owned(),
-            url: haproxy["health_check_url"].as_str().unwrap_or("/").to_owned(),
+            drain_timeout: Duration::from_secs_f64(policy.drain_timeout_secs),
+            healthy_deadline: Duration::from_secs_f64(policy.healthy_deadline_secs),
+            method: policy.health_check_method.clone(),
+            url: policy.health_check_url.clone(),
         })
     }
 
@@ -164,49 +160,18 @@ impl Gate {
     /// Waits until the client answers the health check, then makes it ready on every frontend.
     pub async fn ready(&self, client: &str, out: &OutputStream) -> Result<(), String> {
         let Some((_, address)) = self.clients.iter().find(|(name, _)| name == client) else { return Ok(()) };
-        let began = Instant::now();
-        let mut last;
-        loop {
-            match probe(address, &self.method, &self.url).await {
-                Ok(status) if (200..400).contains(&status) => break,
-                Ok(status) => last = format!("HTTP {status}"),
-                Err(e) => last = e,
-            }
-            if began.elapsed() >= self.healthy_deadline {
-                return Err(format!(
-                    "{client} did not pass its health check ({} {}) within healthy_deadline ({} s): {last}",
-                    self.method,
-                    self.url,
-                    self.healthy_deadline.as_secs()
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        let took = wait_healthy(address, &self.method, &self.url, self.healthy_deadline).await.map_err(|last| {
+            format!(
+                "{client} did not pass its health check ({} {}) within healthy_deadline ({} s): {last}",
+                self.method,
+                self.url,
+                self.healthy_deadline.as_secs()
+            )
+        })?;
         let server = self.server(client);
         self.on_every_frontend(&format!("set server {BACKEND}/{server} health up"), out).await;
         self.on_every_frontend(&format!("set server {BACKEND}/{server} state ready"), out).await;
-        out.push(&format!(
-            "{client} is healthy after {:.1} s; ready on the frontends\n",
-            began.elapsed().as_secs_f64()
-        ));
+        out.push(&format!("{client} is healthy after {:.1} s; ready on the frontends\n", took.as_secs_f64()));
         Ok(())
     }
-}
-
-/// One health-check request straight to the client; its HTTP status.
-async fn probe(address: &str, method: &str, url: &str) -> Result<u16, String> {
-    let call = async {
-        let mut stream = tokio::net::TcpStream::connect(address).await?;
-        let request = format!("{method} {url} HTTP/1.0\r\nHost: {address}\r\nUser-Agent: drover-health\r\n\r\n");
-        stream.write_all(request.as_bytes()).await?;
-        let mut head = vec![0u8; 64];
-        let n = stream.read(&mut head).await?;
-        Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).into_owned())
-    };
-    let head = match tokio::time::timeout(Duration::from_secs(5), call).await {
-        Ok(Ok(head)) => head,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err("no answer within 5 s".into()),
-    };
-    head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("not HTTP: {head:?}"))
 }

@@ -16,15 +16,59 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drover_core::deploy::plan::ServiceSpec;
+use drover_core::deploy::restart_plan::{RestartPolicy, RestartStep, ServiceAction, ServiceNow, restart_plan};
 use service::Service;
 pub use service::ServiceState;
 
 use crate::app::paths::AppPaths;
+use crate::app::slots::RestartSlots;
 use crate::frontend::gate::Gate;
+use crate::health;
 use crate::output::OutputStream;
 
 /// How long a service has between SIGTERM and SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(15);
+
+/// How long every service started by a deploy must stay up for the deploy to succeed.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// How many log lines an error about a service shows.
+const LOG_TAIL_LINES: usize = 20;
+
+/// What a restart is paced and gated by.
+pub struct Restart<'a> {
+    /// The policy the server sent.
+    pub policy: &'a RestartPolicy,
+    /// The frontends' drain gate, when the stack has online frontends.
+    pub gate: Option<&'a Gate>,
+    /// The deployment's restart slots.
+    pub slots: &'a RestartSlots,
+    /// Client name → its `address:port`, for the health check without a frontend.
+    pub clients: &'a [(String, String)],
+    /// Restart servers whose script and configuration did not change (an explicit restart).
+    pub restart_servers: bool,
+}
+
+impl Restart<'_> {
+    /// Waits until a client answers the health check (no frontend to make it ready on).
+    async fn wait_healthy(&self, client: &str, out: &OutputStream) -> Result<(), String> {
+        let Some((_, address)) = self.clients.iter().find(|(name, _)| name == client) else { return Ok(()) };
+        let p = self.policy;
+        let deadline = Duration::from_secs_f64(p.healthy_deadline_secs);
+        match health::wait_healthy(address, &p.health_check_method, &p.health_check_url, deadline).await {
+            Ok(took) => {
+                out.push(&format!("{client} is healthy after {:.1} s\n", took.as_secs_f64()));
+                Ok(())
+            }
+            Err(last) => Err(format!(
+                "{client} did not pass its health check ({} {}) within healthy_deadline ({} s): {last}",
+                p.health_check_method,
+                p.health_check_url,
+                deadline.as_secs()
+            )),
+        }
+    }
+}
 
 /// All supervised services of this agent, by `<app>/<service>`.
 #[derive(Clone, Default)]
@@ -63,67 +107,129 @@ impl Supervisor {
         }
     }
 
-    /// Makes an app's services match `specs` after `current` changed: services no longer wanted
-    /// stop; the others restart one at a time (with `restart_delay` between clients that were
-    /// already running); new ones start at once. Behind a frontend, each running client is
-    /// drained first and made ready again only once healthy (`gate`). A server (the ZEO server)
-    /// whose script and configuration are the same in the new release keeps running, unless
-    /// `restart_servers`.
-    #[allow(clippy::too_many_arguments)]
+    /// Makes an app's services match `specs` after `current` changed, carrying out the core's
+    /// restart plan (`drover_core::deploy::restart_plan`): services no longer wanted stop; a
+    /// server whose script and configuration did not change keeps running (unless
+    /// `restart_servers`); each serving client takes one of the deployment's restart slots, is
+    /// drained on the frontends, restarted and health-checked before the slot goes back; new
+    /// services start at once. Finally every started service must stay up for a moment.
     pub async fn restart_app(
         &self,
         paths: &AppPaths,
         app: &str,
         specs: &[ServiceSpec],
         env: &BTreeMap<String, String>,
-        restart_delay: Duration,
-        gate: Option<&Gate>,
-        restart_servers: bool,
+        restart: &Restart<'_>,
         out: &OutputStream,
     ) -> Result<(), String> {
         self.stop_unwanted(app, specs, out).await;
-        let mut restarted_a_client = false;
-        for spec in specs {
-            let existing = self.lock().get(&key(app, &spec.name)).cloned();
-            let was_running = existing.as_ref().is_some_and(|s| s.pid().is_some());
-            if let Some(old) = existing.as_ref().filter(|_| was_running && !spec.client && !restart_servers)
-                && old.spec == *spec
-                && old.fingerprint().is_some()
-                && old.fingerprint() == fingerprint::of(paths, spec)
-            {
+        let now: Vec<ServiceNow> = specs
+            .iter()
+            .map(|spec| {
+                let existing = self.lock().get(&key(app, &spec.name)).cloned();
+                let running = existing.as_ref().is_some_and(|s| s.pid().is_some());
+                let unchanged = existing.as_ref().is_some_and(|old| {
+                    old.spec == *spec
+                        && old.fingerprint().is_some()
+                        && old.fingerprint() == fingerprint::of(paths, spec)
+                });
+                ServiceNow { name: spec.name.clone(), client: spec.client, running, unchanged }
+            })
+            .collect();
+        let mut started = Vec::new();
+        for (step, spec) in restart_plan(&now, restart.policy, restart.restart_servers).iter().zip(specs) {
+            if step.action == ServiceAction::Keep {
                 out.push(&format!(
                     "{} runs the same script and configuration in the new release: not restarted\n",
                     spec.name
                 ));
                 continue;
             }
-            if was_running && spec.client && restarted_a_client && !restart_delay.is_zero() {
+            if step.delay_secs > 0.0 {
                 out.push(&format!(
                     "waiting {:.1} s (restart_delay) before restarting {}\n",
-                    restart_delay.as_secs_f64(),
-                    spec.name
+                    step.delay_secs, spec.name
                 ));
-                tokio::time::sleep(restart_delay).await;
+                tokio::time::sleep(Duration::from_secs_f64(step.delay_secs)).await;
             }
-            // Only a client that was serving is drained and gated; a new one starts at once.
-            let gated = gate.filter(|_| spec.client && was_running);
-            if let Some(gate) = gated {
-                gate.drain(&spec.name, out).await;
+            if step.slot {
+                restart.slots.take(&spec.name, out).await?;
             }
-            if let Some(old) = existing {
-                old.stop(STOP_GRACE).await;
+            let done = self.restart_one(paths, app, spec, env, step, restart, out).await;
+            if step.slot {
+                restart.slots.give_back(&spec.name).await;
             }
-            let service = Service::new(paths.clone(), spec.clone(), env.clone());
-            let pid = service.start()?;
-            let verb = if was_running { "restarted" } else { "started" };
-            out.push(&format!("{} {verb} {} (pid {pid})\n", clock(), spec.name));
-            self.lock().insert(key(app, &spec.name), service);
-            if let Some(gate) = gated {
-                gate.ready(&spec.name, out).await?;
-            }
-            restarted_a_client |= was_running && spec.client;
+            started.push((spec.name.clone(), done?));
         }
-        Ok(())
+        self.check_staying_up(paths, app, &started, out).await
+    }
+
+    /// One step of the plan: drain, stop, start, and (for a client that was serving) wait until it
+    /// is healthy again. Returns the new pid.
+    #[allow(clippy::too_many_arguments)]
+    async fn restart_one(
+        &self,
+        paths: &AppPaths,
+        app: &str,
+        spec: &ServiceSpec,
+        env: &BTreeMap<String, String>,
+        step: &RestartStep,
+        restart: &Restart<'_>,
+        out: &OutputStream,
+    ) -> Result<i32, String> {
+        let gate = restart.gate.filter(|_| step.drain);
+        if let Some(gate) = gate {
+            gate.drain(&spec.name, out).await;
+        }
+        let existing = self.lock().get(&key(app, &spec.name)).cloned();
+        if let Some(old) = existing {
+            old.stop(STOP_GRACE).await;
+        }
+        let service = Service::new(paths.clone(), spec.clone(), env.clone());
+        let pid = service.start()?;
+        let verb = if step.action == ServiceAction::Restart { "restarted" } else { "started" };
+        out.push(&format!("{} {verb} {} (pid {pid})\n", clock(), spec.name));
+        self.lock().insert(key(app, &spec.name), service);
+        if !(step.health_check && step.slot) {
+            return Ok(pid);
+        }
+        match gate {
+            Some(gate) => gate.ready(&spec.name, out).await,
+            None => restart.wait_healthy(&spec.name, out).await,
+        }
+        .map_err(|e| format!("{e}{}", log_tail(paths, &spec.name)))?;
+        Ok(pid)
+    }
+
+    /// Fails, naming the service and its last log lines, when a service just started exits or
+    /// is restarted by its watcher within [`SETTLE`].
+    async fn check_staying_up(
+        &self,
+        paths: &AppPaths,
+        app: &str,
+        started: &[(String, i32)],
+        out: &OutputStream,
+    ) -> Result<(), String> {
+        if started.is_empty() {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        loop {
+            for (name, pid) in started {
+                let now = self.lock().get(&key(app, name)).and_then(|s| s.pid());
+                if now != Some(*pid) {
+                    return Err(format!(
+                        "service {name} did not stay up after its start (pid {pid} exited){}",
+                        log_tail(paths, name)
+                    ));
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                out.push(&format!("{} service(s) stayed up\n", started.len()));
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Sends a signal to a service's process (reloads: SIGUSR2 to HAProxy's master, SIGHUP to
@@ -224,6 +330,18 @@ impl Supervisor {
 fn clock() -> String {
     let t = time::OffsetDateTime::now_utc();
     format!("{:02}:{:02}:{:02}.{:03}", t.hour(), t.minute(), t.second(), t.millisecond())
+}
+
+/// The last lines of a service's log, for an error message.
+fn log_tail(paths: &AppPaths, name: &str) -> String {
+    let path = paths.logs().join(format!("{name}.log"));
+    let text = std::fs::read(&path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().rev().take(LOG_TAIL_LINES).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let tail: Vec<&str> = lines.into_iter().rev().collect();
+    format!("; the last lines of {}:\n{}", path.display(), tail.join("\n"))
 }
 
 /// Where a service's state file lives.

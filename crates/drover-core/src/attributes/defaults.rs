@@ -58,7 +58,8 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "subsites": {},
             "subsite_config": {},
             "drain_timeout": 30,
-            "healthy_deadline": 120
+            "healthy_deadline": 120,
+            "max_unavailable": 1
         },
         "plone_zeoserver": {
             "app_name": "zeoserver",

@@ -31,6 +31,9 @@ pub struct DeployAttributes {
     pub blob_dir: Option<String>,
     /// `deploy.<app>.scm.revision`.
     pub revision: Option<String>,
+    /// `deploy.<app>.scm.checkout` is "full": releases are git checkouts (with submodules and
+    /// history) instead of the default export of the commit's files.
+    pub full_checkout: bool,
     /// `deploy.<app>.keep_releases` (5).
     pub keep_releases: u32,
     /// `deploy.<app>.always_build_on_deploy` (or `always_buildout_on_deploy`).
@@ -130,6 +133,7 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
         shared_blobs: r.bool(&[pi, "shared_blobs"], true),
         blob_dir: r.string(&["plone_blobs", "blob_dir"]),
         revision: r.string(&["deploy", app, "scm", "revision"]),
+        full_checkout: r.string(&["deploy", app, "scm", "checkout"]).as_deref() == Some("full"),
         keep_releases: r.whole(&d("keep_releases"), 1).map_or(5, |n| n.min(1000) as u32),
         always_build: always,
         buildout_extends: r.strings(&d("buildout_extends")),

@@ -111,6 +111,7 @@ const PLONE_INSTANCES: &[(&str, Node)] = &[
     ("subsite_config", Leaf(StringMap)),
     ("drain_timeout", Leaf(Number { min: 0.0 })),
     ("healthy_deadline", Leaf(Number { min: 1.0 })),
+    ("max_unavailable", Leaf(Whole { min: 1, max: 1000 })),
 ];
 
 const PLONE_ZEOSERVER: &[(&str, Node)] = &[
@@ -149,7 +150,15 @@ const HAPROXY: &[(&str, Node)] = &[
 ];
 
 const DEPLOY_APP: Node = Object(&[
-    ("scm", Object(&[("repository", Leaf(Text)), ("revision", Leaf(Text)), ("ssh_key", Leaf(Text))])),
+    (
+        "scm",
+        Object(&[
+            ("repository", Leaf(Text)),
+            ("revision", Leaf(Text)),
+            ("ssh_key", Leaf(Text)),
+            ("checkout", Leaf(Choice(&["export", "full"]))),
+        ]),
+    ),
     ("keep_releases", Leaf(Whole { min: 1, max: 1000 })),
     ("always_build_on_deploy", Leaf(Bool)),
     ("always_buildout_on_deploy", Leaf(Bool)),

@@ -159,7 +159,7 @@ pub async fn unfinished(agent: Agent, State(state): State<AppState>) -> ApiResul
     Ok(Json(Unfinished { commands: rows.iter().map(to_agent_command).collect::<Result<_, _>>()? }))
 }
 
-async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<CommandRow> {
+pub(super) async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<CommandRow> {
     state
         .store
         .command_of(id, agent.instance_id)

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use drover_core::{DeploymentKind, Shortname};
-use drover_proto::api::{App, CreateApp, REDACTED, ReleaseView, UpdateApp};
+use drover_proto::api::{App, AppPin, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
 use super::extract::{Admin, Body};
 use super::failure::{ApiResult, Failure};
@@ -32,6 +32,12 @@ fn view(stack: &str, row: &AppRow) -> App {
         deploy_key: row.has_deploy_key != 0,
         environment,
         secret_environment,
+        pinned: match (&row.pinned_sha, &row.pinned_reason, row.pinned_by, row.pinned_at) {
+            (Some(commit), Some(reason), Some(deployment), Some(at)) => {
+                Some(AppPin { commit: commit.clone(), reason: reason.clone(), deployment, at: rfc3339(at) })
+            }
+            _ => None,
+        },
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
     }
@@ -172,6 +178,7 @@ pub async fn delete(
         lock_wait_secs: 0,
         timeout_secs: None,
         takes_lock: false,
+        follows_setup: false,
     };
     let deployment = match app_deploy::create(&state, &stack, undeploy).await {
         Ok(id) => Some(id),

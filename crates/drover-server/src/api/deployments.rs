@@ -85,6 +85,9 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
             command_json: &command_json,
             app: None,
             targets: &planned,
+            revision: None,
+            commit: None,
+            max_unavailable: 1,
         })
         .await?;
     state.wakeups.wake_agents(&woken);

@@ -11,6 +11,7 @@ mod instances;
 pub mod parse;
 mod parse_app;
 mod resources;
+mod restart_slots;
 mod views;
 
 use axum::Router;
@@ -60,7 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/commands/{id}/ack", post(agent::ack))
         .route("/agent/commands/{id}/start", post(agent::start))
         .route("/agent/commands/{id}/output", post(agent::output))
-        .route("/agent/commands/{id}/result", post(agent::result));
+        .route("/agent/commands/{id}/result", post(agent::result))
+        .route("/agent/commands/{id}/restart-slot", post(restart_slots::take).delete(restart_slots::give_back));
     Router::new()
         .nest(API_PREFIX, api)
         .fallback(|| async {

@@ -208,6 +208,8 @@ pub struct NewAppDeployment {
     pub timeout_secs: Option<u64>,
     /// Deploys that follow an instance's Setup touch only that instance and take no lock.
     pub takes_lock: bool,
+    /// The deploy an instance gets after its Setup: it builds the app's pinned commit.
+    pub follows_setup: bool,
 }
 
 pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure> {
@@ -272,6 +274,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
         lock_wait_secs,
         timeout_secs: req.timeout_secs,
         takes_lock: matches!(kind, DeploymentKind::Deploy | DeploymentKind::Rollback),
+        follows_setup: false,
     })
 }
 

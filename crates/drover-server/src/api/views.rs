@@ -79,6 +79,8 @@ pub fn deployment(row: &DeploymentRow, commands: &[CommandRow]) -> Deployment {
         comment: row.comment.clone(),
         command: serde_json::from_str(&row.command).unwrap_or_default(),
         app: row.app_name.clone(),
+        revision: row.revision.clone(),
+        commit: row.commit_sha.clone(),
         created_at: rfc3339(row.created_at),
         finished_at: row.finished_at.map(rfc3339),
         commands: commands.iter().map(command).collect(),

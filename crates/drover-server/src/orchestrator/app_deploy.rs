@@ -11,7 +11,11 @@ use drover_core::targeting::Plan;
 use drover_proto::agent::{AppAction, CommandSpec};
 use serde_json::Value;
 
+use drover_core::deploy::pin::{CommitSource, commit_source};
+use drover_core::deploy::restart_plan::RestartPolicy;
+
 use super::StackModel;
+use super::revision::{self, ResolveError};
 use crate::api::Failure;
 use crate::api::parse::NewAppDeployment;
 use crate::state::AppState;
@@ -29,14 +33,17 @@ fn action(new: &NewAppDeployment) -> AppAction {
     }
 }
 
-/// The app command for one instance: its merged attributes, its build plan.
+/// The app command for one instance: its merged attributes, its build plan, and the one commit
+/// the deployment builds.
 fn app_command(
     new: &NewAppDeployment,
     model: &StackModel,
     app: &AppRow,
     instance: &InstanceRow,
+    commit: Option<&str>,
 ) -> Result<CommandSpec, Failure> {
-    let work = model.app_work(instance, app, &new.custom_json).map_err(|e| Failure::invalid("custom_json", e))?;
+    let mut work = model.app_work(instance, app, &new.custom_json).map_err(|e| Failure::invalid("custom_json", e))?;
+    work.app.commit = commit.map(str::to_owned);
     let hooks = match new.kind {
         DeploymentKind::Deploy | DeploymentKind::Undeploy => model.hooks(instance, new.kind.as_str()),
         _ => Vec::new(),
@@ -75,6 +82,32 @@ async fn wait_for_lock(state: &AppState, app: &AppRow, deadline: tokio::time::In
     }
 }
 
+/// The revision a deploy asked for and the one commit it builds (reference.md section 3, step 1,
+/// done once on the server): the deployment's own revision, else the pinned commit for the
+/// deploy that follows an instance's Setup, else the app's revision, resolved now.
+async fn resolve_commit(
+    state: &AppState,
+    new: &NewAppDeployment,
+    app: &AppRow,
+    stack_level: &Value,
+) -> Result<(Option<String>, Option<String>), Failure> {
+    let path = format!("/deploy/{}/scm/revision", app.name);
+    let asked = new.custom_json.pointer(&path).and_then(Value::as_str);
+    let app_revision = stack_level.pointer(&path).and_then(Value::as_str);
+    let source = commit_source(new.kind, asked, app_revision, app.pinned_sha.as_deref(), new.follows_setup);
+    match source {
+        CommitSource::None => Ok((None, None)),
+        CommitSource::Commit(sha) => Ok((Some(sha.clone()), Some(sha))),
+        CommitSource::Resolve(rev) => {
+            let sha = revision::resolve(state, app, rev.as_deref()).await.map_err(|e| match e {
+                ResolveError::Db(e) => Failure::from(e),
+                e => Failure::invalid(if asked.is_some() { "custom_json" } else { "revision" }, e.to_string()),
+            })?;
+            Ok((rev, Some(sha)))
+        }
+    }
+}
+
 /// Creates an app deployment; returns its id.
 pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, Failure> {
     let app = state.store.app(stack.id, new.app.as_str()).await?.ok_or_else(|| {
@@ -89,6 +122,9 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
     let (instances, targets) = crate::api::deployments::targets(state, stack, &new.layers, &new.instances).await?;
     let model = StackModel::load(state, &stack.name).await?.ok_or_else(|| Failure::internal("the stack vanished"))?;
     let app_layers = app.layers();
+    let stack_level = model.effective(None, &new.custom_json);
+    let max_unavailable = RestartPolicy::from_attributes(&stack_level).max_unavailable;
+    let (revision, commit) = resolve_commit(state, &new, &app, &stack_level).await?;
 
     let mut app_commands = Vec::new();
     let mut others = Vec::new();
@@ -104,7 +140,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 held: false,
             });
         } else if has_app {
-            let spec = app_command(&new, &model, &app, instance)?;
+            let spec = app_command(&new, &model, &app, instance, commit.as_deref())?;
             app_commands.push(PlannedCommand {
                 instance_id: instance.id,
                 spec_json: serde_json::to_string(&spec).map_err(Failure::internal)?,
@@ -160,6 +196,9 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 command_json: "[]",
                 app: Some((app.id, &app.name)),
                 targets: &planned,
+                revision: revision.as_deref(),
+                commit: commit.as_deref(),
+                max_unavailable,
             })
             .await?;
         if new.takes_lock {
@@ -195,6 +234,7 @@ pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Res
             lock_wait_secs: 0,
             timeout_secs: None,
             takes_lock: false,
+            follows_setup: true,
         };
         if let Err(e) = create(state, &stack, new).await {
             tracing::warn!(instance = %instance.hostname, app = %app.name, "failed to deploy after Setup: {}", e.0);

@@ -6,10 +6,13 @@ mod configure_events;
 mod heartbeat;
 pub mod model;
 mod power;
+mod revision;
 
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
 
+use drover_core::deploy::pin::pin_after;
+use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::lifecycle::{Event, changes_membership, on_event};
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
 use drover_proto::agent::{AppReport, LifecycleReport};
@@ -70,6 +73,9 @@ pub async fn queue_lifecycle(
             command_json: "[]",
             app: None,
             targets: &[PlannedCommand { instance_id, spec_json, skip: None, batch: 0, held: false }],
+            revision: None,
+            commit: None,
+            max_unavailable: 1,
         })
         .await?;
     state.wakeups.wake_agents(&woken);
@@ -114,6 +120,10 @@ pub async fn configure_stack(
             command_json: "[]",
             app: None,
             targets: &targets,
+            revision: None,
+            commit: None,
+            max_unavailable: RestartPolicy::from_attributes(&model.effective(None, &serde_json::json!({})))
+                .max_unavailable,
         })
         .await?;
     for older in state.store.supersede_configures(model.stack.id, id).await? {
@@ -169,9 +179,12 @@ async fn record_lifecycle_report(
 /// Follows up on a command that has just finished: releases the next batch, settles the
 /// deployment (and its lock), moves the instance's lifecycle on.
 pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
+    state.store.release_restart_slots(finished.deployment_id, finished.instance_id).await?;
     let woken = state.store.advance_batches(finished.deployment_id).await?;
     state.wakeups.wake_agents(&woken);
-    if state.store.refresh_deployment(finished.deployment_id).await? != DeploymentStatus::Running {
+    let status = state.store.refresh_deployment(finished.deployment_id).await?;
+    if status != DeploymentStatus::Running {
+        record_pin(state, finished.deployment_id, status).await?;
         state.store.release_locks(finished.deployment_id).await?;
     }
     state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
@@ -189,6 +202,25 @@ pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -
         });
     }
     state.wakeups.changed();
+    Ok(())
+}
+
+/// Moves the app's pin after a finished deploy or rollback (`drover_core::deploy::pin`).
+/// Idempotent: running it again for the same deployment changes nothing.
+pub async fn record_pin(state: &AppState, deployment_id: i64, status: DeploymentStatus) -> Result<(), sqlx::Error> {
+    let Some(row) = state.store.deployment(deployment_id).await? else { return Ok(()) };
+    let (Some(app_id), Ok(kind)) = (row.app_id, row.kind.parse::<DeploymentKind>()) else { return Ok(()) };
+    let current = if kind == DeploymentKind::Rollback {
+        state.store.current_commits(deployment_id, app_id).await?
+    } else {
+        Vec::new()
+    };
+    let current: Vec<&str> = current.iter().map(String::as_str).collect();
+    if let Some((sha, reason)) = pin_after(kind, status, row.commit_sha.as_deref(), &current)
+        && state.store.set_pin(app_id, &sha, reason, deployment_id).await?
+    {
+        tracing::info!(deployment = deployment_id, app = ?row.app_name, %sha, reason = reason.as_str(), "app pinned");
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective};
 use drover_core::deploy::plan::{BuildPlan, Discovered, plan};
+use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::deploy::sizing::{client_count, client_port};
 use drover_core::frontend::{self, BackendServer, FrontendPlan};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
@@ -175,12 +176,14 @@ impl StackModel {
             name: app.name.clone(),
             repository: app.repository.clone(),
             revision: attrs.revision.clone().or_else(|| app.revision.clone()),
+            commit: None,
+            full_checkout: attrs.full_checkout,
             environment: app.environment(),
             keep_releases: attrs.keep_releases,
             always_build: attrs.always_build,
             buildout_flags: attrs.buildout_flags.clone(),
             buildout_version: attrs.buildout_version.clone(),
-            restart_delay_secs: attrs.restart_delay,
+            restart: RestartPolicy::from_attributes(&merged),
             has_deploy_key: app.has_deploy_key != 0,
             auto_revert: attrs.auto_revert,
         };

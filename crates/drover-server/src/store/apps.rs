@@ -26,6 +26,14 @@ pub struct AppRow {
     pub secret_names: Option<String>,
     /// 1 when a deploy key is set.
     pub has_deploy_key: i64,
+    /// The commit the app runs (see `drover_core::deploy::pin`).
+    pub pinned_sha: Option<String>,
+    /// Why: `deployed` or `rolled_back`.
+    pub pinned_reason: Option<String>,
+    /// The deployment that pinned it.
+    pub pinned_by: Option<i64>,
+    /// When.
+    pub pinned_at: Option<i64>,
 }
 
 impl AppRow {

@@ -22,6 +22,11 @@ pub struct NewDeployment<'a> {
     pub app: Option<(i64, &'a str)>,
     /// One command per target.
     pub targets: &'a [PlannedCommand],
+    /// Deploys: the revision asked for and the commit it resolved to.
+    pub revision: Option<&'a str>,
+    pub commit: Option<&'a str>,
+    /// Serving clients down at once across the deployment.
+    pub max_unavailable: u32,
 }
 
 /// One instance's command in a new deployment.
@@ -52,8 +57,8 @@ impl Store {
         let status = overall_status(&statuses);
         let finished = (status != DeploymentStatus::Running).then_some(now);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO deployments (stack_id, kind, status, comment, command, app_id, app_name, created_at, finished_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO deployments (stack_id, kind, status, comment, command, app_id, app_name, created_at, finished_at, \
+             revision, commit_sha, max_unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.stack_id)
         .bind(new.kind.as_str())
@@ -64,6 +69,9 @@ impl Store {
         .bind(new.app.map(|(_, name)| name))
         .bind(now)
         .bind(finished)
+        .bind(new.revision)
+        .bind(new.commit)
+        .bind(i64::from(new.max_unavailable.max(1)))
         .fetch_one(&mut *tx)
         .await?;
         let mut woken = Vec::new();

@@ -8,6 +8,7 @@ mod config;
 mod deployments;
 mod instances;
 mod layers;
+mod pins;
 mod releases;
 mod rows;
 mod stacks;

@@ -81,6 +81,9 @@ pub struct DeploymentRow {
     pub app_name: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    pub app_id: Option<i64>,
+    pub revision: Option<String>,
+    pub commit_sha: Option<String>,
 }
 
 /// A command, with its instance's hostname.

@@ -54,6 +54,19 @@ fn rows(apps: &[App]) -> String {
 
 fn show(app: &App) {
     print!("{}", rows(std::slice::from_ref(app)));
+    match &app.pinned {
+        Some(pin) => {
+            let why = match pin.reason.as_str() {
+                "rolled_back" => format!("rolled back by deployment {}", pin.deployment),
+                _ => format!("deployed by deployment {}", pin.deployment),
+            };
+            println!(
+                "pinned to commit {} ({why}, {}); new instances, Setup and Configure build it",
+                pin.commit, pin.at
+            );
+        }
+        None => println!("not pinned yet: the first deploy resolves the revision and pins its commit"),
+    }
     for (name, value) in &app.environment {
         println!("env {name}={value}");
     }

@@ -50,6 +50,10 @@ pub async fn run(cmd: DeploymentCommand) -> CliResult {
                     deployment.status,
                     deployment.comment.as_deref().map(|c| format!(" — {c}")).unwrap_or_default()
                 );
+                if let Some(commit) = &deployment.commit {
+                    let revision = deployment.revision.as_deref().unwrap_or("the pinned commit or default branch");
+                    println!("app {}: {revision} resolved to commit {commit}", or_dash(deployment.app.clone()));
+                }
                 print!("{}", results(&deployment));
                 if logs && !follow {
                     for c in &deployment.commands {

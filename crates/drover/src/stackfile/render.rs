@@ -135,6 +135,7 @@ mod tests {
             deploy_key: true,
             environment: BTreeMap::from([("A".into(), "1".into()), ("PW".into(), "<redacted>".into())]),
             secret_environment: vec!["PW".into()],
+            pinned: None,
             created_at: String::new(),
             updated_at: String::new(),
         };
