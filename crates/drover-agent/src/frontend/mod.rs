@@ -10,11 +10,11 @@ pub mod runtime;
 use std::path::{Path, PathBuf};
 
 use drover_core::deploy::plan::ServiceSpec;
-use drover_core::frontend::FrontendPlan;
+use drover_core::frontend::sockets::Sockets;
+use drover_core::frontend::{FrontendPlan, refusal};
 use nix::sys::signal::Signal;
 
 use crate::app::paths::AppPaths;
-use crate::app::steps;
 use crate::output::OutputStream;
 use crate::supervisor::Supervisor;
 
@@ -30,28 +30,47 @@ fn find(program: &str) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{program} is not installed on this instance; install it (apt-get install {program})"))
 }
 
-/// Writes `text` to `path` when it differs, after `check` accepted it at a temporary path.
-async fn replace_if_changed(
+/// When `text` differs from `path`'s contents: writes it beside `path` and has `check` accept it
+/// there; the candidate's path. Nothing is swapped in yet, so a refusal of either config keeps both.
+async fn candidate_if_changed(
     path: &Path,
     text: &str,
     check: impl AsyncFnOnce(&Path) -> Result<(), String>,
-) -> Result<bool, String> {
+) -> Result<Option<PathBuf>, String> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(false);
+        return Ok(None);
     }
     let candidate = path.with_extension("new");
     std::fs::write(&candidate, text).map_err(|e| format!("failed to write {}: {e}", candidate.display()))?;
     check(&candidate).await?;
-    std::fs::rename(&candidate, path).map_err(|e| format!("failed to write {}: {e}", path.display()))?;
-    Ok(true)
+    Ok(Some(candidate))
 }
 
-async fn validate(program: &Path, args: &[&str], what: &str) -> Result<(), String> {
-    let env = Default::default();
-    steps::query(&program.to_string_lossy(), args, Path::new("/"), &env)
+/// Has `program` check a rendered config; `Err` carries the program's own message (the last lines
+/// of what it printed), so a refusal says why.
+async fn validate(program: &Path, args: &[&str], what: &str, candidate: &Path) -> Result<(), String> {
+    let refused = |why: String| {
+        format!(
+            "the rendered {what} was refused, the running one is kept (the refused one is {}): {why}",
+            candidate.display()
+        )
+    };
+    let output = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
         .await
-        .map(|_| ())
-        .map_err(|e| format!("the rendered {what} was refused, the running one is kept: {e}"))
+        .map_err(|e| refused(format!("failed to start {}: {e}", program.display())))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    Err(refused(format!(
+        "`{} {}` said:\n{}",
+        program.display(),
+        args.join(" "),
+        refusal::explain(&stdout, &stderr, &output.status.to_string())
+    )))
 }
 
 /// Renders, checks and applies the frontend's configs; starts nginx and HAProxy when they do not
@@ -66,7 +85,9 @@ pub async fn configure(
     paths.ensure_shared().map_err(|e| format!("failed to create {}: {e}", paths.base.display()))?;
     let (shared, run, logs) = (paths.shared(), paths.run(), paths.logs());
     let (haproxy, nginx) = (find("haproxy")?, find("nginx")?);
-    let haproxy_cfg = plan.haproxy_cfg(&run.to_string_lossy()).map_err(|e| e.to_string())?;
+    let sockets = runtime::sockets(root)?;
+    let haproxy_cfg =
+        plan.haproxy_cfg(&run.to_string_lossy(), &sockets.stats.to_string_lossy()).map_err(|e| e.to_string())?;
     let nginx_conf = plan.nginx_conf(&run.to_string_lossy(), &logs.to_string_lossy()).map_err(|e| e.to_string())?;
     let state_file = run.join("haproxy.state");
     if !state_file.exists() {
@@ -74,21 +95,28 @@ pub async fn configure(
     }
     let (cfg_path, conf_path) = (shared.join("haproxy.cfg"), shared.join("nginx.conf"));
     let prefix = format!("{}/", shared.display());
-    let haproxy_changed = replace_if_changed(&cfg_path, &haproxy_cfg, async |p: &Path| {
-        validate(&haproxy, &["-c", "-q", "-f", &p.to_string_lossy()], "haproxy.cfg").await
+    let haproxy_new = candidate_if_changed(&cfg_path, &haproxy_cfg, async |p: &Path| {
+        // Not `-q`: HAProxy then says nothing of why it refused.
+        validate(&haproxy, &["-c", "-f", &p.to_string_lossy()], "haproxy.cfg", p).await
     })
     .await?;
-    let nginx_changed = replace_if_changed(&conf_path, &nginx_conf, async |p: &Path| {
-        validate(&nginx, &["-t", "-q", "-c", &p.to_string_lossy(), "-p", &prefix], "nginx.conf").await
+    let nginx_new = candidate_if_changed(&conf_path, &nginx_conf, async |p: &Path| {
+        validate(&nginx, &["-t", "-q", "-c", &p.to_string_lossy(), "-p", &prefix], "nginx.conf", p).await
     })
     .await?;
+    // Both accepted: swap them in.
+    for (candidate, path) in [(&haproxy_new, &cfg_path), (&nginx_new, &conf_path)] {
+        if let Some(candidate) = candidate {
+            std::fs::rename(candidate, path).map_err(|e| format!("failed to write {}: {e}", path.display()))?;
+        }
+    }
+    let (haproxy_changed, nginx_changed) = (haproxy_new.is_some(), nginx_new.is_some());
     out.push(&format!(
         "frontend: {} server(s) in HAProxy's backend; haproxy.cfg {}, nginx.conf {}\n",
         plan.servers.len(),
         if haproxy_changed { "changed" } else { "unchanged" },
         if nginx_changed { "changed" } else { "unchanged" },
     ));
-    let master_socket = run.join("haproxy-master.sock");
     let specs = [
         ServiceSpec {
             name: "haproxy".into(),
@@ -99,7 +127,7 @@ pub async fn configure(
                 "-f".into(),
                 cfg_path.to_string_lossy().into_owned(),
                 "-S".into(),
-                master_socket.to_string_lossy().into_owned(),
+                sockets.master.to_string_lossy().into_owned(),
             ],
             client: false,
         },
@@ -111,7 +139,7 @@ pub async fn configure(
         },
     ];
     if haproxy_changed && supervisor.is_running(FRONTEND, "haproxy") {
-        save_server_state(&run, &state_file, out).await;
+        save_server_state(&sockets, plan, &state_file, out).await;
         supervisor.signal(FRONTEND, "haproxy", Signal::SIGUSR2);
         out.push("reloaded haproxy\n");
     }
@@ -123,9 +151,17 @@ pub async fn configure(
     supervisor.start_app(&paths, FRONTEND, &specs, &env, out)
 }
 
-/// Keeps the servers' states (drain, maint) across a reload.
-async fn save_server_state(run: &Path, state_file: &Path, out: &OutputStream) {
-    match runtime::unix(&run.join("haproxy.sock"), "show servers state").await {
+/// Keeps the servers' states (drain, maint) across a reload. Over the local socket, or the TCP
+/// runtime API when that fails (a HAProxy started before its socket moved listens on the old one).
+async fn save_server_state(sockets: &Sockets, plan: &FrontendPlan, state_file: &Path, out: &OutputStream) {
+    const COMMAND: &str = "show servers state";
+    let state = match runtime::unix(&sockets.stats, COMMAND).await {
+        Ok(state) => Ok(state),
+        Err(local) => runtime::tcp(&format!("{}:{}", plan.address, plan.runtime_port), COMMAND)
+            .await
+            .map_err(|tcp| format!("{local}; {tcp}")),
+    };
+    match state {
         Ok(state) => {
             if let Err(e) = std::fs::write(state_file, state) {
                 out.push(&format!("warning: failed to save HAProxy's server state: {e}\n"));

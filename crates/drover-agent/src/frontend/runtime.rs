@@ -1,10 +1,63 @@
 //! HAProxy's runtime API: one command per connection, over TCP (the frontend's private address,
-//! for agents of other instances) or its local UNIX socket.
+//! for agents of other instances) or its local UNIX socket, whose path comes from [`sockets`].
 
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use drover_core::frontend::sockets::{self, Sockets};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The frontend's Unix sockets of the instance at `root` (core's [`Sockets`]: short whatever
+/// the root's length), their directories created 0700 and owned by this agent's user. Every
+/// user of those sockets (HAProxy's command line and config, the agent's own calls) gets them
+/// from here.
+pub fn sockets(root: &Path) -> Result<Sockets, String> {
+    // The same root however it was spelled, so an agent restarted with another spelling finds
+    // the sockets its HAProxy listens on.
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    // `/proc/self` belongs to the process's effective user (no unsafe `geteuid` needed).
+    let uid =
+        std::fs::metadata("/proc/self").map(|m| m.uid()).map_err(|e| format!("failed to read /proc/self: {e}"))?;
+    let system = Path::new(sockets::SYSTEM_RUNTIME_BASE);
+    let run_writable = private_dir(system, uid).is_ok();
+    let base = sockets::runtime_base(run_writable, uid);
+    if !run_writable {
+        private_dir(&base, uid)?;
+    }
+    let sockets = Sockets::new(&base, &root);
+    private_dir(&sockets.dir, uid)?;
+    Ok(sockets)
+}
+
+/// Makes `dir` a directory of `uid`'s only (0700): created so, or an existing one checked (not a
+/// symlink, not another user's) and its mode narrowed.
+fn private_dir(dir: &Path, uid: u32) -> Result<(), String> {
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("failed to create {}: {e}", dir.display())),
+    }
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("failed to read {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!(
+            "{} is not a directory; remove it so the agent can create its socket directory",
+            dir.display()
+        ));
+    }
+    if meta.uid() != uid {
+        return Err(format!(
+            "{} belongs to uid {}, not to this agent's user (uid {uid}); remove it or run the agent as its owner",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("failed to make {} private: {e}", dir.display()))?;
+    }
+    Ok(())
+}
 
 /// How long one runtime API call may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,6 +155,18 @@ pub fn others(csv: &str, backend: &str, server: &str) -> Option<Others> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_socket_directory_is_private_and_the_same_each_time() {
+        let root = tempfile::tempdir().unwrap();
+        let first = super::sockets(root.path()).unwrap();
+        let again = super::sockets(&root.path().join(".")).unwrap();
+        assert_eq!(first, again, "the same root, however spelled");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&first.dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", first.dir.display());
+        std::fs::remove_dir(&first.dir).unwrap();
+    }
+
     #[test]
     fn reads_a_server_from_show_stat() {
         let csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status\n\

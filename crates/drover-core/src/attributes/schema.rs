@@ -123,6 +123,7 @@ const PLONE_ZEOSERVER: &[(&str, Node)] = &[
 
 const NGINX_PLONE: &[(&str, Node)] = &[
     ("additional_config", Leaf(Text)),
+    ("additional_configuration", Leaf(Text)),
     ("additional_servers", Leaf(Text)),
     ("default_config", Leaf(Text)),
     ("client_max_body_size", Leaf(Size)),

@@ -10,6 +10,9 @@ use serde_json::Value;
 use crate::attributes::{AttributeError, Reader};
 use crate::deploy::buildout_cfg::RenderError;
 
+pub mod refusal;
+pub mod sockets;
+
 const HAPROXY_TEMPLATE: &str = include_str!("templates/haproxy.cfg.j2");
 const NGINX_TEMPLATE: &str = include_str!("templates/nginx.conf.j2");
 
@@ -79,7 +82,8 @@ pub struct HaproxySettings {
 pub struct NginxSettings {
     /// `client_max_body_size` ("128m").
     pub client_max_body_size: String,
-    /// Raw text in every server block.
+    /// Raw text in every server block: `additional_config` (reference.md's name) and
+    /// `additional_configuration` (the cookbook's and the seed's), both when both are set.
     pub additional_config: Option<String>,
     /// Raw text at `http` level.
     pub additional_servers: Option<String>,
@@ -129,6 +133,12 @@ fn strings_map(doc: &Value, path: &[&str]) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The texts that are set, one after the other; none when none is.
+fn join_present<const N: usize>(texts: [Option<String>; N]) -> Option<String> {
+    let present: Vec<String> = texts.into_iter().flatten().collect();
+    (!present.is_empty()).then(|| present.join("\n"))
+}
+
 /// Reads the frontend's settings from an instance's effective attributes; `stats_password` is
 /// used when the attributes set none.
 pub fn settings(
@@ -161,7 +171,7 @@ pub fn settings(
     };
     let nginx = NginxSettings {
         client_max_body_size: r.string(&n("client_max_body_size")).unwrap_or_else(|| "128m".into()),
-        additional_config: r.string(&n("additional_config")),
+        additional_config: join_present([r.string(&n("additional_config")), r.string(&n("additional_configuration"))]),
         additional_servers: r.string(&n("additional_servers")),
         default_config: r.string(&n("default_config")),
         enable_ssi: r.bool(&n("enable_ssi"), false),
@@ -180,14 +190,14 @@ struct Context<'a> {
     plan: &'a FrontendPlan,
     run_dir: &'a str,
     log_dir: &'a str,
+    stats_socket: &'a str,
 }
 
-fn render(name: &str, source: &str, plan: &FrontendPlan, run_dir: &str, log_dir: &str) -> Result<String, RenderError> {
+fn render(name: &str, source: &str, ctx: Context<'_>) -> Result<String, RenderError> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template(name, source).map_err(|e| RenderError::from_jinja(&e))?;
     let tmpl = env.get_template(name).map_err(|e| RenderError::from_jinja(&e))?;
-    let ctx = Context { plan, run_dir, log_dir };
     let mut text =
         tmpl.render(minijinja::Value::from(minijinja::value::Serde(ctx))).map_err(|e| RenderError::from_jinja(&e))?;
     if !text.ends_with('\n') {
@@ -197,14 +207,15 @@ fn render(name: &str, source: &str, plan: &FrontendPlan, run_dir: &str, log_dir:
 }
 
 impl FrontendPlan {
-    /// `haproxy.cfg`, with its sockets and state file under `run_dir`.
-    pub fn haproxy_cfg(&self, run_dir: &str) -> Result<String, RenderError> {
-        render("haproxy.cfg", HAPROXY_TEMPLATE, self, run_dir, "")
+    /// `haproxy.cfg`, with its pid and state files under `run_dir` and its local runtime API
+    /// at `stats_socket` (from [`sockets::Sockets`]: short whatever the instance root is).
+    pub fn haproxy_cfg(&self, run_dir: &str, stats_socket: &str) -> Result<String, RenderError> {
+        render("haproxy.cfg", HAPROXY_TEMPLATE, Context { plan: self, run_dir, log_dir: "", stats_socket })
     }
 
     /// `nginx.conf`, with its pid and temp files under `run_dir` and logs under `log_dir`.
     pub fn nginx_conf(&self, run_dir: &str, log_dir: &str) -> Result<String, RenderError> {
-        render("nginx.conf", NGINX_TEMPLATE, self, run_dir, log_dir)
+        render("nginx.conf", NGINX_TEMPLATE, Context { plan: self, run_dir, log_dir, stats_socket: "" })
     }
 }
 

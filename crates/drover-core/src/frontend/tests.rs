@@ -28,7 +28,7 @@ fn plan(doc: &Value) -> FrontendPlan {
 
 #[test]
 fn haproxy_with_the_defaults() {
-    let text = plan(&json!({})).haproxy_cfg("/srv/frontend/run").unwrap();
+    let text = plan(&json!({})).haproxy_cfg("/srv/frontend/run", "/run/drover/0123456789abcdef/haproxy.sock").unwrap();
     assert!(text.contains("    server clients2-client1 127.0.0.4:8081 check maxconn 2\n"), "{text}");
     assert!(text.contains("default-server inter 10000 fastinter 1000 downinter 5000 rise 1 fall 5"), "{text}");
     assert!(text.contains("stats auth stats:generated-secret"), "{text}");
@@ -42,14 +42,16 @@ fn haproxy_tuned() {
         "health_check_method": "GET", "health_check_url": "/ok", "server_timeout": "300s", "enable_stats": true,
         "sticky_sessions": true
     }});
-    let text = plan(&doc).haproxy_cfg("/run").unwrap();
+    let text = plan(&doc).haproxy_cfg("/run", "/run/drover/0123456789abcdef/haproxy.sock").unwrap();
     assert!(text.contains("stats auth stats:given") && !text.contains("generated-secret"), "{text}");
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn haproxy_without_stats() {
-    let text = plan(&json!({"haproxy": {"enable_stats": false}})).haproxy_cfg("/run").unwrap();
+    let text = plan(&json!({"haproxy": {"enable_stats": false}}))
+        .haproxy_cfg("/run", "/run/drover/0123456789abcdef/haproxy.sock")
+        .unwrap();
     assert!(!text.contains("stats auth") && !text.contains("stats uri"), "{text}");
 }
 
@@ -88,4 +90,50 @@ fn wrong_settings_are_named_by_path() {
     let errors = settings(&json!({"haproxy": {"rise": "x", "enable_stats": 1}}), "p").unwrap_err();
     let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(paths, ["haproxy.rise", "haproxy.enable_stats"]);
+}
+
+#[test]
+fn nginx_with_the_cookbooks_additional_configuration() {
+    // The seed's example (`nginx_plone["additional_configuration"]`) was dropped without a word.
+    let doc = json!({
+        "plone_instances": {"subsites": {"de.example.org": "/Plone/de"}},
+        "nginx_plone": {
+            "additional_configuration": "        add_header X-Drover-Extra seed;",
+            "additional_servers": "    server { listen 127.0.0.2:8088; return 204; }",
+            "default_config": "        location / { return 404; }"
+        }
+    });
+    let text = plan(&doc).nginx_conf("/run", "/log").unwrap();
+    assert_eq!(text.matches("server {").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("        add_header X-Drover-Extra seed;\n").count(),
+        2,
+        "in every HTTP server block: {text}"
+    );
+    let http_level = text.find("    server { listen 127.0.0.2:8088").unwrap();
+    assert!(http_level < text.find("server_name de.example.org").unwrap(), "additional_servers at http level: {text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn both_names_of_additional_config_are_kept() {
+    // (nginx_plone document, the server-block text)
+    let cases = [
+        (json!({}), None),
+        (json!({"additional_config": "a;"}), Some("a;")),
+        (json!({"additional_configuration": "b;"}), Some("b;")),
+        (json!({"additional_config": "a;", "additional_configuration": "b;"}), Some("a;\nb;")),
+    ];
+    for (nginx_plone, want) in cases {
+        let (_, nginx, _) = settings(&json!({ "nginx_plone": nginx_plone }), "p").unwrap();
+        assert_eq!(nginx.additional_config.as_deref(), want, "{nginx_plone}");
+    }
+}
+
+#[test]
+fn haproxy_takes_its_stats_socket_where_it_is_told() {
+    let socket = "/run/drover/0123456789abcdef/haproxy.sock";
+    let text = plan(&json!({})).haproxy_cfg("/a/very/long/instance/root/srv/www/.frontend/shared/run", socket).unwrap();
+    assert!(text.contains(&format!("    stats socket {socket} mode 600 level admin\n")), "{text}");
+    assert_eq!(text.matches(".sock").count(), 1, "no other socket under the run dir: {text}");
 }

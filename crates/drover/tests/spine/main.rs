@@ -11,6 +11,7 @@ mod config;
 mod deploy;
 mod exec;
 mod frontend;
+mod frontend_names;
 mod lost;
 mod no_outage;
 mod online;

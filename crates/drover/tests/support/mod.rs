@@ -29,6 +29,9 @@ pub struct Options {
     pub agent_heartbeat_secs: f64,
     pub shutdown_timeout_secs: u64,
     pub command_logs_kept: usize,
+    /// The data dir, when not `data` in the test's temporary directory (e.g. a long path); the
+    /// test creates and removes it.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             agent_heartbeat_secs: 5.0,
             shutdown_timeout_secs: 30,
             command_logs_kept: 30,
+            data_dir: None,
         }
     }
 }
@@ -92,7 +96,7 @@ impl TestStack {
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.options.data_dir.clone().unwrap_or_else(|| self.dir.path().join("data"))
     }
 
     pub fn url(&self) -> String {
@@ -303,14 +307,14 @@ impl TestStack {
     /// Pids (with command lines) of processes, other than this one, whose command line names
     /// this test's directory.
     fn stray_pids(&self) -> Vec<(i32, String)> {
-        let dir = self.dir.path().to_string_lossy().into_owned();
+        let dirs = [self.dir.path().to_string_lossy().into_owned(), self.data_dir().to_string_lossy().into_owned()];
         let me = std::process::id() as i32;
         let mut pids = Vec::new();
         for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
             let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
             let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
             let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
-            if pid != me && cmdline.contains(&dir) {
+            if pid != me && dirs.iter().any(|dir| cmdline.contains(dir.as_str())) {
                 pids.push((pid, cmdline));
             }
         }
@@ -347,6 +351,22 @@ impl TestStack {
         let out = self.cli(&args);
         let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
         (out.status.code(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// Removes the frontends' socket directories (outside the data dir, under `/run/drover` or
+    /// `/tmp/drover-<uid>`) of this server's local instances.
+    fn remove_socket_dirs(&self) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else { return };
+        for stack in std::fs::read_dir(self.data_dir().join("instances")).into_iter().flatten().flatten() {
+            for host in std::fs::read_dir(stack.path()).into_iter().flatten().flatten() {
+                let root = std::fs::canonicalize(host.path()).unwrap_or_else(|_| host.path());
+                for writable in [true, false] {
+                    let base = drover_core::frontend::sockets::runtime_base(writable, uid);
+                    let _ = std::fs::remove_dir_all(drover_core::frontend::sockets::Sockets::new(&base, &root).dir);
+                }
+            }
+        }
     }
 
     /// The server's log so far (for assertion messages).
@@ -427,6 +447,7 @@ impl Drop for TestStack {
             eprintln!("killing stray process {pid}: {cmdline}");
             signal(pid, nix::sys::signal::Signal::SIGKILL);
         }
+        self.remove_socket_dirs();
     }
 }
 
