@@ -241,6 +241,35 @@ fn relstorage_packing_in_two_stages() {
     Case::web(doc, 1).golden("relstorage_pack_two_stage");
 }
 
+#[test]
+fn relstorage_with_a_port_and_pack_options() {
+    let doc = json!({"plone_instances": {
+        "enable_relstorage": true,
+        "relstorage": {
+            "db": {"name": "plone", "host": "127.0.0.9", "port": 5433, "user": "plone", "password": "pw"},
+            "pack_gc": false,
+            "truncate_refs": true
+        }
+    }});
+    let text = Case::web(doc, 1).golden("relstorage_port_pack_gc_truncate_refs");
+    let all = sections(&text);
+    let relstorage = &all.iter().find(|(n, _)| n == "relstorage").expect("[relstorage]").1;
+    for line in ["port = 5433", "pack-gc = false", "truncate-refs = true"] {
+        assert!(relstorage.iter().any(|l| l == line), "[relstorage] has {line:?}:\n{text}");
+    }
+}
+
+#[test]
+fn relstorage_options_left_unset_leave_no_trace() {
+    let base = json!({"enable_relstorage": true, "relstorage": {"db": {"dsn": "dbname=plone"}}});
+    let mut with_nulls = base.clone();
+    with_nulls["relstorage"]["pack_gc"] = Value::Null;
+    with_nulls["relstorage"]["truncate_refs"] = Value::Null;
+    let text = web(json!({"plone_instances": with_nulls}), 1);
+    assert!(!text.contains("pack-gc") && !text.contains("truncate-refs") && !text.contains("port ="), "{text}");
+    assert_eq!(text, web(json!({"plone_instances": base}), 1));
+}
+
 // --- Blobs --------------------------------------------------------------------------------------
 
 #[test]

@@ -5,6 +5,7 @@ mod build;
 pub mod git;
 pub mod paths;
 pub mod releases;
+mod sections;
 pub mod slots;
 pub(crate) mod steps;
 mod templates;
@@ -238,7 +239,8 @@ impl Build<'_> {
         let has_base = git::has_file(paths, sha, &app.plan.base_config, &self.git_env).await;
         let shared = paths.shared().to_string_lossy().into_owned();
         let cache = build::shared_cache().map(|c| c.to_string_lossy().into_owned());
-        let cfg = app.plan.deploy_cfg(&shared, cache.as_deref(), has_base);
+        let plan = sections::fit(app.plan, paths, sha, &self.git_env, out).await;
+        let cfg = plan.deploy_cfg(&shared, cache.as_deref(), has_base);
         if let Some(dir) = cfg.zeoserver.as_ref().and_then(|z| z.filestorage_dir.as_deref()) {
             // `bin/zeoserver fg` fails when its filestorage directory does not exist.
             std::fs::create_dir_all(dir).map_err(|e| format!("failed to create filestorage_dir {dir}: {e}"))?;

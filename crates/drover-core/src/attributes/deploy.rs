@@ -1,5 +1,7 @@
 //! The attributes a deploy reads, with reference.md section 4's names and defaults.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::reader::{AttributeError, Reader};
@@ -74,6 +76,32 @@ pub struct DeployAttributes {
     pub filestorage_dir: Option<String>,
     /// `deploy.<app>.auto_revert` (false): roll an instance back when its clients stay unhealthy.
     pub auto_revert: bool,
+    /// `deploy.<app>.environment`: the app's own variables with the Custom JSON's over them.
+    pub environment: BTreeMap<String, String>,
+    /// `plone_instances.celery_args`: extra arguments of `bin/celery worker`.
+    pub celery_args: Vec<String>,
+    /// `plone_instances.beat_args`: arguments of `bin/celerybeat`.
+    pub beat_args: Vec<String>,
+    /// Which of [`DEFAULT_ON`]'s attributes a user's document sets (see [`explicitly_set`]); the
+    /// parts the others add are the defaults', left out when the app's buildout lacks them.
+    pub explicit: Vec<String>,
+}
+
+/// Attributes whose default adds buildout parts, with the parts they add.
+pub const DEFAULT_ON: &[(&str, &[&str])] = &[("plone_zeoserver.enable_pack", &["packcronjob"])];
+
+/// Which attributes of [`DEFAULT_ON`] the users' documents (stack, layers, deployment: not the
+/// defaults) set to something other than null.
+pub fn explicitly_set<'a>(user_docs: impl IntoIterator<Item = &'a Value> + Clone) -> Vec<String> {
+    DEFAULT_ON
+        .iter()
+        .map(|(path, _)| *path)
+        .filter(|path| {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            user_docs.clone().into_iter().any(|d| d.pointer(&pointer).is_some_and(|v| !v.is_null()))
+        })
+        .map(String::from)
+        .collect()
 }
 
 /// `plone_instances.relstorage.*`.
@@ -103,6 +131,15 @@ pub struct RelStorage {
     pub pack_days: u64,
     /// `two_stage_pack` (false).
     pub two_stage_pack: bool,
+    /// `db.port`: the database's port, when not the driver's default.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `pack_gc`: garbage collection while packing (RelStorage's `pack-gc`, on when unset).
+    #[serde(default)]
+    pub pack_gc: Option<bool>,
+    /// `truncate_refs`: given to the app's RelStorage config as `truncate-refs`.
+    #[serde(default)]
+    pub truncate_refs: Option<bool>,
 }
 
 /// `plone_instances.broker`: the Celery broker.
@@ -157,6 +194,10 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
         enable_pack: r.bool(&["plone_zeoserver", "enable_pack"], true),
         filestorage_dir: r.string(&["plone_zeoserver", "filestorage_dir"]),
         auto_revert: r.bool(&d("auto_revert"), false),
+        environment: r.string_map(&d("environment")),
+        celery_args: r.words(&[pi, "celery_args"]),
+        beat_args: r.words(&[pi, "beat_args"]),
+        explicit: Vec::new(),
     };
     if r.errors.is_empty() { Ok(attrs) } else { Err(r.errors) }
 }
@@ -177,6 +218,9 @@ fn relstorage(r: &mut Reader<'_>) -> RelStorage {
         enable_pack: r.bool(&rs("enable_pack"), false),
         pack_days: r.whole(&rs("pack_days"), 0).unwrap_or(7),
         two_stage_pack: r.bool(&rs("two_stage_pack"), false),
+        port: r.whole(&db("port"), 1).map(|p| p.min(65535) as u16),
+        pack_gc: r.optional_bool(&rs("pack_gc")),
+        truncate_refs: r.optional_bool(&rs("truncate_refs")),
     }
 }
 
@@ -219,5 +263,46 @@ mod tests {
                 "deploy.site.buildout_extends"
             ]
         );
+    }
+
+    #[test]
+    fn environment_celery_and_relstorage_options() {
+        let doc = json!({
+            "plone_instances": {
+                "celery_args": " --concurrency 2 ", "beat_args": "",
+                "enable_relstorage": true,
+                "relstorage": {"db": {"port": 5433}, "pack_gc": false, "truncate_refs": null}
+            },
+            "deploy": {"site": {"environment": {"A": "1", "B": "two"}}}
+        });
+        let a = deploy_attributes(&doc, "site").unwrap();
+        assert_eq!(a.environment, BTreeMap::from([("A".into(), "1".into()), ("B".into(), "two".into())]));
+        assert_eq!((a.celery_args, a.beat_args), (vec!["--concurrency".to_owned(), "2".to_owned()], vec![]));
+        let rs = a.relstorage.unwrap();
+        assert_eq!((rs.port, rs.pack_gc, rs.truncate_refs), (Some(5433), Some(false), None));
+        let wrong = json!({"deploy": {"site": {"environment": {"N": 1}}}, "plone_instances": {
+            "enable_relstorage": true, "relstorage": {"pack_gc": "no"}}});
+        let paths: Vec<String> = deploy_attributes(&wrong, "site").unwrap_err().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["plone_instances.relstorage.pack_gc", "deploy.site.environment"]);
+    }
+
+    #[test]
+    fn explicitly_set_looks_only_at_the_users_documents() {
+        let on = json!({"plone_zeoserver": {"enable_pack": true}});
+        let off = json!({"plone_zeoserver": {"enable_pack": false}});
+        let null = json!({"plone_zeoserver": {"enable_pack": null}});
+        let cases: &[(&[&Value], bool)] =
+            &[(&[], false), (&[&on], true), (&[&null, &off], true), (&[&null], false), (&[&json!({})], false)];
+        for (docs, want) in cases {
+            assert_eq!(explicitly_set(docs.iter().copied()) == ["plone_zeoserver.enable_pack"], *want, "{docs:?}");
+        }
+        for (path, _) in DEFAULT_ON {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            assert_eq!(
+                crate::attributes::defaults(["s"]).pointer(&pointer),
+                Some(&json!(true)),
+                "{path} is on by default"
+            );
+        }
     }
 }

@@ -4,12 +4,14 @@
 mod defaults;
 mod deploy;
 mod merge;
+mod no_effect;
 mod reader;
 pub mod schema;
 
 pub use defaults::{defaults, deploy_defaults};
-pub use deploy::{Broker, DeployAttributes, RelStorage, deploy_attributes};
+pub use deploy::{Broker, DEFAULT_ON, DeployAttributes, RelStorage, deploy_attributes, explicitly_set};
 pub use merge::{deep_merge, merge_all};
+pub use no_effect::{NO_EFFECT, NoEffect, no_effect};
 pub use reader::{AttributeError, Reader};
 pub use schema::{Check, Invalid, Warning, check};
 

@@ -61,6 +61,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A boolean, if present.
+    pub fn optional_bool(&mut self, path: &[&str]) -> Option<bool> {
+        self.get(path).is_some().then(|| self.bool(path, false))
+    }
+
     /// A number ≥ `min`, or `default`.
     pub fn number(&mut self, path: &[&str], default: f64, min: f64) -> f64 {
         match self.get(path).map(Value::as_f64) {
@@ -97,5 +102,24 @@ impl<'a> Reader<'a> {
                 Vec::new()
             }
         }
+    }
+
+    /// An object of strings (environment variables), or empty.
+    pub fn string_map(&mut self, path: &[&str]) -> std::collections::BTreeMap<String, String> {
+        match self.get(path) {
+            None => Default::default(),
+            Some(Value::Object(map)) if map.values().all(Value::is_string) => {
+                map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+            }
+            Some(_) => {
+                self.fail(path, "an object whose values are strings");
+                Default::default()
+            }
+        }
+    }
+
+    /// Whitespace-separated words (command-line arguments), or none.
+    pub fn words(&mut self, path: &[&str]) -> Vec<String> {
+        self.string(path).map(|s| s.split_whitespace().map(String::from).collect()).unwrap_or_default()
     }
 }

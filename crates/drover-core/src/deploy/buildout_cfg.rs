@@ -44,6 +44,12 @@ pub struct CeleryPart {
     pub port: u16,
     /// Whether `celerybeat` runs too.
     pub beat: bool,
+    /// Extra arguments of `bin/celery worker` (`plone_instances.celery_args`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Arguments of `bin/celerybeat` (`plone_instances.beat_args`).
+    #[serde(default)]
+    pub beat_args: Vec<String>,
 }
 
 /// Everything `deploy.cfg` is rendered from.

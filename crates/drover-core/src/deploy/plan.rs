@@ -2,11 +2,13 @@
 //! inputs. The server makes the plan (it knows the stack); the agent completes it with what only
 //! the checkout shows (whether the base config exists) and renders it.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use super::buildout_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
 use super::sizing::{client_count, client_port};
-use crate::attributes::{DeployAttributes, RelStorage};
+use crate::attributes::{DEFAULT_ON, DeployAttributes, RelStorage};
 use crate::status::LayerType;
 
 /// The ZEO server's port.
@@ -58,6 +60,63 @@ pub struct BuildPlan {
     /// The ZEO server's `packcronjob` part.
     #[serde(default)]
     pub zeo_pack: bool,
+    /// Parts in the plan only by an attribute's default (not asked for by the user).
+    #[serde(default)]
+    pub defaulted_parts: Vec<DefaultedPart>,
+    /// Parts left out because the app's buildout does not define them (see [`BuildPlan::fit`]).
+    #[serde(default)]
+    pub left_out: Vec<String>,
+}
+
+/// A part the plan has only because an attribute's default adds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultedPart {
+    /// The part, e.g. `packcronjob`.
+    pub part: String,
+    /// The attribute whose default adds it, e.g. `plone_zeoserver.enable_pack`.
+    pub attribute: String,
+}
+
+/// The sections an app's buildout defines, as far as its repository shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Defined {
+    /// Section names of the repository's `*.cfg` files.
+    pub sections: BTreeSet<String>,
+    /// URLs it extends (their sections are not known).
+    pub extends_urls: Vec<String>,
+}
+
+impl Defined {
+    /// From the section header lines (`[name]`, `[name:condition]`) of the repository's files
+    /// and the lines that may name a URL it extends.
+    pub fn from_lines<'a>(
+        headers: impl IntoIterator<Item = &'a str>,
+        url_lines: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let sections = headers
+            .into_iter()
+            .filter_map(|l| l.trim().strip_prefix('[')?.split_once(']').map(|(name, _)| name))
+            .map(|name| name.split_once(':').map_or(name, |(n, _)| n).trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect();
+        let mut extends_urls: Vec<String> = Vec::new();
+        let found = url_lines
+            .into_iter()
+            .filter_map(|l| {
+                let value = l.trim();
+                let value = value.strip_prefix("extends").map_or(value, |rest| {
+                    rest.trim_start().trim_start_matches(['+', '-']).trim_start_matches('=').trim()
+                });
+                value.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))
+            })
+            .map(String::from);
+        for url in found {
+            if !extends_urls.contains(&url) {
+                extends_urls.push(url);
+            }
+        }
+        Self { sections, extends_urls }
+    }
 }
 
 /// A long-running process of the app, started from `current/bin`.
@@ -139,8 +198,10 @@ pub fn plan(
         host: host.clone(),
         port: attrs.broker.port,
         beat: attrs.celerybeat,
+        args: attrs.celery_args.clone(),
+        beat_args: attrs.beat_args.clone(),
     });
-    BuildPlan {
+    let mut out = BuildPlan {
         hostname: hostname.to_owned(),
         clients,
         zeoserver: runs_zeo.then(|| ZeoServerPart {
@@ -163,7 +224,18 @@ pub fn plan(
         celery,
         zeo_backup: runs_zeo && attrs.enable_backup,
         zeo_pack: runs_zeo && attrs.enable_pack,
-    }
+        defaulted_parts: Vec::new(),
+        left_out: Vec::new(),
+    };
+    let parts = out.parts();
+    out.defaulted_parts = DEFAULT_ON
+        .iter()
+        .filter(|(attribute, _)| !attrs.explicit.iter().any(|e| e == attribute))
+        .flat_map(|(attribute, added)| added.iter().map(move |part| (*attribute, *part)))
+        .filter(|(_, part)| parts.iter().any(|p| p == part) && !attrs.parts_to_include.iter().any(|p| p == part))
+        .map(|(attribute, part)| DefaultedPart { part: part.to_owned(), attribute: attribute.to_owned() })
+        .collect();
+    out
 }
 
 /// The egg of a RelStorage database driver.
@@ -180,21 +252,23 @@ impl BuildPlan {
     /// The services, ZEO server first (clients need it), then the clients in order, then the
     /// Celery workers.
     pub fn services(&self) -> Vec<ServiceSpec> {
-        let service = |name: &str, script: &str, arg: Option<&str>, client: bool| ServiceSpec {
+        let service = |name: &str, script: &str, args: &[&str], client: bool| ServiceSpec {
             name: name.into(),
             script: script.into(),
-            args: arg.map(String::from).into_iter().collect(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
             client,
         };
         let mut out = Vec::new();
         if self.zeoserver.is_some() {
-            out.push(service("zeoserver", "zeoserver", Some("fg"), false));
+            out.push(service("zeoserver", "zeoserver", &["fg"], false));
         }
-        out.extend(self.clients.iter().map(|c| service(&c.name, &c.name, Some("console"), true)));
+        out.extend(self.clients.iter().map(|c| service(&c.name, &c.name, &["console"], true)));
         if let Some(celery) = &self.celery {
-            out.push(service("celery", "celery", Some("worker"), false));
+            let worker: Vec<&str> = std::iter::once("worker").chain(celery.args.iter().map(String::as_str)).collect();
+            out.push(service("celery", "celery", &worker, false));
             if celery.beat {
-                out.push(service("celerybeat", "celerybeat", None, false));
+                let beat: Vec<&str> = celery.beat_args.iter().map(String::as_str).collect();
+                out.push(service("celerybeat", "celerybeat", &beat, false));
             }
         }
         out
@@ -225,7 +299,48 @@ impl BuildPlan {
             }
         }
         parts.extend(self.parts_to_include.iter().cloned());
+        parts.retain(|p| !self.left_out.contains(p));
+        // A part named twice (enabled by an attribute and listed in buildout_parts_to_include)
+        // is built once.
+        let mut seen = BTreeSet::new();
+        parts.retain(|p| seen.insert(p.clone()));
         parts
+    }
+
+    /// This plan for a buildout that defines `defined`: parts that are here only by a default
+    /// and that the buildout lacks are left out, each with a warning for the deploy log naming
+    /// it and the attribute to set. A part the user asked for stays (buildout then fails,
+    /// naming the section).
+    pub fn fit(&self, defined: &Defined) -> (BuildPlan, Vec<String>) {
+        let mut fitted = self.clone();
+        let mut warnings = Vec::new();
+        for d in &self.defaulted_parts {
+            if defined.sections.contains(&d.part) || fitted.left_out.contains(&d.part) {
+                continue;
+            }
+            let mut text = format!(
+                "the buildout defines no [{part}] section: part left out; set {attr} to false to silence this",
+                part = d.part,
+                attr = d.attribute
+            );
+            let urls: Vec<&str> = defined.extends_urls.iter().map(String::as_str).chain(self.url_extends()).collect();
+            if let Some(url) = urls.first() {
+                text.push_str(&format!(
+                    " (drover looked only at the repository's *.cfg files, not at {url} which it extends: if [{part}] \
+                     is defined there, set {attr} to true to build it)",
+                    part = d.part,
+                    attr = d.attribute
+                ));
+            }
+            fitted.left_out.push(d.part.clone());
+            warnings.push(text);
+        }
+        (fitted, warnings)
+    }
+
+    /// The URLs among the app's `buildout_extends`.
+    fn url_extends(&self) -> impl Iterator<Item = &str> {
+        self.extends.iter().map(String::as_str).filter(|e| e.starts_with("http://") || e.starts_with("https://"))
     }
 
     /// The `deploy.cfg` inputs, given the app's `shared/` path, where buildout's caches live
@@ -304,5 +419,115 @@ mod tests {
 
         let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, &at("x:8001"));
         assert!(custom.services().is_empty());
+    }
+
+    fn zeo_plan(doc: serde_json::Value, explicit: &[&str]) -> BuildPlan {
+        let mut attrs = deploy_attributes(&doc, "site").unwrap();
+        attrs.explicit = explicit.iter().map(|s| (*s).to_owned()).collect();
+        let found = Discovered { zeo_address: "127.0.0.5:8001".into(), ..Default::default() };
+        plan("zeo1", "127.0.0.5", 1, &[LayerType::Zeoserver], &attrs, &found)
+    }
+
+    fn defined(sections: &[&str], urls: &[&str]) -> Defined {
+        Defined {
+            sections: sections.iter().map(|s| (*s).to_owned()).collect(),
+            extends_urls: urls.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn default_parts_the_buildout_lacks_are_left_out_with_a_warning_and_asked_for_ones_stay() {
+        use serde_json::json;
+        let pack_on = json!({"plone_zeoserver": {"enable_pack": true}});
+        let pack_listed = json!({"deploy": {"site": {"buildout_parts_to_include": ["packcronjob"]}}});
+        /// Custom JSON, attributes set explicitly, sections defined, parts kept, warned.
+        type FitCase<'a> = (serde_json::Value, &'a [&'a str], &'a [&'a str], &'a [&'a str], bool);
+        let cases: &[FitCase] = &[
+            (json!({}), &[], &["zeoserver", "packcronjob"], &["zeoserver", "packcronjob"], false),
+            (json!({}), &[], &["zeoserver"], &["zeoserver"], true),
+            (pack_on.clone(), &["plone_zeoserver.enable_pack"], &["zeoserver"], &["zeoserver", "packcronjob"], false),
+            (pack_listed, &[], &["zeoserver"], &["zeoserver", "packcronjob"], false),
+            (json!({"plone_zeoserver": {"enable_pack": false}}), &[], &["zeoserver"], &["zeoserver"], false),
+            (
+                json!({"plone_zeoserver": {"enable_backup": true}}),
+                &[],
+                &["zeoserver"],
+                &["zeoserver", "backup", "backupcronjob"],
+                true,
+            ),
+        ];
+        for (doc, explicit, sections, want, warned) in cases {
+            let (fitted, warnings) = zeo_plan(doc.clone(), explicit).fit(&defined(sections, &[]));
+            assert_eq!(fitted.parts(), *want, "{doc} {sections:?}");
+            assert_eq!(!warnings.is_empty(), *warned, "{doc} {sections:?}: {warnings:?}");
+            assert_eq!(fitted.deploy_cfg("/s", None, true).parts, *want);
+        }
+        let (_, warnings) = zeo_plan(json!({}), &[]).fit(&defined(&[], &[]));
+        assert_eq!(
+            warnings,
+            ["the buildout defines no [packcronjob] section: part left out; set plone_zeoserver.enable_pack to false \
+              to silence this"]
+        );
+        let (_, warnings) = zeo_plan(json!({}), &[]).fit(&defined(&[], &["https://example.org/base.cfg"]));
+        assert!(
+            warnings[0].contains("not at https://example.org/base.cfg which it extends")
+                && warnings[0].contains("set plone_zeoserver.enable_pack to true"),
+            "{warnings:?}"
+        );
+        let from_extends = json!({"deploy": {"site": {"buildout_extends": ["http://dist.example/v.cfg"]}}});
+        let (_, warnings) = zeo_plan(from_extends, &[]).fit(&defined(&[], &[]));
+        assert!(warnings[0].contains("not at http://dist.example/v.cfg"), "{warnings:?}");
+        // Clients' plans have no default parts.
+        let attrs = deploy_attributes(&json!({}), "site").unwrap();
+        let web = plan("web1", "127.0.0.2", 1, &[LayerType::PloneInstances], &attrs, &Discovered::default());
+        assert!(web.defaulted_parts.is_empty());
+    }
+
+    #[test]
+    fn what_a_repository_defines_from_its_header_and_url_lines() {
+        let headers = ["[buildout]", "[packcronjob]", "[client1:python3]", "[ zeo-host ]  # comment", "[]", "[x"];
+        let urls = [
+            "extends = https://dist.plone.org/release/6.1/versions.cfg",
+            "    http://example.org/a.cfg",
+            "extends += https://example.org/b.cfg other.cfg",
+            "    http://example.org/a.cfg",
+        ];
+        let d = Defined::from_lines(headers, urls);
+        assert_eq!(
+            d.sections.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["buildout", "client1", "packcronjob", "zeo-host"]
+        );
+        assert_eq!(
+            d.extends_urls,
+            [
+                "https://dist.plone.org/release/6.1/versions.cfg",
+                "http://example.org/a.cfg",
+                "https://example.org/b.cfg"
+            ]
+        );
+        assert_eq!(Defined::from_lines([], []), Defined::default());
+    }
+
+    #[test]
+    fn celery_arguments_reach_the_services() {
+        let doc = serde_json::json!({"plone_instances": {
+            "enable_celery": true, "celerybeat": true,
+            "celery_args": "--concurrency 2  -l info", "beat_args": "-l debug"
+        }});
+        let attrs = deploy_attributes(&doc, "site").unwrap();
+        let found = Discovered { broker_host: Some("127.0.0.7".into()), ..Default::default() };
+        let p = plan("web1", "127.0.0.2", 1, &[LayerType::PloneInstances], &attrs, &found);
+        let services = p.services();
+        let args = |name: &str| services.iter().find(|s| s.name == name).unwrap().args.clone();
+        assert_eq!(args("celery"), ["worker", "--concurrency", "2", "-l", "info"]);
+        assert_eq!(args("celerybeat"), ["-l", "debug"]);
+        let plain = deploy_attributes(
+            &serde_json::json!({"plone_instances": {"enable_celery": true, "celerybeat": true}}),
+            "s",
+        );
+        let p = plan("web1", "127.0.0.2", 1, &[LayerType::PloneInstances], &plain.unwrap(), &found);
+        let services = p.services();
+        assert_eq!(services.iter().find(|s| s.name == "celery").unwrap().args, ["worker"]);
+        assert!(services.iter().find(|s| s.name == "celerybeat").unwrap().args.is_empty());
     }
 }

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use drover_core::InstanceStatus;
-use drover_core::attributes::{Warning, redact, unredact};
+use drover_core::attributes::{Warning, no_effect, redact, unredact};
 use drover_proto::api::{
     ConfigChange, ConfigVersion, ConfigWarning, Deployment, EffectiveConfig, FrontendView, Layer, RevertConfig,
     SetCustomJson, UpdateLayer,
@@ -19,11 +19,30 @@ use super::resources::{load_layer, load_stack};
 use super::{parse, views};
 use crate::orchestrator::{StackModel, configure_stack};
 use crate::state::AppState;
-use crate::store::{STACK_SCOPE, StackRow, layer_scope};
+use crate::store::{InstanceRow, STACK_SCOPE, StackRow, layer_scope};
 use crate::time::rfc3339;
 
 fn warnings(list: Vec<Warning>) -> Vec<ConfigWarning> {
     list.into_iter().map(|w| ConfigWarning { path: w.path, message: w.message }).collect()
+}
+
+/// Accepted keys without effect that the stack's and the layers' own documents set (the
+/// instance's layers, or every layer for the stack level); the defaults and the apps' own
+/// settings fill some of those paths in the merged document, so it cannot tell.
+fn no_effect_warnings(model: &StackModel, instance: Option<&InstanceRow>) -> Vec<Warning> {
+    let layers = match instance {
+        Some(i) => model.layers_of(i),
+        None => model.layers.iter().collect(),
+    };
+    let mut out = no_effect(&stored(&model.stack.custom_json));
+    for layer in layers {
+        for w in no_effect(&stored(&layer.custom_json)) {
+            if !out.iter().any(|o| o.path == w.path) {
+                out.push(w);
+            }
+        }
+    }
+    out
 }
 
 fn stored(raw: &str) -> Value {
@@ -57,9 +76,15 @@ pub async fn effective(
                     ),
                 )
             })?;
-            (model.stack_config(instance, &none), model.warnings(Some(instance)))
+            let mut found = model.warnings(Some(instance));
+            found.extend(no_effect_warnings(&model, Some(instance)));
+            (model.stack_config(instance, &none), found)
         }
-        None => (model.effective(None, &none), model.warnings(None)),
+        None => {
+            let mut found = model.warnings(None);
+            found.extend(no_effect_warnings(&model, None));
+            (model.effective(None, &none), found)
+        }
     };
     redact(&mut config);
     Ok(Json(EffectiveConfig { instance: q.instance, config, warnings: warnings(found) }))
@@ -73,13 +98,14 @@ async fn set(
     current: &str,
     req: SetCustomJson,
 ) -> ApiResult<ConfigChange> {
-    let (mut doc, found) = parse::custom_json("custom_json", Some(req.custom_json))?;
+    let (mut doc, mut found) = parse::custom_json("custom_json", Some(req.custom_json))?;
     unredact(&mut doc, &stored(current)).map_err(|path| {
         Failure::invalid(
             format!("custom_json.{path}"),
             "the value is <redacted> but no value is stored there to keep; give the real value",
         )
     })?;
+    found.extend(no_effect(&doc));
     if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
         return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective};
+use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective, explicitly_set};
 use drover_core::deploy::plan::{BuildPlan, Discovered, plan};
 use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::deploy::sizing::{client_count, client_port};
@@ -164,10 +164,18 @@ impl StackModel {
     /// names every invalid attribute path.
     pub fn app_work(&self, instance: &InstanceRow, app: &AppRow, deployment: &Value) -> Result<AppWork, String> {
         let merged = self.effective(Some(instance), deployment);
-        let attrs = deploy_attributes(&merged, &app.name).map_err(|errors| {
+        let mut attrs = deploy_attributes(&merged, &app.name).map_err(|errors| {
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
             format!("the Custom JSON in force for {} is invalid: {}", instance.hostname, list.join("; "))
         })?;
+        // Parts a default adds are left out when the buildout lacks them; asked-for ones are not.
+        let mut user_docs = vec![parse(&self.stack.custom_json)];
+        user_docs.extend(self.layers_of(instance).iter().map(|l| parse(&l.custom_json)));
+        user_docs.push(deployment.clone());
+        attrs.explicit = explicitly_set(user_docs.iter());
+        // The app's own variables, then `deploy.<app>.environment` of the Custom JSON over them.
+        let mut environment = app.environment();
+        environment.extend(attrs.environment.clone());
         let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
         let found = Discovered::find(&attrs, |layer| self.online(layer), &address);
         let build: BuildPlan =
@@ -178,7 +186,7 @@ impl StackModel {
             revision: attrs.revision.clone().or_else(|| app.revision.clone()),
             commit: None,
             full_checkout: attrs.full_checkout,
-            environment: app.environment(),
+            environment,
             keep_releases: attrs.keep_releases,
             always_build: attrs.always_build,
             buildout_flags: attrs.buildout_flags.clone(),

@@ -8,6 +8,7 @@ mod apps;
 mod auth;
 mod bad_input;
 mod config;
+mod cookbook;
 mod deploy;
 mod exec;
 mod frontend;
