@@ -30,7 +30,7 @@ use crate::output::OutputStream;
 pub const STOP_GRACE: Duration = Duration::from_secs(15);
 
 /// How long every service started by a deploy must stay up for the deploy to succeed.
-const SETTLE: Duration = Duration::from_secs(3);
+const SETTLE: Duration = Duration::from_secs(5);
 
 /// How many log lines an error about a service shows.
 const LOG_TAIL_LINES: usize = 20;
@@ -201,8 +201,9 @@ impl Supervisor {
         Ok(pid)
     }
 
-    /// Fails, naming the service and its last log lines, when a service just started exits or
-    /// is restarted by its watcher within [`SETTLE`].
+    /// Fails, naming the service and its last log lines, when a service just started does not
+    /// stay up through [`SETTLE`]: it is down at the end, or its watcher had to restart it more
+    /// than once (a crash loop). One exit that its restart cured is only reported.
     async fn check_staying_up(
         &self,
         paths: &AppPaths,
@@ -213,23 +214,38 @@ impl Supervisor {
         if started.is_empty() {
             return Ok(());
         }
+        let mut seen: Vec<Vec<i32>> = started.iter().map(|(_, pid)| vec![*pid]).collect();
         let deadline = tokio::time::Instant::now() + SETTLE;
-        loop {
-            for (name, pid) in started {
-                let now = self.lock().get(&key(app, name)).and_then(|s| s.pid());
-                if now != Some(*pid) {
-                    return Err(format!(
-                        "service {name} did not stay up after its start (pid {pid} exited){}",
-                        log_tail(paths, name)
-                    ));
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            for ((name, _), pids) in started.iter().zip(&mut seen) {
+                if let Some(pid) = self.lock().get(&key(app, name)).and_then(|s| s.pid())
+                    && !pids.contains(&pid)
+                {
+                    pids.push(pid);
                 }
             }
-            if tokio::time::Instant::now() >= deadline {
-                out.push(&format!("{} service(s) stayed up\n", started.len()));
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        for ((name, _), pids) in started.iter().zip(&seen) {
+            let running = self.lock().get(&key(app, name)).and_then(|s| s.pid());
+            let restarts = pids.len() - 1;
+            if running.is_none() || restarts > 1 {
+                return Err(format!(
+                    "service {name} did not stay up after its start ({}){}",
+                    if running.is_none() {
+                        "it is not running".to_owned()
+                    } else {
+                        format!("restarted {restarts} times in {} s", SETTLE.as_secs())
+                    },
+                    log_tail(paths, name)
+                ));
+            }
+            if restarts == 1 {
+                out.push(&format!("warning: {name} exited once after its start and was restarted\n"));
+            }
+        }
+        out.push(&format!("{} service(s) stayed up\n", started.len()));
+        Ok(())
     }
 
     /// Sends a signal to a service's process (reloads: SIGUSR2 to HAProxy's master, SIGHUP to

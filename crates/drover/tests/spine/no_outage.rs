@@ -68,3 +68,19 @@ async fn a_parallel_deploy_never_takes_two_clients_down_at_once() {
     assert_eq!(both_down, 0, "both clients were down at once in {both_down} of {probes} probes");
     assert_eq!(failed_requests, 0, "{failed_requests} of {requests} requests failed on both clients");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_crash_loops_after_a_deploy_fails_it_by_name() {
+    let stack = TestStack::start().await;
+    stack.create_stack("loop", &[("clients", "plone_instances")]);
+    stack.cli_ok(&["instance", "create", "--stack", "loop", "--layer", "clients", "--cpu-count", "1", "--wait"]);
+    let repo = stack.create_demo_app("loop", &["clients"]);
+    repo.write_and_commit("release-mark.txt", "crash\n", "a release whose clients exit at once");
+    let (code, deployment, stderr) =
+        stack.cli_json(&["deploy", "--stack", "loop", "site", "--wait", "--json", "--timeout", "900"], None);
+    assert_ne!(code, Some(0), "{deployment:#}");
+    assert_eq!(deployment["status"], "failed", "{deployment:#} {stderr}");
+    let reason = deployment["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("service client1 did not stay up"), "{reason}");
+    assert!(reason.contains("release-mark.txt says crash"), "the reason shows the service's last log lines: {reason}");
+}
