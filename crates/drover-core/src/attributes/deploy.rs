@@ -156,44 +156,44 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
     let mut r = Reader::new(doc);
     let pi = "plone_instances";
     let d = |key: &'static str| -> [&str; 3] { ["deploy", app, key] };
-    let always = r.bool(&d("always_build_on_deploy"), false) || r.bool(&d("always_buildout_on_deploy"), false);
+    let always = r.bool(&d("always_build_on_deploy")) || r.bool(&d("always_buildout_on_deploy"));
     let attrs = DeployAttributes {
-        per_cpu: r.number(&[pi, "per_cpu"], 2.0, 0.0),
+        per_cpu: r.number(&[pi, "per_cpu"], 0.0),
         instance_count: r.whole(&[pi, "instance_count"], 1).map(|n| n.min(64) as u32),
-        restart_delay: r.number(&[pi, "restart_delay"], 0.0, 0.0),
-        base_config: r.string(&[pi, "base_config"]).unwrap_or_else(|| "cfg/base.cfg".into()),
-        zeo_layer: r.string(&[pi, "zeo_layer"]).unwrap_or_else(|| "zeoserver".into()),
+        restart_delay: r.number(&[pi, "restart_delay"], 0.0),
+        base_config: r.string(&[pi, "base_config"]).unwrap_or_default(),
+        zeo_layer: r.string(&[pi, "zeo_layer"]).unwrap_or_default(),
         zeo_address: r.string(&[pi, "zeo", "address"]),
         zodb_cache_size: r.whole(&[pi, "zodb_cache_size"], 1),
         zserver_threads: r.whole(&[pi, "zserver_threads"], 1).map(|n| n.min(1024) as u32),
-        persistent_cache: r.bool(&[pi, "persistent_cache"], true),
-        shared_blobs: r.bool(&[pi, "shared_blobs"], true),
+        persistent_cache: r.bool(&[pi, "persistent_cache"]),
+        shared_blobs: r.bool(&[pi, "shared_blobs"]),
         blob_dir: r.string(&["plone_blobs", "blob_dir"]),
         revision: r.string(&["deploy", app, "scm", "revision"]),
         full_checkout: r.string(&["deploy", app, "scm", "checkout"]).as_deref() == Some("full"),
-        keep_releases: r.whole(&d("keep_releases"), 1).map_or(5, |n| n.min(1000) as u32),
+        keep_releases: r.whole(&d("keep_releases"), 1).map_or(1, |n| n.min(1000) as u32),
         always_build: always,
         buildout_extends: r.strings(&d("buildout_extends")),
         parts_to_include: r.strings(&d("buildout_parts_to_include")),
-        inherit_parts: r.bool(&d("buildout_inherit_parts"), true),
+        inherit_parts: r.bool(&d("buildout_inherit_parts")),
         additional_config: r.string(&d("buildout_additional_config")).unwrap_or_default(),
         buildout_flags: r.string(&d("buildout_flags")).unwrap_or_default(),
         buildout_version: r.string(&d("buildout_version")).unwrap_or_default(),
-        relstorage: if r.bool(&[pi, "enable_relstorage"], false) { Some(relstorage(&mut r)) } else { None },
-        solr_enabled: r.bool(&[pi, "solr_enabled"], false),
-        solr_layer: r.string(&[pi, "solr_layer"]).unwrap_or_else(|| "solr".into()),
+        relstorage: if r.bool(&[pi, "enable_relstorage"]) { Some(relstorage(&mut r)) } else { None },
+        solr_enabled: r.bool(&[pi, "solr_enabled"]),
+        solr_layer: r.string(&[pi, "solr_layer"]).unwrap_or_default(),
         solr_host: r.string(&[pi, "solr_host"]),
-        enable_celery: r.bool(&[pi, "enable_celery"], false),
-        celerybeat: r.bool(&[pi, "celerybeat"], false),
-        broker_layer: r.string(&[pi, "broker_layer"]).unwrap_or_else(|| "celery_broker".into()),
+        enable_celery: r.bool(&[pi, "enable_celery"]),
+        celerybeat: r.bool(&[pi, "celerybeat"]),
+        broker_layer: r.string(&[pi, "broker_layer"]).unwrap_or_default(),
         broker: Broker {
             host: r.string(&[pi, "broker", "host"]),
-            port: r.whole(&[pi, "broker", "port"], 1).map_or(6379, |p| p.min(65535) as u16),
+            port: r.whole(&[pi, "broker", "port"], 1).map_or(0, |p| p.min(65535) as u16),
         },
-        enable_backup: r.bool(&["plone_zeoserver", "enable_backup"], false),
-        enable_pack: r.bool(&["plone_zeoserver", "enable_pack"], true),
+        enable_backup: r.bool(&["plone_zeoserver", "enable_backup"]),
+        enable_pack: r.bool(&["plone_zeoserver", "enable_pack"]),
         filestorage_dir: r.string(&["plone_zeoserver", "filestorage_dir"]),
-        auto_revert: r.bool(&d("auto_revert"), false),
+        auto_revert: r.bool(&d("auto_revert")),
         environment: r.string_map(&d("environment")),
         celery_args: r.words(&[pi, "celery_args"]),
         beat_args: r.words(&[pi, "beat_args"]),
@@ -206,18 +206,18 @@ fn relstorage(r: &mut Reader<'_>) -> RelStorage {
     let rs = |key: &'static str| -> [&'static str; 3] { ["plone_instances", "relstorage", key] };
     let db = |key: &'static str| -> [&'static str; 4] { ["plone_instances", "relstorage", "db", key] };
     RelStorage {
-        config: r.string(&rs("config")).unwrap_or_else(|| "cfg/relstorage.cfg".into()),
-        db_type: r.string(&db("type")).unwrap_or_else(|| "postgres".into()),
+        config: r.string(&rs("config")).unwrap_or_default(),
+        db_type: r.string(&db("type")).unwrap_or_default(),
         dsn: r.string(&db("dsn")),
         name: r.string(&db("name")),
         host: r.string(&db("host")),
         user: r.string(&db("user")),
         password: r.string(&db("password")),
-        enable_cache: r.bool(&rs("enable_cache"), true),
+        enable_cache: r.bool(&rs("enable_cache")),
         cache_servers: r.string(&rs("cache_servers")),
-        enable_pack: r.bool(&rs("enable_pack"), false),
-        pack_days: r.whole(&rs("pack_days"), 0).unwrap_or(7),
-        two_stage_pack: r.bool(&rs("two_stage_pack"), false),
+        enable_pack: r.bool(&rs("enable_pack")),
+        pack_days: r.whole(&rs("pack_days"), 0).unwrap_or_default(),
+        two_stage_pack: r.bool(&rs("two_stage_pack")),
         port: r.whole(&db("port"), 1).map(|p| p.min(65535) as u16),
         pack_gc: r.optional_bool(&rs("pack_gc")),
         truncate_refs: r.optional_bool(&rs("truncate_refs")),
@@ -227,6 +227,18 @@ fn relstorage(r: &mut Reader<'_>) -> RelStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: defaults used to be repeated as fallbacks here, in the frontend settings and
+    /// in the agent's gate. Reading `{}` must give exactly what reading the defaults gives.
+    #[test]
+    fn reading_nothing_gives_the_defaults() {
+        let empty = deploy_attributes(&serde_json::json!({}), "site").unwrap();
+        assert_eq!(empty, deploy_attributes(&crate::attributes::defaults(["site"]), "site").unwrap());
+        assert_eq!((empty.per_cpu, empty.keep_releases, empty.broker.port), (2.0, 5, 6379));
+        assert_eq!((empty.base_config.as_str(), empty.zeo_layer.as_str()), ("cfg/base.cfg", "zeoserver"));
+        assert!(empty.persistent_cache && empty.shared_blobs && empty.inherit_parts && empty.enable_pack);
+        assert!(!empty.enable_backup && !empty.always_build && !empty.auto_revert);
+    }
     use serde_json::json;
 
     #[test]

@@ -1,6 +1,24 @@
-//! Typed reads out of a merged document, collecting every wrong type by JSON path.
+//! Typed reads out of a merged document, collecting every wrong type by JSON path. A value the
+//! document does not set is read from the built-in defaults ([`super::defaults`]), the one
+//! source of every attribute's default: callers repeat none.
+
+use std::sync::LazyLock;
 
 use serde_json::Value;
+
+/// The app name under which the defaults document is built; any `deploy.<app>` path reads
+/// the defaults of this one.
+const ANY_APP: &str = "\u{0}app";
+
+static DEFAULTS: LazyLock<Value> = LazyLock::new(|| super::defaults([ANY_APP]));
+
+fn lookup<'v>(doc: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    let mut v = doc;
+    for key in path {
+        v = v.get(key)?;
+    }
+    (!v.is_null()).then_some(v)
+}
 
 /// A value of the wrong type at a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,11 +44,13 @@ impl<'a> Reader<'a> {
     }
 
     fn get(&self, path: &[&str]) -> Option<&'a Value> {
-        let mut v = self.doc;
-        for key in path {
-            v = v.get(key)?;
-        }
-        (!v.is_null()).then_some(v)
+        lookup(self.doc, path).or_else(|| {
+            let mut in_defaults = path.to_vec();
+            if in_defaults.len() > 1 && in_defaults[0] == "deploy" {
+                in_defaults[1] = ANY_APP;
+            }
+            lookup(&DEFAULTS, &in_defaults)
+        })
     }
 
     fn fail(&mut self, path: &[&str], expected: &str) {
@@ -49,31 +69,31 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A boolean, or `default`.
-    pub fn bool(&mut self, path: &[&str], default: bool) -> bool {
+    /// A boolean (false where neither the document nor the defaults set one).
+    pub fn bool(&mut self, path: &[&str]) -> bool {
         match self.get(path) {
-            None => default,
+            None => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
                 self.fail(path, "true or false");
-                default
+                false
             }
         }
     }
 
     /// A boolean, if present.
     pub fn optional_bool(&mut self, path: &[&str]) -> Option<bool> {
-        self.get(path).is_some().then(|| self.bool(path, false))
+        self.get(path).is_some().then(|| self.bool(path))
     }
 
-    /// A number ≥ `min`, or `default`.
-    pub fn number(&mut self, path: &[&str], default: f64, min: f64) -> f64 {
+    /// A number ≥ `min` (`min` where neither the document nor the defaults set one).
+    pub fn number(&mut self, path: &[&str], min: f64) -> f64 {
         match self.get(path).map(Value::as_f64) {
-            None => default,
+            None => min,
             Some(Some(n)) if n >= min && n.is_finite() => n,
             Some(_) => {
                 self.fail(path, &format!("a number of at least {min}"));
-                default
+                min
             }
         }
     }

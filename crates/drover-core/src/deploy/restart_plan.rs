@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attributes::defaults;
+use crate::attributes::Reader;
 
 /// How an app's restarts are paced, from the instance's effective attributes. The server sends
 /// it with every app command, so the agent never re-reads attributes for it.
@@ -29,28 +29,19 @@ pub struct RestartPolicy {
     pub health_check_url: String,
 }
 
-fn number(doc: &Value, path: &str) -> Option<f64> {
-    doc.pointer(path).and_then(Value::as_f64).filter(|n| n.is_finite() && *n >= 0.0)
-}
-
-fn text(doc: &Value, path: &str) -> Option<String> {
-    doc.pointer(path).and_then(Value::as_str).map(str::to_owned)
-}
-
 impl RestartPolicy {
-    /// The policy an effective document (already checked) asks for; a missing value takes the
-    /// built-in default, from the one defaults document.
+    /// The policy an effective document (already checked) asks for; what it does not set comes
+    /// from the built-in defaults, through the attribute reader.
     pub fn from_attributes(doc: &Value) -> Self {
-        let base = defaults([]);
-        let num = |p: &str| number(doc, p).or_else(|| number(&base, p)).unwrap_or(0.0);
-        let txt = |p: &str| text(doc, p).or_else(|| text(&base, p)).unwrap_or_default();
+        let mut r = Reader::new(doc);
+        let pi = "plone_instances";
         Self {
-            restart_delay_secs: num("/plone_instances/restart_delay"),
-            max_unavailable: (num("/plone_instances/max_unavailable") as u32).max(1),
-            drain_timeout_secs: num("/plone_instances/drain_timeout"),
-            healthy_deadline_secs: num("/plone_instances/healthy_deadline").max(1.0),
-            health_check_method: txt("/haproxy/health_check_method"),
-            health_check_url: txt("/haproxy/health_check_url"),
+            restart_delay_secs: r.number(&[pi, "restart_delay"], 0.0),
+            max_unavailable: r.whole(&[pi, "max_unavailable"], 1).map_or(1, |n| n.clamp(1, 1000) as u32),
+            drain_timeout_secs: r.number(&[pi, "drain_timeout"], 0.0),
+            healthy_deadline_secs: r.number(&[pi, "healthy_deadline"], 1.0),
+            health_check_method: r.string(&["haproxy", "health_check_method"]).unwrap_or_default(),
+            health_check_url: r.string(&["haproxy", "health_check_url"]).unwrap_or_default(),
         }
     }
 }

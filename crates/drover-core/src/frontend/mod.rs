@@ -148,38 +148,38 @@ pub fn settings(
     let mut r = Reader::new(doc);
     let h = |k: &'static str| -> [&'static str; 2] { ["haproxy", k] };
     let n = |k: &'static str| -> [&'static str; 2] { ["nginx_plone", k] };
-    let check_interval = r.whole(&h("check_interval"), 100).unwrap_or(10_000);
-    let sticky = r.bool(&h("sticky_sessions"), false) || r.bool(&["plone_instances", "sticky_sessions"], false);
+    let check_interval = r.whole(&h("check_interval"), 100).unwrap_or(100);
+    let sticky = r.bool(&h("sticky_sessions")) || r.bool(&["plone_instances", "sticky_sessions"]);
     let haproxy = HaproxySettings {
-        balance: r.string(&h("balance")).unwrap_or_else(|| "leastconn".into()),
-        retries: r.whole(&h("retries"), 0).unwrap_or(3),
+        balance: r.string(&h("balance")).unwrap_or_default(),
+        retries: r.whole(&h("retries"), 0).unwrap_or_default(),
         check_interval,
         fastinter: (check_interval / 10).max(100),
         downinter: (check_interval / 2).max(100),
         rise: r.whole(&h("rise"), 1).unwrap_or(1),
-        fall: r.whole(&h("fall"), 1).unwrap_or(5),
-        server_timeout: r.string(&h("server_timeout")).unwrap_or_else(|| "900s".into()),
-        client_timeout: r.string(&h("client_timeout")).unwrap_or_else(|| "60s".into()),
-        connect_timeout: r.string(&h("connect_timeout")).unwrap_or_else(|| "10s".into()),
-        health_check_url: r.string(&h("health_check_url")).unwrap_or_else(|| "/misc_/CMFPlone/plone_icon".into()),
-        health_check_method: r.string(&h("health_check_method")).unwrap_or_else(|| "HEAD".into()),
-        enable_stats: r.bool(&h("enable_stats"), true),
-        stats_url: r.string(&h("stats_url")).unwrap_or_else(|| "/balancer/stats".into()),
-        stats_user: r.string(&h("stats_user")).unwrap_or_else(|| "stats".into()),
+        fall: r.whole(&h("fall"), 1).unwrap_or(1),
+        server_timeout: r.string(&h("server_timeout")).unwrap_or_default(),
+        client_timeout: r.string(&h("client_timeout")).unwrap_or_default(),
+        connect_timeout: r.string(&h("connect_timeout")).unwrap_or_default(),
+        health_check_url: r.string(&h("health_check_url")).unwrap_or_default(),
+        health_check_method: r.string(&h("health_check_method")).unwrap_or_default(),
+        enable_stats: r.bool(&h("enable_stats")),
+        stats_url: r.string(&h("stats_url")).unwrap_or_default(),
+        stats_user: r.string(&h("stats_user")).unwrap_or_default(),
         stats_password: r.string(&h("stats_password")).unwrap_or_else(|| generated_password.to_owned()),
         sticky_sessions: sticky,
     };
     let nginx = NginxSettings {
-        client_max_body_size: r.string(&n("client_max_body_size")).unwrap_or_else(|| "128m".into()),
+        client_max_body_size: r.string(&n("client_max_body_size")).unwrap_or_default(),
         additional_config: join_present([r.string(&n("additional_config")), r.string(&n("additional_configuration"))]),
         additional_servers: r.string(&n("additional_servers")),
         default_config: r.string(&n("default_config")),
-        enable_ssi: r.bool(&n("enable_ssi"), false),
-        site_id: r.string(&["plone_instances", "site_id"]).unwrap_or_else(|| "Plone".into()),
+        enable_ssi: r.bool(&n("enable_ssi")),
+        site_id: r.string(&["plone_instances", "site_id"]).unwrap_or_default(),
         subsites: strings_map(doc, &["plone_instances", "subsites"]),
         subsite_config: strings_map(doc, &["plone_instances", "subsite_config"]),
     };
-    let proxy_port = r.whole(&n("proxy_port"), 1).map_or(6081, |p| p.min(65535) as u16);
+    let proxy_port = r.whole(&n("proxy_port"), 1).map_or(1, |p| p.min(65535) as u16);
     if r.errors.is_empty() { Ok((haproxy, nginx, proxy_port)) } else { Err(r.errors) }
 }
 

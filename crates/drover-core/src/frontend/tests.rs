@@ -137,3 +137,17 @@ fn haproxy_takes_its_stats_socket_where_it_is_told() {
     assert!(text.contains(&format!("    stats socket {socket} mode 600 level admin\n")), "{text}");
     assert_eq!(text.matches(".sock").count(), 1, "no other socket under the run dir: {text}");
 }
+
+/// Regression: the frontend's settings repeated the defaults as fallbacks. Reading `{}` gives
+/// what reading the defaults document gives.
+#[test]
+fn settings_of_nothing_are_the_defaults() {
+    let empty = settings(&json!({}), "pw").unwrap();
+    let defaults = settings(&crate::attributes::defaults([]), "pw").unwrap();
+    assert_eq!(format!("{empty:?}"), format!("{defaults:?}"));
+    let (h, n, proxy_port) = empty;
+    assert_eq!((h.balance.as_str(), h.retries, h.check_interval, h.rise, h.fall), ("leastconn", 3, 10_000, 1, 5));
+    assert_eq!((h.health_check_method.as_str(), h.health_check_url.as_str()), ("HEAD", "/misc_/CMFPlone/plone_icon"));
+    assert_eq!((n.client_max_body_size.as_str(), n.site_id.as_str(), proxy_port), ("128m", "Plone", 6081));
+    assert_eq!(h.stats_password, "pw");
+}
