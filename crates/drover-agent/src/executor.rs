@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use crate::app::slots::RestartSlots;
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
-use crate::frontend::gate::Gate;
+use crate::frontend::drain::Gate;
 use crate::hooks::run_hooks;
 use crate::journal::{Entry, Journal};
 use crate::lifecycle::{run_event, write_stack_config};

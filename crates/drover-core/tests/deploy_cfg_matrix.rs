@@ -8,7 +8,7 @@
 
 use drover_core::LayerType;
 use drover_core::attributes::{deploy_attributes, effective};
-use drover_core::deploy::buildout_cfg::render;
+use drover_core::deploy::deploy_cfg::render;
 use drover_core::deploy::plan::{Discovered, plan};
 use drover_core::deploy::sizing::{client_count, client_port};
 use insta::assert_snapshot;

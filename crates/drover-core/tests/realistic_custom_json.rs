@@ -8,7 +8,7 @@
 
 use drover_core::LayerType;
 use drover_core::attributes::{REDACTED, check, deploy_attributes, effective, redact};
-use drover_core::deploy::buildout_cfg::render;
+use drover_core::deploy::deploy_cfg::render;
 use drover_core::deploy::plan::{Discovered, plan};
 use serde_json::{Value, json};
 

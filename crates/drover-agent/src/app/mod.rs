@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use self::paths::AppPaths;
 use self::slots::RestartSlots;
-use crate::frontend::gate::Gate;
+use crate::frontend::drain::Gate;
 use crate::output::OutputStream;
 use crate::supervisor::{Restart, Supervisor};
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use drover_core::deploy::buildout_cfg::{DeployCfg, render, render_app_template};
+use drover_core::deploy::deploy_cfg::{DeployCfg, render, render_app_template};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

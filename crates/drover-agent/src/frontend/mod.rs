@@ -4,7 +4,7 @@
 //! SIGUSR2, its server states saved first so drains survive) and nginx reloads (SIGHUP). An
 //! unchanged config reloads nothing.
 
-pub mod gate;
+pub mod drain;
 pub mod runtime;
 
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ pub use service::ServiceState;
 
 use crate::app::paths::AppPaths;
 use crate::app::slots::RestartSlots;
-use crate::frontend::gate::Gate;
+use crate::frontend::drain::Gate;
 use crate::health;
 use crate::output::OutputStream;
 

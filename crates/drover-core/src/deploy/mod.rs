@@ -3,7 +3,7 @@
 //! instance runs, and how instances are batched for rolling deploys.
 
 pub mod batches;
-pub mod buildout_cfg;
+pub mod deploy_cfg;
 pub mod case;
 pub mod history;
 pub mod pin;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::buildout_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
+use super::deploy_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
 use super::sizing::{client_count, client_port};
 use crate::attributes::{DEFAULT_ON, DeployAttributes, RelStorage};
 use crate::status::LayerType;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeError, Reader};
-use crate::deploy::buildout_cfg::RenderError;
+use crate::deploy::deploy_cfg::RenderError;
 
 pub mod refusal;
 pub mod sockets;
