@@ -3,8 +3,8 @@
 //! instance runs, and how instances are batched for rolling deploys.
 
 pub mod batches;
-pub mod deploy_cfg;
 pub mod case;
+pub mod deploy_cfg;
 pub mod history;
 pub mod pin;
 pub mod plan;

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::lifecycle::Event;
-use drover_core::{CommandStatus, InstanceStatus, Provider, Shortname, next_hostname};
+use drover_core::{CommandStatus, Provider, Shortname};
 use drover_proto::agent::{
     AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
     ResultReport, StartReport, Unfinished,
@@ -17,10 +17,11 @@ use serde::Deserialize;
 use super::extract::{Agent, Body, Id, Join, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
+use crate::orchestrator::instances::{InstanceRequest, create_instance};
 use crate::orchestrator::{apply_event, on_command_finished, record_app_report};
 use crate::secrets;
 use crate::state::AppState;
-use crate::store::{AppendOutcome, CommandRow, InstanceRow, NewInstance, StoreError};
+use crate::store::{AppendOutcome, CommandRow, InstanceRow};
 
 /// The longest a command long-poll is held open.
 const MAX_POLL: Duration = Duration::from_secs(60);
@@ -64,39 +65,25 @@ async fn register(state: &AppState, stack: &crate::store::StackRow, req: &Enroll
     if req.layers.is_empty() {
         return Err(Failure::invalid("layers", "a new host needs at least one layer; pass --layer NAME to the agent"));
     }
-    let layers = state.store.layers(stack.id).await?;
-    let mut layer_ids = Vec::new();
-    for (i, name) in req.layers.iter().enumerate() {
-        let layer = layers.iter().find(|l| &l.shortname == name).ok_or_else(|| {
-            Failure::not_found(format!("layers[{i}]"), format!("layer {name:?} does not exist in stack {}", stack.name))
-        })?;
-        layer_ids.push(layer.id);
-    }
+    let layers = req
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Shortname::parse(l).map_err(|e| Failure::invalid(format!("layers[{i}]"), format!("{l:?} {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let hostname = match &req.instance {
-        Some(h) => Shortname::parse(h).map_err(|e| Failure::invalid("instance", format!("{h:?} {e}")))?,
-        None => {
-            let first = Shortname::parse(&req.layers[0]).map_err(|e| Failure::invalid("layers[0]", e.to_string()))?;
-            let taken: Vec<String> = state.store.instances(stack.id).await?.into_iter().map(|i| i.hostname).collect();
-            next_hostname(&first, &taken.iter().map(String::as_str).collect::<Vec<_>>())
-        }
+        Some(h) => Some(Shortname::parse(h).map_err(|e| Failure::invalid("instance", format!("{h:?} {e}")))?),
+        None => None,
     };
-    let id = state
-        .store
-        .create_instance(&NewInstance {
-            stack_id: stack.id,
-            hostname: hostname.as_str(),
-            provider: Provider::Registered.as_str(),
-            status: InstanceStatus::Registered,
-            address: Some(&req.facts.address),
-            cpu_count_override: None,
-            layer_ids: &layer_ids,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::Duplicate => Failure::conflict(Some("instance"), format!("instance {hostname} already exists")),
-            e => e.into(),
-        })?;
-    state.store.instance_by_id(id).await?.ok_or_else(|| Failure::internal("instance vanished"))
+    let request = InstanceRequest {
+        layers: &layers,
+        provider: Provider::Registered,
+        hostname,
+        cpu_count: None,
+        address: Some(&req.facts.address),
+        hostname_field: "instance",
+    };
+    Ok(create_instance(state, stack, request).await?)
 }
 
 async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {

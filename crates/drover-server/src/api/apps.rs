@@ -11,7 +11,7 @@ use super::failure::{ApiResult, Failure};
 use super::parse::NewAppDeployment;
 use super::parse_app::{self, AppSettings};
 use super::resources::load_stack;
-use crate::orchestrator::app_deploy;
+use crate::orchestrator::{OrchestratorError, app_deploy};
 use crate::state::AppState;
 use crate::store::{AppFields, AppRow, SecretChanges, StackRow, StoreError};
 use crate::time::rfc3339;
@@ -183,8 +183,8 @@ pub async fn delete(
     let deployment = match app_deploy::create(&state, &stack, undeploy).await {
         Ok(id) => Some(id),
         // No online instance of its layers: nothing to undeploy.
-        Err(Failure(e)) if e.code == drover_proto::ErrorCode::Invalid => None,
-        Err(e) => return Err(e),
+        Err(OrchestratorError::Invalid { .. }) => None,
+        Err(e) => return Err(e.into()),
     };
     state.store.delete_app(row.id).await?;
     Ok(Json(serde_json::json!({ "undeploy_deployment": deployment })))

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_core::targeting::{Candidate, Plan, Target, select_targets};
+use drover_core::targeting::Plan;
 use drover_core::{CommandStatus, DeploymentKind};
 use drover_proto::agent::CommandSpec;
 use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
@@ -16,8 +16,9 @@ use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
 use crate::orchestrator::app_deploy;
+use crate::orchestrator::targets::{queue_commands, targets};
 use crate::state::AppState;
-use crate::store::{InstanceRow, NewDeployment, PlannedCommand, StackRow};
+use crate::store::{NewDeployment, PlannedCommand};
 
 /// The longest a log request may wait for output.
 const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
@@ -38,26 +39,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
 }
 
-/// The stack's instances and the targets the filters select among them.
-pub async fn targets(
-    state: &AppState,
-    stack: &StackRow,
-    layer_filter: &[String],
-    instance_filter: &[String],
-) -> ApiResult<(Vec<InstanceRow>, Vec<Target>)> {
-    let layers: Vec<String> = state.store.layers(stack.id).await?.into_iter().map(|l| l.shortname).collect();
-    let instances = state.store.instances(stack.id).await?;
-    let layer_lists: Vec<Vec<String>> = instances.iter().map(InstanceRow::layers).collect();
-    let candidates: Vec<Candidate> = instances
-        .iter()
-        .zip(&layer_lists)
-        .map(|(i, layers)| Candidate { hostname: &i.hostname, layers, status: i.status() })
-        .collect();
-    let targets = select_targets(&candidates, &layers, layer_filter, instance_filter)
-        .map_err(|e| Failure::invalid(e.field().to_owned(), e.to_string()))?;
-    Ok((instances, targets))
-}
-
 async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> ApiResult<i64> {
     let new = parse::exec(req)?;
     let stack = load_stack(state, stack).await?;
@@ -76,9 +57,9 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
         })
         .collect();
     let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;
-    let (id, woken) = state
-        .store
-        .create_deployment(&NewDeployment {
+    let id = queue_commands(
+        state,
+        &NewDeployment {
             stack_id: stack.id,
             kind: DeploymentKind::Execute,
             comment: new.comment.as_deref(),
@@ -88,9 +69,9 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
             revision: None,
             commit: None,
             max_unavailable: 1,
-        })
-        .await?;
-    state.wakeups.wake_agents(&woken);
+        },
+    )
+    .await?;
     Ok(id)
 }
 

@@ -65,6 +65,19 @@ impl From<crate::store::StoreError> for Failure {
     }
 }
 
+impl From<crate::orchestrator::OrchestratorError> for Failure {
+    fn from(e: crate::orchestrator::OrchestratorError) -> Self {
+        use crate::orchestrator::OrchestratorError as E;
+        match e {
+            E::Invalid { field, message } => Self::invalid(field, message),
+            E::NotFound { field, message } => Self::not_found(field, message),
+            E::Conflict { field, message } => Self::conflict(field.as_deref(), message),
+            E::Db(e) => e.into(),
+            E::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -1,22 +1,19 @@
 //! Instances: create (a local one starts at once), list, show, start, stop, delete.
 
-use std::net::Ipv4Addr;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use drover_core::address::next_local_address;
-use drover_core::lifecycle::Event;
-use drover_core::{InstanceStatus, Provider, next_hostname};
+use drover_core::{InstanceStatus, Provider};
 use drover_proto::api::{CreateInstance, Instance};
 
 use super::extract::{Admin, Body};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
-use crate::orchestrator::{self, apply_event};
+use crate::orchestrator;
+use crate::orchestrator::instances::{InstanceRequest, create_instance};
 use crate::state::AppState;
-use crate::store::{InstanceRow, NewInstance, StackRow, StoreError};
+use crate::store::{InstanceRow, StackRow};
 
 /// The instance named in the path, or 404.
 pub async fn load_instance(state: &AppState, stack: &StackRow, host: &str) -> ApiResult<InstanceRow> {
@@ -57,65 +54,15 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Instance>)> {
     let new = parse::instance(req)?;
     let stack = load_stack(&state, &stack).await?;
-    let layers = state.store.layers(stack.id).await?;
-    let mut layer_ids = Vec::new();
-    for (i, name) in new.layers.iter().enumerate() {
-        let layer = layers.iter().find(|l| l.shortname == name.as_str()).ok_or_else(|| {
-            Failure::not_found(
-                format!("layers[{i}]"),
-                format!("layer {name} does not exist in stack {}; create it with `drover layer create`", stack.name),
-            )
-        })?;
-        layer_ids.push(layer.id);
-    }
-
-    let _guard = state.local.allocation_guard().await;
-    let existing = state.store.instances(stack.id).await?;
-    let hostname = match new.hostname {
-        Some(h) => h,
-        None => {
-            let taken: Vec<&str> = existing.iter().map(|i| i.hostname.as_str()).collect();
-            next_hostname(&new.layers[0], &taken)
-        }
+    let request = InstanceRequest {
+        layers: &new.layers,
+        provider: new.provider,
+        hostname: new.hostname,
+        cpu_count: new.cpu_count,
+        address: None,
+        hostname_field: "hostname",
     };
-    let (address, status) = match new.provider {
-        Provider::Local => {
-            let taken: Vec<Ipv4Addr> =
-                state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
-            let address = next_local_address(state.config.local_first_address, &taken)
-                .map_err(|e| Failure::conflict(Some("provider"), e.to_string()))?;
-            (Some(address.to_string()), InstanceStatus::Booting)
-        }
-        Provider::Registered => (None, InstanceStatus::Registering),
-    };
-    let id = state
-        .store
-        .create_instance(&NewInstance {
-            stack_id: stack.id,
-            hostname: hostname.as_str(),
-            provider: new.provider.as_str(),
-            status,
-            address: address.as_deref(),
-            cpu_count_override: new.cpu_count,
-            layer_ids: &layer_ids,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::Duplicate => Failure::conflict(
-                Some("hostname"),
-                format!("instance {hostname} already exists in stack {}; pick another --hostname", stack.name),
-            ),
-            e => e.into(),
-        })?;
-    drop(_guard);
-    let row = state.store.instance_by_id(id).await?.ok_or_else(|| Failure::internal("instance vanished"))?;
-    if new.provider == Provider::Local
-        && let Err(e) = state.local.spawn(&row).await
-    {
-        tracing::error!(instance = %row.hostname, "failed to start the agent: {e}");
-        apply_event(&state, &row, Event::StartFailed).await?;
-    }
-    let row = state.store.instance_by_id(id).await?.unwrap_or(row);
+    let row = create_instance(&state, &stack, request).await?;
     Ok((StatusCode::CREATED, Json(views::instance(&row))))
 }
 

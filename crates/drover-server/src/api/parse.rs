@@ -194,23 +194,7 @@ const APP_KINDS: &[DeploymentKind] = &[
 /// The longest a deployment may wait for its app's lock.
 const MAX_LOCK_WAIT: u64 = 3600;
 
-/// A checked app deployment.
-pub struct NewAppDeployment {
-    pub kind: DeploymentKind,
-    pub app: Shortname,
-    pub layers: Vec<String>,
-    pub instances: Vec<String>,
-    pub comment: Option<String>,
-    pub custom_json: Value,
-    pub batch_size: Option<u32>,
-    pub rollback_to: Option<String>,
-    pub lock_wait_secs: u64,
-    pub timeout_secs: Option<u64>,
-    /// Deploys that follow an instance's Setup touch only that instance and take no lock.
-    pub takes_lock: bool,
-    /// The deploy an instance gets after its Setup: it builds the app's pinned commit.
-    pub follows_setup: bool,
-}
+pub use crate::orchestrator::app_deploy::NewAppDeployment;
 
 pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure> {
     let kind = req.kind.parse::<DeploymentKind>().ok().filter(|k| APP_KINDS.contains(k)).ok_or_else(|| {

@@ -14,13 +14,30 @@ use serde_json::Value;
 use drover_core::deploy::pin::{CommitSource, commit_source};
 use drover_core::deploy::restart_plan::RestartPolicy;
 
-use super::StackModel;
 use super::revision::{self, ResolveError};
-use crate::api::Failure;
-use crate::api::parse::NewAppDeployment;
+use super::{OrchestratorError, StackModel};
 use crate::state::AppState;
 use crate::store::{AppRow, InstanceRow, NewDeployment, PlannedCommand, StackRow};
 use crate::time::rfc3339;
+
+/// A checked request for an app deployment (see `api::parse::app_deployment`).
+#[derive(Debug)]
+pub struct NewAppDeployment {
+    pub kind: DeploymentKind,
+    pub app: drover_core::Shortname,
+    pub layers: Vec<String>,
+    pub instances: Vec<String>,
+    pub comment: Option<String>,
+    pub custom_json: Value,
+    pub batch_size: Option<u32>,
+    pub rollback_to: Option<String>,
+    pub lock_wait_secs: u64,
+    pub timeout_secs: Option<u64>,
+    /// Deploys that follow an instance's Setup touch only that instance and take no lock.
+    pub takes_lock: bool,
+    /// The deploy an instance gets after its Setup: it builds the app's pinned commit.
+    pub follows_setup: bool,
+}
 
 fn action(new: &NewAppDeployment) -> AppAction {
     match new.kind {
@@ -41,8 +58,9 @@ fn app_command(
     app: &AppRow,
     instance: &InstanceRow,
     commit: Option<&str>,
-) -> Result<CommandSpec, Failure> {
-    let mut work = model.app_work(instance, app, &new.custom_json).map_err(|e| Failure::invalid("custom_json", e))?;
+) -> Result<CommandSpec, OrchestratorError> {
+    let mut work =
+        model.app_work(instance, app, &new.custom_json).map_err(|e| OrchestratorError::invalid("custom_json", e))?;
     work.app.commit = commit.map(str::to_owned);
     let hooks = match new.kind {
         DeploymentKind::Deploy | DeploymentKind::Undeploy => model.hooks(instance, new.kind.as_str()),
@@ -59,14 +77,18 @@ fn app_command(
 }
 
 /// Waits until `deadline` for the app's lock to be free; refuses naming the holder.
-async fn wait_for_lock(state: &AppState, app: &AppRow, deadline: tokio::time::Instant) -> Result<(), Failure> {
+async fn wait_for_lock(
+    state: &AppState,
+    app: &AppRow,
+    deadline: tokio::time::Instant,
+) -> Result<(), OrchestratorError> {
     let mut changes = state.wakeups.subscribe();
     loop {
         changes.borrow_and_update();
         let holder = state.store.lock_holder(app.id).await?;
         let Some(holder) = holder.filter(|h| h.status == "running") else { return Ok(()) };
         if tokio::time::Instant::now() >= deadline {
-            return Err(Failure::conflict(
+            return Err(OrchestratorError::conflict(
                 Some("app"),
                 format!(
                     "app {} is locked by deployment {} (running since {}); wait for it (`drover deployment show {} --follow`) \
@@ -90,7 +112,7 @@ async fn resolve_commit(
     new: &NewAppDeployment,
     app: &AppRow,
     stack_level: &Value,
-) -> Result<(Option<String>, Option<String>), Failure> {
+) -> Result<(Option<String>, Option<String>), OrchestratorError> {
     let path = format!("/deploy/{}/scm/revision", app.name);
     let asked = new.custom_json.pointer(&path).and_then(Value::as_str);
     let app_revision = stack_level.pointer(&path).and_then(Value::as_str);
@@ -100,8 +122,10 @@ async fn resolve_commit(
         CommitSource::Commit(sha) => Ok((Some(sha.clone()), Some(sha))),
         CommitSource::Resolve(rev) => {
             let sha = revision::resolve(state, app, rev.as_deref()).await.map_err(|e| match e {
-                ResolveError::Db(e) => Failure::from(e),
-                e => Failure::invalid(if asked.is_some() { "custom_json" } else { "revision" }, e.to_string()),
+                ResolveError::Db(e) => OrchestratorError::Db(e),
+                e => {
+                    OrchestratorError::invalid(if asked.is_some() { "custom_json" } else { "revision" }, e.to_string())
+                }
             })?;
             Ok((rev, Some(sha)))
         }
@@ -109,9 +133,9 @@ async fn resolve_commit(
 }
 
 /// Creates an app deployment; returns its id.
-pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, Failure> {
+pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, OrchestratorError> {
     let app = state.store.app(stack.id, new.app.as_str()).await?.ok_or_else(|| {
-        Failure::not_found(
+        OrchestratorError::not_found(
             "app",
             format!(
                 "app {} does not exist in stack {}; `drover app list --stack {}` shows its apps",
@@ -119,8 +143,10 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
             ),
         )
     })?;
-    let (instances, targets) = crate::api::deployments::targets(state, stack, &new.layers, &new.instances).await?;
-    let model = StackModel::load(state, &stack.name).await?.ok_or_else(|| Failure::internal("the stack vanished"))?;
+    let (instances, targets) = super::targets::targets(state, stack, &new.layers, &new.instances).await?;
+    let model = StackModel::load(state, &stack.name)
+        .await?
+        .ok_or_else(|| OrchestratorError::Internal("the stack vanished".into()))?;
     let app_layers = app.layers();
     let stack_level = model.effective(None, &new.custom_json);
     let max_unavailable = RestartPolicy::from_attributes(&stack_level).max_unavailable;
@@ -143,19 +169,21 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
             let spec = app_command(&new, &model, &app, instance, commit.as_deref())?;
             app_commands.push(PlannedCommand {
                 instance_id: instance.id,
-                spec_json: serde_json::to_string(&spec).map_err(Failure::internal)?,
+                spec_json: serde_json::to_string(&spec)
+                    .map_err(|e| OrchestratorError::Internal(format!("failed to serialise a command: {e}")))?,
                 skip: None,
                 batch: 0,
                 held: false,
             });
         } else if new.kind == DeploymentKind::Deploy {
             let spec = model.lifecycle_spec(instance, DeploymentKind::Configure, None);
-            let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
+            let spec_json = serde_json::to_string(&spec)
+                .map_err(|e| OrchestratorError::Internal(format!("failed to serialise a command: {e}")))?;
             others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0, held: false });
         }
     }
     if app_commands.is_empty() {
-        return Err(Failure::invalid(
+        return Err(OrchestratorError::invalid(
             "instances",
             format!(
                 "no online instance of the app's layers ({}) is targeted; start one or change --layer/--instance",
@@ -212,7 +240,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
 
 /// After an instance's Setup: deploys every app of its layers to it (reference.md section 2:
 /// "Deploy of its layers' apps follows right after").
-pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Result<(), OrchestratorError> {
     let Some(stack) = state.store.stack(&instance.stack_name).await? else {
         return Ok(());
     };
@@ -237,7 +265,7 @@ pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Res
             follows_setup: true,
         };
         if let Err(e) = create(state, &stack, new).await {
-            tracing::warn!(instance = %instance.hostname, app = %app.name, "failed to deploy after Setup: {}", e.0);
+            tracing::warn!(instance = %instance.hostname, app = %app.name, "failed to deploy after Setup: {}", e);
         }
     }
     Ok(())

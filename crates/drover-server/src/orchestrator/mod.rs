@@ -3,10 +3,13 @@
 
 pub mod app_deploy;
 mod configure_events;
+mod error;
 mod heartbeat;
+pub mod instances;
 pub mod model;
 mod power;
 mod revision;
+pub mod targets;
 
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
@@ -18,6 +21,7 @@ use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatu
 use drover_proto::agent::{AppReport, LifecycleReport};
 
 pub use configure_events::{ConfigureEvents, release_configures};
+pub use error::OrchestratorError;
 pub use model::StackModel;
 
 use crate::state::AppState;
@@ -64,9 +68,9 @@ pub async fn queue_lifecycle(
     let Some(model) = StackModel::load(state, &instance.stack_name).await? else { return Ok(0) };
     let spec = model.lifecycle_spec(&instance, kind, timeout_secs);
     let spec_json = serde_json::to_string(&spec).unwrap_or_default();
-    let (deployment_id, woken) = state
-        .store
-        .create_deployment(&NewDeployment {
+    let deployment_id = targets::queue_commands(
+        state,
+        &NewDeployment {
             stack_id: instance.stack_id,
             kind,
             comment: None,
@@ -76,9 +80,9 @@ pub async fn queue_lifecycle(
             revision: None,
             commit: None,
             max_unavailable: 1,
-        })
-        .await?;
-    state.wakeups.wake_agents(&woken);
+        },
+    )
+    .await?;
     let commands = state.store.deployment_commands(deployment_id).await?;
     Ok(commands.first().map(|c| c.id).unwrap_or(0))
 }
@@ -197,7 +201,7 @@ pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -
         let state = state.clone();
         tokio::spawn(async move {
             if let Err(e) = app_deploy::deploy_after_setup(&state, &online).await {
-                tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {}", e.0);
+                tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {}", e);
             }
         });
     }

@@ -1,0 +1,105 @@
+//! Creating instances, the one way: from the API (`drover instance create`) and for a host that
+//! registers itself when its agent joins. Names, addresses and layers are checked and allocated
+//! here; a local instance's agent is started at once.
+
+use std::net::Ipv4Addr;
+
+use drover_core::address::next_local_address;
+use drover_core::lifecycle::Event;
+use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
+
+use super::{OrchestratorError, apply_event};
+use crate::state::AppState;
+use crate::store::{InstanceRow, NewInstance, StackRow, StoreError};
+
+/// What a new instance is.
+pub struct InstanceRequest<'a> {
+    /// Its layers' shortnames, at least one.
+    pub layers: &'a [Shortname],
+    /// Local (the server starts its agent) or registered (a host that joins).
+    pub provider: Provider,
+    /// Its hostname; by default the next free one of its first layer.
+    pub hostname: Option<Shortname>,
+    /// A CPU count to use instead of the one its agent reports.
+    pub cpu_count: Option<u32>,
+    /// A registering host's address, as its agent reported it.
+    pub address: Option<&'a str>,
+    /// The request field that names the hostname (for the error on a duplicate).
+    pub hostname_field: &'static str,
+}
+
+/// Creates an instance; a local one's agent is started (a failure to start it leaves the
+/// instance `start_failed`, not missing).
+pub async fn create_instance(
+    state: &AppState,
+    stack: &StackRow,
+    req: InstanceRequest<'_>,
+) -> Result<InstanceRow, OrchestratorError> {
+    let first = req.layers.first().ok_or_else(|| {
+        OrchestratorError::invalid("layers", "an instance needs at least one layer; pass --layer NAME")
+    })?;
+    let layers = state.store.layers(stack.id).await?;
+    let mut layer_ids = Vec::new();
+    for (i, name) in req.layers.iter().enumerate() {
+        let layer = layers.iter().find(|l| l.shortname == name.as_str()).ok_or_else(|| {
+            OrchestratorError::not_found(
+                format!("layers[{i}]"),
+                format!("layer {name} does not exist in stack {}; create it with `drover layer create`", stack.name),
+            )
+        })?;
+        layer_ids.push(layer.id);
+    }
+
+    let guard = state.local.allocation_guard().await;
+    let hostname = match req.hostname {
+        Some(h) => h,
+        None => {
+            let existing = state.store.instances(stack.id).await?;
+            let taken: Vec<&str> = existing.iter().map(|i| i.hostname.as_str()).collect();
+            next_hostname(first, &taken)
+        }
+    };
+    let (address, status) = match (req.provider, req.address) {
+        (Provider::Local, _) => {
+            let taken: Vec<Ipv4Addr> =
+                state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
+            let address = next_local_address(state.config.local_first_address, &taken)
+                .map_err(|e| OrchestratorError::conflict(Some("provider"), e.to_string()))?;
+            (Some(address.to_string()), InstanceStatus::Booting)
+        }
+        (Provider::Registered, Some(address)) => (Some(address.to_owned()), InstanceStatus::Registered),
+        (Provider::Registered, None) => (None, InstanceStatus::Registering),
+    };
+    let id = state
+        .store
+        .create_instance(&NewInstance {
+            stack_id: stack.id,
+            hostname: hostname.as_str(),
+            provider: req.provider.as_str(),
+            status,
+            address: address.as_deref(),
+            cpu_count_override: req.cpu_count,
+            layer_ids: &layer_ids,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate => OrchestratorError::conflict(
+                Some(req.hostname_field),
+                format!("instance {hostname} already exists in stack {}; pick another hostname", stack.name),
+            ),
+            e => e.into(),
+        })?;
+    drop(guard);
+    let row = state
+        .store
+        .instance_by_id(id)
+        .await?
+        .ok_or_else(|| OrchestratorError::Internal(format!("instance {hostname} vanished after its creation")))?;
+    if req.provider == Provider::Local
+        && let Err(e) = state.local.spawn(&row).await
+    {
+        tracing::error!(instance = %row.hostname, "failed to start the agent: {e}");
+        apply_event(state, &row, Event::StartFailed).await?;
+    }
+    Ok(state.store.instance_by_id(id).await?.unwrap_or(row))
+}
