@@ -10,6 +10,7 @@ mod bad_input;
 mod config;
 mod deploy;
 mod exec;
+mod faults;
 mod frontend;
 mod lost;
 mod online;

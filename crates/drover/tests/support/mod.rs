@@ -29,6 +29,8 @@ pub struct Options {
     pub agent_heartbeat_secs: f64,
     pub shutdown_timeout_secs: u64,
     pub command_logs_kept: usize,
+    /// `--command-log-max-bytes` (none: the server's default).
+    pub command_log_max_bytes: Option<u64>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             agent_heartbeat_secs: 5.0,
             shutdown_timeout_secs: 30,
             command_logs_kept: 30,
+            command_log_max_bytes: None,
         }
     }
 }
@@ -104,8 +107,12 @@ impl TestStack {
         assert!(self.server.is_none(), "server already running");
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
-        let child = Command::new(drover_bin())
-            .arg("server")
+        let mut command = Command::new(drover_bin());
+        command.arg("server");
+        if let Some(cap) = self.options.command_log_max_bytes {
+            command.arg("--command-log-max-bytes").arg(cap.to_string());
+        }
+        let child = command
             .arg("--data-dir")
             .arg(self.data_dir())
             .arg("--listen")
