@@ -201,3 +201,25 @@ async fn a_hook_that_leaves_a_child_on_its_pipe_does_not_hang_configure() {
     let d = client.create_deployment("demo", &exec_request(&["true"], &[], &[host])).await.unwrap();
     assert_eq!(finished(&client, d.commands[0].id).await.status, "successful");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_larger_than_the_body_limit_still_ends_its_command() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
+    let args = ["instance", "create", "--stack", "demo", "--layer", "zeoserver", "--layer", "clients"];
+    stack.cli_ok(&[&args[..], &["--cpu-count", "1", "--wait"]].concat());
+    stack.create_demo_app("demo", &["clients"]);
+    // Ten releases with 115 kB of deploy.cfg each (Custom JSON may hold 120 kB): their report is
+    // over the 1 MiB that other requests may carry.
+    for round in 0..10 {
+        let filler: String =
+            (0..1900).map(|n| format!("# filler {round} line {n:04} ...................................\n")).collect();
+        let doc = serde_json::json!({"deploy": {"site": {"keep_releases": 10, "buildout_additional_config": filler}}});
+        let (code, d, stderr) =
+            stack.cli_json(&["deploy", "--stack", "demo", "site", "--wait", "--json", "--timeout", "900"], Some(doc));
+        assert_eq!((code, d["status"].as_str()), (Some(0), Some("successful")), "{d:#} {stderr}");
+    }
+    let releases = stack.client().releases("demo", "site").await.unwrap();
+    let kept: usize = releases.iter().map(|r| r.deploy_cfg.len()).sum();
+    assert!(releases.len() >= 10 && kept > 1024 * 1024, "{} releases, {kept} bytes of deploy.cfg", releases.len());
+}
