@@ -32,6 +32,9 @@ pub fn kill_leftovers(dir: &Path) {
 /// Kills group `pgid` if it is still the one noted: its leader has the noted start time, or,
 /// with the leader gone, its members started after it.
 fn kill_if_ours(pgid: i32, started: u64) {
+    if pgid <= 1 {
+        return;
+    }
     match stat(pgid) {
         Some((_, start)) if start == started => {
             let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
@@ -75,9 +78,12 @@ impl StepGroup {
         Self { pgid: pid }
     }
 
-    /// Sends a signal to the whole group.
+    /// Sends a signal to the whole group (never to group 0 or 1: that would be the agent's own
+    /// group, or init's).
     pub fn signal(&self, signal: Signal) {
-        let _ = killpg(Pid::from_raw(self.pgid), signal);
+        if self.pgid > 1 {
+            let _ = killpg(Pid::from_raw(self.pgid), signal);
+        }
     }
 }
 
@@ -96,7 +102,7 @@ impl Drop for StepGroup {
 /// Kills the groups of every running step (the agent is stopping).
 pub fn kill_running() {
     for pgid in live().as_mut().map(std::mem::take).unwrap_or_default() {
-        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        StepGroup { pgid }.signal(Signal::SIGKILL);
     }
 }
 

@@ -164,7 +164,7 @@ impl Store {
         for id in prune {
             let mut tx = self.begin_write().await?;
             sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0 WHERE id = ?")
+            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0, log_stored = 0 WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
