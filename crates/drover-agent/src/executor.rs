@@ -22,10 +22,11 @@ use crate::app::slots::RestartSlots;
 use crate::backoff::Backoff;
 use crate::config::AgentConfig;
 use crate::frontend::drain::Gate;
-use crate::hooks::run_hooks;
+use crate::hooks::{HOOK_TIMEOUT, run_hooks};
 use crate::journal::{Entry, Journal};
 use crate::lifecycle::{run_event, write_stack_config};
-use crate::output::OutputStream;
+use crate::output::{DEFAULT_CAP, OutputStream};
+use crate::result_size::drop_old_configs;
 use crate::supervisor::Supervisor;
 use drover_core::deploy::restart_plan::RestartPolicy;
 
@@ -69,7 +70,14 @@ fn now_ms() -> i64 {
 }
 
 fn failed(reason: String) -> ResultReport {
-    ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data: None }
+    ResultReport {
+        success: false,
+        exit_code: None,
+        reason: Some(reason),
+        finished_at_ms: now_ms(),
+        data: None,
+        nonce: None,
+    }
 }
 
 impl Executor {
@@ -96,17 +104,22 @@ impl Executor {
     /// journal knows about it.
     pub async fn take(&self, command: AgentCommand, origin: Origin) {
         let id = command.id;
-        match (self.journal.get(id), origin) {
-            (Some(Entry::Finished { result }), _) => self.report(id, result).await,
+        let nonce = command.nonce.clone();
+        let answer = |mut result: ResultReport| {
+            result.nonce = nonce.clone();
+            result
+        };
+        match (self.journal.get(id, nonce.as_deref()), origin) {
+            (Some(Entry::Finished { result }), _) => self.report(id, answer(result)).await,
             (Some(Entry::Started), _) => {
                 let reason = "the agent restarted while this command ran; it was not run again".to_owned();
-                self.report(id, failed(reason)).await;
+                self.report(id, answer(failed(reason))).await;
             }
             (None, Origin::Pending) => self.run(command).await,
             (None, Origin::TakenBefore) => {
                 let reason =
                     "this agent has no record of the command (its journal was lost); it was not run".to_owned();
-                self.report(id, failed(reason)).await;
+                self.report(id, answer(failed(reason))).await;
             }
         }
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
@@ -114,8 +127,11 @@ impl Executor {
 
     async fn run(&self, command: AgentCommand) {
         let id = command.id;
-        if let Err(e) = self.journal.put(id, &Entry::Started) {
-            return self.report(id, failed(format!("the agent could not write its journal: {e}"))).await;
+        let nonce = command.nonce.clone();
+        if let Err(e) = self.journal.put(id, nonce.as_deref(), &Entry::Started) {
+            let mut result = failed(format!("the agent could not write its journal: {e}"));
+            result.nonce = nonce;
+            return self.report(id, result).await;
         }
         if let Err(e) = self.client.ack(id).await {
             tracing::debug!(id, "failed to acknowledge (the start report covers it): {e}");
@@ -132,12 +148,13 @@ impl Executor {
                 }
             }
         });
-        let out = OutputStream::new();
+        let cap = command.log_max_bytes.and_then(|c| usize::try_from(c).ok()).unwrap_or(DEFAULT_CAP);
+        let out = OutputStream::new(cap);
         let sender = {
-            let (out, client) = (out.clone(), self.client.clone());
-            tokio::spawn(async move { out.send_all(&client, id).await })
+            let (out, client, nonce) = (out.clone(), self.client.clone(), nonce.clone());
+            tokio::spawn(async move { out.send_all(&client, id, nonce).await })
         };
-        let result = match command.spec {
+        let mut result = match command.spec {
             CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
             CommandSpec::App { action, app, plan, timeout_secs, stack_config, hooks } => {
                 let work =
@@ -146,7 +163,9 @@ impl Executor {
             }
             CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks, frontend } => {
                 let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
-                let work = self.lifecycle(id, &event, stack_config, &apps, &hooks, frontend.as_deref(), &out);
+                let hook_limit = timeout_secs.map_or(HOOK_TIMEOUT, Duration::from_secs);
+                let work =
+                    self.lifecycle(id, &event, stack_config, &apps, (&hooks, hook_limit), frontend.as_deref(), &out);
                 match tokio::time::timeout(limit, work).await {
                     Ok(result) => result,
                     Err(_) => {
@@ -159,7 +178,8 @@ impl Executor {
         };
         out.close();
         let _ = sender.await;
-        if let Err(e) = self.journal.put(id, &Entry::Finished { result: result.clone() }) {
+        result.nonce = nonce.clone();
+        if let Err(e) = self.journal.put(id, nonce.as_deref(), &Entry::Finished { result: result.clone() }) {
             tracing::warn!(id, "failed to journal the result: {e}");
         }
         self.report(id, result).await;
@@ -174,7 +194,7 @@ impl Executor {
         event: &str,
         stack_config: serde_json::Value,
         apps: &[AppWork],
-        hooks: &[Hook],
+        (hooks, hook_limit): (&[Hook], Duration),
         frontend: Option<&FrontendPlan>,
         out: &OutputStream,
     ) -> ResultReport {
@@ -231,17 +251,31 @@ impl Executor {
             }
         }
         if problems.is_empty()
-            && let Err(reason) = run_hooks(&self.config.root, hooks, &BTreeMap::new(), out).await
+            && let Err(reason) = run_hooks(&self.config.root, hooks, &BTreeMap::new(), hook_limit, out).await
         {
             problems.push(reason);
         }
         let data = (!apps.is_empty()).then(|| serde_json::to_value(&report).ok()).flatten();
         if problems.is_empty() {
-            return ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data };
+            return ResultReport {
+                success: true,
+                exit_code: Some(0),
+                reason: None,
+                finished_at_ms: now_ms(),
+                data,
+                nonce: None,
+            };
         }
         let reason = problems.join("; ");
         out.push(&format!("error: {reason}\n"));
-        ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data }
+        ResultReport {
+            success: false,
+            exit_code: None,
+            reason: Some(reason),
+            finished_at_ms: now_ms(),
+            data,
+            nonce: None,
+        }
     }
 
     /// Waits for the app's turn: one action at a time per app on this instance.
@@ -280,7 +314,8 @@ impl Executor {
             if done.outcome.is_ok() && !work.hooks.is_empty() {
                 let mut env = work.spec.environment.clone();
                 env.extend(secrets.environment.clone());
-                done.outcome = run_hooks(root, work.hooks, &env, out).await;
+                let hook_limit = timeout_secs.map_or(HOOK_TIMEOUT, Duration::from_secs);
+                done.outcome = run_hooks(root, work.hooks, &env, hook_limit, out).await;
             }
             done
         };
@@ -292,25 +327,66 @@ impl Executor {
         };
         let data = serde_json::to_value(&done.report).ok();
         match done.outcome {
-            Ok(()) => ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: now_ms(), data },
+            Ok(()) => ResultReport {
+                success: true,
+                exit_code: Some(0),
+                reason: None,
+                finished_at_ms: now_ms(),
+                data,
+                nonce: None,
+            },
             Err(reason) => {
                 out.push(&format!("error: {reason}\n"));
-                ResultReport { success: false, exit_code: None, reason: Some(reason), finished_at_ms: now_ms(), data }
+                ResultReport {
+                    success: false,
+                    exit_code: None,
+                    reason: Some(reason),
+                    finished_at_ms: now_ms(),
+                    data,
+                    nonce: None,
+                }
             }
         }
     }
 
-    /// Sends a result until the server acknowledges it.
-    async fn report(&self, id: i64, result: ResultReport) {
+    /// Sends a result until the server acknowledges it. A result too large for the server goes
+    /// again without the older releases' `deploy.cfg` texts, then as a failure without its
+    /// report; a result the server refuses for good goes once more as a failure that says why,
+    /// so the command ends either way. A server that has another command under this id (its
+    /// database was restored) gets nothing.
+    async fn report(&self, id: i64, mut result: ResultReport) {
         let mut backoff = Backoff::new();
+        let mut refusals = 0;
         loop {
-            match self.client.result(id, &result).await {
-                Ok(()) => break,
-                Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
-                    tracing::warn!(id, "the server refused the result, dropping it: {e}");
-                    break;
+            let e = match self.client.result(id, &result).await {
+                Ok(()) => return,
+                Err(e) => e,
+            };
+            match e.status() {
+                Some(403 | 404 | 409) => {
+                    tracing::warn!(id, "the server has no such command for this agent, dropping its result: {e}");
+                    return;
                 }
-                Err(e) => {
+                Some(413) if result.data.as_mut().is_some_and(drop_old_configs) => {
+                    tracing::warn!(
+                        id,
+                        "the result is too large for the server; sending it without old deploy.cfg texts"
+                    );
+                }
+                Some(status) if (400..500).contains(&status) && status != 408 && status != 429 => {
+                    refusals += 1;
+                    if refusals > 1 {
+                        tracing::warn!(id, "the server refused the command's result again, dropping it: {e}");
+                        return;
+                    }
+                    tracing::warn!(id, "the server refused the command's result; reporting the refusal instead: {e}");
+                    let reason = format!(
+                        "the server refused the result{} ({e}); the command's report of releases was dropped",
+                        if result.success { " of this successful command" } else { "" }
+                    );
+                    result = ResultReport { nonce: result.nonce.take(), ..failed(reason) };
+                }
+                _ => {
                     tracing::debug!(id, "failed to report the result, retrying: {e}");
                     backoff.wait().await;
                 }
@@ -354,6 +430,7 @@ impl Executor {
                     reason: None,
                     finished_at_ms: now_ms(),
                     data: None,
+                    nonce: None,
                 },
                 None => failed(format!("killed by signal {}", status.signal().unwrap_or_default())),
             },
@@ -381,6 +458,7 @@ impl Executor {
     /// Kills the process groups of commands still running (the agent is stopping). Their
     /// journal entries say `started`, so after a restart they are reported, not re-run.
     pub fn kill_all(&self) {
+        crate::step_groups::kill_running();
         for pgid in self.groups.lock().unwrap_or_else(|e| e.into_inner()).drain() {
             let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
         }

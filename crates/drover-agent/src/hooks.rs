@@ -4,19 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use drover_proto::agent::Hook;
 
 use crate::app::paths::AppPaths;
-use crate::app::steps::{Step, run};
+use crate::app::steps::{Step, run_for};
 use crate::lifecycle::stack_config_path;
 use crate::output::OutputStream;
 
-/// Runs hooks in order; stops at the first that fails.
+/// How long one hook may run when its command sets no timeout.
+pub const HOOK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Runs hooks in order, each for at most `limit` (its whole process group is killed then);
+/// stops at the first that fails.
 pub async fn run_hooks(
     root: &Path,
     hooks: &[Hook],
     env: &BTreeMap<String, String>,
+    limit: Duration,
     out: &OutputStream,
 ) -> Result<(), String> {
     for hook in hooks {
@@ -46,7 +52,9 @@ pub async fn run_hooks(
             cwd: &cwd,
             env: &vars,
         };
-        run(step, out).await.map_err(|e| format!("the {} hook of layer {} failed: {e}", hook.event, hook.layer))?;
+        run_for(step, limit, out)
+            .await
+            .map_err(|e| format!("the {} hook of layer {} failed: {e}", hook.event, hook.layer))?;
     }
     Ok(())
 }

@@ -23,6 +23,16 @@ pub enum Entry {
     },
 }
 
+/// An entry as the file holds it: with the nonce of the command it is about.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    /// The command's nonce; none from servers (or journals) that had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
 /// The journal directory.
 #[derive(Clone)]
 pub struct Journal {
@@ -40,18 +50,29 @@ impl Journal {
         self.dir.join(format!("{id}.json"))
     }
 
-    /// The entry for a command, if the agent has taken it before.
-    pub fn get(&self, id: i64) -> Option<Entry> {
+    /// The entry for a command, if the agent has taken it before. An entry for the same id but
+    /// another nonce is about another command (the server's database was restored and the id
+    /// came back): it is discarded, never answered.
+    pub fn get(&self, id: i64, nonce: Option<&str>) -> Option<Entry> {
         let raw = std::fs::read(self.path(id)).ok()?;
-        serde_json::from_slice(&raw).ok()
+        let record: Record = serde_json::from_slice(&raw).ok()?;
+        match (record.nonce.as_deref(), nonce) {
+            (Some(had), Some(now)) if had != now => {
+                tracing::info!(id, "the journal's entry for this id is about an older command; discarding it");
+                let _ = std::fs::remove_file(self.path(id));
+                None
+            }
+            _ => Some(record.entry),
+        }
     }
 
     /// Records an entry durably (write to a temporary file, fsync, rename).
-    pub fn put(&self, id: i64, entry: &Entry) -> std::io::Result<()> {
+    pub fn put(&self, id: i64, nonce: Option<&str>, entry: &Entry) -> std::io::Result<()> {
         use std::io::Write;
+        let record = Record { nonce: nonce.map(str::to_owned), entry: entry.clone() };
         let tmp = self.dir.join(format!("{id}.json.tmp"));
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(entry).map_err(std::io::Error::other)?)?;
+        f.write_all(&serde_json::to_vec(&record).map_err(std::io::Error::other)?)?;
         f.sync_all()?;
         std::fs::rename(tmp, self.path(id))
     }
@@ -70,5 +91,40 @@ impl Journal {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(code: i32) -> ResultReport {
+        ResultReport {
+            success: code == 0,
+            exit_code: Some(code),
+            reason: None,
+            finished_at_ms: 1,
+            data: None,
+            nonce: Some("a".into()),
+        }
+    }
+
+    #[test]
+    fn an_entry_of_another_nonce_is_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path().to_path_buf()).unwrap();
+        journal.put(7, Some("a"), &Entry::Finished { result: result(3) }).unwrap();
+        assert!(matches!(journal.get(7, Some("a")), Some(Entry::Finished { .. })));
+        assert!(matches!(journal.get(7, None), Some(Entry::Finished { .. })), "a server without nonces");
+        assert!(journal.get(7, Some("b")).is_none(), "another command with the same id");
+        assert!(journal.get(7, Some("a")).is_none(), "the stale entry is gone");
+    }
+
+    #[test]
+    fn entries_without_a_nonce_still_count() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("3.json"), r#"{"state":"started"}"#).unwrap();
+        let journal = Journal::open(dir.path().to_path_buf()).unwrap();
+        assert!(matches!(journal.get(3, Some("x")), Some(Entry::Started)));
     }
 }

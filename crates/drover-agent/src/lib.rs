@@ -16,7 +16,9 @@ mod hooks;
 mod journal;
 mod lifecycle;
 mod output;
+mod result_size;
 mod run;
+mod step_groups;
 mod supervisor;
 
 pub use config::AgentConfig;

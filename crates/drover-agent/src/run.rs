@@ -46,6 +46,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let client = AgentClient::new(&enrollment.server_url, &enrollment.ca_fingerprint, &enrollment.credential)?;
     let journal = Journal::open(config.state_dir().join("commands"))
         .map_err(|e| AgentError::Io(format!("failed to create the journal under {}: {e}", config.root.display())))?;
+    crate::step_groups::kill_leftovers(&config.state_dir().join("step-groups"));
     crate::app::fail_interrupted_builds(&config.root);
     let supervisor = crate::supervisor::Supervisor::default();
     supervisor.adopt_all(&config.root);

@@ -12,6 +12,7 @@ pub mod deployment;
 pub mod frontend;
 pub mod hooks;
 pub mod lifecycle;
+pub mod log_cap;
 pub mod names;
 pub mod retention;
 pub mod stack_config;

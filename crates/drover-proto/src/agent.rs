@@ -266,6 +266,14 @@ pub struct AgentCommand {
     pub id: i64,
     /// What to do.
     pub spec: CommandSpec,
+    /// A random value given to this command alone: ids come back after the server's database is
+    /// restored from an older copy, so the agent tells commands apart by id and nonce.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The most output the server keeps for a command, in bytes; the agent buffers no more
+    /// (none: the agent's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_max_bytes: Option<u64>,
 }
 
 /// `GET /agent/commands/next?wait=S`: the next pending command, or none after `wait` seconds.
@@ -320,6 +328,25 @@ pub struct OutputAppend {
     pub offset: u64,
     /// Log text.
     pub data: String,
+    /// When `offset` is past the server's length: why the bytes in between are gone. The server
+    /// records them as one marker line instead of refusing the gap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<OutputGap>,
+    /// The command's nonce ([`AgentCommand::nonce`]); a command with the same id but another
+    /// nonce is refused (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// Why part of a command's output never reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputGap {
+    /// Cut to keep the output under its cap (the tail is kept).
+    Cut,
+    /// The server no longer had text it had acknowledged (its database was restored, or lost
+    /// commits in a crash) and the agent had already let it go.
+    Lost,
 }
 
 /// The answer to an output append: how much of the log the server holds.
@@ -344,4 +371,8 @@ pub struct ResultReport {
     /// What the command reports besides success (an [`AppReport`] for app commands).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
+    /// The command's nonce ([`AgentCommand::nonce`]); a result for the same id but another
+    /// nonce is refused (409), so an old result never ends a new command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }

@@ -353,6 +353,10 @@ pub struct LogChunk {
     pub exit_code: Option<i32>,
     /// True once the command is finished and `data` reaches the end of its log.
     pub complete: bool,
+    /// The log's length when this was read; a reader that wants what is there now reads pages
+    /// until `next_offset` reaches it.
+    #[serde(default)]
+    pub length: u64,
 }
 
 /// `GET /stacks/{stack}/status`.

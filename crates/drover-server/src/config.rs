@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The default cap on one command's stored output: 16 MiB.
+pub const DEFAULT_COMMAND_LOG_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -29,6 +32,12 @@ pub struct ServerConfig {
     pub local_first_address: std::net::Ipv4Addr,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Most output kept per command, in bytes: past it the log keeps its tail behind one marker
+    /// line, and agents buffer no more than this.
+    pub command_log_max_bytes: u64,
+    /// Largest command result accepted, in bytes: an app's result carries every kept release's
+    /// `deploy.cfg`, so it gets more room than other requests.
+    pub result_body_limit: usize,
 }
 
 impl ServerConfig {
@@ -46,6 +55,8 @@ impl ServerConfig {
             agent_binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("drover")),
             local_first_address: drover_core::address::DEFAULT_FIRST,
             body_limit: 1024 * 1024,
+            command_log_max_bytes: DEFAULT_COMMAND_LOG_MAX_BYTES,
+            result_body_limit: 64 * 1024 * 1024,
         }
     }
 }

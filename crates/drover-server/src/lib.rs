@@ -15,6 +15,6 @@ mod state;
 mod store;
 mod time;
 
-pub use config::ServerConfig;
+pub use config::{DEFAULT_COMMAND_LOG_MAX_BYTES, ServerConfig};
 pub use error::ServerError;
 pub use run::run;

@@ -104,6 +104,10 @@ pub struct ServerArgs {
     /// Finished command logs kept per instance.
     #[arg(long, default_value_t = 30)]
     pub command_logs_kept: usize,
+    /// Most output kept per command, in bytes (the tail is kept, behind one marker line).
+    #[arg(long, default_value_t = drover_server::DEFAULT_COMMAND_LOG_MAX_BYTES,
+          value_parser = clap::value_parser!(u64).range(4096..))]
+    pub command_log_max_bytes: u64,
     /// The first loopback address for local instances (later ones count up within its /24).
     #[arg(long, default_value = "127.0.0.2")]
     pub local_first_address: std::net::Ipv4Addr,

@@ -4,8 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
 
 use crate::output::OutputStream;
+use crate::step_groups::StepGroup;
 
 /// A program to run as one step of a deploy.
 pub struct Step<'a> {
@@ -28,8 +32,23 @@ impl Step<'_> {
     }
 }
 
-/// Runs a step, streaming its output, and logs how long it took. `Err` says which step failed and how.
+/// How long a build step may run when nothing else says: buildout on a cold cache takes long.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(3600);
+/// How long a step's output is still read after its main process exited: a child it left
+/// running may hold its pipes open, and is then killed with the step's group.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+/// How long a timed-out step's group has between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs a step with the default timeout ([`STEP_TIMEOUT`]).
 pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
+    run_for(step, STEP_TIMEOUT, out).await
+}
+
+/// Runs a step in a process group of its own, streaming its output, and logs how long it took.
+/// After `limit` the whole group is stopped (SIGTERM, then SIGKILL); whatever of the group is
+/// left once the main process exited is killed too. `Err` says which step failed and how.
+pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Result<(), String> {
     out.push(&format!("$ {}\n", step.shown));
     let began = std::time::Instant::now();
     let mut child = tokio::process::Command::new(step.program)
@@ -39,19 +58,48 @@ pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // In the agent's own process group: whoever kills the agent's group kills its builds.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("failed to start {}: {e}", step.program))?;
-    let readers = [
+    // Dropped (the command timed out, or the step ended): the group is killed.
+    let group = StepGroup::note(child.id().map(|p| p as i32).unwrap_or_default());
+    let mut readers: Vec<_> = [
         child.stdout.take().map(|s| tokio::spawn(crate::executor::pump(s, out.clone()))),
         child.stderr.take().map(|s| tokio::spawn(crate::executor::pump(s, out.clone()))),
-    ];
-    let status = child.wait().await.map_err(|e| format!("failed to wait for {}: {e}", step.program))?;
-    for r in readers.into_iter().flatten() {
-        let _ = r.await;
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let waited = tokio::time::timeout(limit, child.wait()).await;
+    if waited.is_err() {
+        group.signal(Signal::SIGTERM);
+        if tokio::time::timeout(KILL_GRACE, child.wait()).await.is_err() {
+            group.signal(Signal::SIGKILL);
+            let _ = child.wait().await;
+        }
+    }
+    // The main process is gone; a child it left may hold the pipes: read a little longer, then
+    // kill the group so the readers see the end.
+    let deadline = tokio::time::Instant::now() + PIPE_GRACE;
+    let mut lingering = false;
+    for reader in &mut readers {
+        lingering |= tokio::time::timeout_at(deadline, reader).await.is_err();
+    }
+    drop(group);
+    if lingering {
+        for reader in &mut readers {
+            if tokio::time::timeout(KILL_GRACE, &mut *reader).await.is_err() {
+                reader.abort();
+            }
+        }
+        out.push("(processes the step left running held its output open; they were killed)\n");
     }
     out.push(&format!("({} took {:.2} s)\n", step.program_name(), began.elapsed().as_secs_f64()));
+    let status = match waited {
+        Ok(status) => status.map_err(|e| format!("failed to wait for {}: {e}", step.program))?,
+        Err(_) => return Err(format!("`{}` timed out after {} s and was killed", step.shown, limit.as_secs())),
+    };
     if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", step.shown)) }
 }
 

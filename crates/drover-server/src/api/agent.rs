@@ -14,7 +14,7 @@ use drover_proto::agent::{
 };
 use serde::Deserialize;
 
-use super::extract::{Agent, Body, Id, Join, Query};
+use super::extract::{Agent, Body, Id, Join, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use crate::orchestrator::instances::{InstanceRequest, create_instance};
@@ -26,9 +26,29 @@ use crate::store::{AppendOutcome, CommandRow, InstanceRow};
 /// The longest a command long-poll is held open.
 const MAX_POLL: Duration = Duration::from_secs(60);
 
-fn to_agent_command(row: &CommandRow) -> ApiResult<AgentCommand> {
+/// A command as its agent gets it, with its nonce (given at its first delivery) and the cap on
+/// its output.
+async fn to_agent_command(state: &AppState, row: &CommandRow) -> ApiResult<AgentCommand> {
     let spec = serde_json::from_str(&row.spec).map_err(Failure::internal)?;
-    Ok(AgentCommand { id: row.id, spec })
+    let nonce = state.store.command_nonce(row.id).await?;
+    Ok(AgentCommand { id: row.id, spec, nonce, log_max_bytes: Some(state.config.command_log_max_bytes) })
+}
+
+/// Refuses a report meant for another command with the same id: the server's database was
+/// restored from a copy older than the command the agent ran.
+async fn same_command(state: &AppState, id: i64, nonce: Option<&String>) -> ApiResult<()> {
+    let Some(nonce) = nonce else { return Ok(()) };
+    if state.store.stored_nonce(id).await?.as_ref() == Some(nonce) { Ok(()) } else { Err(other_command(id)) }
+}
+
+fn other_command(id: i64) -> Failure {
+    Failure::conflict(
+        Some("nonce"),
+        format!(
+            "command {id} on this server is another command than the one the agent ran (was the server's \
+             database restored from an older copy?); the agent drops its report"
+        ),
+    )
 }
 
 pub async fn enroll(
@@ -132,7 +152,7 @@ pub async fn next(
         tokio::pin!(notified);
         notified.as_mut().enable();
         if let Some(row) = state.store.next_pending(agent.instance_id).await? {
-            return Ok(Json(NextCommand { command: Some(to_agent_command(&row)?) }));
+            return Ok(Json(NextCommand { command: Some(to_agent_command(&state, &row).await?) }));
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
             return Ok(Json(NextCommand { command: None }));
@@ -143,7 +163,11 @@ pub async fn next(
 pub async fn unfinished(agent: Agent, State(state): State<AppState>) -> ApiResult<Json<Unfinished>> {
     let taken = [CommandStatus::Acknowledged, CommandStatus::Running];
     let rows = state.store.commands_in(agent.instance_id, &taken).await?;
-    Ok(Json(Unfinished { commands: rows.iter().map(to_agent_command).collect::<Result<_, _>>()? }))
+    let mut commands = Vec::with_capacity(rows.len());
+    for row in &rows {
+        commands.push(to_agent_command(&state, row).await?);
+    }
+    Ok(Json(Unfinished { commands }))
 }
 
 pub(super) async fn own_command(state: &AppState, agent: &Agent, id: i64) -> ApiResult<CommandRow> {
@@ -227,7 +251,7 @@ pub async fn output(
     Id(id): Id,
     Body(req): Body<OutputAppend>,
 ) -> ApiResult<Json<OutputAck>> {
-    match state.store.append_output(id, agent.instance_id, req.offset, &req.data).await? {
+    match state.store.append_output(id, agent.instance_id, &req, state.config.command_log_max_bytes).await? {
         AppendOutcome::Length(length) => {
             state.wakeups.changed();
             Ok(Json(OutputAck { length }))
@@ -235,16 +259,22 @@ pub async fn output(
         AppendOutcome::NotFound => {
             Err(Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
         }
+        AppendOutcome::OtherCommand => Err(other_command(id)),
     }
 }
 
+/// A command's result. Its body may be larger than other requests' (an app's result carries
+/// every kept release's `deploy.cfg`), up to the server's result limit.
 pub async fn result(
     agent: Agent,
     State(state): State<AppState>,
     Id(id): Id,
-    Body(req): Body<ResultReport>,
+    body: axum::body::Body,
 ) -> ApiResult<StatusCode> {
+    let limit = state.config.result_body_limit.max(state.config.body_limit);
+    let req: ResultReport = parse_json(&read_limited(body, limit).await?)?;
     let command = own_command(&state, &agent, id).await?;
+    same_command(&state, id, req.nonce.as_ref()).await?;
     // Releases are recorded before the result, so whoever sees the deployment finished also
     // sees the releases it made.
     if let (Some(data), false) =

@@ -18,7 +18,10 @@ use super::{parse, views};
 use crate::orchestrator::app_deploy;
 use crate::orchestrator::targets::{queue_commands, targets};
 use crate::state::AppState;
-use crate::store::{NewDeployment, PlannedCommand};
+use crate::store::{LogPage, NewDeployment, PlannedCommand};
+
+/// The most log text one request answers with: logs are read in pages, never whole.
+const LOG_PAGE_BYTES: usize = 1024 * 1024;
 
 /// The longest a log request may wait for output.
 const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
@@ -138,18 +141,22 @@ pub async fn log(
             ));
         }
         let finished = row.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished);
-        let data = if q.offset < held { state.store.read_log(id, q.offset).await? } else { String::new() };
+        let page = if q.offset < held {
+            state.store.read_log(id, q.offset, LOG_PAGE_BYTES).await?
+        } else {
+            LogPage { data: String::new(), next_offset: q.offset }
+        };
         let timed_out = tokio::time::Instant::now() >= deadline;
-        if !data.is_empty() || finished || timed_out {
-            let next_offset = q.offset + data.len() as u64;
+        if !page.data.is_empty() || finished || timed_out {
             return Ok(Json(LogChunk {
                 command_id: id,
                 offset: q.offset,
-                complete: finished && next_offset >= held,
-                data,
-                next_offset,
+                complete: finished && page.next_offset >= held,
+                data: page.data,
+                next_offset: page.next_offset,
                 status: row.status,
                 exit_code: row.exit_code.map(|c| c as i32),
+                length: held,
             }));
         }
         let _ = tokio::time::timeout_at(deadline, changes.changed()).await;

@@ -29,7 +29,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 const DRAIN_FACTOR: usize = 16;
 
 /// Reads a body of at most `limit` bytes.
-async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Failure> {
+pub(crate) async fn read_limited(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, Failure> {
     use http_body_util::BodyExt;
     let mut body = body;
     let mut out = Vec::new();

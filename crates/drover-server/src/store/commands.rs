@@ -1,4 +1,4 @@
-//! Commands from the agent's side: delivery, acknowledgement, output and results.
+//! Commands from the agent's side: delivery, acknowledgement and results (output: `command_log`).
 //!
 //! Every update is conditional on the command's instance and current status, so a retried or
 //! duplicated report changes nothing the second time.
@@ -18,15 +18,6 @@ pub struct FinishedCommand {
     pub instance_id: i64,
     pub kind: String,
     pub success: bool,
-}
-
-/// The result of an output append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppendOutcome {
-    /// The log now holds this many bytes.
-    Length(u64),
-    /// No such command for this instance.
-    NotFound,
 }
 
 impl Store {
@@ -109,64 +100,6 @@ impl Store {
         .map(|_| ())
     }
 
-    /// Appends output at `offset`. Text the server already holds is not stored twice; a gap is
-    /// refused by answering the current length, from which the agent resends.
-    pub async fn append_output(
-        &self,
-        id: i64,
-        instance_id: i64,
-        offset: u64,
-        data: &str,
-    ) -> Result<AppendOutcome, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT log_bytes, log_pruned FROM commands WHERE id = ? AND instance_id = ?")
-                .bind(id)
-                .bind(instance_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((held, _pruned)) = row else { return Ok(AppendOutcome::NotFound) };
-        let held = held as u64;
-        let end = offset + data.len() as u64;
-        if offset > held || end <= held {
-            return Ok(AppendOutcome::Length(held));
-        }
-        let Some(fresh) = data.get((held - offset) as usize..) else {
-            return Ok(AppendOutcome::Length(held));
-        };
-        sqlx::query("INSERT INTO command_log (command_id, offset, data) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(held as i64)
-            .bind(fresh)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE commands SET log_bytes = ? WHERE id = ?")
-            .bind(end as i64)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(AppendOutcome::Length(end))
-    }
-
-    /// Log text from `offset` (a boundary the server gave out earlier).
-    pub async fn read_log(&self, id: i64, offset: u64) -> Result<String, sqlx::Error> {
-        let chunks: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT offset, data FROM command_log WHERE command_id = ? AND offset + length(CAST(data AS BLOB)) > ? \
-             ORDER BY offset",
-        )
-        .bind(id)
-        .bind(offset as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = String::new();
-        for (start, data) in chunks {
-            let skip = offset.saturating_sub(start as u64) as usize;
-            out.push_str(data.get(skip..).unwrap_or_default());
-        }
-        Ok(out)
-    }
-
     /// Records a result. Returns the finished command the first time, `None` for a repeat.
     pub async fn finish_command(
         &self,
@@ -231,7 +164,7 @@ impl Store {
         for id in prune {
             let mut tx = self.begin_write().await?;
             sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0 WHERE id = ?")
+            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0, log_stored = 0 WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -3,11 +3,13 @@
 //! which PostgreSQL shares).
 
 mod apps;
+mod command_log;
 mod commands;
 mod config;
 mod deployments;
 mod instances;
 mod layers;
+mod nonces;
 mod pins;
 mod releases;
 mod rows;
@@ -20,7 +22,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use apps::{AppFields, AppRow, SecretChanges};
-pub use commands::{AppendOutcome, FinishedCommand};
+pub use command_log::{AppendOutcome, LogPage};
+pub use commands::FinishedCommand;
 pub use deployments::{NewDeployment, PlannedCommand};
 pub use instances::NewInstance;
 

@@ -24,6 +24,7 @@ pub async fn server(args: ServerArgs) -> CliResult {
     config.agent_heartbeat_interval = secs("agent-heartbeat-interval-secs", args.agent_heartbeat_interval_secs)?;
     config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout_secs);
     config.command_logs_kept = args.command_logs_kept;
+    config.command_log_max_bytes = args.command_log_max_bytes;
     if !drover_core::address::valid_first(args.local_first_address) {
         return Err(Failure::usage(format!(
             "--local-first-address must be a loopback address from 127.x.y.2 to 127.x.y.254, not {}",

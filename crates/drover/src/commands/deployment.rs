@@ -57,12 +57,37 @@ pub async fn run(cmd: DeploymentCommand) -> CliResult {
                 print!("{}", results(&deployment));
                 if logs && !follow {
                     for c in &deployment.commands {
-                        let chunk = client.command_log(c.id, 0, Duration::ZERO).await?;
-                        println!("--- {} ---\n{}", c.instance, chunk.data.trim_end());
+                        println!("--- {} ---", c.instance);
+                        print_log(&client, c.id).await?;
                     }
                 }
             }
             Ok(if follow { exit_code(&deployment) } else { OK })
         }
     }
+}
+
+/// Prints a command's log as it is now, page by page (a log may be large: it is never held
+/// whole), ending with a line break.
+async fn print_log(client: &drover_client::Client, id: i64) -> CliResult<()> {
+    use std::io::Write;
+    let mut offset = 0;
+    let mut end: Option<u64> = None;
+    let mut last = b'\n';
+    loop {
+        let chunk = client.command_log(id, offset, Duration::ZERO).await?;
+        let end = *end.get_or_insert(chunk.length);
+        if let Some(&b) = chunk.data.as_bytes().last() {
+            last = b;
+        }
+        let _ = std::io::stdout().write_all(chunk.data.as_bytes());
+        if chunk.complete || chunk.data.is_empty() || chunk.next_offset >= end {
+            break;
+        }
+        offset = chunk.next_offset;
+    }
+    if last != b'\n' {
+        let _ = std::io::stdout().write_all(b"\n");
+    }
+    Ok(())
 }

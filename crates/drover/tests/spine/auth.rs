@@ -46,10 +46,11 @@ async fn requests_without_the_right_credentials_are_refused() {
     let deployment = client.create_deployment("demo", &exec_request(&["sleep", "2"], &[], &["web2"])).await.unwrap();
     let theirs = deployment.commands[0].id;
     let web1 = stack.agent_client("demo", "web1");
-    let report = ResultReport { success: false, exit_code: Some(9), reason: None, finished_at_ms: 0, data: None };
+    let report =
+        ResultReport { success: false, exit_code: Some(9), reason: None, finished_at_ms: 0, data: None, nonce: None };
     assert_eq!(web1.result(theirs, &report).await.unwrap_err().status(), Some(403));
     assert_eq!(web1.ack(theirs).await.unwrap_err().status(), Some(403));
-    let append = OutputAppend { offset: 0, data: "forged".into() };
+    let append = OutputAppend { offset: 0, data: "forged".into(), gap: None, nonce: None };
     assert_eq!(web1.output(theirs, &append).await.unwrap_err().status(), Some(403));
     assert!(web1.unfinished().await.unwrap().iter().all(|c| c.id != theirs));
     let done = eventually(Duration::from_secs(30), "web2's command", || async {

@@ -11,6 +11,7 @@ mod config;
 mod cookbook;
 mod deploy;
 mod exec;
+mod faults;
 mod frontend;
 mod frontend_names;
 mod lost;

@@ -32,6 +32,8 @@ pub struct Options {
     /// The data dir, when not `data` in the test's temporary directory (e.g. a long path); the
     /// test creates and removes it.
     pub data_dir: Option<PathBuf>,
+    /// `--command-log-max-bytes` (none: the server's default).
+    pub command_log_max_bytes: Option<u64>,
 }
 
 impl Default for Options {
@@ -42,6 +44,7 @@ impl Default for Options {
             shutdown_timeout_secs: 30,
             command_logs_kept: 30,
             data_dir: None,
+            command_log_max_bytes: None,
         }
     }
 }
@@ -108,8 +111,12 @@ impl TestStack {
         assert!(self.server.is_none(), "server already running");
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
-        let child = Command::new(drover_bin())
-            .arg("server")
+        let mut command = Command::new(drover_bin());
+        command.arg("server");
+        if let Some(cap) = self.options.command_log_max_bytes {
+            command.arg("--command-log-max-bytes").arg(cap.to_string());
+        }
+        let child = command
             .arg("--data-dir")
             .arg(self.data_dir())
             .arg("--listen")
