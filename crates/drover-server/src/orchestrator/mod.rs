@@ -6,12 +6,14 @@ mod configure_events;
 mod heartbeat;
 pub mod model;
 mod power;
+mod sweep;
 
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
+pub use sweep::sweep;
 
 use drover_core::lifecycle::{Event, changes_membership, on_event};
-use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
+use drover_core::{CommandStatus, DeploymentKind, InstanceStatus};
 use drover_proto::agent::{AppReport, LifecycleReport};
 
 pub use configure_events::{ConfigureEvents, release_configures};
@@ -168,25 +170,15 @@ async fn record_lifecycle_report(
 
 /// Follows up on a command that has just finished: releases the next batch, settles the
 /// deployment (and its lock), moves the instance's lifecycle on.
+///
+/// The result is already committed when this runs. Each step is idempotent and the start-up
+/// [`sweep`] runs them again for every running deployment and every instance still in
+/// `running_setup`, so a server that dies in between loses none of it.
 pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
-    let woken = state.store.advance_batches(finished.deployment_id).await?;
-    state.wakeups.wake_agents(&woken);
-    if state.store.refresh_deployment(finished.deployment_id).await? != DeploymentStatus::Running {
-        state.store.release_locks(finished.deployment_id).await?;
-    }
+    sweep::settle_deployment(state, finished.deployment_id).await?;
     state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
-    if finished.kind == DeploymentKind::Setup.as_str()
-        && let Some(instance) = state.store.instance_by_id(finished.instance_id).await?
-        && apply_event(state, &instance, Event::SetupFinished { success: finished.success }).await?
-            == Some(InstanceStatus::Online)
-        && let Some(online) = state.store.instance_by_id(finished.instance_id).await?
-    {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = app_deploy::deploy_after_setup(&state, &online).await {
-                tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {}", e.0);
-            }
-        });
+    if finished.kind == DeploymentKind::Setup.as_str() {
+        sweep::setup_finished(state, finished.instance_id, finished.success).await?;
     }
     state.wakeups.changed();
     Ok(())

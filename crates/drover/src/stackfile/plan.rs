@@ -472,6 +472,7 @@ mod tests {
                 last_heartbeat: None,
                 metrics: None,
                 created_at: String::new(),
+                services: Vec::new(),
             }],
         }
     }
