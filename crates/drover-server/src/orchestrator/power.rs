@@ -74,7 +74,7 @@ pub(super) async fn resume_stop(state: &AppState, instance: &InstanceRow) -> Res
     match open {
         Some(command) => wait_finished(state, command.id, state.config.shutdown_timeout).await?,
         None if instance.status() == InstanceStatus::Stopping => {
-            tracing::warn!(instance = %instance.hostname, "the stop was interrupted before Shutdown ran; stopping without it");
+            tracing::warn!(instance = %instance.hostname, "no Shutdown is open after the restart; stopping the host");
         }
         None => {}
     }
