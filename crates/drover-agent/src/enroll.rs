@@ -1,8 +1,6 @@
 //! Enrollment: the join token buys the agent its own credential, saved (mode 0600) in
 //! `<root>/var/lib/drover/agent.json` and used from then on.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use drover_client::AgentClient;
@@ -77,10 +75,6 @@ pub async fn load_or_enroll(config: &AgentConfig, facts: &HostFacts) -> Result<E
 
 fn save(path: &Path, enrollment: &Enrollment) -> Result<(), AgentError> {
     let io = |e: std::io::Error| AgentError::Io(format!("failed to save {}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let mut f =
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io)?;
-    f.write_all(&serde_json::to_vec_pretty(enrollment).unwrap_or_default()).map_err(io)
+    let bytes = serde_json::to_vec_pretty(enrollment).map_err(|e| io(std::io::Error::other(e)))?;
+    crate::private_file::write_private(path, &bytes).map_err(io)
 }

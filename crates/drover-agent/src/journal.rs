@@ -68,13 +68,9 @@ impl Journal {
 
     /// Records an entry durably (write to a temporary file, fsync, rename).
     pub fn put(&self, id: i64, nonce: Option<&str>, entry: &Entry) -> std::io::Result<()> {
-        use std::io::Write;
         let record = Record { nonce: nonce.map(str::to_owned), entry: entry.clone() };
-        let tmp = self.dir.join(format!("{id}.json.tmp"));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(&record).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(tmp, self.path(id))
+        let bytes = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
+        crate::private_file::write_private(&self.path(id), &bytes)
     }
 
     /// Removes entries not touched for longer than `age`.

@@ -16,6 +16,7 @@ mod hooks;
 mod journal;
 mod lifecycle;
 mod output;
+mod private_file;
 mod result_size;
 mod run;
 mod step_groups;

@@ -32,23 +32,14 @@ pub fn stack_config_path(root: &Path) -> std::path::PathBuf {
 
 /// Writes the stack configuration (readable by the agent's user only: it may hold secrets).
 pub fn write_stack_config(root: &Path, stack_config: &Value, out: &OutputStream) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let path = stack_config_path(root);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
     }
-    let text = serde_json::to_string_pretty(stack_config).unwrap_or_default();
-    let tmp = path.with_extension("json.tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| format!("failed to write {}: {e}", tmp.display()))?;
-    file.write_all(text.as_bytes()).map_err(|e| format!("failed to write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| format!("failed to write {}: {e}", path.display()))?;
+    let text = serde_json::to_string_pretty(stack_config)
+        .map_err(|e| format!("failed to serialise the stack configuration: {e}"))?;
+    crate::private_file::write_private(&path, text.as_bytes())
+        .map_err(|e| format!("failed to write {}: {e}", path.display()))?;
     out.push(&format!("wrote the stack configuration to {}\n", path.display()));
     Ok(())
 }

@@ -50,6 +50,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     crate::app::fail_interrupted_builds(&config.root);
     let supervisor = crate::supervisor::Supervisor::default();
     supervisor.adopt_all(&config.root);
+    meter.watch_services(supervisor.clone());
     let executor = Executor::new(client.clone(), supervisor, journal.clone(), config.clone());
     let pruning = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

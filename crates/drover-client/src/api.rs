@@ -275,7 +275,10 @@ impl Client {
 
     /// Creates a deployment.
     pub async fn create_deployment(&self, stack: &str, req: &CreateDeployment) -> Result<Deployment, ClientError> {
-        self.http.post(&format!("/stacks/{}/deployments", seg(stack)), req).await
+        // The server holds the request while it waits for the app's lock (`lock_wait_secs`).
+        let timeout = CALL_TIMEOUT + Duration::from_secs(req.lock_wait_secs.unwrap_or(0));
+        let path = format!("/stacks/{}/deployments", seg(stack));
+        self.http.required(self.http.call(Method::POST, &path, Some(req), timeout).await)
     }
 
     /// Lists a stack's deployments, newest first.

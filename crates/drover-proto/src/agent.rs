@@ -75,6 +75,110 @@ pub struct Heartbeat {
     pub cpu_count: u32,
     /// Memory in bytes.
     pub memory_bytes: u64,
+    /// The services the agent supervises (at most [`MAX_SERVICES`]); older agents send none.
+    #[serde(default, deserialize_with = "bounded_services")]
+    pub services: Vec<ServiceReport>,
+}
+
+/// The most services one heartbeat may report.
+pub const MAX_SERVICES: usize = 64;
+
+/// The longest app or service name a heartbeat may carry.
+pub const MAX_SERVICE_NAME: usize = 64;
+
+/// One supervised service, as its agent sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceReport {
+    /// The app it belongs to (`.frontend` for the frontend's nginx and HAProxy).
+    pub app: ServiceName,
+    /// The service (`zeoserver`, `client1`, `nginx`, ...).
+    pub name: ServiceName,
+    /// Whether it runs.
+    pub state: ServiceRunState,
+    /// Its process (the leader of its group), while it runs.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// When its current process started, Unix milliseconds on the agent's clock.
+    #[serde(default)]
+    pub started_at_ms: Option<i64>,
+    /// How often the supervisor restarted it after it exited on its own (since the agent started).
+    #[serde(default)]
+    pub restarts: u32,
+}
+
+/// A supervised service's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceRunState {
+    /// Its process is alive.
+    Running,
+    /// It exited on its own; the supervisor starts it again after a backoff.
+    Restarting,
+    /// It is being stopped (or was).
+    Stopped,
+}
+
+impl ServiceRunState {
+    /// The name shown to users.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Restarting => "restarting",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+/// An app or service name in a heartbeat: 1 to [`MAX_SERVICE_NAME`] characters of `a-z 0-9 _ . -`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ServiceName {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        if name.is_empty() || name.len() > MAX_SERVICE_NAME {
+            return Err(format!("{name:?} must have 1 to {MAX_SERVICE_NAME} characters"));
+        }
+        if let Some(c) = name.chars().find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '.' | '-')) {
+            return Err(format!("{name:?} has {c:?}; use only a-z, 0-9, '_', '.' and '-'"));
+        }
+        Ok(Self(name))
+    }
+}
+
+impl From<ServiceName> for String {
+    fn from(name: ServiceName) -> Self {
+        name.0
+    }
+}
+
+impl std::fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads a heartbeat's services, refusing more than [`MAX_SERVICES`] (so one report cannot grow
+/// the instance's row without bound).
+fn bounded_services<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<ServiceReport>, D::Error> {
+    let services = Vec::<ServiceReport>::deserialize(de)?;
+    if services.len() > MAX_SERVICES {
+        return Err(serde::de::Error::custom(format!(
+            "{} services reported; at most {MAX_SERVICES} are accepted",
+            services.len()
+        )));
+    }
+    Ok(services)
 }
 
 /// What a command asks the agent to do.
@@ -375,4 +479,48 @@ pub struct ResultReport {
     /// nonce is refused (409), so an old result never ends a new command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heartbeat(services: &str) -> Result<Heartbeat, String> {
+        let raw = format!(
+            r#"{{"cpu_percent": 1.0, "memory_percent": 2.0, "load_1m": 0.5, "cpu_count": 1, "memory_bytes": 1,
+                "services": {services}}}"#
+        );
+        let de = &mut serde_json::Deserializer::from_str(&raw);
+        serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    }
+
+    fn one(app: &str, name: &str) -> String {
+        format!(
+            r#"{{"app": "{app}", "name": "{name}", "state": "running", "pid": 7, "started_at_ms": 1, "restarts": 0}}"#
+        )
+    }
+
+    #[test]
+    fn heartbeat_services_are_checked() {
+        let ok = heartbeat(&format!("[{}]", one(".frontend", "haproxy"))).unwrap();
+        assert_eq!(ok.services[0].name.as_str(), "haproxy");
+        assert_eq!(ok.services[0].state, ServiceRunState::Running);
+        let cases = [
+            (format!("[{}]", one("site", "Client1")), "services[0].name", "'C'"),
+            (format!("[{}]", one("", "client1")), "services[0].app", "1 to 64"),
+            (format!("[{}]", one("site", &"a".repeat(65))), "services[0].name", "1 to 64"),
+            (r#"[{"app": "site", "name": "c", "state": "dead"}]"#.to_owned(), "services[0].state", "unknown variant"),
+        ];
+        for (services, path, message) in cases {
+            let err = heartbeat(&services).unwrap_err();
+            assert!(err.starts_with(path) && err.contains(message), "{services}: {err}");
+        }
+        let many = vec![one("site", "c"); MAX_SERVICES + 1].join(",");
+        assert!(heartbeat(&format!("[{many}]")).unwrap_err().contains("at most 64"));
+        let older: Heartbeat = serde_json::from_str(
+            r#"{"cpu_percent": 1.0, "memory_percent": 2.0, "load_1m": 0.5, "cpu_count": 1, "memory_bytes": 1}"#,
+        )
+        .unwrap();
+        assert!(older.services.is_empty(), "an older agent sends no services");
+    }
 }

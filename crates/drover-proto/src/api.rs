@@ -234,6 +234,28 @@ pub struct Instance {
     pub metrics: Option<Metrics>,
     /// When it was created.
     pub created_at: String,
+    /// Its supervised services, from the latest heartbeat that reported them.
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+/// A supervised service of an instance, as its agent last reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// Its app (`.frontend` for the frontend's nginx and HAProxy).
+    pub app: String,
+    /// The service (`zeoserver`, `client1`, ...).
+    pub name: String,
+    /// running, restarting or stopped.
+    pub state: String,
+    /// Its process, while it runs.
+    pub pid: Option<u32>,
+    /// When its current process started.
+    pub started_at: Option<String>,
+    /// Seconds since then.
+    pub uptime_secs: Option<u64>,
+    /// How often the supervisor restarted it after it exited on its own.
+    pub restarts: u32,
 }
 
 /// `POST /stacks/{stack}/deployments`: run a command (`execute`) or act on an app (`deploy`,

@@ -61,6 +61,8 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         configure_events: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
+    // Before the API answers, so no agent's report races the follow-ups it re-runs.
+    crate::orchestrator::sweep(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 

@@ -20,14 +20,18 @@ pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Writes `contents` to `path`, readable only by the owner.
+/// Writes `contents` to `path`, readable only by the owner, atomically (a temporary file beside
+/// it, synced, then renamed): a reader never sees a half-written token or key.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), ServerError> {
+    let tmp = path.with_extension("tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)
-        .map_err(ServerError::io("create", path))?;
-    f.write_all(contents.as_bytes()).map_err(ServerError::io("write", path))
+        .open(&tmp)
+        .map_err(ServerError::io("create", &tmp))?;
+    f.write_all(contents.as_bytes()).map_err(ServerError::io("write", &tmp))?;
+    f.sync_all().map_err(ServerError::io("sync", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(ServerError::io("rename", path))
 }

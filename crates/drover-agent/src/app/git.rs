@@ -3,8 +3,6 @@
 //! commit exported into a release directory.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -17,16 +15,9 @@ pub fn git_env(paths: &AppPaths, deploy_key: Option<&str>) -> Result<BTreeMap<St
     let mut env = BTreeMap::from([("GIT_TERMINAL_PROMPT".to_owned(), "0".to_owned())]);
     if let Some(key) = deploy_key {
         let key_path = paths.shared().join("deploy_key");
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&key_path)
+        let text = format!("{}\n", key.trim());
+        crate::private_file::write_private(&key_path, text.as_bytes())
             .map_err(|e| format!("failed to write the deploy key: {e}"))?;
-        let mut text = key.trim().to_owned();
-        text.push('\n');
-        f.write_all(text.as_bytes()).map_err(|e| format!("failed to write the deploy key: {e}"))?;
         let known_hosts = paths.shared().join("known_hosts");
         env.insert(
             "GIT_SSH_COMMAND".into(),

@@ -14,14 +14,9 @@ fn record_path(paths: &AppPaths, name: &str) -> std::path::PathBuf {
 /// Saves a release's record.
 pub fn save(paths: &AppPaths, record: &ReleaseRecord) -> Result<(), String> {
     let path = record_path(paths, &record.name);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
-    }
-    let text = serde_json::to_vec_pretty(record).unwrap_or_default();
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("failed to save {}: {e}", path.display()))
+    let text =
+        serde_json::to_vec_pretty(record).map_err(|e| format!("failed to serialise release {}: {e}", record.name))?;
+    crate::private_file::write_private(&path, &text).map_err(|e| format!("failed to save {}: {e}", path.display()))
 }
 
 /// Every release with a record, oldest first.

@@ -18,7 +18,7 @@ use std::time::Duration;
 use drover_core::deploy::plan::ServiceSpec;
 use drover_core::deploy::restart_plan::{RestartPolicy, RestartStep, ServiceAction, ServiceNow, restart_plan};
 use service::Service;
-pub use service::ServiceState;
+pub use service::{ServiceState, Snapshot};
 
 use crate::app::paths::AppPaths;
 use crate::app::slots::RestartSlots;
@@ -98,6 +98,7 @@ impl Supervisor {
                     Ok(saved) => {
                         let service = Service::new(paths.clone(), saved.spec.clone(), saved.env.clone());
                         service.set_fingerprint(saved.fingerprint.clone());
+                        service.set_started_at(saved.started_at_ms);
                         service.adopt(saved.pid);
                         self.lock().insert(key(&app_name, &saved.spec.name), service);
                     }
@@ -255,6 +256,21 @@ impl Supervisor {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).is_ok()
     }
 
+    /// Every supervised service with its state, pid, start time and restart count, by app and
+    /// name (what heartbeats report).
+    pub fn services(&self) -> Vec<ServiceSummary> {
+        let mut all: Vec<ServiceSummary> = self
+            .lock()
+            .iter()
+            .filter_map(|(k, s)| {
+                let (app, _) = k.split_once('/')?;
+                Some(ServiceSummary { app: app.to_owned(), name: s.spec.name.clone(), snapshot: s.snapshot() })
+            })
+            .collect();
+        all.sort_by(|a, b| (&a.app, &a.name).cmp(&(&b.app, &b.name)));
+        all
+    }
+
     /// Whether a service is supervised and running.
     pub fn is_running(&self, app: &str, name: &str) -> bool {
         self.lock().get(&key(app, name)).is_some_and(|s| s.pid().is_some())
@@ -340,6 +356,17 @@ impl Supervisor {
             self.lock().remove(&k);
         }
     }
+}
+
+/// One supervised service, read for a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSummary {
+    /// Its app.
+    pub app: String,
+    /// Its name.
+    pub name: String,
+    /// Its pid, state and counters.
+    pub snapshot: Snapshot,
 }
 
 /// The time of day (UTC) with milliseconds, for restart lines in the deploy log.

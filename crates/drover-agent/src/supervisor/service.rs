@@ -1,8 +1,6 @@
 //! One supervised service.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -29,6 +27,9 @@ pub struct ServiceState {
     /// What it runs (servers only; see `fingerprint`).
     #[serde(default)]
     pub fingerprint: Option<String>,
+    /// When the process started, Unix milliseconds (older agents did not record it).
+    #[serde(default)]
+    pub started_at_ms: Option<i64>,
 }
 
 impl ServiceState {
@@ -48,6 +49,27 @@ struct Inner {
     generation: u64,
     /// What the running process runs.
     fingerprint: Option<String>,
+    /// When the running process started, Unix milliseconds.
+    started_at_ms: Option<i64>,
+    /// Restarts after the process exited on its own, since this agent supervises it.
+    restarts: u32,
+}
+
+/// A service's state as heartbeats report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Its process, while alive.
+    pub pid: Option<i32>,
+    /// Being stopped (or stopped).
+    pub stopping: bool,
+    /// When its process started, Unix milliseconds.
+    pub started_at_ms: Option<i64>,
+    /// Restarts after exits of its own.
+    pub restarts: u32,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// A service and its watcher.
@@ -82,6 +104,22 @@ impl Service {
         self.lock().fingerprint.clone()
     }
 
+    /// Its pid, state and counters, read together.
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = self.lock();
+        Snapshot {
+            pid: inner.pid.filter(|p| alive(*p)),
+            stopping: inner.stopping,
+            started_at_ms: inner.started_at_ms,
+            restarts: inner.restarts,
+        }
+    }
+
+    /// Records when an adopted process started.
+    pub fn set_started_at(&self, started_at_ms: Option<i64>) {
+        self.lock().started_at_ms = started_at_ms;
+    }
+
     /// Records what an adopted process runs.
     pub fn set_fingerprint(&self, fingerprint: Option<String>) {
         self.lock().fingerprint = fingerprint;
@@ -94,7 +132,7 @@ impl Service {
 
     /// Starts the process and records it in its state file; returns its pid and fingerprint.
     /// It takes no lock: the watcher calls it while holding the service's.
-    fn spawn_process(&self) -> Result<(i32, Option<String>), String> {
+    fn spawn_process(&self) -> Result<(i32, Option<String>, i64), String> {
         // An app's services run from its current release; an absolute script (the frontend's
         // nginx and HAProxy) runs in the app's shared directory.
         let (script, cwd) = if Path::new(&self.spec.script).is_absolute() {
@@ -120,34 +158,38 @@ impl Service {
             .spawn()
             .map_err(|e| format!("failed to start {}: {e}", script.display()))?;
         let pid = child.id() as i32;
+        let started_at_ms = now_ms();
         // The process is reaped by a thread, so it never lingers as a zombie while watched.
         std::thread::spawn(move || {
             let mut child = child;
             let _ = child.wait();
         });
         let fingerprint = if self.spec.client { None } else { super::fingerprint::of(&self.paths, &self.spec) };
-        let state = ServiceState { pid, spec: self.spec.clone(), env: self.env.clone(), fingerprint };
+        let state = ServiceState {
+            pid,
+            spec: self.spec.clone(),
+            env: self.env.clone(),
+            fingerprint,
+            started_at_ms: Some(started_at_ms),
+        };
         let path = state_file(&self.paths, &self.spec.name);
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)
-            .and_then(|mut f| f.write_all(&serde_json::to_vec(&state).unwrap_or_default()));
+        let written = serde_json::to_vec(&state)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| crate::private_file::write_private(&path, &bytes));
         if let Err(e) = written {
             tracing::warn!("failed to record {}: {e}", path.display());
         }
-        Ok((pid, state.fingerprint))
+        Ok((pid, state.fingerprint, started_at_ms))
     }
 
     /// Starts the process and its watcher.
     pub fn start(self: &Arc<Self>) -> Result<i32, String> {
-        let (pid, fingerprint) = self.spawn_process()?;
+        let (pid, fingerprint, started_at_ms) = self.spawn_process()?;
         let generation = {
             let mut inner = self.lock();
             inner.pid = Some(pid);
             inner.fingerprint = fingerprint;
+            inner.started_at_ms = Some(started_at_ms);
             inner.stopping = false;
             inner.generation += 1;
             inner.generation
@@ -206,9 +248,11 @@ impl Service {
                         return;
                     }
                     match service.spawn_process() {
-                        Ok((new_pid, fingerprint)) => {
+                        Ok((new_pid, fingerprint, started_at_ms)) => {
                             inner.pid = Some(new_pid);
                             inner.fingerprint = fingerprint;
+                            inner.started_at_ms = Some(started_at_ms);
+                            inner.restarts += 1;
                         }
                         Err(e) => tracing::error!(service = %service.spec.name, "failed to restart: {e}"),
                     }

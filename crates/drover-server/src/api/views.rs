@@ -1,9 +1,10 @@
 //! Store rows as API bodies.
 
-use drover_proto::api::{Command, Deployment, Instance, Layer, Metrics, Stack};
+use drover_proto::agent::ServiceReport;
+use drover_proto::api::{Command, Deployment, Instance, Layer, Metrics, Service, Stack};
 
 use crate::store::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
-use crate::time::rfc3339;
+use crate::time::{now_ms, rfc3339};
 
 fn json_or_empty(raw: &str) -> serde_json::Value {
     serde_json::from_str(raw).unwrap_or_else(|_| serde_json::json!({}))
@@ -51,7 +52,27 @@ pub fn instance(row: &InstanceRow) -> Instance {
         last_heartbeat: row.last_heartbeat.map(rfc3339),
         metrics,
         created_at: rfc3339(row.created_at),
+        services: services(row.services.as_deref()),
     }
+}
+
+/// The services an instance's agent last reported, by app and name; uptime as of now.
+fn services(raw: Option<&str>) -> Vec<Service> {
+    let mut reported: Vec<ServiceReport> = raw.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    reported.sort_by(|a, b| (&a.app, &a.name).cmp(&(&b.app, &b.name)));
+    let now = now_ms();
+    reported
+        .into_iter()
+        .map(|s| Service {
+            app: s.app.to_string(),
+            name: s.name.to_string(),
+            state: s.state.as_str().to_owned(),
+            pid: s.pid,
+            started_at: s.started_at_ms.map(rfc3339),
+            uptime_secs: s.started_at_ms.map(|t| (now.saturating_sub(t).max(0) / 1000) as u64),
+            restarts: s.restarts,
+        })
+        .collect()
 }
 
 pub fn command(row: &CommandRow) -> Command {

@@ -9,10 +9,12 @@ pub mod instances;
 pub mod model;
 mod power;
 mod revision;
+mod sweep;
 pub mod targets;
 
 pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
+pub use sweep::sweep;
 
 use drover_core::deploy::pin::pin_after;
 use drover_core::deploy::restart_plan::RestartPolicy;
@@ -182,28 +184,16 @@ async fn record_lifecycle_report(
 
 /// Follows up on a command that has just finished: releases the next batch, settles the
 /// deployment (and its lock), moves the instance's lifecycle on.
+///
+/// The result is already committed when this runs. Each step is idempotent and the start-up
+/// [`sweep`] runs them again for every running deployment and every instance still in
+/// `running_setup`, so a server that dies in between loses none of it.
 pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
     state.store.release_restart_slots(finished.deployment_id, finished.instance_id).await?;
-    let woken = state.store.advance_batches(finished.deployment_id).await?;
-    state.wakeups.wake_agents(&woken);
-    let status = state.store.refresh_deployment(finished.deployment_id).await?;
-    if status != DeploymentStatus::Running {
-        record_pin(state, finished.deployment_id, status).await?;
-        state.store.release_locks(finished.deployment_id).await?;
-    }
+    sweep::settle_deployment(state, finished.deployment_id).await?;
     state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
-    if finished.kind == DeploymentKind::Setup.as_str()
-        && let Some(instance) = state.store.instance_by_id(finished.instance_id).await?
-        && apply_event(state, &instance, Event::SetupFinished { success: finished.success }).await?
-            == Some(InstanceStatus::Online)
-        && let Some(online) = state.store.instance_by_id(finished.instance_id).await?
-    {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = app_deploy::deploy_after_setup(&state, &online).await {
-                tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {}", e);
-            }
-        });
+    if finished.kind == DeploymentKind::Setup.as_str() {
+        sweep::setup_finished(state, finished.instance_id, finished.success).await?;
     }
     state.wakeups.changed();
     Ok(())

@@ -3,22 +3,25 @@
 //! Stop: the instance goes `stopping`; if its agent is online the Shutdown phase runs
 //! (`shutting_down`) for up to the shutdown timeout; then a local instance's agent is stopped, any
 //! command it will not finish is failed, and the instance is `stopped`.
+//!
+//! A server restart in the middle of a stop does not strand the instance: the start-up sweep
+//! carries it on ([`resume_stop`]).
 
 use std::time::Duration;
 
 use drover_core::lifecycle::{Event, on_event};
 use drover_core::{CommandStatus, DeploymentKind, InstanceStatus, Provider};
 
+use super::OrchestratorError;
 use super::{abandon_commands, apply_event, queue_lifecycle};
-use crate::api::Failure;
 use crate::state::AppState;
 use crate::store::InstanceRow;
 
 /// Starts a stopped instance (a local one's agent is spawned; a registered one's agent begins
 /// Setup at its next heartbeat).
-pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<(), OrchestratorError> {
     on_event(instance.status(), Event::StartRequested)
-        .map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
+        .map_err(|e| OrchestratorError::conflict(Some("instance"), e.to_string()))?;
     if apply_event(state, instance, Event::StartRequested).await?.is_none() {
         return Ok(()); // already starting or running
     }
@@ -33,9 +36,9 @@ pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<
 }
 
 /// Stops an instance: Shutdown first (in the background), then the host.
-pub async fn stop_instance(state: &AppState, instance: &InstanceRow) -> Result<(), Failure> {
+pub async fn stop_instance(state: &AppState, instance: &InstanceRow) -> Result<(), OrchestratorError> {
     let was = instance.status();
-    on_event(was, Event::StopRequested).map_err(|e| Failure::conflict(Some("instance"), e.to_string()))?;
+    on_event(was, Event::StopRequested).map_err(|e| OrchestratorError::conflict(Some("instance"), e.to_string()))?;
     if apply_event(state, instance, Event::StopRequested).await?.is_none() {
         return Ok(()); // already stopped
     }
@@ -59,10 +62,32 @@ async fn finish_stop(state: &AppState, instance: &InstanceRow, was: InstanceStat
         }
         wait_finished(state, command_id, timeout).await?;
     }
+    stop_host(state, instance).await
+}
+
+/// Carries on a stop that a server restart interrupted: waits for the Shutdown phase if it is
+/// still open (up to the shutdown timeout), then stops the host. A stop interrupted before its
+/// Shutdown was queued goes straight to stopping the host.
+pub(super) async fn resume_stop(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::Error> {
+    let shutdown = state.store.latest_command_of_kind(instance.id, DeploymentKind::Shutdown, 0).await?;
+    let open = shutdown.filter(|c| c.status.parse::<CommandStatus>().is_ok_and(|s| !s.is_finished()));
+    match open {
+        Some(command) => wait_finished(state, command.id, state.config.shutdown_timeout).await?,
+        None if instance.status() == InstanceStatus::Stopping => {
+            tracing::warn!(instance = %instance.hostname, "no Shutdown is open after the restart; stopping the host");
+        }
+        None => {}
+    }
+    stop_host(state, instance).await
+}
+
+/// Stops a local instance's agent, fails what it will not finish, and marks the instance stopped.
+async fn stop_host(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::Error> {
     if instance.provider == Provider::Local.as_str() {
         state.local.stop(instance).await;
     }
     abandon_commands(state, instance.id, "the instance stopped before the command finished").await?;
+    state.store.clear_services(instance.id).await?;
     if let Some(current) = state.store.instance_by_id(instance.id).await? {
         apply_event(state, &current, Event::Stopped).await?;
     }

@@ -162,6 +162,41 @@ impl Store {
         Ok(parsed.iter().filter(|c| c.2 == next).map(|c| c.3).collect())
     }
 
+    /// The ids of every running deployment, oldest first.
+    pub async fn running_deployments(&self) -> Result<Vec<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM deployments WHERE status = 'running' ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Frees the app locks of deployments that are no longer running (their follow-up was lost).
+    pub async fn release_finished_locks(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "DELETE FROM app_locks WHERE deployment_id NOT IN (SELECT id FROM deployments WHERE status = 'running')",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// An instance's newest command of a deployment kind created at or after `since` (Unix ms).
+    pub async fn latest_command_of_kind(
+        &self,
+        instance_id: i64,
+        kind: DeploymentKind,
+        since: i64,
+    ) -> Result<Option<CommandRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT_COMMAND} JOIN deployments d ON d.id = c.deployment_id \
+             WHERE c.instance_id = ? AND d.kind = ? AND c.created_at >= ? ORDER BY c.id DESC LIMIT 1"
+        )))
+        .bind(instance_id)
+        .bind(kind.as_str())
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
     /// Recomputes a deployment's status from its commands.
     pub async fn refresh_deployment(&self, deployment_id: i64) -> Result<DeploymentStatus, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;

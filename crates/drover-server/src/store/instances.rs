@@ -141,22 +141,35 @@ impl Store {
         .map(|_| ())
     }
 
-    /// Records a heartbeat.
+    /// Records a heartbeat, with the services it reports.
     pub async fn record_heartbeat(&self, id: i64, hb: &Heartbeat) -> Result<(), sqlx::Error> {
+        let now = now_ms();
+        let services = serde_json::to_string(&hb.services).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
             "UPDATE instances SET last_heartbeat = ?, cpu_percent = ?, memory_percent = ?, load_1m = ?, \
-             cpu_count = COALESCE(cpu_count_override, ?), memory_bytes = ? WHERE id = ?",
+             cpu_count = COALESCE(cpu_count_override, ?), memory_bytes = ?, services = ?, services_at = ? WHERE id = ?",
         )
-        .bind(now_ms())
+        .bind(now)
         .bind(hb.cpu_percent)
         .bind(hb.memory_percent)
         .bind(hb.load_1m)
         .bind(i64::from(hb.cpu_count))
         .bind(hb.memory_bytes as i64)
+        .bind(services)
+        .bind(now)
         .bind(id)
         .execute(&self.pool)
         .await
         .map(|_| ())
+    }
+
+    /// Forgets the services an instance's agent reported (it stopped: they no longer run).
+    pub async fn clear_services(&self, id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE instances SET services = NULL, services_at = NULL WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     /// Deletes an instance and its history.

@@ -55,6 +55,9 @@ pub struct InstanceRow {
     pub created_at: i64,
     /// Comma-separated layer shortnames, in layer order.
     pub layer_names: Option<String>,
+    /// The services the latest heartbeat reported, as JSON.
+    #[sqlx(default)]
+    pub services: Option<String>,
 }
 
 impl InstanceRow {

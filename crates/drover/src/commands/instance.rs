@@ -11,6 +11,41 @@ use crate::login::client;
 use crate::output::{or_dash, print_json, table};
 use crate::progress::Progress;
 
+/// The services table of these instances (also used by `drover status`): what each agent last
+/// reported. Empty when no instance reported any.
+pub fn service_rows(instances: &[Instance]) -> String {
+    let rows: Vec<Vec<String>> = instances
+        .iter()
+        .flat_map(|i| {
+            i.services.iter().map(|s| {
+                vec![
+                    i.hostname.clone(),
+                    s.app.clone(),
+                    s.name.clone(),
+                    s.state.clone(),
+                    or_dash(s.pid),
+                    or_dash(s.uptime_secs.map(uptime)),
+                    s.restarts.to_string(),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    table(&["INSTANCE", "APP", "SERVICE", "STATE", "PID", "UPTIME", "RESTARTS"], &rows)
+}
+
+/// An uptime as people read it: `42s`, `3m05s`, `2h07m`, `3d04h`.
+fn uptime(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 /// The instances table (also used by `drover status`).
 pub fn rows(instances: &[Instance]) -> String {
     let rows: Vec<Vec<String>> = instances
@@ -108,7 +143,16 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
         }
         InstanceCommand::Show { stack, hostname, format } => {
             let instance = client.instance(&stack, &hostname).await?;
-            if format.json { print_json(&instance) } else { print!("{}", rows(std::slice::from_ref(&instance))) }
+            if format.json {
+                print_json(&instance)
+            } else {
+                let one = std::slice::from_ref(&instance);
+                print!("{}", rows(one));
+                let services = service_rows(one);
+                if !services.is_empty() {
+                    print!("\nservices:\n{services}");
+                }
+            }
         }
         InstanceCommand::Start { stack, hostname, wait, timeout } => {
             let instance = client.start_instance(&stack, &hostname).await?;
@@ -135,4 +179,25 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
         }
     }
     Ok(OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uptime;
+
+    #[test]
+    fn uptimes_read_easily() {
+        let cases = [
+            (0, "0s"),
+            (59, "59s"),
+            (60, "1m00s"),
+            (185, "3m05s"),
+            (3600, "1h00m"),
+            (7620, "2h07m"),
+            (273_600, "3d04h"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(uptime(secs), want, "{secs}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! `drover status STACK`.
 
-use super::instance::rows;
+use super::instance::{rows, service_rows};
 use crate::cli::StatusArgs;
 use crate::exit::{CliResult, OK};
 use crate::login::client;
@@ -24,6 +24,10 @@ pub async fn run(args: StatusArgs) -> CliResult {
         .collect();
     println!("\nlayers:\n{}", table(&["SHORTNAME", "TYPE", "ONLINE"], &layers));
     println!("instances:\n{}", rows(&status.instances));
+    let services = service_rows(&status.instances);
+    if !services.is_empty() {
+        println!("services:\n{services}");
+    }
     let deployments: Vec<Vec<String>> = status
         .recent_deployments
         .iter()

@@ -473,6 +473,7 @@ mod tests {
                 last_heartbeat: None,
                 metrics: None,
                 created_at: String::new(),
+                services: Vec::new(),
             }],
         }
     }

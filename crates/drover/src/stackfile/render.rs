@@ -152,6 +152,7 @@ mod tests {
             last_heartbeat: None,
             metrics: None,
             created_at: String::new(),
+            services: Vec::new(),
         };
         (stack, vec![layer], vec![app], vec![instance])
     }

@@ -192,7 +192,13 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
         Some(zeo2_pid),
         "zeoserver2's config did not change: not restarted"
     );
-    let releases_after = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+    // The clients answer before their Configure has reported (its services must stay up first).
+    let want = count(&releases_before, "clients1") + 1;
+    let releases_after = eventually(WAIT, "clients1's config-only release to be reported", || async {
+        let releases = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
+        (count(&releases, "clients1") >= want).then_some(releases)
+    })
+    .await;
     assert_eq!(count(&releases_after, "zeoserver2"), 1, "{releases_after:#}");
     assert_eq!(count(&releases_after, "clients1"), count(&releases_before, "clients1") + 1, "{releases_after:#}");
     let new_release = releases_after

@@ -24,6 +24,7 @@ mod power;
 mod registered;
 mod restart;
 mod stackfile;
+mod stranded;
 mod supervise;
 
 use std::time::Duration;

@@ -73,18 +73,20 @@ async fn late_instances_rolling_deploys_restart_delay_and_bad_input() {
     let (code, _, err) = stack.cli_json(&["deploy", "--stack", "demo", "nope"], None);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("app:") && err.contains("nope"), "{err}");
+    // A revision or repository that names nothing is refused when the deploy is created (the
+    // server resolves the commit), naming it; no deployment is made.
+    let before = stack.client().deployments("demo").await.unwrap().len();
     stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "no-such-branch"]);
-    let (code, d, _) =
+    let (code, _, err) =
         stack.cli_json(&["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
-    assert_eq!(code, Some(1));
-    let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
-    assert!(reason.contains("no-such-branch"), "{reason}");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no-such-branch"), "{err}");
     stack.cli_ok(&["app", "update", "--stack", "demo", "site", "--revision", "", "--git", "/nonexistent/repo.git"]);
-    let (code, d, _) =
+    let (code, _, err) =
         stack.cli_json(&["deploy", "--stack", "demo", "site", "--instance", "clients1", "--wait", "--json"], None);
-    assert_eq!(code, Some(1));
-    let reason = d["commands"][0]["reason"].as_str().unwrap_or_default().to_owned();
-    assert!(reason.contains("/nonexistent/repo.git"), "{reason}");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("/nonexistent/repo.git"), "{err}");
+    assert_eq!(stack.client().deployments("demo").await.unwrap().len(), before, "refused deploys create nothing");
     // The running release kept serving through both failures.
     let c1 = format!("{web1}:8081");
     eventually(WAIT, "client1 to answer", || client_status(&c1)).await;

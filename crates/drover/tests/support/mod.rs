@@ -163,6 +163,14 @@ impl TestStack {
         }
     }
 
+    /// Kills the server with SIGKILL (a crash: nothing of it runs after), and waits for it to exit.
+    pub fn kill_server(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     pub fn admin_token(&self) -> String {
         std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
     }

@@ -1,0 +1,90 @@
+//! Start-up sweep: finishes what a server that died left half done.
+//!
+//! A command's result is committed before its follow-up runs (the next batch of a rolling deploy,
+//! the deployment's status and app lock, `SetupFinished`), and a stop runs in the background. A
+//! server killed in between would leave a deployment running forever, its app locked, or an
+//! instance stuck in `running_setup`, `stopping` or `shutting_down`. Every follow-up is idempotent,
+//! so the sweep simply runs it again for everything that may need it, before the API answers.
+
+use drover_core::lifecycle::Event;
+use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
+
+use super::{app_deploy, apply_event, power, queue_lifecycle};
+use crate::state::AppState;
+use crate::store::InstanceRow;
+
+/// Re-runs the follow-up of every running deployment and of every instance in `running_setup`,
+/// and carries on interrupted stops (in the background: they wait for Shutdown).
+pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
+    for deployment_id in state.store.running_deployments().await? {
+        settle_deployment(state, deployment_id).await?;
+    }
+    let freed = state.store.release_finished_locks().await?;
+    if freed > 0 {
+        tracing::info!(freed, "freed app locks of finished deployments");
+    }
+    for instance in state.store.instances_in(&[InstanceStatus::RunningSetup]).await? {
+        settle_setup(state, &instance).await?;
+    }
+    for instance in state.store.instances_in(&[InstanceStatus::Stopping, InstanceStatus::ShuttingDown]).await? {
+        tracing::info!(instance = %instance.hostname, status = %instance.status, "carrying on an interrupted stop");
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = power::resume_stop(&state, &instance).await {
+                tracing::error!(instance = %instance.hostname, "failed to stop: {e}");
+            }
+        });
+    }
+    state.wakeups.changed();
+    Ok(())
+}
+
+/// A deployment's follow-up after one of its commands finished: releases the next batch (or skips
+/// the rest after a failure), recomputes its status, and frees its app lock once it is no longer
+/// running, moving the app's pin first. Running it twice changes nothing the second time.
+pub(super) async fn settle_deployment(state: &AppState, deployment_id: i64) -> Result<(), sqlx::Error> {
+    let woken = state.store.advance_batches(deployment_id).await?;
+    state.wakeups.wake_agents(&woken);
+    let status = state.store.refresh_deployment(deployment_id).await?;
+    if status != DeploymentStatus::Running {
+        super::record_pin(state, deployment_id, status).await?;
+        state.store.release_locks(deployment_id).await?;
+    }
+    Ok(())
+}
+
+/// Moves an instance on after its Setup ended; once online, deploys its layers' apps. Does
+/// nothing unless the instance is still `running_setup`.
+pub(super) async fn setup_finished(state: &AppState, instance_id: i64, success: bool) -> Result<(), sqlx::Error> {
+    let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(()) };
+    if apply_event(state, &instance, Event::SetupFinished { success }).await? != Some(InstanceStatus::Online) {
+        return Ok(());
+    }
+    let Some(online) = state.store.instance_by_id(instance_id).await? else { return Ok(()) };
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = app_deploy::deploy_after_setup(&state, &online).await {
+            tracing::warn!(instance = %online.hostname, "failed to queue deploys after Setup: {e}");
+        }
+    });
+    Ok(())
+}
+
+/// An instance found in `running_setup`: if the Setup of this boot already finished, its event is
+/// applied; if none was queued (the server died between the status change and the queueing),
+/// Setup is queued now.
+async fn settle_setup(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::Error> {
+    let setup =
+        state.store.latest_command_of_kind(instance.id, DeploymentKind::Setup, instance.status_changed_at).await?;
+    let Some(setup) = setup else {
+        tracing::info!(instance = %instance.hostname, "queueing the Setup that a restart lost");
+        queue_lifecycle(state, instance.id, DeploymentKind::Setup, None).await?;
+        return Ok(());
+    };
+    let status = setup.status.parse::<CommandStatus>().ok();
+    if status.is_some_and(CommandStatus::is_finished) {
+        tracing::info!(instance = %instance.hostname, status = %setup.status, "applying the end of Setup that a restart lost");
+        setup_finished(state, instance.id, status == Some(CommandStatus::Successful)).await?;
+    }
+    Ok(())
+}
