@@ -50,6 +50,11 @@ fn utc_now() -> UtcTime {
     }
 }
 
+/// Removes a directory tree off the async threads: a release holds thousands of files.
+async fn remove_tree(path: std::path::PathBuf) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || std::fs::remove_dir_all(path)).await.map_err(std::io::Error::other)?
+}
+
 /// Marks builds that an earlier run of the agent left unfinished (it was killed mid-build) as
 /// failed: they never became current, and nothing will finish them.
 pub fn fail_interrupted_builds(root: &Path) {
@@ -132,7 +137,7 @@ impl App<'_> {
 
     async fn undeploy(&self) -> Result<String, String> {
         self.supervisor.stop_app(&self.spec.name, self.out).await;
-        match std::fs::remove_dir_all(&self.paths.base) {
+        match remove_tree(self.paths.base.clone()).await {
             Ok(()) => {
                 self.out.push(&format!("removed {}\n", self.paths.base.display()));
                 Ok("undeployed".to_owned())
@@ -312,7 +317,7 @@ impl Build<'_> {
         let in_use = app.supervisor.releases_in_use(paths, &spec.name);
         let in_use: Vec<&str> = in_use.iter().map(String::as_str).collect();
         for old in prune(&releases::history(&records), Some(&name), &in_use, spec.keep_releases as usize) {
-            match std::fs::remove_dir_all(paths.release(old)) {
+            match remove_tree(paths.release(old)).await {
                 Ok(()) => out.push(&format!("pruned release {old}\n")),
                 Err(e) => out.push(&format!("failed to prune release {old}: {e}\n")),
             }

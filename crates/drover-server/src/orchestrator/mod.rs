@@ -59,6 +59,11 @@ pub async fn membership_changed(state: &AppState, instance: &InstanceRow) -> Res
     configure_stack(state, &instance.stack_name, Some(&comment), true).await.map(|_| ())
 }
 
+/// A command that cannot be serialised is a fault, never an empty command.
+fn encode_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
 /// Queues a lifecycle event (Setup, Shutdown, Configure) on one instance; returns the command id.
 pub async fn queue_lifecycle(
     state: &AppState,
@@ -69,7 +74,7 @@ pub async fn queue_lifecycle(
     let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(0) };
     let Some(model) = StackModel::load(state, &instance.stack_name).await? else { return Ok(0) };
     let spec = model.lifecycle_spec(&instance, kind, timeout_secs);
-    let spec_json = serde_json::to_string(&spec).unwrap_or_default();
+    let spec_json = serde_json::to_string(&spec).map_err(encode_error)?;
     let deployment_id = targets::queue_commands(
         state,
         &NewDeployment {
@@ -101,19 +106,16 @@ pub async fn configure_stack(
     held: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
     let Some(model) = StackModel::load(state, stack).await? else { return Ok(None) };
-    let targets: Vec<PlannedCommand> = model
+    let targets = model
         .instances
         .iter()
         .filter(|i| i.status() == InstanceStatus::Online)
-        .map(|i| PlannedCommand {
-            instance_id: i.id,
-            spec_json: serde_json::to_string(&model.lifecycle_spec(i, DeploymentKind::Configure, None))
-                .unwrap_or_default(),
-            skip: None,
-            batch: 0,
-            held,
+        .map(|i| {
+            let spec = model.lifecycle_spec(i, DeploymentKind::Configure, None);
+            let spec_json = serde_json::to_string(&spec).map_err(encode_error)?;
+            Ok(PlannedCommand { instance_id: i.id, spec_json, skip: None, batch: 0, held })
         })
-        .collect();
+        .collect::<Result<Vec<PlannedCommand>, sqlx::Error>>()?;
     if targets.is_empty() {
         return Ok(None);
     }
