@@ -5,6 +5,7 @@
 pub mod batches;
 pub mod case;
 pub mod deploy_cfg;
+pub mod follow_up;
 pub mod history;
 pub mod pin;
 pub mod plan;

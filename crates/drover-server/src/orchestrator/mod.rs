@@ -16,6 +16,7 @@ pub use heartbeat::watch_heartbeats;
 pub use power::{start_instance, stop_instance};
 pub use sweep::sweep;
 
+use drover_core::deploy::follow_up::{FollowUp, after_command};
 use drover_core::deploy::pin::pin_after;
 use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::lifecycle::{Event, changes_membership, on_event};
@@ -191,11 +192,19 @@ async fn record_lifecycle_report(
 /// [`sweep`] runs them again for every running deployment and every instance still in
 /// `running_setup`, so a server that dies in between loses none of it.
 pub async fn on_command_finished(state: &AppState, finished: &FinishedCommand) -> Result<(), sqlx::Error> {
-    state.store.release_restart_slots(finished.deployment_id, finished.instance_id).await?;
-    sweep::settle_deployment(state, finished.deployment_id).await?;
-    state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
-    if finished.kind == DeploymentKind::Setup.as_str() {
-        sweep::setup_finished(state, finished.instance_id, finished.success).await?;
+    let kind = finished.kind.parse::<DeploymentKind>().unwrap_or(DeploymentKind::Execute);
+    for step in after_command(kind, finished.success) {
+        match step {
+            FollowUp::FreeRestartSlots => {
+                state.store.release_restart_slots(finished.deployment_id, finished.instance_id).await?
+            }
+            FollowUp::SettleDeployment => sweep::settle_deployment(state, finished.deployment_id).await?,
+            FollowUp::PruneLogs => {
+                state.store.prune_logs(finished.instance_id, state.config.command_logs_kept).await?;
+            }
+            FollowUp::SetupFinished { success } => sweep::setup_finished(state, finished.instance_id, success).await?,
+            FollowUp::MovePin | FollowUp::FreeLock => {}
+        }
     }
     state.wakeups.changed();
     Ok(())

@@ -6,6 +6,7 @@
 //! instance stuck in `running_setup`, `stopping` or `shutting_down`. Every follow-up is idempotent,
 //! so the sweep simply runs it again for everything that may need it, before the API answers.
 
+use drover_core::deploy::follow_up::{FollowUp, after_deployment};
 use drover_core::lifecycle::Event;
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
 
@@ -46,9 +47,19 @@ pub(super) async fn settle_deployment(state: &AppState, deployment_id: i64) -> R
     let woken = state.store.advance_batches(deployment_id).await?;
     state.wakeups.wake_agents(&woken);
     let status = state.store.refresh_deployment(deployment_id).await?;
-    if status != DeploymentStatus::Running {
-        super::record_pin(state, deployment_id, status).await?;
-        state.store.release_locks(deployment_id).await?;
+    if status == DeploymentStatus::Running {
+        return Ok(());
+    }
+    let Some(kind) = state.store.deployment(deployment_id).await?.and_then(|d| d.kind.parse::<DeploymentKind>().ok())
+    else {
+        return Ok(());
+    };
+    for step in after_deployment(kind, status) {
+        match step {
+            FollowUp::MovePin => super::record_pin(state, deployment_id, status).await?,
+            FollowUp::FreeLock => state.store.release_locks(deployment_id).await?,
+            _ => {}
+        }
     }
     Ok(())
 }
