@@ -86,3 +86,30 @@ async fn every_instance_builds_the_resolved_commit_and_rollbacks_stick_for_new_i
     assert!(stderr.contains("no-such-branch"), "{stderr}");
     assert_eq!(stack.client().deployments("pin").await.unwrap().len(), before, "a refused deploy creates nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_checkout_release_has_its_history_for_git_describe() {
+    let stack = TestStack::start().await;
+    stack.create_stack("scm", &[("clients", "plone_instances")]);
+    let doc = stack.dir.path().join("scm.json");
+    std::fs::write(&doc, serde_json::json!({"deploy": {"site": {"scm": {"checkout": "full"}}}}).to_string()).unwrap();
+    stack.cli_ok(&["stack", "set-json", "--stack", "scm", doc.to_str().unwrap()]);
+    stack.cli_ok(&["instance", "create", "--stack", "scm", "--layer", "clients", "--cpu-count", "1", "--wait"]);
+    let repo = stack.create_demo_app("scm", &["clients"]);
+    repo.tag("v1.0");
+    let sha = repo.write_and_commit("release-mark.txt", "after the tag\n", "one commit after v1.0");
+    let (_, d, stderr) =
+        stack.cli_json(&["deploy", "--stack", "scm", "site", "--wait", "--json", "--timeout", "900"], None);
+    assert_eq!(d["status"], "successful", "{d:#} {stderr}");
+    let release = stack.instance_root("scm", "clients1").join("srv/www/site/current");
+    let described =
+        std::process::Command::new("git").args(["describe", "--tags"]).current_dir(&release).output().unwrap();
+    let described = String::from_utf8_lossy(&described.stdout).trim().to_owned();
+    assert!(described.starts_with("v1.0-1-g"), "git describe in the release says {described:?}");
+    let head = std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&release).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&head.stdout).trim(),
+        sha,
+        "the release is a checkout of the deployment's commit"
+    );
+}

@@ -511,6 +511,11 @@ impl DemoRepo {
         self.commit(message)
     }
 
+    /// Tags the current commit (a lightweight tag).
+    pub fn tag(&self, name: &str) {
+        self.git(&["tag", name]);
+    }
+
     /// Commits everything; returns the SHA.
     pub fn commit(&self, message: &str) -> String {
         self.git(&["add", "-A"]);
