@@ -12,7 +12,8 @@ use drover_core::deploy::plan::BuildPlan;
 use drover_core::frontend::FrontendPlan;
 use drover_core::text::take_utf8;
 use drover_proto::agent::{
-    AgentCommand, AppAction, AppSpec, AppWork, CommandSpec, Hook, LifecycleReport, ResultReport, StartReport,
+    AgentCommand, AppAction, AppSpec, AppWork, CommandSpec, Hook, LifecycleEvent, LifecycleReport, ResultReport,
+    StartReport,
 };
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -165,7 +166,7 @@ impl Executor {
                 let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
                 let hook_limit = timeout_secs.map_or(HOOK_TIMEOUT, Duration::from_secs);
                 let work =
-                    self.lifecycle(id, &event, stack_config, &apps, (&hooks, hook_limit), frontend.as_deref(), &out);
+                    self.lifecycle(id, event, stack_config, &apps, (&hooks, hook_limit), frontend.as_deref(), &out);
                 match tokio::time::timeout(limit, work).await {
                     Ok(result) => result,
                     Err(_) => {
@@ -191,20 +192,20 @@ impl Executor {
     async fn lifecycle(
         &self,
         id: i64,
-        event: &str,
+        event: LifecycleEvent,
         stack_config: serde_json::Value,
         apps: &[AppWork],
         (hooks, hook_limit): (&[Hook], Duration),
         frontend: Option<&FrontendPlan>,
         out: &OutputStream,
     ) -> ResultReport {
-        let (root, out2, name) = (self.config.root.clone(), out.clone(), event.to_owned());
+        let (root, out2) = (self.config.root.clone(), out.clone());
         let recipe = tokio::task::spawn_blocking({
             let config = stack_config.clone();
-            move || run_event(&root, &name, &config, &out2)
+            move || run_event(&root, event, &config, &out2)
         })
         .await;
-        if event == "shutdown" {
+        if event == LifecycleEvent::Shutdown {
             // The instance stops: so do its apps' services (they outlive only agent restarts),
             // its clients drained on the frontends first.
             let gate = Gate::new(&stack_config, Vec::new(), &RestartPolicy::from_attributes(&stack_config));

@@ -4,23 +4,23 @@
 
 use std::path::Path;
 
+use drover_proto::agent::LifecycleEvent;
 use serde_json::Value;
 
 use crate::output::OutputStream;
 
 /// Runs an event's recipes. Returns `Err` with the reason when a step fails.
-pub fn run_event(root: &Path, event: &str, stack_config: &Value, out: &OutputStream) -> Result<(), String> {
+pub fn run_event(root: &Path, event: LifecycleEvent, stack_config: &Value, out: &OutputStream) -> Result<(), String> {
     out.push(&format!("running the {event} event\n"));
     match event {
-        "setup" => {
+        LifecycleEvent::Setup => {
             for dir in ["srv/www", "var/lib/drover", "var/log/drover", "etc/drover"] {
                 let path = root.join(dir);
                 std::fs::create_dir_all(&path).map_err(|e| format!("failed to create {}: {e}", path.display()))?;
                 out.push(&format!("ensured directory {}\n", path.display()));
             }
         }
-        "configure" | "shutdown" => {}
-        other => return Err(format!("unknown lifecycle event {other:?}; this agent may be older than the server")),
+        LifecycleEvent::Configure | LifecycleEvent::Shutdown => {}
     }
     write_stack_config(root, stack_config, out)
 }

@@ -211,8 +211,8 @@ pub enum CommandSpec {
     },
     /// Run a lifecycle event's recipes with the stack configuration.
     Lifecycle {
-        /// setup, configure or shutdown.
-        event: String,
+        /// The event.
+        event: LifecycleEvent,
         /// The stack configuration the event delivers.
         stack_config: Value,
         /// Kill the event's work after this many seconds.
@@ -228,6 +228,56 @@ pub enum CommandSpec {
         #[serde(default)]
         frontend: Option<Box<FrontendPlan>>,
     },
+}
+
+/// A lifecycle event an agent runs (reference.md section 2; Deploy and Undeploy are app actions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleEvent {
+    /// The instance has booted.
+    Setup,
+    /// An instance entered or left `online`, or the user asked.
+    Configure,
+    /// The instance is about to stop.
+    Shutdown,
+}
+
+impl LifecycleEvent {
+    /// The event of a lifecycle deployment kind; none for other kinds.
+    pub fn of(kind: drover_core::DeploymentKind) -> Option<Self> {
+        use drover_core::DeploymentKind as K;
+        match kind {
+            K::Setup => Some(Self::Setup),
+            K::Configure => Some(Self::Configure),
+            K::Shutdown => Some(Self::Shutdown),
+            _ => None,
+        }
+    }
+
+    /// The deployment kind that runs it.
+    pub fn kind(self) -> drover_core::DeploymentKind {
+        use drover_core::DeploymentKind as K;
+        match self {
+            Self::Setup => K::Setup,
+            Self::Configure => K::Configure,
+            Self::Shutdown => K::Shutdown,
+        }
+    }
+
+    /// Its name, as hooks and logs show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Setup => "setup",
+            Self::Configure => "configure",
+            Self::Shutdown => "shutdown",
+        }
+    }
+}
+
+impl std::fmt::Display for LifecycleEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What to do with an app on one instance.

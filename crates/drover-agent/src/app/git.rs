@@ -118,10 +118,17 @@ pub async fn checkout(
     let mirror = paths.mirror().to_string_lossy().into_owned();
     let target = dest.to_string_lossy().into_owned();
     let shared = paths.shared();
-    let clone = ["clone", "--quiet", "--no-checkout", "--", &mirror, &target];
-    git_step(format!("git clone --no-checkout (mirror) {target}"), &clone, &shared, env, out)
+    // The release directory already holds its record (`.drover/`): a repository is made in it
+    // and fetches from the mirror, rather than a clone, which wants an empty directory.
+    git_step(format!("git init {target}"), &["init", "--quiet", &target], &shared, env, out)
         .await
-        .map_err(|e| format!("failed to clone the mirror into the release: {e}"))?;
+        .map_err(|e| format!("failed to make the release a repository: {e}"))?;
+    steps::query("git", &["remote", "add", "origin", &mirror], dest, env)
+        .await
+        .map_err(|e| format!("failed to add the mirror as the release's origin: {e}"))?;
+    git_step("git fetch --tags (mirror)".into(), &["fetch", "--quiet", "--tags", "origin"], dest, env, out)
+        .await
+        .map_err(|e| format!("failed to fetch the mirror into the release: {e}"))?;
     steps::query("git", &["remote", "set-url", "origin", url], dest, env)
         .await
         .map_err(|e| format!("failed to set the release's origin: {e}"))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use drover_core::DeploymentKind;
 use drover_core::deploy::batches::batches;
 use drover_core::targeting::Plan;
-use drover_proto::agent::{AppAction, CommandSpec};
+use drover_proto::agent::{AppAction, CommandSpec, LifecycleEvent};
 use serde_json::Value;
 
 use drover_core::deploy::pin::{CommitSource, commit_source};
@@ -176,7 +176,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 held: false,
             });
         } else if new.kind == DeploymentKind::Deploy {
-            let spec = model.lifecycle_spec(instance, DeploymentKind::Configure, None);
+            let spec = model.lifecycle_spec(instance, LifecycleEvent::Configure, None);
             let spec_json = serde_json::to_string(&spec)
                 .map_err(|e| OrchestratorError::Internal(format!("failed to serialise a command: {e}")))?;
             others.push(PlannedCommand { instance_id: instance.id, spec_json, skip: None, batch: 0, held: false });

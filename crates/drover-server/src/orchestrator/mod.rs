@@ -21,7 +21,7 @@ use drover_core::deploy::pin::pin_after;
 use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::lifecycle::{Event, changes_membership, on_event};
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
-use drover_proto::agent::{AppReport, LifecycleReport};
+use drover_proto::agent::{AppReport, LifecycleEvent, LifecycleReport};
 
 pub use configure_events::{ConfigureEvents, release_configures};
 pub use error::OrchestratorError;
@@ -47,7 +47,7 @@ pub async fn apply_event(
         membership_changed(state, instance).await?;
     }
     if t.run_setup {
-        queue_lifecycle(state, instance.id, DeploymentKind::Setup, None).await?;
+        queue_lifecycle(state, instance.id, LifecycleEvent::Setup, None).await?;
     }
     state.wakeups.changed();
     Ok(Some(t.next))
@@ -69,18 +69,18 @@ fn encode_error(e: serde_json::Error) -> sqlx::Error {
 pub async fn queue_lifecycle(
     state: &AppState,
     instance_id: i64,
-    kind: DeploymentKind,
+    event: LifecycleEvent,
     timeout_secs: Option<u64>,
 ) -> Result<i64, sqlx::Error> {
     let Some(instance) = state.store.instance_by_id(instance_id).await? else { return Ok(0) };
     let Some(model) = StackModel::load(state, &instance.stack_name).await? else { return Ok(0) };
-    let spec = model.lifecycle_spec(&instance, kind, timeout_secs);
+    let spec = model.lifecycle_spec(&instance, event, timeout_secs);
     let spec_json = serde_json::to_string(&spec).map_err(encode_error)?;
     let deployment_id = targets::queue_commands(
         state,
         &NewDeployment {
             stack_id: instance.stack_id,
-            kind,
+            kind: event.kind(),
             comment: None,
             command_json: "[]",
             app: None,
@@ -112,7 +112,7 @@ pub async fn configure_stack(
         .iter()
         .filter(|i| i.status() == InstanceStatus::Online)
         .map(|i| {
-            let spec = model.lifecycle_spec(i, DeploymentKind::Configure, None);
+            let spec = model.lifecycle_spec(i, LifecycleEvent::Configure, None);
             let spec_json = serde_json::to_string(&spec).map_err(encode_error)?;
             Ok(PlannedCommand { instance_id: i.id, spec_json, skip: None, batch: 0, held })
         })

@@ -11,7 +11,7 @@ use drover_core::deploy::sizing::{client_count, client_port};
 use drover_core::frontend::{self, BackendServer, FrontendPlan};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
 use drover_core::{DeploymentKind, InstanceStatus, LayerType};
-use drover_proto::agent::{AppSpec, AppWork, CommandSpec, Hook};
+use drover_proto::agent::{AppSpec, AppWork, CommandSpec, Hook, LifecycleEvent};
 use serde_json::{Value, json};
 
 use crate::state::AppState;
@@ -216,9 +216,10 @@ impl StackModel {
     pub fn lifecycle_spec(
         &self,
         instance: &InstanceRow,
-        kind: DeploymentKind,
+        event: LifecycleEvent,
         timeout_secs: Option<u64>,
     ) -> CommandSpec {
+        let kind = event.kind();
         let none = json!({});
         let apps = if kind == DeploymentKind::Configure {
             self.apps_of(instance)
@@ -239,7 +240,7 @@ impl StackModel {
             .flatten()
             .map(Box::new);
         CommandSpec::Lifecycle {
-            event: kind.as_str().to_owned(),
+            event,
             stack_config: self.stack_config(instance, &none),
             timeout_secs,
             apps,

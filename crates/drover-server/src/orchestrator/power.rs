@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use drover_core::lifecycle::{Event, on_event};
 use drover_core::{CommandStatus, DeploymentKind, InstanceStatus, Provider};
+use drover_proto::agent::LifecycleEvent;
 
 use super::OrchestratorError;
 use super::{abandon_commands, apply_event, queue_lifecycle};
@@ -56,7 +57,7 @@ async fn finish_stop(state: &AppState, instance: &InstanceRow, was: InstanceStat
     if was == InstanceStatus::Online {
         let timeout = state.config.shutdown_timeout;
         let command_id =
-            queue_lifecycle(state, instance.id, DeploymentKind::Shutdown, Some(timeout.as_secs().max(1))).await?;
+            queue_lifecycle(state, instance.id, LifecycleEvent::Shutdown, Some(timeout.as_secs().max(1))).await?;
         if let Some(stopping) = state.store.instance_by_id(instance.id).await? {
             apply_event(state, &stopping, Event::ShutdownStarted).await?;
         }

@@ -9,6 +9,7 @@
 use drover_core::deploy::follow_up::{FollowUp, after_deployment};
 use drover_core::lifecycle::Event;
 use drover_core::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus};
+use drover_proto::agent::LifecycleEvent;
 
 use super::{app_deploy, apply_event, power, queue_lifecycle};
 use crate::state::AppState;
@@ -89,7 +90,7 @@ async fn settle_setup(state: &AppState, instance: &InstanceRow) -> Result<(), sq
         state.store.latest_command_of_kind(instance.id, DeploymentKind::Setup, instance.status_changed_at).await?;
     let Some(setup) = setup else {
         tracing::info!(instance = %instance.hostname, "queueing the Setup that a restart lost");
-        queue_lifecycle(state, instance.id, DeploymentKind::Setup, None).await?;
+        queue_lifecycle(state, instance.id, LifecycleEvent::Setup, None).await?;
         return Ok(());
     };
     let status = setup.status.parse::<CommandStatus>().ok();
