@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 
 use super::paths::AppPaths;
-use super::steps::{self, Step, redact_url};
+use super::steps::{self, Step, StepError, redact_url};
 use crate::output::OutputStream;
 
 /// The environment git runs with: no prompts, and the deploy key when there is one.
@@ -41,7 +41,7 @@ pub async fn update_mirror(
     let mirror = paths.mirror();
     let shared = paths.shared();
     let shown_url = redact_url(url);
-    let fail = |e: String| {
+    let fail = |e: StepError| {
         format!("failed to fetch the app's repository {shown_url}: {e}; check the URL, the deploy key and the network")
     };
     if !mirror.join("HEAD").exists() {
@@ -150,7 +150,7 @@ async fn git_step(
     cwd: &Path,
     env: &BTreeMap<String, String>,
     out: &OutputStream,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let args = args.iter().map(|a| (*a).to_owned()).collect();
     steps::run(Step { shown, program: "git", args, cwd, env }, out).await
 }

@@ -40,15 +40,68 @@ const PIPE_GRACE: Duration = Duration::from_secs(2);
 /// How long a timed-out step's group has between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
 
+/// Why a step (git, python, pip, buildout) failed. Each message names the step as the log
+/// shows it.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The program could not be started.
+    #[error("failed to start {program}: {source}")]
+    Start {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Waiting for it failed.
+    #[error("failed to wait for {program}: {source}")]
+    Wait {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran past its limit; its process group was killed.
+    #[error("`{shown}` timed out after {secs} s and was killed")]
+    TimedOut {
+        /// The step as the log shows it.
+        shown: String,
+        /// The limit.
+        secs: u64,
+    },
+    /// It exited unsuccessfully.
+    #[error("`{shown}` failed ({status})")]
+    Failed {
+        /// The step as the log shows it.
+        shown: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+    /// A query exited unsuccessfully; what it printed on stderr.
+    #[error("{stderr}")]
+    Query {
+        /// Its standard error, trimmed.
+        stderr: String,
+    },
+}
+
+/// The agent's app actions report failures as text in the command's log and result.
+impl From<StepError> for String {
+    fn from(e: StepError) -> Self {
+        e.to_string()
+    }
+}
+
 /// Runs a step with the default timeout ([`STEP_TIMEOUT`]).
-pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), String> {
+pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), StepError> {
     run_for(step, STEP_TIMEOUT, out).await
 }
 
 /// Runs a step in a process group of its own, streaming its output, and logs how long it took.
 /// After `limit` the whole group is stopped (SIGTERM, then SIGKILL); whatever of the group is
 /// left once the main process exited is killed too. `Err` says which step failed and how.
-pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Result<(), String> {
+pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Result<(), StepError> {
     out.push(&format!("$ {}\n", step.shown));
     let began = std::time::Instant::now();
     let mut child = tokio::process::Command::new(step.program)
@@ -61,7 +114,7 @@ pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Res
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("failed to start {}: {e}", step.program))?;
+        .map_err(|source| StepError::Start { program: step.program.to_owned(), source })?;
     // Dropped (the command timed out, or the step ended): the group is killed.
     let group = StepGroup::note(child.id().map(|p| p as i32).unwrap_or_default());
     let mut readers: Vec<_> = [
@@ -97,14 +150,19 @@ pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Res
     }
     out.push(&format!("({} took {:.2} s)\n", step.program_name(), began.elapsed().as_secs_f64()));
     let status = match waited {
-        Ok(status) => status.map_err(|e| format!("failed to wait for {}: {e}", step.program))?,
-        Err(_) => return Err(format!("`{}` timed out after {} s and was killed", step.shown, limit.as_secs())),
+        Ok(status) => status.map_err(|source| StepError::Wait { program: step.program.to_owned(), source })?,
+        Err(_) => return Err(StepError::TimedOut { shown: step.shown, secs: limit.as_secs() }),
     };
-    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", step.shown)) }
+    if status.success() { Ok(()) } else { Err(StepError::Failed { shown: step.shown, status }) }
 }
 
 /// Runs a program and returns its trimmed stdout (for short queries such as `git rev-parse`).
-pub async fn query(program: &str, args: &[&str], cwd: &Path, env: &BTreeMap<String, String>) -> Result<String, String> {
+pub async fn query(
+    program: &str,
+    args: &[&str],
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<String, StepError> {
     let output = tokio::process::Command::new(program)
         .args(args)
         .current_dir(cwd)
@@ -112,11 +170,11 @@ pub async fn query(program: &str, args: &[&str], cwd: &Path, env: &BTreeMap<Stri
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|e| format!("failed to start {program}: {e}"))?;
+        .map_err(|source| StepError::Start { program: program.to_owned(), source })?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+        Err(StepError::Query { stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned() })
     }
 }
 
