@@ -223,12 +223,22 @@ async fn a_burst_of_starts_coalesces_into_one_configure_per_instance() {
         stack.wait_status("demo", host, "online", WAIT).await;
     }
     let client = stack.client();
-    let configures = eventually(WAIT, "the Configure runs to settle", || async {
-        let all = client.deployments("demo").await.ok()?;
+    let began = std::time::Instant::now();
+    let configures = loop {
+        let all = client.deployments("demo").await.unwrap();
         let configures: Vec<_> = all.into_iter().filter(|d| d.kind == "configure").collect();
-        configures.iter().all(|d| d.status != "running").then_some(configures)
-    })
-    .await;
+        if configures.iter().all(|d| d.status != "running") {
+            break configures;
+        }
+        if began.elapsed() > WAIT {
+            let mut shown = Vec::new();
+            for d in configures.iter().filter(|d| d.status == "running") {
+                shown.push(format!("{:#?}", client.deployment(d.id).await.unwrap()));
+            }
+            panic!("the Configure runs did not settle within {WAIT:?}:\n{}\n{}", shown.join("\n"), stack.server_log());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
     let mut effective = std::collections::BTreeMap::<String, usize>::new();
     let mut superseded = 0;
     for d in &configures {
