@@ -36,18 +36,25 @@ impl ConfigureEvents {
         self.notify.notify_one();
     }
 
-    fn due(&self) -> Vec<(i64, bool)> {
+    /// The stacks due for release: their id, whether they are overdue, and the trigger seen.
+    fn due(&self) -> Vec<(i64, bool, Instant)> {
         let now = Instant::now();
         let stacks = self.stacks.lock().unwrap_or_else(|e| e.into_inner());
         stacks
             .iter()
             .filter(|(_, (_, last))| now.duration_since(*last) >= DEBOUNCE)
-            .map(|(id, (first, _))| (*id, now.duration_since(*first) >= MAX_HOLD))
+            .map(|(id, (first, last))| (*id, now.duration_since(*first) >= MAX_HOLD, *last))
             .collect()
     }
 
-    fn done(&self, stack_id: i64) {
-        self.stacks.lock().unwrap_or_else(|e| e.into_inner()).remove(&stack_id);
+    /// The stack's held commands up to the trigger `seen` were released. A trigger that came
+    /// meanwhile (a Configure created while the release ran) keeps the stack waiting, or its
+    /// commands would stay held for good.
+    fn done(&self, stack_id: i64, seen: Instant) {
+        let mut stacks = self.stacks.lock().unwrap_or_else(|e| e.into_inner());
+        if stacks.get(&stack_id).is_some_and(|(_, last)| *last == seen) {
+            stacks.remove(&stack_id);
+        }
     }
 
     fn idle(&self) -> bool {
@@ -63,9 +70,9 @@ pub async fn release_configures(state: AppState) {
             events.notify.notified().await;
         }
         tokio::time::sleep(DEBOUNCE / 3).await;
-        for (stack_id, overdue) in events.due() {
+        for (stack_id, overdue, seen) in events.due() {
             match release_if_settled(&state, stack_id, overdue).await {
-                Ok(true) => events.done(stack_id),
+                Ok(true) => events.done(stack_id, seen),
                 Ok(false) => {}
                 Err(e) => tracing::warn!("failed to release Configure commands: {e}"),
             }
@@ -84,4 +91,25 @@ async fn release_if_settled(state: &AppState, stack_id: i64, overdue: bool) -> R
     }
     state.wakeups.wake_agents(&woken);
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a Configure triggered while the one before it was being released stayed held
+    /// for good (its stack was forgotten once the earlier release finished).
+    #[test]
+    fn a_trigger_during_a_release_keeps_the_stack_waiting() {
+        let events = ConfigureEvents::default();
+        events.trigger(1);
+        let seen = events.stacks.lock().unwrap()[&1].1;
+        std::thread::sleep(Duration::from_millis(2));
+        events.trigger(1);
+        events.done(1, seen);
+        assert!(!events.idle(), "the later trigger is still waiting");
+        let later = events.stacks.lock().unwrap()[&1].1;
+        events.done(1, later);
+        assert!(events.idle());
+    }
 }
