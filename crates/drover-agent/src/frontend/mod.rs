@@ -138,6 +138,7 @@ pub async fn configure(
             client: false,
         },
     ];
+    let were_running = supervisor.is_running(FRONTEND, "haproxy") && supervisor.is_running(FRONTEND, "nginx");
     if haproxy_changed && supervisor.is_running(FRONTEND, "haproxy") {
         save_server_state(&sockets, plan, &state_file, out).await;
         supervisor.signal(FRONTEND, "haproxy", Signal::SIGUSR2);
@@ -148,7 +149,13 @@ pub async fn configure(
         out.push("reloaded nginx\n");
     }
     let env = Default::default();
-    supervisor.start_app(&paths, FRONTEND, &specs, &env, out)
+    supervisor.start_app(&paths, FRONTEND, &specs, &env, out)?;
+    if were_running && !haproxy_changed && !nginx_changed {
+        return Ok(());
+    }
+    // A started or reloaded server must stay up: one that exits (a socket path it cannot bind,
+    // a port in use) fails Setup or Configure by name instead of crash-looping unseen.
+    supervisor.check_up(&paths, FRONTEND, &["haproxy", "nginx"], out).await
 }
 
 /// Keeps the servers' states (drain, maint) across a reload. Over the local socket, or the TCP

@@ -329,6 +329,23 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Fails, naming the service and its last log lines, when one of `names` does not stay up
+    /// for a few seconds (it exits, or its watcher restarts it again and again): after a
+    /// frontend's nginx or HAProxy was started or reloaded.
+    pub async fn check_up(
+        &self,
+        paths: &AppPaths,
+        app: &str,
+        names: &[&str],
+        out: &OutputStream,
+    ) -> Result<(), String> {
+        let watched: Vec<(String, i32)> = names
+            .iter()
+            .map(|name| ((*name).to_owned(), self.lock().get(&key(app, name)).and_then(|s| s.pid()).unwrap_or(-1)))
+            .collect();
+        self.check_staying_up(paths, app, &watched, out).await
+    }
+
     /// Stops every service of every app (the instance is shutting down).
     pub async fn stop_all(&self, out: &OutputStream) {
         let apps: std::collections::BTreeSet<String> =
