@@ -31,3 +31,53 @@ impl Backoff {
         self.next = self.start;
     }
 }
+
+/// Whether a failed call is worth trying again: the server was away or answered with a
+/// transient status (5xx, 408, 429). Any other answer is final.
+pub fn is_transient(e: &drover_client::ClientError) -> bool {
+    e.status().is_none_or(|s| !(400..500).contains(&s) || s == 408 || s == 429)
+}
+
+/// Calls `call` until the server accepts it or refuses it for good, with backoff between tries;
+/// `attempts` bounds the tries (none: until accepted). The one retry loop for calls whose
+/// answer is only "accepted".
+pub async fn retry_until_accepted<T, F, Fut>(
+    what: &str,
+    attempts: Option<usize>,
+    mut call: F,
+) -> Result<T, drover_client::ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, drover_client::ClientError>>,
+{
+    let mut backoff = Backoff::new();
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) if !is_transient(&e) || attempts.is_some_and(|n| tried >= n) => return Err(e),
+            Err(e) => {
+                tracing::debug!("failed to {what}, retrying: {e}");
+                backoff.wait().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use drover_client::ClientError;
+
+    use super::*;
+
+    #[test]
+    fn transient_failures() {
+        let api = |status| ClientError::Protocol { status, detail: String::new() };
+        let cases = [(500, true), (503, true), (408, true), (429, true), (400, false), (403, false), (409, false)];
+        for (status, want) in cases {
+            assert_eq!(is_transient(&api(status)), want, "{status}");
+        }
+        assert!(is_transient(&ClientError::Unreachable { url: "u".into(), detail: "d".into() }));
+    }
+}

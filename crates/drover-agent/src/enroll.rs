@@ -50,17 +50,7 @@ pub async fn load_or_enroll(config: &AgentConfig, facts: &HostFacts) -> Result<E
     let client = AgentClient::new(&server_url, &token.ca_fingerprint, &token.to_string())?;
     let req =
         EnrollRequest { instance: config.instance.clone(), stack, layers: config.layers.clone(), facts: facts.clone() };
-    let mut backoff = crate::backoff::Backoff::new();
-    let resp = loop {
-        match client.enroll(&req).await {
-            Ok(resp) => break resp,
-            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return Err(e.into()),
-            Err(e) => {
-                tracing::warn!("failed to enroll, retrying: {e}");
-                backoff.wait().await;
-            }
-        }
-    };
+    let resp = crate::backoff::retry_until_accepted("enroll", None, || client.enroll(&req)).await?;
     let enrollment = Enrollment {
         server_url,
         ca_fingerprint: token.ca_fingerprint,

@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::app::slots::RestartSlots;
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, retry_until_accepted};
 use crate::config::AgentConfig;
 use crate::frontend::drain::Gate;
 use crate::hooks::{HOOK_TIMEOUT, run_hooks};
@@ -140,14 +140,8 @@ impl Executor {
         let started_at_ms = now_ms();
         let client = self.client.clone();
         tokio::spawn(async move {
-            let mut backoff = Backoff::new();
-            for _ in 0..20 {
-                match client.started(id, &StartReport { started_at_ms }).await {
-                    Ok(()) => return,
-                    Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return,
-                    Err(_) => backoff.wait().await,
-                }
-            }
+            let report = StartReport { started_at_ms };
+            let _ = retry_until_accepted("report a start", Some(20), || client.started(id, &report)).await;
         });
         let cap = command.log_max_bytes.and_then(|c| usize::try_from(c).ok()).unwrap_or(DEFAULT_CAP);
         let out = OutputStream::new(cap);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use drover_client::AgentClient;
 use drover_proto::agent::RestartSlotRequest;
 
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, is_transient, retry_until_accepted};
 use crate::output::OutputStream;
 
 /// How long one slot request waits on the server.
@@ -59,7 +59,7 @@ impl RestartSlots {
                     }
                     backoff.reset();
                 }
-                Err(e) if e.status().is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429) => {
+                Err(e) if !is_transient(&e) => {
                     return Err(format!("the server refused a restart slot for {service}: {e}"));
                 }
                 Err(e) => {
@@ -73,14 +73,12 @@ impl RestartSlots {
     /// Gives the slot back (the command's end gives it back too, should this fail).
     pub async fn give_back(&self, service: &str) {
         let Some(client) = &self.client else { return };
-        for _ in 0..3 {
-            match client.give_back_restart_slot(self.command_id, &Self::request(service, Duration::ZERO)).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::debug!("failed to give a restart slot back: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
+        let req = Self::request(service, Duration::ZERO);
+        let given = retry_until_accepted("give a restart slot back", Some(3), || {
+            client.give_back_restart_slot(self.command_id, &req)
+        });
+        if let Err(e) = given.await {
+            tracing::debug!("failed to give a restart slot back (the command's end frees it): {e}");
         }
     }
 }
