@@ -81,6 +81,25 @@ fn failed(reason: String) -> ResultReport {
     }
 }
 
+/// The result of an app action or a lifecycle event, with what it reports; a failure's reason
+/// also ends its log.
+fn finished(outcome: Result<(), String>, data: Option<serde_json::Value>, out: &OutputStream) -> ResultReport {
+    match outcome {
+        Ok(()) => ResultReport {
+            success: true,
+            exit_code: Some(0),
+            reason: None,
+            finished_at_ms: now_ms(),
+            data,
+            nonce: None,
+        },
+        Err(reason) => {
+            out.push(&format!("error: {reason}\n"));
+            ResultReport { data, ..failed(reason) }
+        }
+    }
+}
+
 impl Executor {
     /// An executor with nothing in flight.
     pub fn new(client: AgentClient, supervisor: Supervisor, journal: Journal, config: Arc<AgentConfig>) -> Self {
@@ -251,26 +270,8 @@ impl Executor {
             problems.push(reason);
         }
         let data = (!apps.is_empty()).then(|| serde_json::to_value(&report).ok()).flatten();
-        if problems.is_empty() {
-            return ResultReport {
-                success: true,
-                exit_code: Some(0),
-                reason: None,
-                finished_at_ms: now_ms(),
-                data,
-                nonce: None,
-            };
-        }
-        let reason = problems.join("; ");
-        out.push(&format!("error: {reason}\n"));
-        ResultReport {
-            success: false,
-            exit_code: None,
-            reason: Some(reason),
-            finished_at_ms: now_ms(),
-            data,
-            nonce: None,
-        }
+        let outcome = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
+        finished(outcome, data, out)
     }
 
     /// Waits for the app's turn: one action at a time per app on this instance.
@@ -321,27 +322,7 @@ impl Executor {
             return failed(reason);
         };
         let data = serde_json::to_value(&done.report).ok();
-        match done.outcome {
-            Ok(()) => ResultReport {
-                success: true,
-                exit_code: Some(0),
-                reason: None,
-                finished_at_ms: now_ms(),
-                data,
-                nonce: None,
-            },
-            Err(reason) => {
-                out.push(&format!("error: {reason}\n"));
-                ResultReport {
-                    success: false,
-                    exit_code: None,
-                    reason: Some(reason),
-                    finished_at_ms: now_ms(),
-                    data,
-                    nonce: None,
-                }
-            }
-        }
+        finished(done.outcome, data, out)
     }
 
     /// Sends a result until the server acknowledges it. A result too large for the server goes
