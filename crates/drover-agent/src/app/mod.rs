@@ -107,7 +107,7 @@ pub async fn run(
         AppAction::Deploy => app.deploy().await,
         AppAction::Configure => app.configure().await,
         AppAction::Rollback { to } => app.rollback(to.as_deref()).await,
-        AppAction::Start => app.start(),
+        AppAction::Start => app.start().await,
         AppAction::Stop => {
             supervisor.stop_app(&spec.name, out).await;
             Ok("stopped".to_owned())
@@ -125,13 +125,14 @@ pub async fn run(
 }
 
 impl App<'_> {
-    fn start(&self) -> Result<String, String> {
+    async fn start(&self) -> Result<String, String> {
         if self.paths.current_name().is_none() {
             return Err(format!("app {} is not deployed on this instance; deploy it first", self.spec.name));
         }
         let services = self.plan.services();
         self.supervisor
             .start_app(&self.paths, &self.spec.name, &services, &self.env, self.out)
+            .await
             .map(|()| "started".into())
     }
 
@@ -264,7 +265,7 @@ impl Build<'_> {
         );
         out.push(&format!("deploy case: {}\n", case.as_str()));
         if case == DeployCase::Unchanged {
-            app.supervisor.start_app(paths, &spec.name, &app.plan.services(), &app.env, out)?;
+            app.supervisor.start_app(paths, &spec.name, &app.plan.services(), &app.env, out).await?;
             return Ok(case.as_str().to_owned());
         }
 

@@ -149,7 +149,7 @@ pub async fn configure(
         out.push("reloaded nginx\n");
     }
     let env = Default::default();
-    supervisor.start_app(&paths, FRONTEND, &specs, &env, out)?;
+    supervisor.start_app(&paths, FRONTEND, &specs, &env, out).await?;
     if were_running && !haproxy_changed && !nginx_changed {
         return Ok(());
     }

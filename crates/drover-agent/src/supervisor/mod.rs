@@ -306,7 +306,7 @@ impl Supervisor {
     }
 
     /// Starts an app's services that are not running.
-    pub fn start_app(
+    pub async fn start_app(
         &self,
         paths: &AppPaths,
         app: &str,
@@ -317,9 +317,17 @@ impl Supervisor {
         for spec in specs {
             // A service already supervised is left to its watcher, even while it is between a
             // crash and its restart: a second one would leave the first's process unsupervised.
-            if self.lock().contains_key(&key(app, &spec.name)) {
-                out.push(&format!("{} already runs\n", spec.name));
-                continue;
+            // Unless it is down and what it runs changed (a crash loop the new spec may cure, such
+            // as an old socket path): then it is replaced.
+            let existing = self.lock().get(&key(app, &spec.name)).cloned();
+            if let Some(old) = existing {
+                if old.pid().is_some() || old.spec == *spec {
+                    out.push(&format!("{} already runs\n", spec.name));
+                    continue;
+                }
+                out.push(&format!("{} is down and what it runs changed: starting it anew\n", spec.name));
+                old.stop(STOP_GRACE).await;
+                self.lock().remove(&key(app, &spec.name));
             }
             let service = Service::new(paths.clone(), spec.clone(), env.clone());
             let pid = service.start()?;
