@@ -1,9 +1,11 @@
 //! Host facts and heartbeat metrics (sysinfo), and the supervised services each heartbeat reports.
 
+use drover_core::facts::{Facts, check_facts};
 use drover_proto::agent::{Heartbeat, HostFacts, MAX_SERVICES, ServiceName, ServiceReport, ServiceRunState};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
 use crate::config::AgentConfig;
+use crate::run::AgentError;
 use crate::supervisor::{ServiceSummary, Supervisor};
 
 /// Reads CPU and memory figures; keeps the previous CPU sample so usage covers the interval.
@@ -42,6 +44,24 @@ impl Meter {
         }
     }
 
+    /// What the server records about this host, checked as the server checks it: a wrong
+    /// `--address` or `--cpu-count` stops the agent at start-up, saying what to pass instead.
+    pub fn checked_facts(&self, config: &AgentConfig) -> Result<HostFacts, AgentError> {
+        let facts = self.facts(config);
+        let view = Facts {
+            address: &facts.address,
+            cpu_count: facts.cpu_count,
+            memory_bytes: facts.memory_bytes,
+            agent_version: &facts.agent_version,
+            pid: facts.pid,
+        };
+        check_facts(&view).map_err(|refused| {
+            let lines: Vec<String> = refused.iter().map(|r| format!("  {r}")).collect();
+            AgentError::Config(format!("the server would refuse this agent's facts:\n{}", lines.join("\n")))
+        })?;
+        Ok(facts)
+    }
+
     /// A fresh sample.
     pub fn sample(&mut self) -> Heartbeat {
         self.system.refresh_cpu_usage();
@@ -49,14 +69,19 @@ impl Meter {
         let total = self.system.total_memory().max(1);
         let load = System::load_average().map(|l| l.one).unwrap_or(0.0);
         Heartbeat {
-            cpu_percent: f64::from(self.system.global_cpu_usage()),
-            memory_percent: self.system.used_memory() as f64 * 100.0 / total as f64,
-            load_1m: load,
+            cpu_percent: within(f64::from(self.system.global_cpu_usage()), 100.0),
+            memory_percent: within(self.system.used_memory() as f64 * 100.0 / total as f64, 100.0),
+            load_1m: within(load, drover_core::facts::MAX_LOAD),
             cpu_count: self.cpu_count(),
             memory_bytes: self.system.total_memory(),
             services: self.supervisor.as_ref().map(|s| reports(&s.services())).unwrap_or_default(),
         }
     }
+}
+
+/// A figure as the server accepts it: from 0 to `max`, and 0 for a reading that is not a number.
+fn within(v: f64, max: f64) -> f64 {
+    if v.is_finite() { v.clamp(0.0, max) } else { 0.0 }
 }
 
 /// The services as the server accepts them: names it would refuse are left out (with a warning),

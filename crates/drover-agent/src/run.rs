@@ -41,7 +41,7 @@ pub enum AgentError {
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let config = Arc::new(config);
     let mut meter = Meter::new(&config).map_err(|e| AgentError::Io(format!("failed to read host metrics: {e}")))?;
-    let facts = meter.facts(&config);
+    let facts = meter.checked_facts(&config)?;
     let enrollment = load_or_enroll(&config, &facts).await?;
     let client = AgentClient::new(&enrollment.server_url, &enrollment.ca_fingerprint, &enrollment.credential)?;
     let journal = Journal::open(config.state_dir().join("commands"))
@@ -112,6 +112,8 @@ async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError
     loop {
         match client.hello(hello).await {
             Ok(()) => return Ok(()),
+            // The server refused the facts themselves: saying them again changes nothing.
+            Err(e) if e.status() == Some(422) => return Err(e.into()),
             Err(e) => {
                 let e = refusals.check(e)?;
                 tracing::warn!("failed to reach the server, retrying: {e}");

@@ -7,8 +7,10 @@
 pub mod address;
 pub mod app;
 pub mod attributes;
+pub mod config_values;
 pub mod deploy;
 pub mod deployment;
+pub mod facts;
 pub mod frontend;
 pub mod hooks;
 pub mod lifecycle;

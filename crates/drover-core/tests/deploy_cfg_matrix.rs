@@ -9,7 +9,7 @@
 use drover_core::LayerType;
 use drover_core::attributes::{deploy_attributes, effective};
 use drover_core::deploy::deploy_cfg::render;
-use drover_core::deploy::plan::{Discovered, plan};
+use drover_core::deploy::plan::{Discovered, Member, plan};
 use drover_core::deploy::sizing::{client_count, client_port};
 use insta::assert_snapshot;
 use serde_json::{Value, json};
@@ -17,18 +17,23 @@ use serde_json::{Value, json};
 /// The app's `shared/` directory on the instance.
 const SHARED: &str = "/srv/www/site/shared";
 
-/// The online members `(hostname, address)` of each layer the attributes may name.
-fn online(layer: &str) -> Vec<(&'static str, &'static str)> {
+/// An online member since the same moment as the others.
+fn member(hostname: &'static str, address: &'static str) -> Member<'static> {
+    Member { hostname, address, online_since_ms: 1_000 }
+}
+
+/// The online members of each layer the attributes may name.
+fn online(layer: &str) -> Vec<Member<'static>> {
     match layer {
-        "zeoserver" => vec![("zeo2", "127.0.0.15"), ("zeo1", "127.0.0.5")],
-        "solr" => vec![("solr1", "127.0.0.6")],
-        "celery_broker" => vec![("broker1", "127.0.0.7")],
+        "zeoserver" => vec![member("zeo2", "127.0.0.15"), member("zeo1", "127.0.0.5")],
+        "solr" => vec![member("solr1", "127.0.0.6")],
+        "celery_broker" => vec![member("broker1", "127.0.0.7")],
         _ => Vec::new(),
     }
 }
 
 /// Members by layer, as the server's view of the stack gives them.
-type Online = dyn Fn(&str) -> Vec<(&'static str, &'static str)>;
+type Online = dyn Fn(&str) -> Vec<Member<'static>>;
 
 /// One instance and the Custom JSON in force for it.
 struct Case {
@@ -474,7 +479,7 @@ fn zeoserver_and_clients_on_one_instance() {
     let doc = json!({"plone_zeoserver": {"enable_backup": true}});
     let layers = vec![LayerType::Zeoserver, LayerType::PloneInstances];
     let case = Case { hostname: "all1", address: "127.0.0.3", cpus: 1, layers, doc };
-    let alone = |layer: &str| if layer == "zeoserver" { vec![("all1", "127.0.0.3")] } else { Vec::new() };
+    let alone = |layer: &str| if layer == "zeoserver" { vec![member("all1", "127.0.0.3")] } else { Vec::new() };
     let text = case.render_with(&alone);
     assert!(text.contains("[zeo-host]\naddress = 127.0.0.3:8001\n"), "its clients use its own server:\n{text}");
     case.snapshot("zeoserver_and_clients", &text);

@@ -9,7 +9,7 @@
 use drover_core::LayerType;
 use drover_core::attributes::{REDACTED, check, deploy_attributes, effective, redact};
 use drover_core::deploy::deploy_cfg::render;
-use drover_core::deploy::plan::{Discovered, plan};
+use drover_core::deploy::plan::{Discovered, Member, plan};
 use serde_json::{Value, json};
 
 /// The stack's Custom JSON.
@@ -79,11 +79,12 @@ fn deployment_json() -> Value {
 }
 
 /// The online members `(hostname, address)` of each layer.
-fn online(layer: &str) -> Vec<(&'static str, &'static str)> {
+fn online(layer: &str) -> Vec<Member<'static>> {
+    let member = |hostname, address| Member { hostname, address, online_since_ms: 1_000 };
     match layer {
-        "db" => vec![("zeo2", "127.0.0.6"), ("zeo1", "127.0.0.5")],
-        "solr" => vec![("solr1", "127.0.0.8")],
-        "celery_broker" => vec![("redis1", "127.0.0.9")],
+        "db" => vec![member("zeo2", "127.0.0.6"), member("zeo1", "127.0.0.5")],
+        "solr" => vec![member("solr1", "127.0.0.8")],
+        "celery_broker" => vec![member("redis1", "127.0.0.9")],
         _ => Vec::new(),
     }
 }

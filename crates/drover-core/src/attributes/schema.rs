@@ -5,11 +5,19 @@
 
 use serde_json::Value;
 
+use crate::config_values::ValueKind;
+
 /// What a known attribute must hold. Every attribute may also be `null`: "use the default".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    /// Any string.
+    /// Any string (raw config text, which templates print as it is).
     Text,
+    /// A string of one line: it is printed into `deploy.cfg` (no line break or control character).
+    Line,
+    /// One word: a `deploy.cfg` list item or command word (no whitespace).
+    Word,
+    /// A bare token of HAProxy or nginx (no whitespace, `;` `{` `}` `#` `$`, quotes, backslash).
+    Token,
     /// true or false.
     Bool,
     /// A number at least `min`.
@@ -26,6 +34,10 @@ pub enum Kind {
     },
     /// A list of strings.
     Strings,
+    /// A list of words (see `Word`).
+    Words,
+    /// A list of section names (letters, digits, `_ . -`).
+    Names,
     /// `host:port`.
     Address,
     /// A host name or IP address, optionally with `:port`.
@@ -40,6 +52,8 @@ pub enum Kind {
     Size,
     /// An object of string values (e.g. environment variables).
     StringMap,
+    /// An object whose keys and values are tokens (host name → site path).
+    TokenMap,
     /// Anything (a free-form object of the user's own keys).
     Any,
 }
@@ -62,19 +76,19 @@ const PORT: Kind = Whole { min: 1, max: 65535 };
 
 const RELSTORAGE_DB: &[(&str, Node)] = &[
     ("type", Leaf(Choice(&["postgres", "postgresql", "mysql", "oracle"]))),
-    ("dsn", Leaf(Text)),
-    ("name", Leaf(Text)),
+    ("dsn", Leaf(Line)),
+    ("name", Leaf(Line)),
     ("host", Leaf(Host)),
     ("port", Leaf(PORT)),
-    ("user", Leaf(Text)),
-    ("password", Leaf(Text)),
+    ("user", Leaf(Line)),
+    ("password", Leaf(Line)),
 ];
 
 const RELSTORAGE: &[(&str, Node)] = &[
-    ("config", Leaf(Text)),
+    ("config", Leaf(Word)),
     ("db", Object(RELSTORAGE_DB)),
     ("enable_cache", Leaf(Bool)),
-    ("cache_servers", Leaf(Text)),
+    ("cache_servers", Leaf(Line)),
     ("enable_pack", Leaf(Bool)),
     ("pack_days", Leaf(Whole { min: 0, max: 3650 })),
     ("two_stage_pack", Leaf(Bool)),
@@ -84,8 +98,8 @@ const RELSTORAGE: &[(&str, Node)] = &[
 
 const PLONE_INSTANCES: &[(&str, Node)] = &[
     ("app_name", Leaf(Text)),
-    ("base_config", Leaf(Text)),
-    ("site_id", Leaf(Text)),
+    ("base_config", Leaf(Word)),
+    ("site_id", Leaf(Token)),
     ("per_cpu", Leaf(Number { min: 0.0 })),
     ("instance_count", Leaf(Whole { min: 1, max: 64 })),
     ("zodb_cache_size", Leaf(Whole { min: 1, max: u64::MAX })),
@@ -94,7 +108,7 @@ const PLONE_INSTANCES: &[(&str, Node)] = &[
     ("shared_blobs", Leaf(Bool)),
     ("restart_delay", Leaf(Number { min: 0.0 })),
     ("sticky_sessions", Leaf(Bool)),
-    ("zeo_layer", Leaf(Text)),
+    ("zeo_layer", Leaf(Line)),
     ("zeo", Object(&[("address", Leaf(Address))])),
     ("enable_relstorage", Leaf(Bool)),
     ("relstorage", Object(RELSTORAGE)),
@@ -102,12 +116,12 @@ const PLONE_INSTANCES: &[(&str, Node)] = &[
     ("celerybeat", Leaf(Bool)),
     ("celery_args", Leaf(Text)),
     ("beat_args", Leaf(Text)),
-    ("broker_layer", Leaf(Text)),
+    ("broker_layer", Leaf(Line)),
     ("broker", Object(&[("host", Leaf(Host)), ("port", Leaf(PORT))])),
     ("solr_enabled", Leaf(Bool)),
-    ("solr_layer", Leaf(Text)),
+    ("solr_layer", Leaf(Line)),
     ("solr_host", Leaf(Host)),
-    ("subsites", Leaf(StringMap)),
+    ("subsites", Leaf(TokenMap)),
     ("subsite_config", Leaf(StringMap)),
     ("drain_timeout", Leaf(Number { min: 0.0 })),
     ("healthy_deadline", Leaf(Number { min: 1.0 })),
@@ -118,7 +132,7 @@ const PLONE_ZEOSERVER: &[(&str, Node)] = &[
     ("app_name", Leaf(Text)),
     ("enable_backup", Leaf(Bool)),
     ("enable_pack", Leaf(Bool)),
-    ("filestorage_dir", Leaf(Text)),
+    ("filestorage_dir", Leaf(Line)),
 ];
 
 const NGINX_PLONE: &[(&str, Node)] = &[
@@ -144,8 +158,8 @@ const HAPROXY: &[(&str, Node)] = &[
     ("health_check_url", Leaf(UrlPath)),
     ("health_check_method", Leaf(Choice(&["HEAD", "GET", "OPTIONS"]))),
     ("stats_url", Leaf(UrlPath)),
-    ("stats_user", Leaf(Text)),
-    ("stats_password", Leaf(Text)),
+    ("stats_user", Leaf(Token)),
+    ("stats_password", Leaf(Token)),
     ("enable_stats", Leaf(Bool)),
     ("sticky_sessions", Leaf(Bool)),
 ];
@@ -155,7 +169,7 @@ const DEPLOY_APP: Node = Object(&[
         "scm",
         Object(&[
             ("repository", Leaf(Text)),
-            ("revision", Leaf(Text)),
+            ("revision", Leaf(Line)),
             ("ssh_key", Leaf(Text)),
             ("checkout", Leaf(Choice(&["export", "full"]))),
         ]),
@@ -163,13 +177,13 @@ const DEPLOY_APP: Node = Object(&[
     ("keep_releases", Leaf(Whole { min: 1, max: 1000 })),
     ("always_build_on_deploy", Leaf(Bool)),
     ("always_buildout_on_deploy", Leaf(Bool)),
-    ("buildout_extends", Leaf(Strings)),
-    ("buildout_parts_to_include", Leaf(Strings)),
+    ("buildout_extends", Leaf(Words)),
+    ("buildout_parts_to_include", Leaf(Names)),
     ("buildout_inherit_parts", Leaf(Bool)),
     ("buildout_additional_config", Leaf(Text)),
     ("buildout_config", Leaf(Text)),
-    ("buildout_flags", Leaf(Text)),
-    ("buildout_version", Leaf(Text)),
+    ("buildout_flags", Leaf(Line)),
+    ("buildout_version", Leaf(Word)),
     ("environment", Leaf(StringMap)),
     ("auto_revert", Leaf(Bool)),
 ]);
@@ -178,7 +192,7 @@ const DEPLOY_APP: Node = Object(&[
 pub const SCHEMA: Node = Object(&[
     ("plone_instances", Object(PLONE_INSTANCES)),
     ("plone_zeoserver", Object(PLONE_ZEOSERVER)),
-    ("plone_blobs", Object(&[("blob_dir", Leaf(Text))])),
+    ("plone_blobs", Object(&[("blob_dir", Leaf(Line))])),
     ("nginx_plone", Object(NGINX_PLONE)),
     ("haproxy", Object(HAPROXY)),
     ("deploy", EachKey(&DEPLOY_APP)),
@@ -279,17 +293,30 @@ fn walk(value: &Value, node: &Node, path: &mut Vec<String>, out: &mut Check) {
 fn check_leaf(kind: Kind, v: &Value) -> Result<(), String> {
     let ok = match kind {
         Text => v.is_string(),
+        Line => v.as_str().is_some_and(|s| ValueKind::Line.accepts(s)),
+        Word => v.as_str().is_some_and(|s| ValueKind::Word.accepts(s)),
+        Token => v.as_str().is_some_and(|s| ValueKind::Token.accepts(s)),
         Bool => v.is_boolean(),
         Number { min } => v.as_f64().is_some_and(|n| n.is_finite() && n >= min),
         Whole { min, max } => v.as_u64().is_some_and(|n| (min..=max).contains(&n)),
         Strings => v.as_array().is_some_and(|items| items.iter().all(Value::is_string)),
+        Words => v
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| i.as_str().is_some_and(|s| ValueKind::Word.accepts(s)))),
+        Names => v
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| i.as_str().is_some_and(|s| ValueKind::Name.accepts(s)))),
         Address => v.as_str().is_some_and(is_address),
         Host => v.as_str().is_some_and(is_host),
         Choice(options) => v.as_str().is_some_and(|s| options.contains(&s)),
-        UrlPath => v.as_str().is_some_and(|s| s.starts_with('/') && !s.contains(char::is_whitespace)),
+        UrlPath => v.as_str().is_some_and(|s| s.starts_with('/') && ValueKind::Token.accepts(s)),
         Duration => v.as_str().is_some_and(is_duration),
         Size => v.as_str().is_some_and(is_size),
         StringMap => v.as_object().is_some_and(|m| m.values().all(Value::is_string)),
+        TokenMap => v.as_object().is_some_and(|m| {
+            m.iter()
+                .all(|(k, v)| ValueKind::Token.accepts(k) && v.as_str().is_some_and(|s| ValueKind::Token.accepts(s)))
+        }),
         Any => true,
     };
     if ok { Ok(()) } else { Err(describe(kind)) }
@@ -298,18 +325,24 @@ fn check_leaf(kind: Kind, v: &Value) -> Result<(), String> {
 fn describe(kind: Kind) -> String {
     match kind {
         Text => "a string".into(),
+        Line => format!("a string of {}", ValueKind::Line.describe()),
+        Word => format!("a string of {}", ValueKind::Word.describe()),
+        Token => format!("a string of {}", ValueKind::Token.describe()),
         Bool => "true or false".into(),
         Number { min } => format!("a number of at least {min}"),
         Whole { min, max } if max == u64::MAX => format!("a whole number of at least {min}"),
         Whole { min, max } => format!("a whole number from {min} to {max}"),
         Strings => "a list of strings".into(),
+        Words => format!("a list of strings, each {}", ValueKind::Word.describe()),
+        Names => format!("a list of part names, each {}", ValueKind::Name.describe()),
         Address => "an address host:port (e.g. \"127.0.0.5:8001\")".into(),
         Host => "a host name or IP address, optionally with :port".into(),
         Choice(options) => format!("one of {}", options.join(", ")),
-        UrlPath => "a URL path starting with / (e.g. \"/balancer/stats\")".into(),
+        UrlPath => format!("a URL path starting with / (e.g. \"/balancer/stats\"), {}", ValueKind::Token.describe()),
         Duration => "a duration such as \"60s\", \"5m\" or \"500ms\"".into(),
         Size => "a size such as \"128m\", \"1g\" or \"512k\"".into(),
         StringMap => "an object whose values are strings".into(),
+        TokenMap => format!("an object whose keys and values are strings of {}", ValueKind::Token.describe()),
         Any => "anything".into(),
     }
 }
@@ -429,6 +462,45 @@ mod tests {
         for doc in cases {
             assert_eq!(check(&doc), Check::default(), "{doc}");
         }
+    }
+
+    #[test]
+    fn a_line_break_or_directive_breaker_in_a_rendered_scalar_is_refused_by_path() {
+        let doc = json!({
+            "haproxy": {"stats_user": "admin\n", "stats_password": "a;b", "stats_url": "/s{x}"},
+            "plone_instances": {
+                "site_id": "Plone\nprogram x",
+                "subsites": {"de.example.org": "/Plone/de", "evil\n": "/x"},
+                "relstorage": {"db": {"password": "pw\r\n[evil]"}},
+                "zeo": {"address": "10.0.0.1\n:8001"}
+            },
+            "plone_blobs": {"blob_dir": "/srv/blobs\n"},
+            "deploy": {"site": {"buildout_extends": ["a.cfg\n[x]"], "buildout_parts_to_include": ["p]\n[q"]}}
+        });
+        let mut paths = error_paths(doc);
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "deploy.site.buildout_extends",
+                "deploy.site.buildout_parts_to_include",
+                "haproxy.stats_password",
+                "haproxy.stats_url",
+                "haproxy.stats_user",
+                "plone_blobs.blob_dir",
+                "plone_instances.relstorage.db.password",
+                "plone_instances.site_id",
+                "plone_instances.subsites",
+                "plone_instances.zeo.address",
+            ]
+        );
+        // The raw config texts stay raw.
+        let raw = json!({
+            "nginx_plone": {"additional_configuration": "a;\nb {}\n", "additional_servers": "server {}\n"},
+            "plone_instances": {"subsite_config": {"de.example.org": "location / {}\n"}},
+            "deploy": {"site": {"buildout_additional_config": "[x]\ny = 1\n"}}
+        });
+        assert_eq!(check(&raw), Check::default());
     }
 
     #[test]

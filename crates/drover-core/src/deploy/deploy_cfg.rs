@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::RelStorage;
+use crate::config_values::{Checker, Unsafe, ValueKind::*, single_line_formatter};
 
 const TEMPLATE: &str = include_str!("templates/deploy.cfg.j2");
 
@@ -102,6 +103,11 @@ pub struct DeployCfg {
 pub struct RenderError(String);
 
 impl RenderError {
+    /// A render refused before it began: `errors` name the inputs that would break `file`.
+    pub fn unsafe_values(file: &str, errors: &[crate::config_values::Unsafe]) -> Self {
+        Self(crate::config_values::refusal_message(file, errors))
+    }
+
     pub(crate) fn from_jinja(e: &minijinja::Error) -> Self {
         let name = e.name().unwrap_or("template");
         let place = match e.line() {
@@ -110,6 +116,66 @@ impl RenderError {
         };
         let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
         Self(format!("failed to render {place}: {}{detail}", e.kind()))
+    }
+}
+
+impl DeployCfg {
+    /// Every input rendered into `deploy.cfg` checked for its kind, each refusal named by its
+    /// field (with the attribute it comes from): no value may hold a line break, and names and
+    /// list items are single words. `additional_config` is raw `[buildout]` text.
+    pub fn check(&self) -> Result<(), Vec<Unsafe>> {
+        let mut c = Checker::default();
+        c.check(Line, "hostname", &self.hostname);
+        for (i, e) in self.extends.iter().enumerate() {
+            c.check(Word, format!("extends[{i}] (base_config, relstorage.config, buildout_extends)"), e);
+        }
+        for p in &self.parts {
+            c.check(Name, format!("parts.{p} (buildout_parts_to_include)"), p);
+        }
+        for e in &self.eggs {
+            c.check(Word, "eggs", e);
+        }
+        c.check(Line, "shared", &self.shared).check(Line, "cache", &self.cache);
+        c.check_opt(
+            Host,
+            "zeo_address (plone_instances.zeo.address, or the ZEO server's address)",
+            self.zeo_address.as_deref(),
+        );
+        if let Some(rs) = &self.relstorage {
+            let db = "plone_instances.relstorage.db";
+            c.check(Word, format!("{db}.type"), &rs.db_type)
+                .check_opt(Line, format!("{db}.dsn"), rs.dsn.as_deref())
+                .check_opt(Line, format!("{db}.name"), rs.name.as_deref())
+                .check_opt(Host, format!("{db}.host"), rs.host.as_deref())
+                .check_opt(Line, format!("{db}.user"), rs.user.as_deref())
+                .check_opt(Line, format!("{db}.password"), rs.password.as_deref())
+                .check_opt(Line, "plone_instances.relstorage.cache_servers", rs.cache_servers.as_deref());
+        }
+        c.check_opt(
+            Host,
+            "solr_host (plone_instances.solr_host, or the Solr instance's address)",
+            self.solr_host.as_deref(),
+        );
+        if let Some(celery) = &self.celery {
+            c.check(Host, "celery.host (plone_instances.broker.host, or the broker instance's address)", &celery.host);
+        }
+        if let Some(z) = &self.zeoserver {
+            c.check(Host, "zeoserver.address (this instance's address)", &z.address).check_opt(
+                Line,
+                "plone_zeoserver.filestorage_dir",
+                z.filestorage_dir.as_deref(),
+            );
+        }
+        for client in &self.clients {
+            c.check(Name, format!("clients.{}.name", client.name), &client.name);
+            c.check(
+                Host,
+                format!("clients.{}.http_address (this instance's address)", client.name),
+                &client.http_address,
+            );
+        }
+        c.check_opt(Line, "plone_blobs.blob_dir", self.blob_dir.as_deref());
+        c.finish()
     }
 }
 
@@ -134,9 +200,12 @@ fn finish(mut text: String) -> String {
     text
 }
 
-/// Renders the built-in `deploy.cfg`.
+/// Renders the built-in `deploy.cfg`, after checking its inputs ([`DeployCfg::check`]); any other
+/// value with a line break is refused too.
 pub fn render(cfg: &DeployCfg) -> Result<String, RenderError> {
+    cfg.check().map_err(|errors| RenderError::unsafe_values("deploy.cfg", &errors))?;
     let mut env = environment();
+    env.set_formatter(single_line_formatter);
     env.add_template(BUILTIN_NAME, TEMPLATE).map_err(|e| RenderError::from_jinja(&e))?;
     let tmpl = env.get_template(BUILTIN_NAME).map_err(|e| RenderError::from_jinja(&e))?;
     tmpl.render(context(cfg, &Value::Null)).map(finish).map_err(|e| RenderError::from_jinja(&e))
@@ -145,7 +214,10 @@ pub fn render(cfg: &DeployCfg) -> Result<String, RenderError> {
 /// Renders an app's own template `name` (its source `source`) with the `deploy.cfg` inputs and
 /// the instance's effective configuration as `config`. It may include the built-in template as
 /// [`BUILTIN_NAME`].
+/// Its inputs are checked as for the built-in one; what the app's template prints from `config`
+/// is the app's to choose.
 pub fn render_app_template(name: &str, source: &str, cfg: &DeployCfg, config: &Value) -> Result<String, RenderError> {
+    cfg.check().map_err(|errors| RenderError::unsafe_values(name, &errors))?;
     let mut env = environment();
     env.add_template(BUILTIN_NAME, TEMPLATE).map_err(|e| RenderError::from_jinja(&e))?;
     env.add_template_owned(name.to_owned(), source.to_owned()).map_err(|e| RenderError::from_jinja(&e))?;
@@ -207,6 +279,59 @@ mod tests {
         for (source, line, what) in cases {
             let e = render_app_template("deploy.cfg.j2", source, &cfg(), &json!({})).unwrap_err().to_string();
             assert!(e.contains("deploy.cfg.j2") && e.contains(line) && e.to_lowercase().contains(what), "{e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod unsafe_tests {
+    use super::*;
+
+    fn cfg() -> DeployCfg {
+        DeployCfg {
+            hostname: "web1".into(),
+            extends: vec!["cfg/base.cfg".into()],
+            inherit_parts: true,
+            parts: vec!["client1".into()],
+            eggs: vec![],
+            shared: "/srv/www/site/shared".into(),
+            cache: "/srv/www/site/shared".into(),
+            additional_config: "[versions]\nPlone = 6.1\n".into(),
+            zeo_address: Some("127.0.0.5:8001".into()),
+            relstorage: None,
+            solr_host: None,
+            celery: None,
+            zeoserver: None,
+            clients: vec![ClientPart { name: "client1".into(), http_address: "127.0.0.2:8081".into() }],
+            zodb_cache_size: None,
+            zserver_threads: None,
+            persistent_cache: true,
+            shared_blobs: true,
+            blob_dir: None,
+        }
+    }
+
+    #[test]
+    fn a_zeo_address_with_a_line_break_is_refused_and_raw_config_stays_raw() {
+        let text = render(&cfg()).unwrap();
+        assert!(text.contains("\n[versions]\nPlone = 6.1\n"), "{text}");
+        /// The field named in the refusal, and how the inputs are spoiled.
+        type Case = (&'static str, fn(&mut DeployCfg));
+        let cases: [Case; 6] = [
+            ("zeo_address", |c| c.zeo_address = Some("10.0.0.5:8001\n[evil]".into())),
+            ("solr_host", |c| c.solr_host = Some("s\n".into())),
+            ("extends[1]", |c| c.extends.push("x.cfg\ny = 1".into())),
+            ("parts.a]", |c| c.parts.push("a]".into())),
+            ("clients.client1.http_address", |c| c.clients[0].http_address = "127.0.0.2:8081\r\nx".into()),
+            ("plone_blobs.blob_dir", |c| c.blob_dir = Some("/b\n".into())),
+        ];
+        for (field, spoil) in cases {
+            let mut c = cfg();
+            spoil(&mut c);
+            let e = render(&c).unwrap_err().to_string();
+            assert!(e.contains(field) && e.contains("deploy.cfg"), "{field}: {e}");
+            let e = render_app_template("t.j2", "{% include \"builtin/deploy.cfg\" %}", &c, &Value::Null).unwrap_err();
+            assert!(e.to_string().contains(field), "{field}: {e}");
         }
     }
 }

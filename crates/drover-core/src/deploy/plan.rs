@@ -132,17 +132,35 @@ pub struct ServiceSpec {
     pub client: bool,
 }
 
-/// The host of a service found by discovery: a fixed host, else the first online instance of
-/// its layer (by hostname), else this instance. `members` are `(hostname, address)` pairs.
-pub fn discover(fixed: Option<&str>, members: &[(&str, &str)], this_address: &str) -> String {
+/// An online member of a layer, as discovery sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member<'a> {
+    /// Its hostname.
+    pub hostname: &'a str,
+    /// Its address.
+    pub address: &'a str,
+    /// When it entered `online` (Unix milliseconds).
+    pub online_since_ms: i64,
+}
+
+/// The member that holds a layer's role (ZEO server, Solr, broker): the one online the longest,
+/// ties by hostname. A newcomer never takes the role over, whatever it is named: the role moves
+/// only when its holder leaves `online`, to the member online the longest after it.
+pub fn holder<'m, 'a>(members: &'m [Member<'a>]) -> Option<&'m Member<'a>> {
+    members.iter().min_by_key(|m| (m.online_since_ms, m.hostname))
+}
+
+/// The host of a service found by discovery: a fixed host, else the [`holder`] of its layer,
+/// else this instance.
+pub fn discover(fixed: Option<&str>, members: &[Member<'_>], this_address: &str) -> String {
     if let Some(a) = fixed {
         return a.to_owned();
     }
-    members.iter().min().map_or(this_address, |(_, address)| address).to_owned()
+    holder(members).map_or(this_address, |m| m.address).to_owned()
 }
 
 /// The ZEO address clients use (see [`discover`]); a fixed address is `host:port` already.
-pub fn zeo_address(fixed: Option<&str>, zeo_layer_online: &[(&str, &str)], this_address: &str) -> String {
+pub fn zeo_address(fixed: Option<&str>, zeo_layer_online: &[Member<'_>], this_address: &str) -> String {
     match fixed {
         Some(a) => a.to_owned(),
         None => format!("{}:{ZEO_PORT}", discover(None, zeo_layer_online, this_address)),
@@ -161,9 +179,8 @@ pub struct Discovered {
 }
 
 impl Discovered {
-    /// Discovers what the attributes enable, given the online `(hostname, address)` members of
-    /// a layer by name.
-    pub fn find<'a>(attrs: &DeployAttributes, online: impl Fn(&str) -> Vec<(&'a str, &'a str)>, this: &str) -> Self {
+    /// Discovers what the attributes enable, given the online members of a layer by name.
+    pub fn find<'a>(attrs: &DeployAttributes, online: impl Fn(&str) -> Vec<Member<'a>>, this: &str) -> Self {
         Self {
             zeo_address: zeo_address(attrs.zeo_address.as_deref(), &online(&attrs.zeo_layer), this),
             solr_host: attrs
@@ -384,12 +401,42 @@ mod tests {
     use super::*;
     use crate::attributes::deploy_attributes;
 
+    fn member(hostname: &'static str, address: &'static str, online_since_ms: i64) -> Member<'static> {
+        Member { hostname, address, online_since_ms }
+    }
+
     #[test]
     fn discovery() {
-        let online = [("zeo2", "127.0.0.6"), ("zeo1", "127.0.0.5")];
+        let online = [member("zeo2", "127.0.0.6", 100), member("zeo1", "127.0.0.5", 100)];
         assert_eq!(zeo_address(None, &online, "127.0.0.2"), "127.0.0.5:8001");
         assert_eq!(zeo_address(None, &[], "127.0.0.2"), "127.0.0.2:8001");
         assert_eq!(zeo_address(Some("db:9000"), &online, "127.0.0.2"), "db:9000");
+    }
+
+    #[test]
+    fn the_role_stays_with_its_holder_until_it_leaves_online() {
+        let zeo1 = member("zeo1", "10.0.0.5", 1_000);
+        let zeo2 = member("zeo2", "10.0.0.6", 2_000);
+        // A newcomer named to sort first (and one with an evil-looking name) does not take over.
+        let newcomer = member("aaa", "10.0.0.66", 9_000);
+        let cases: &[(&[Member], Option<&str>)] = &[
+            (&[], None),
+            (&[zeo1], Some("zeo1")),
+            (&[zeo2, zeo1], Some("zeo1")),
+            (&[newcomer, zeo1, zeo2], Some("zeo1")),
+            // The holder left online: the member online the longest after it takes over.
+            (&[newcomer, zeo2], Some("zeo2")),
+            (&[newcomer], Some("aaa")),
+            // It came back (online anew, so newest): the role stays where it went.
+            (&[member("zeo1", "10.0.0.5", 10_000), newcomer, zeo2], Some("zeo2")),
+            // Online since the same moment: by hostname.
+            (&[member("b", "10.0.0.2", 5), member("a", "10.0.0.1", 5)], Some("a")),
+        ];
+        for (members, want) in cases {
+            assert_eq!(holder(members).map(|m| m.hostname), *want, "{members:?}");
+        }
+        assert_eq!(zeo_address(None, &[newcomer, zeo1], "127.0.0.2"), "10.0.0.5:8001");
+        assert_eq!(discover(None, &[newcomer, zeo2], "127.0.0.2"), "10.0.0.6");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attributes::{AttributeError, Reader};
+use crate::config_values::{Checker, Unsafe, ValueKind::*, single_line_formatter};
 use crate::deploy::deploy_cfg::RenderError;
 
 pub mod refusal;
@@ -194,8 +195,10 @@ struct Context<'a> {
 }
 
 fn render(name: &str, source: &str, ctx: Context<'_>) -> Result<String, RenderError> {
+    ctx.check().map_err(|errors| RenderError::unsafe_values(name, &errors))?;
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_formatter(single_line_formatter);
     env.add_template(name, source).map_err(|e| RenderError::from_jinja(&e))?;
     let tmpl = env.get_template(name).map_err(|e| RenderError::from_jinja(&e))?;
     let mut text =
@@ -204,6 +207,53 @@ fn render(name: &str, source: &str, ctx: Context<'_>) -> Result<String, RenderEr
         text.push('\n');
     }
     Ok(text)
+}
+
+impl Context<'_> {
+    /// Every templated scalar checked for its kind, each refusal named by its field: what
+    /// comes from agents (addresses), from Custom JSON (`haproxy.*`, `nginx_plone.*`,
+    /// `plone_instances.*`) and from the agent's own paths. The raw config texts are not checked.
+    fn check(&self) -> Result<(), Vec<Unsafe>> {
+        let (p, h, n) = (self.plan, &self.plan.haproxy, &self.plan.nginx);
+        let mut c = Checker::default();
+        c.check(Line, "hostname", &p.hostname).check(Host, "address", &p.address);
+        for s in &p.servers {
+            c.check(Name, format!("servers.{}.name", s.name), &s.name);
+            c.check(Host, format!("servers.{}.address", s.name), &s.address);
+        }
+        let tokens = [
+            ("haproxy.balance", &h.balance),
+            ("haproxy.server_timeout", &h.server_timeout),
+            ("haproxy.client_timeout", &h.client_timeout),
+            ("haproxy.connect_timeout", &h.connect_timeout),
+            ("haproxy.health_check_url", &h.health_check_url),
+            ("haproxy.health_check_method", &h.health_check_method),
+            ("haproxy.stats_url", &h.stats_url),
+            ("haproxy.stats_password", &h.stats_password),
+            ("nginx_plone.client_max_body_size", &n.client_max_body_size),
+            ("plone_instances.site_id", &n.site_id),
+        ];
+        for (path, value) in tokens {
+            c.check(Token, path, value);
+        }
+        c.check(Token, "haproxy.stats_user", &h.stats_user);
+        if h.stats_user.contains(':') {
+            // `stats auth user:password`: the user ends at the first colon.
+            let found = crate::facts::shown(&h.stats_user);
+            c.errors.push(Unsafe { path: "haproxy.stats_user".into(), expected: "a user name without ':'", found });
+        }
+        for (host, path) in &n.subsites {
+            c.check(Token, format!("plone_instances.subsites.{host}"), host);
+            c.check(Token, format!("plone_instances.subsites.{host}"), path);
+        }
+        for host in n.subsite_config.keys() {
+            c.check(Token, format!("plone_instances.subsite_config.{host}"), host);
+        }
+        c.check_opt(Token, "run_dir (the instance root)", Some(self.run_dir).filter(|d| !d.is_empty()));
+        c.check_opt(Token, "log_dir (the instance root)", Some(self.log_dir).filter(|d| !d.is_empty()));
+        c.check_opt(Token, "stats_socket", Some(self.stats_socket).filter(|d| !d.is_empty()));
+        c.finish()
+    }
 }
 
 impl FrontendPlan {

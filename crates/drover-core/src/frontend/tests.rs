@@ -151,3 +151,42 @@ fn settings_of_nothing_are_the_defaults() {
     assert_eq!((n.client_max_body_size.as_str(), n.site_id.as_str(), proxy_port), ("128m", "Plone", 6081));
     assert_eq!(h.stats_password, "pw");
 }
+
+#[test]
+fn a_value_that_would_break_a_directive_is_refused_naming_its_field() {
+    let sockets = "/run/drover/0123456789abcdef/haproxy.sock";
+    // An agent's address with a line break (HAProxy's master-worker runs `program` sections).
+    let mut evil = plan(&json!({}));
+    evil.servers[2].address = "127.0.0.4:8081\nprogram pwn\n    command /bin/sh -c id".into();
+    let e = evil.haproxy_cfg("/run", sockets).unwrap_err().to_string();
+    assert!(e.contains("servers.clients2-client1.address holds \"127.0.0.4:8081\\nprogram pwn"), "{e}");
+    // The plan is checked whole for either file, so neither is swapped in.
+    assert!(evil.nginx_conf("/run", "/log").unwrap_err().to_string().contains("servers.clients2-client1.address"));
+
+    /// The field named in the refusal, and how the plan is spoiled.
+    type Case = (&'static str, fn(&mut FrontendPlan));
+    let cases: [Case; 7] = [
+        ("address", |p| p.address = "127.0.0.2;".into()),
+        ("haproxy.balance", |p| p.haproxy.balance = "leastconn\nprogram x".into()),
+        ("haproxy.stats_password", |p| p.haproxy.stats_password = "a b".into()),
+        ("haproxy.stats_user", |p| p.haproxy.stats_user = "a:b".into()),
+        ("plone_instances.site_id", |p| p.nginx.site_id = "Plone;}".into()),
+        ("plone_instances.subsites.x", |p| {
+            p.nginx.subsites.insert("x".into(), "/x\n".into());
+        }),
+        ("servers.a-client1.address", |p| {
+            p.servers.push(BackendServer { name: "a-client1".into(), address: "h:1\r".into(), maxconn: 1 });
+        }),
+    ];
+    for (field, spoil) in cases {
+        let mut p = plan(&json!({}));
+        spoil(&mut p);
+        let h = p.haproxy_cfg("/run", sockets).map(|_| ()).unwrap_err().to_string();
+        let n = p.nginx_conf("/run", "/log").map(|_| ()).unwrap_err().to_string();
+        assert!(h.contains(&format!("{field} holds")) && h.contains("haproxy.cfg"), "{field}: {h}");
+        assert!(n.contains(&format!("{field} holds")) && n.contains("nginx.conf"), "{field}: {n}");
+    }
+    // An instance root with a space would split a directive.
+    let e = plan(&json!({})).nginx_conf("/srv/my root/run", "/log").unwrap_err().to_string();
+    assert!(e.contains("run_dir"), "{e}");
+}

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::extract::{Agent, Body, Id, Join, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
+use super::parse_agent::{checked_facts, checked_heartbeat};
 use super::resources::load_stack;
 use crate::orchestrator::instances::{InstanceRequest, create_instance};
 use crate::orchestrator::{apply_event, on_command_finished, record_app_report};
@@ -56,6 +57,7 @@ pub async fn enroll(
     State(state): State<AppState>,
     Body(req): Body<EnrollRequest>,
 ) -> ApiResult<Json<EnrollResponse>> {
+    checked_facts(&req.facts)?;
     let stack = load_stack(&state, &req.stack).await?;
     let existing = match &req.instance {
         Some(host) => state.store.instance(stack.id, host).await?,
@@ -115,6 +117,7 @@ async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow>
 }
 
 pub async fn hello(agent: Agent, State(state): State<AppState>, Body(req): Body<Hello>) -> ApiResult<StatusCode> {
+    checked_facts(&req.facts)?;
     state.store.record_facts(agent.instance_id, &req.facts).await?;
     let instance = own_instance(&state, &agent).await?;
     apply_event(&state, &instance, Event::AgentHello).await?;
@@ -126,6 +129,7 @@ pub async fn heartbeat(
     State(state): State<AppState>,
     Body(hb): Body<Heartbeat>,
 ) -> ApiResult<StatusCode> {
+    checked_heartbeat(&hb)?;
     state.store.record_heartbeat(agent.instance_id, &hb).await?;
     let instance = own_instance(&state, &agent).await?;
     apply_event(&state, &instance, Event::Heartbeat).await?;

@@ -9,6 +9,7 @@ mod extract;
 mod failure;
 mod instances;
 pub mod parse;
+mod parse_agent;
 mod parse_app;
 mod resources;
 mod restart_slots;

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 
 use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective, explicitly_set};
-use drover_core::deploy::plan::{BuildPlan, Discovered, plan};
+use drover_core::deploy::plan::{BuildPlan, Discovered, Member, plan};
 use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::deploy::sizing::{client_count, client_port};
+use drover_core::facts::is_address;
 use drover_core::frontend::{self, BackendServer, FrontendPlan};
 use drover_core::stack_config::{InstanceView, LayerView, stack_config};
 use drover_core::{DeploymentKind, InstanceStatus, LayerType};
@@ -111,12 +112,17 @@ impl StackModel {
         Some(client_count(Self::cpu_count(instance), attrs.per_cpu, attrs.instance_count))
     }
 
-    /// The online `(hostname, address)` members of a layer.
-    pub fn online(&self, layer: &str) -> Vec<(&str, &str)> {
+    /// The online members of a layer, with when each entered `online` (an online instance's
+    /// status last changed then). An address that is not one (stored before agents' facts were
+    /// checked) makes no member: it must never reach another host's config.
+    pub fn online(&self, layer: &str) -> Vec<Member<'_>> {
         self.instances
             .iter()
             .filter(|i| i.status() == InstanceStatus::Online && i.layers().iter().any(|l| l == layer))
-            .filter_map(|i| Some((i.hostname.as_str(), i.address.as_deref()?)))
+            .filter_map(|i| {
+                let address = i.address.as_deref().filter(|a| is_address(a))?;
+                Some(Member { hostname: &i.hostname, address, online_since_ms: i.status_changed_at })
+            })
             .collect()
     }
 
@@ -273,7 +279,8 @@ impl StackModel {
             .collect();
         members.sort_by(|a, b| a.hostname.cmp(&b.hostname));
         for member in members {
-            let (Some(address), Some(count)) = (member.address.as_deref(), self.client_count(member)) else { continue };
+            let address = member.address.as_deref().filter(|a| is_address(a));
+            let (Some(address), Some(count)) = (address, self.client_count(member)) else { continue };
             let threads = deploy_attributes(&self.effective(Some(member), &json!({})), "")
                 .ok()
                 .and_then(|a| a.zserver_threads)

@@ -41,6 +41,8 @@
 mod check;
 mod locate;
 mod plan;
+#[cfg(test)]
+mod properties;
 mod raw;
 mod render;
 

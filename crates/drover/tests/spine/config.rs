@@ -166,7 +166,7 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     }
 
     // A second ZEO server comes online: a Configure runs everywhere, but the clients keep the
-    // first ZEO server (first online by hostname), so nothing is rebuilt.
+    // first ZEO server (the one online the longest), so nothing is rebuilt.
     let releases_before = json_out(stack, &["release", "list", "--stack", "demo", "site", "--json"]);
     stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "zeoserver", "--wait"]);
     let zeo2 = address("zeoserver2").await;

@@ -26,6 +26,7 @@ mod restart;
 mod stackfile;
 mod stranded;
 mod supervise;
+mod untrusted_facts;
 
 use std::time::Duration;
 
