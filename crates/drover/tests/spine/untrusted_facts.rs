@@ -147,4 +147,43 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
         assert!(!is.contains("program") && !is.contains("127.0.0.9"), "{path}: {is}");
     }
     assert!(!std::path::Path::new("/tmp/drover-pwned").exists());
+
+    // An honest newcomer to the ZEO layer, named to sort first, does not take the ZEO server
+    // over: the role stays with zeoserver1, online the longest, so the clients' deploy.cfg (and
+    // the frontend) stay as they were after the Configure its arrival runs.
+    let zeo1 = known.iter().find(|(h, _)| h == "zeoserver1").and_then(|(_, a)| a.clone()).unwrap();
+    let newcomer_address = format!("{}.200", zeo1.rsplit_once('.').unwrap().0);
+    // Under the stack's instances, so the harness stops the services it starts.
+    let root = stack.instance_root("demo", "aaa");
+    std::fs::create_dir_all(&root).unwrap();
+    let log = std::fs::File::create(stack.dir.path().join("aaa.log")).unwrap();
+    let newcomer = Command::new(drover_bin())
+        .args(["agent", "--root", root.to_str().unwrap(), "--address", &newcomer_address, "--stack", "demo"])
+        .args(["--instance", "aaa", "--layer", "zeoserver", "--heartbeat-interval-secs", "1"])
+        .env("DROVER_JOIN_TOKEN", stack.join_token())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let _newcomer = Agent(newcomer);
+    stack.wait_status("demo", "aaa", "online", WAIT).await;
+    let out = stack.cli(&["stack", "configure", "--stack", "demo", "--wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let after = rendered(&stack);
+    assert!(after[2].1.contains(&format!("[zeo-host]\naddress = {zeo1}:8001\n")), "{}", after[2].1);
+    for ((path, was), (_, is)) in before.iter().zip(&after) {
+        assert_eq!(was, is, "{path} changed when aaa joined the ZEO layer");
+    }
+}
+
+/// An agent the test runs itself, as on another host; its process group is killed on drop.
+struct Agent(std::process::Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        kill_group(self.0.id() as i32);
+        let _ = self.0.wait();
+    }
 }
