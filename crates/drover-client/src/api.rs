@@ -12,6 +12,7 @@ use drover_proto::api::{
     Deployment, EffectiveConfig, FrontendView, Instance, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson,
     Stack, StackStatus, UpdateApp, UpdateLayer,
 };
+use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
 use serde::Serialize;
@@ -118,6 +119,68 @@ impl Client {
     /// A client for `server_url` that pins the CA fingerprint and sends `token`.
     pub fn new(server_url: &str, ca_fingerprint: &str, token: &str) -> Result<Self, ClientError> {
         Ok(Self { http: Http::new(server_url, ca_fingerprint, token)? })
+    }
+
+    /// Who the token in use belongs to.
+    pub async fn whoami(&self) -> Result<WhoAmI, ClientError> {
+        self.http.get("/whoami").await
+    }
+
+    /// Lists users.
+    pub async fn users(&self) -> Result<Vec<User>, ClientError> {
+        self.http.get("/users").await
+    }
+
+    /// Creates a user.
+    pub async fn create_user(&self, req: &CreateUser) -> Result<User, ClientError> {
+        self.http.post("/users", req).await
+    }
+
+    /// Deletes a user.
+    pub async fn delete_user(&self, name: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/users/{}", seg(name))).await
+    }
+
+    /// Sets a user's level on a stack.
+    pub async fn grant(&self, name: &str, stack: &str, req: &SetGrant) -> Result<User, ClientError> {
+        let path = format!("/users/{}/grants/{}", seg(name), seg(stack));
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// Makes a personal token.
+    pub async fn create_token(&self, req: &CreateToken) -> Result<CreatedToken, ClientError> {
+        self.http.post("/tokens", req).await
+    }
+
+    /// Lists personal tokens.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>, ClientError> {
+        self.http.get("/tokens").await
+    }
+
+    /// Revokes a personal token.
+    pub async fn revoke_token(&self, id: i64) -> Result<(), ClientError> {
+        self.http.delete(&format!("/tokens/{id}")).await
+    }
+
+    /// Reads the audit trail.
+    pub async fn audit(
+        &self,
+        stack: Option<&str>,
+        user: Option<&str>,
+        since_ms: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, ClientError> {
+        let mut query = format!("limit={limit}");
+        if let Some(stack) = stack {
+            query.push_str(&format!("&stack={}", seg(stack)));
+        }
+        if let Some(user) = user {
+            query.push_str(&format!("&user={}", seg(user)));
+        }
+        if let Some(since) = since_ms {
+            query.push_str(&format!("&since={since}"));
+        }
+        self.http.get(&format!("/audit?{query}")).await
     }
 
     /// Lists stacks.

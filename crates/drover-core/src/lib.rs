@@ -4,6 +4,7 @@
 //! retention, address allocation, percentiles) is a function of its inputs with table tests beside
 //! it, so the processes that carry them out stay thin.
 
+pub mod access;
 pub mod address;
 pub mod app;
 pub mod attributes;
@@ -17,6 +18,7 @@ pub mod lifecycle;
 pub mod log_cap;
 pub mod names;
 pub mod retention;
+pub mod span;
 pub mod stack_config;
 pub mod stats;
 pub mod status;

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod api;
 pub mod error;
+pub mod people;
 pub mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};

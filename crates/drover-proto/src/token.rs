@@ -14,6 +14,8 @@ pub enum TokenKind {
     Admin,
     /// Only agent enrollment.
     Join,
+    /// A person's personal token: their levels on each stack, cut down to the token's scope.
+    User,
 }
 
 impl TokenKind {
@@ -21,14 +23,15 @@ impl TokenKind {
         match self {
             Self::Admin => "admin",
             Self::Join => "join",
+            Self::User => "user",
         }
     }
 }
 
-/// An admin or join token.
+/// An admin, user or join token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token {
-    /// Admin or join.
+    /// Admin, user or join.
     pub kind: TokenKind,
     /// Lowercase hex SHA-256 of the CA certificate (DER).
     pub ca_fingerprint: String,
@@ -76,7 +79,8 @@ impl FromStr for Token {
         let kind = match parts.next() {
             Some("admin") => TokenKind::Admin,
             Some("join") => TokenKind::Join,
-            _ => return Err(TokenError("its kind is neither admin nor join")),
+            Some("user") => TokenKind::User,
+            _ => return Err(TokenError("its kind is not admin, user or join")),
         };
         let fingerprint = parts.next().unwrap_or_default();
         if fingerprint.len() != 64 || !fingerprint.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -54,6 +54,8 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         auth: Arc::new(AuthKeys {
             admin_hash: secrets::hash(&admin.token.secret),
             join_hash: secrets::hash(&join.token.secret),
+            ca_fingerprint: pki.fingerprint.clone(),
+            server_url: url.clone(),
         }),
         wakeups: Arc::new(Wakeups::new()),
         local,
@@ -82,7 +84,14 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
             () = &mut shutdown => break,
         };
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers and the audit trail see the peer's address.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
         tokio::spawn(async move {
             let tls = match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,

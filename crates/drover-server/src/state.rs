@@ -27,6 +27,10 @@ pub struct AppState {
 pub struct AuthKeys {
     pub admin_hash: String,
     pub join_hash: String,
+    /// What personal tokens carry so that clients can reach and trust this server: the CA's
+    /// fingerprint and the URL it advertises.
+    pub ca_fingerprint: String,
+    pub server_url: String,
 }
 
 /// Wakes long-polls: agents waiting for commands, clients waiting for log output.

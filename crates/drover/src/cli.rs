@@ -75,6 +75,17 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write a stack out as a stack file that `drover apply` reads (secret values left out).
     Export(ExportArgs),
+    /// Manage users and their levels on each stack (server-wide admins).
+    #[command(subcommand)]
+    User(crate::cli_people::UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(crate::cli_people::TokenCommand),
+    /// Show who the token in use belongs to and what it may do on each stack.
+    Whoami(Format),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(crate::cli_people::AuditCommand),
 }
 
 /// `drover server`.

@@ -48,7 +48,8 @@ impl From<ClientError> for Failure {
         };
         let hint = match e.status() {
             Some(401) => {
-                "\nhint: set DROVER_TOKEN to the admin token (admin.token in the server's data dir) or run `drover login`"
+                "\nhint: set DROVER_TOKEN to the admin token (admin.token in the server's data dir) or a personal token \
+                 (`drover token create`), or run `drover login`"
             }
             _ => "",
         };

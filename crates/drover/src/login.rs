@@ -27,8 +27,11 @@ fn login_file() -> Option<PathBuf> {
 
 fn parse_admin(raw: &str) -> CliResult<Token> {
     let token: Token = raw.parse().map_err(|e| Failure::new(UNREACHABLE, format!("{e}")))?;
-    if token.kind != TokenKind::Admin {
-        return Err(Failure::new(UNREACHABLE, "that is a join token, for agents; use the admin token (admin.token)"));
+    if token.kind == TokenKind::Join {
+        return Err(Failure::new(
+            UNREACHABLE,
+            "that is a join token, for agents; use the admin token (admin.token) or a personal token (`drover token create`)",
+        ));
     }
     Ok(token)
 }

@@ -2,6 +2,7 @@
 //! argument parser to the commands and turns failures into the documented exit codes.
 
 mod cli;
+mod cli_people;
 mod commands;
 mod exit;
 mod login;

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use drover_core::{DeploymentKind, Shortname};
 use drover_proto::api::{App, AppPin, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
-use super::extract::{Admin, Body};
+use super::auth::{Can, MANAGE, SHOW};
+use super::extract::Body;
 use super::failure::{ApiResult, Failure};
 use super::parse::NewAppDeployment;
 use super::parse_app::{self, AppSettings};
@@ -72,13 +73,13 @@ async fn layer_ids(state: &AppState, stack: &StackRow, names: &[Shortname]) -> A
         .collect()
 }
 
-pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<App>>> {
+pub async fn list(_: Can<SHOW>, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<App>>> {
     let stack = load_stack(&state, &stack).await?;
     Ok(Json(state.store.apps(stack.id).await?.iter().map(|a| view(&stack.name, a)).collect()))
 }
 
 pub async fn show(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
 ) -> ApiResult<Json<App>> {
@@ -87,7 +88,7 @@ pub async fn show(
 }
 
 pub async fn create(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<CreateApp>,
@@ -119,7 +120,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
     Body(req): Body<UpdateApp>,
@@ -160,7 +161,7 @@ pub async fn update(
 /// Deletes an app; first queues an Undeploy on the online instances of its layers (stop its
 /// services, remove its tree). Answers `{"undeploy_deployment": ID}` (null when nothing ran).
 pub async fn delete(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -191,7 +192,7 @@ pub async fn delete(
 }
 
 pub async fn releases(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<ReleaseView>>> {

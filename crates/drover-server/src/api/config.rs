@@ -13,7 +13,8 @@ use drover_proto::api::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{Admin, Body, Query};
+use super::auth::{Can, DEPLOY, MANAGE, SHOW};
+use super::extract::{Body, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::{load_layer, load_stack};
 use super::{parse, views};
@@ -57,7 +58,7 @@ pub struct ConfigQuery {
 }
 
 pub async fn effective(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Query(q): Query<ConfigQuery>,
@@ -127,7 +128,7 @@ async fn set(
 }
 
 pub async fn set_stack_json(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<SetCustomJson>,
@@ -138,7 +139,7 @@ pub async fn set_stack_json(
 }
 
 pub async fn set_layer_json(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, layer)): Path<(String, String)>,
     Body(req): Body<SetCustomJson>,
@@ -156,7 +157,7 @@ pub struct HistoryQuery {
 }
 
 pub async fn history(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Query(q): Query<HistoryQuery>,
@@ -181,7 +182,7 @@ pub async fn history(
 }
 
 pub async fn revert(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<RevertConfig>,
@@ -212,7 +213,7 @@ pub async fn revert(
 }
 
 pub async fn update_layer(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, layer)): Path<(String, String)>,
     Body(req): Body<UpdateLayer>,
@@ -230,7 +231,7 @@ pub async fn update_layer(
 }
 
 pub async fn configure(
-    _: Admin,
+    _: Can<DEPLOY>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
@@ -244,7 +245,7 @@ pub async fn configure(
 }
 
 pub async fn frontends(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
 ) -> ApiResult<Json<Vec<FrontendView>>> {

@@ -11,7 +11,8 @@ use drover_proto::agent::CommandSpec;
 use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
 use serde::Deserialize;
 
-use super::extract::{Admin, Body, Id, Query};
+use super::auth::{Can, DEPLOY, SHOW};
+use super::extract::{Body, Id, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
@@ -27,7 +28,7 @@ const LOG_PAGE_BYTES: usize = 1024 * 1024;
 const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn create(
-    _: Admin,
+    _: Can<DEPLOY>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<CreateDeployment>,
@@ -90,7 +91,7 @@ async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
 }
 
 pub async fn list(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
 ) -> ApiResult<Json<Vec<Deployment>>> {
@@ -99,11 +100,11 @@ pub async fn list(
     Ok(Json(rows.iter().map(|d| views::deployment(d, &[])).collect()))
 }
 
-pub async fn show(_: Admin, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Deployment>> {
+pub async fn show(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Deployment>> {
     Ok(Json(load(&state, id).await?))
 }
 
-pub async fn show_command(_: Admin, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Command>> {
+pub async fn show_command(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Command>> {
     let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
     Ok(Json(views::command(&row)))
 }
@@ -123,7 +124,7 @@ pub struct LogQuery {
 
 /// Log text from `offset`; waits (up to `wait` seconds) for more while the command runs.
 pub async fn log(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Id(id): Id,
     Query(q): Query<LogQuery>,

@@ -1,5 +1,6 @@
 //! Parsing at the edge: request bodies and query strings become typed values or a [`Failure`]
-//! naming the field; credentials become [`Admin`] or [`Agent`].
+//! naming the field; join tokens and agent credentials become [`Join`] or [`Agent`] (people's
+//! tokens: `auth.rs`).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -130,26 +131,9 @@ fn secret_of(token: &str, kind: TokenKind) -> Option<&str> {
     let want = match kind {
         TokenKind::Admin => "admin",
         TokenKind::Join => "join",
+        TokenKind::User => "user",
     };
     (k == want && is_secret_shaped(secret)).then_some(secret)
-}
-
-/// The admin token: the whole user-facing API.
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let token = bearer(parts)?;
-        if secret_of(token, TokenKind::Admin).is_some_and(|s| hash(s) == state.auth.admin_hash) {
-            Ok(Admin)
-        } else {
-            Err(Failure::unauthorized(
-                "the token is not valid for this server; use the admin token from admin.token in its data dir",
-            ))
-        }
-    }
 }
 
 /// The join token: enrollment only.

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use drover_core::{InstanceStatus, Provider};
 use drover_proto::api::{CreateInstance, Instance};
 
-use super::extract::{Admin, Body};
+use super::auth::{Can, DEPLOY, MANAGE, SHOW};
+use super::extract::Body;
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
@@ -29,7 +30,7 @@ pub async fn load_instance(state: &AppState, stack: &StackRow, host: &str) -> Ap
 }
 
 pub async fn list(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
 ) -> ApiResult<Json<Vec<Instance>>> {
@@ -38,7 +39,7 @@ pub async fn list(
 }
 
 pub async fn show(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path((stack, host)): Path<(String, String)>,
 ) -> ApiResult<Json<Instance>> {
@@ -47,7 +48,7 @@ pub async fn show(
 }
 
 pub async fn create(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<CreateInstance>,
@@ -66,11 +67,19 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(views::instance(&row))))
 }
 
-pub async fn start(admin: Admin, state: State<AppState>, path: Path<(String, String)>) -> ApiResult<Json<Instance>> {
+pub async fn start(
+    admin: Can<DEPLOY>,
+    state: State<AppState>,
+    path: Path<(String, String)>,
+) -> ApiResult<Json<Instance>> {
     power(admin, state, path, Power::Start).await
 }
 
-pub async fn stop(admin: Admin, state: State<AppState>, path: Path<(String, String)>) -> ApiResult<Json<Instance>> {
+pub async fn stop(
+    admin: Can<DEPLOY>,
+    state: State<AppState>,
+    path: Path<(String, String)>,
+) -> ApiResult<Json<Instance>> {
     power(admin, state, path, Power::Stop).await
 }
 
@@ -80,7 +89,7 @@ enum Power {
 }
 
 async fn power(
-    _: Admin,
+    _: Can<DEPLOY>,
     State(state): State<AppState>,
     Path((stack, host)): Path<(String, String)>,
     power: Power,
@@ -95,7 +104,7 @@ async fn power(
 }
 
 pub async fn delete(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, host)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {

@@ -3,6 +3,8 @@
 
 mod agent;
 mod apps;
+mod audit;
+mod auth;
 mod config;
 pub mod deployments;
 mod extract;
@@ -11,8 +13,10 @@ mod instances;
 pub mod parse;
 mod parse_agent;
 mod parse_app;
+mod people;
 mod resources;
 mod restart_slots;
+mod user_tokens;
 mod views;
 
 use axum::Router;
@@ -53,6 +57,13 @@ pub fn router(state: AppState) -> Router {
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))
         .route("/commands/{id}/log", get(deployments::log))
+        .route("/whoami", get(people::whoami))
+        .route("/users", get(people::list).post(people::create))
+        .route("/users/{name}", axum::routing::delete(people::delete))
+        .route("/users/{name}/grants/{stack}", put(people::grant))
+        .route("/tokens", get(user_tokens::list).post(user_tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(user_tokens::revoke))
+        .route("/audit", get(audit::list))
         .route("/agent/enroll", post(agent::enroll))
         .route("/agent/hello", post(agent::hello))
         .route("/agent/heartbeat", post(agent::heartbeat))
@@ -74,5 +85,6 @@ pub fn router(state: AppState) -> Router {
         })
         // Body<T> enforces the limit itself (and answers 413 in the API's error shape).
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .with_state(state)
 }

@@ -3,9 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use drover_core::access::Level;
 use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
 
-use super::extract::{Admin, Body};
+use super::auth::{Admin, Caller, Can, MANAGE, SHOW, no_such_stack};
+use super::extract::Body;
 use super::failure::{ApiResult, Failure};
 use super::{parse, views};
 use crate::state::AppState;
@@ -13,9 +15,7 @@ use crate::store::{LayerRow, StackRow, StoreError};
 
 /// The stack named in the path, or 404.
 pub async fn load_stack(state: &AppState, name: &str) -> ApiResult<StackRow> {
-    state.store.stack(name).await?.ok_or_else(|| {
-        Failure::not_found("stack", format!("stack {name:?} does not exist; `drover stack list` shows the stacks"))
-    })
+    state.store.stack(name).await?.ok_or_else(|| no_such_stack(name))
 }
 
 /// The layer named in the path, or 404.
@@ -32,8 +32,15 @@ pub async fn load_layer(state: &AppState, stack: &StackRow, name: &str) -> ApiRe
     })
 }
 
-pub async fn list_stacks(_: Admin, State(state): State<AppState>) -> ApiResult<Json<Vec<Stack>>> {
-    Ok(Json(state.store.stacks().await?.iter().map(views::stack).collect()))
+/// The stacks the caller may see: a denied stack leaves no trace.
+pub async fn list_stacks(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<Stack>>> {
+    let mut visible = Vec::new();
+    for stack in state.store.stacks().await? {
+        if caller.level_on(&state, stack.id).await? > Level::Deny {
+            visible.push(views::stack(&stack));
+        }
+    }
+    Ok(Json(visible))
 }
 
 pub async fn create_stack(
@@ -51,11 +58,19 @@ pub async fn create_stack(
     Ok((StatusCode::CREATED, Json(views::stack(&row))))
 }
 
-pub async fn show_stack(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Stack>> {
+pub async fn show_stack(
+    _: Can<SHOW>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Stack>> {
     Ok(Json(views::stack(&load_stack(&state, &name).await?)))
 }
 
-pub async fn delete_stack(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_stack(
+    _: Can<MANAGE>,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
     let stack = load_stack(&state, &name).await?;
     let instances = state.store.instances(stack.id).await?;
     if let Some(first) = instances.first() {
@@ -73,7 +88,7 @@ pub async fn delete_stack(_: Admin, State(state): State<AppState>, Path(name): P
 }
 
 pub async fn stack_status(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<StackStatus>> {
@@ -90,7 +105,7 @@ pub async fn stack_status(
 }
 
 pub async fn list_layers(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
 ) -> ApiResult<Json<Vec<Layer>>> {
@@ -100,7 +115,7 @@ pub async fn list_layers(
 }
 
 pub async fn create_layer(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path(stack): Path<String>,
     Body(req): Body<CreateLayer>,
@@ -129,7 +144,7 @@ pub async fn create_layer(
 }
 
 pub async fn show_layer(
-    _: Admin,
+    _: Can<SHOW>,
     State(state): State<AppState>,
     Path((stack, layer)): Path<(String, String)>,
 ) -> ApiResult<Json<Layer>> {
@@ -138,7 +153,7 @@ pub async fn show_layer(
 }
 
 pub async fn delete_layer(
-    _: Admin,
+    _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, layer)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {

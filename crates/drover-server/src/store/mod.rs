@@ -3,6 +3,7 @@
 //! which PostgreSQL shares).
 
 mod apps;
+mod audit;
 mod command_log;
 mod commands;
 mod config;
@@ -10,6 +11,7 @@ mod deployments;
 mod instances;
 mod layers;
 mod nonces;
+mod people;
 mod pins;
 mod releases;
 mod rows;
@@ -22,10 +24,12 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use apps::{AppFields, AppRow, SecretChanges};
+pub use audit::{AuditFilter, AuditRow};
 pub use command_log::{AppendOutcome, LogPage};
 pub use commands::FinishedCommand;
 pub use deployments::{NewDeployment, PlannedCommand};
 pub use instances::NewInstance;
+pub use people::{NewUserToken, UserRow, UserTokenRow};
 
 pub use config::{STACK_SCOPE, layer_scope};
 pub use rows::{CommandRow, ConfigVersionRow, DeploymentRow, InstanceRow, LayerRow, StackRow};

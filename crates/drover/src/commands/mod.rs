@@ -11,6 +11,7 @@ mod export;
 mod follow;
 mod instance;
 mod layer;
+mod people;
 mod stack;
 mod status;
 
@@ -42,6 +43,10 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Status(args) => status::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Export(args) => export::run(args).await,
+        Command::User(cmd) => people::users(cmd).await,
+        Command::Token(cmd) => people::tokens(cmd).await,
+        Command::Whoami(format) => people::whoami(format).await,
+        Command::Audit(cmd) => people::audit(cmd).await,
     }
 }
 

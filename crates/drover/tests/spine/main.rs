@@ -18,6 +18,7 @@ mod lost;
 mod no_outage;
 mod online;
 mod pacing;
+mod people;
 mod pinning;
 mod plone;
 mod power;

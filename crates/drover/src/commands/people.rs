@@ -1,0 +1,160 @@
+//! `drover user ...`, `drover token ...`, `drover whoami`, `drover audit list`.
+
+use drover_core::span::parse_span_secs;
+use drover_proto::people::{CreateToken, CreateUser, SetGrant, TokenInfo, User};
+
+use crate::cli::Format;
+use crate::cli_people::{AuditCommand, TokenCommand, UserCommand};
+use crate::exit::{CliResult, Failure, OK};
+use crate::login::client;
+use crate::output::{print_json, table};
+
+fn grants_of(user: &User) -> String {
+    let grants: Vec<String> = user.grants.iter().map(|g| format!("{}={}", g.stack, g.level)).collect();
+    if grants.is_empty() { "-".to_owned() } else { grants.join(" ") }
+}
+
+fn user_rows(users: &[User]) -> String {
+    let rows: Vec<Vec<String>> =
+        users.iter().map(|u| vec![u.name.clone(), if u.admin { "yes" } else { "no" }.into(), grants_of(u)]).collect();
+    table(&["NAME", "ADMIN", "LEVELS"], &rows)
+}
+
+fn or_dash(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+fn token_rows(tokens: &[TokenInfo]) -> String {
+    let rows: Vec<Vec<String>> = tokens
+        .iter()
+        .map(|t| {
+            let state = if t.revoked_at.is_some() { "revoked" } else { "live" };
+            vec![
+                t.id.to_string(),
+                t.user.clone(),
+                t.stack.clone().unwrap_or_else(|| "(all)".into()),
+                t.level.clone().unwrap_or_else(|| "(own)".into()),
+                or_dash(&t.expires_at),
+                state.into(),
+                or_dash(&t.comment),
+            ]
+        })
+        .collect();
+    table(&["ID", "USER", "STACK", "LEVEL", "EXPIRES", "STATE", "COMMENT"], &rows)
+}
+
+pub async fn users(cmd: UserCommand) -> CliResult {
+    let client = client()?;
+    match cmd {
+        UserCommand::Create { name, admin } => {
+            let user = client.create_user(&CreateUser { name, admin }).await?;
+            let what = if user.admin { "admin user" } else { "user" };
+            println!("created {what} {}; give them a token with `drover token create --user {}`", user.name, user.name);
+        }
+        UserCommand::List(format) => {
+            let users = client.users().await?;
+            if format.json { print_json(&users) } else { print!("{}", user_rows(&users)) }
+        }
+        UserCommand::Delete { name } => {
+            client.delete_user(&name).await?;
+            println!("deleted user {name} with their tokens");
+        }
+        UserCommand::Grant { stack, level, name } => {
+            client.grant(&name, &stack, &SetGrant { level: level.clone() }).await?;
+            println!("{name} has level {level} on stack {stack}");
+        }
+    }
+    Ok(OK)
+}
+
+pub async fn tokens(cmd: TokenCommand) -> CliResult {
+    let client = client()?;
+    match cmd {
+        TokenCommand::Create(args) => {
+            let expires_in_secs = match args.expires.as_deref() {
+                Some(raw) => Some(parse_span_secs(raw).map_err(|e| Failure::usage(format!("--expires: {e}")))?),
+                None => None,
+            };
+            let req = CreateToken {
+                user: args.user,
+                stack: args.stack,
+                level: args.level,
+                expires_in_secs,
+                comment: args.comment,
+            };
+            let created = client.create_token(&req).await?;
+            if args.quiet {
+                println!("{}", created.token);
+            } else {
+                print!("{}", token_rows(std::slice::from_ref(&created.info)));
+                println!("token (shown once; keep it in a 0600 file or your CI's secret store):\n  {}", created.token);
+            }
+        }
+        TokenCommand::List(format) => {
+            let tokens = client.tokens().await?;
+            if format.json { print_json(&tokens) } else { print!("{}", token_rows(&tokens)) }
+        }
+        TokenCommand::Revoke { id } => {
+            client.revoke_token(id).await?;
+            println!("revoked token {id}");
+        }
+    }
+    Ok(OK)
+}
+
+pub async fn whoami(format: Format) -> CliResult {
+    let me = client()?.whoami().await?;
+    if format.json {
+        print_json(&me);
+        return Ok(OK);
+    }
+    println!("{}{}", me.name, if me.admin { " (server-wide admin)" } else { "" });
+    if let Some(token) = &me.token {
+        let stack = token.stack.clone().unwrap_or_else(|| "every stack".into());
+        let level = token.level.clone().unwrap_or_else(|| "its user's own levels".into());
+        let expires = token.expires_at.clone().unwrap_or_else(|| "never".into());
+        println!("token {}: {stack}, {level}, expires {expires}", token.id);
+    }
+    let rows: Vec<Vec<String>> = me.stacks.iter().map(|g| vec![g.stack.clone(), g.level.clone()]).collect();
+    print!("{}", table(&["STACK", "LEVEL"], &rows));
+    Ok(OK)
+}
+
+pub async fn audit(cmd: AuditCommand) -> CliResult {
+    let AuditCommand::List(args) = cmd;
+    let since_ms = match args.since.as_deref() {
+        Some(raw) => {
+            let secs = parse_span_secs(raw).map_err(|e| Failure::usage(format!("--since: {e}")))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            Some(now - (secs as i64) * 1000)
+        }
+        None => None,
+    };
+    if args.limit == 0 {
+        return Err(Failure::usage("--limit must be at least 1"));
+    }
+    let entries = client()?.audit(args.stack.as_deref(), args.user.as_deref(), since_ms, args.limit).await?;
+    if args.format.json {
+        print_json(&entries);
+        return Ok(OK);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.at.clone(),
+                e.actor.clone(),
+                or_dash(&e.peer),
+                or_dash(&e.stack),
+                e.action.clone(),
+                e.status.to_string(),
+                e.outcome.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", table(&["AT", "WHO", "FROM", "STACK", "WHAT", "STATUS", "OUTCOME"], &rows));
+    Ok(OK)
+}
