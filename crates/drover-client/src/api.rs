@@ -183,6 +183,16 @@ impl Client {
         self.http.get(&format!("/audit?{query}")).await
     }
 
+    /// Makes (or replaces) an app's deploy webhook.
+    pub async fn enable_webhook(&self, stack: &str, app: &str) -> Result<drover_proto::hooks::Webhook, ClientError> {
+        self.http.post(&format!("/stacks/{}/apps/{}/webhook", seg(stack), seg(app)), &serde_json::json!({})).await
+    }
+
+    /// Removes an app's deploy webhook.
+    pub async fn disable_webhook(&self, stack: &str, app: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/stacks/{}/apps/{}/webhook", seg(stack), seg(app))).await
+    }
+
     /// Lists stacks.
     pub async fn stacks(&self) -> Result<Vec<Stack>, ClientError> {
         self.http.get("/stacks").await

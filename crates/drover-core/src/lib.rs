@@ -24,6 +24,7 @@ pub mod stats;
 pub mod status;
 pub mod targeting;
 pub mod text;
+pub mod webhook;
 
 pub use names::{NameError, Shortname, next_hostname};
 pub use status::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus, LayerType, Provider};

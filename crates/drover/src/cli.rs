@@ -554,6 +554,18 @@ pub enum AppCommand {
         /// The app.
         name: String,
     },
+    /// A deploy webhook for CI: `enable` prints its URL and secret (a new secret each time),
+    /// `disable` removes it.
+    Webhook {
+        /// enable or disable.
+        #[arg(value_parser = ["enable", "disable"])]
+        action: String,
+        /// The stack.
+        #[arg(long)]
+        stack: String,
+        /// The app.
+        name: String,
+    },
 }
 
 /// Targeting and pacing of an app deployment.

@@ -52,6 +52,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let actor = match &caller {
         Some(c) => c.name().to_owned(),
         None if path.ends_with("/agent/enroll") => "join".to_owned(),
+        None if path.starts_with(&format!("{API_PREFIX}/hooks/")) => "webhook".to_owned(),
         None => "anonymous".to_owned(),
     };
     let entry = AuditRow {

@@ -79,7 +79,7 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
     Ok(id)
 }
 
-async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
+pub(super) async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
     let row = state.store.deployment(id).await?.ok_or_else(|| {
         Failure::not_found(
             "deployment",

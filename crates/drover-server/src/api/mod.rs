@@ -18,6 +18,7 @@ mod resources;
 mod restart_slots;
 mod user_tokens;
 mod views;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps", get(apps::list).post(apps::create))
         .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
         .route("/stacks/{stack}/apps/{app}/releases", get(apps::releases))
+        .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
+        .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))

@@ -62,12 +62,19 @@ impl Store {
         let end = offset + data.len() as u64;
         let fresh = if offset > held {
             let Some(gap) = append.gap else { return Ok(AppendOutcome::Length(held)) };
-            let missing = offset - held;
-            let line = match gap {
-                OutputGap::Cut => cut_marker(missing),
-                OutputGap::Lost => lost_marker(missing),
-            };
-            insert_row(&mut tx, id, held, &line, missing).await?;
+            match gap {
+                OutputGap::Cut => {
+                    // The agent cut under the cap: the tail is kept behind one marker, so what
+                    // came before the cut goes with it.
+                    sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
+                    stored = 0;
+                    insert_row(&mut tx, id, 0, &cut_marker(offset), offset).await?;
+                }
+                OutputGap::Lost => {
+                    let missing = offset - held;
+                    insert_row(&mut tx, id, held, &lost_marker(missing), missing).await?;
+                }
+            }
             data
         } else {
             if end <= held {

@@ -16,6 +16,7 @@ mod pins;
 mod releases;
 mod rows;
 mod stacks;
+mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -132,6 +132,19 @@ pub async fn run(cmd: AppCommand) -> CliResult {
             client.delete_app(&stack, &name).await?;
             println!("deleted app {name}");
         }
+        AppCommand::Webhook { action, stack, name } if action == "enable" => {
+            let hook = client.enable_webhook(&stack, &name).await?;
+            println!("url:    {}", hook.url);
+            println!("secret: {}", hook.secret);
+            println!(
+                "POST the push event (or {{\"revision\": SHA, \"timestamp\": UNIX_SECONDS}}) to the URL with \
+                 `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`; options: ?rolling=1&comment=TEXT"
+            );
+        }
+        AppCommand::Webhook { stack, name, .. } => {
+            client.disable_webhook(&stack, &name).await?;
+            println!("removed the webhook of app {name}");
+        }
     }
     Ok(OK)
 }

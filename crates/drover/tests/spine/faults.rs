@@ -223,3 +223,27 @@ async fn a_result_larger_than_the_body_limit_still_ends_its_command() {
     let kept: usize = releases.iter().map(|r| r.deploy_cfg.len()).sum();
     assert!(releases.len() >= 10 && kept > 1024 * 1024, "{} releases, {kept} bytes of deploy.cfg", releases.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cuts_the_agent_makes_one_after_another_leave_one_marker_before_the_tail() {
+    use drover_proto::agent::{OutputAppend, OutputGap};
+    let (stack, host) = one_instance(Options::default()).await;
+    let client = stack.client();
+    // A command that prints nothing itself; the appends below stand for an agent that had to
+    // cut its buffer twice while the server was slow to answer.
+    let d = client.create_deployment("demo", &exec_request(&["sleep", "3"], &[], &[&host])).await.unwrap();
+    let id = d.commands[0].id;
+    let agent = stack.agent_client("demo", &host);
+    let append = |offset: u64, data: &str, gap: Option<OutputGap>| OutputAppend {
+        offset,
+        data: data.to_owned(),
+        gap,
+        nonce: None,
+    };
+    assert_eq!(agent.output(id, &append(0, "early\n", None)).await.unwrap().length, 6);
+    assert_eq!(agent.output(id, &append(100, "middle\n", Some(OutputGap::Cut))).await.unwrap().length, 107);
+    assert_eq!(agent.output(id, &append(5000, "tail\n", Some(OutputGap::Cut))).await.unwrap().length, 5005);
+    finished(&client, id).await;
+    let log = whole_log(&client, id).await;
+    assert_eq!(log, "[drover: 5000 bytes of output cut here]\ntail\n");
+}

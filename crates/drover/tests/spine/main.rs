@@ -28,6 +28,7 @@ mod stackfile;
 mod stranded;
 mod supervise;
 mod untrusted_facts;
+mod webhook;
 
 use std::time::Duration;
 

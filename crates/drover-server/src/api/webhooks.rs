@@ -1,0 +1,197 @@
+//! Deploy webhooks: CI deploys without any API token. `POST /hooks/apps/{id}/deploy` with the
+//! body signed by the app's key (GitHub's `X-Hub-Signature-256`), checked in constant time;
+//! stale deliveries and replays are refused; the commit in the payload is deployed (core
+//! `webhook` decides what the payload asks for).
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use drover_core::webhook::{Ask, FRESH_SECS, ask, check_fresh, timestamp};
+use drover_proto::api::CreateDeployment;
+use drover_proto::hooks::{Ignored, Webhook};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::auth::{Can, MANAGE};
+use super::extract::{Id, Query, parse_json, read_limited};
+use super::failure::{ApiResult, Failure};
+use super::parse;
+use super::resources::load_stack;
+use crate::orchestrator::app_deploy;
+use crate::secrets;
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// The header GitHub (and drover's own senders) sign with.
+const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+
+async fn load_app(
+    state: &AppState,
+    stack: &str,
+    app: &str,
+) -> ApiResult<(crate::store::StackRow, crate::store::AppRow)> {
+    let stack = load_stack(state, stack).await?;
+    let row = state.store.app(stack.id, app).await?.ok_or_else(|| {
+        Failure::not_found(
+            "app",
+            format!("app {app:?} does not exist in stack {}; `drover app list` shows them", stack.name),
+        )
+    })?;
+    Ok((stack, row))
+}
+
+/// `POST /stacks/{stack}/apps/{app}/webhook`: makes (or replaces) the app's key.
+pub async fn enable(
+    _: Can<MANAGE>,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<Webhook>)> {
+    let (_, row) = load_app(&state, &stack, &app).await?;
+    let secret = secrets::generate();
+    state.store.set_webhook(row.id, &secret).await?;
+    let url = format!("{}{}/hooks/apps/{}/deploy", state.auth.server_url, drover_proto::API_PREFIX, row.id);
+    Ok((StatusCode::CREATED, Json(Webhook { url, secret })))
+}
+
+/// `DELETE /stacks/{stack}/apps/{app}/webhook`.
+pub async fn disable(
+    _: Can<MANAGE>,
+    State(state): State<AppState>,
+    Path((stack, app)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (_, row) = load_app(&state, &stack, &app).await?;
+    if !state.store.delete_webhook(row.id).await? {
+        return Err(Failure::not_found("app", format!("app {app} has no webhook")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Options in the query string.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookQuery {
+    rolling: Option<Value>,
+    comment: Option<String>,
+}
+
+fn rolling(raw: Option<&Value>) -> ApiResult<bool> {
+    match raw {
+        None => Ok(false),
+        Some(v) if v == &json!(1) || v == "1" || v == "true" || v == "" => Ok(true),
+        Some(v) if v == &json!(0) || v == "0" || v == "false" => Ok(false),
+        Some(v) => Err(Failure::invalid("rolling", format!("{v} is not a yes or no; use rolling=1 or rolling=0"))),
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut padded = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        padded[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        padded[..key.len()].copy_from_slice(key);
+    }
+    let inner_pad: Vec<u8> = padded.iter().map(|b| b ^ 0x36).collect();
+    let outer_pad: Vec<u8> = padded.iter().map(|b| b ^ 0x5c).collect();
+    let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
+    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// The signature a delivery carries, as bytes.
+fn signature(headers: &HeaderMap) -> ApiResult<Vec<u8>> {
+    let unsigned = || {
+        Failure::unauthorized(format!(
+            "the delivery is not signed: send `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` made with \
+             the app's webhook secret"
+        ))
+    };
+    let raw = headers.get(SIGNATURE_HEADER).ok_or_else(unsigned)?.to_str().map_err(|_| unsigned())?;
+    let hex_digits = raw.trim().strip_prefix("sha256=").ok_or_else(unsigned)?;
+    hex::decode(hex_digits).ok().filter(|b| b.len() == 32).ok_or_else(unsigned)
+}
+
+/// `POST /hooks/apps/{id}/deploy`.
+pub async fn deploy(
+    State(state): State<AppState>,
+    Id(app_id): Id,
+    Query(q): Query<HookQuery>,
+    headers: HeaderMap,
+    req: Request,
+) -> ApiResult<Response> {
+    let body = read_limited(req.into_body(), state.config.body_limit).await?;
+    let (key, stack_name, app_name) = state.store.webhook(app_id).await?.ok_or_else(|| {
+        Failure::not_found("id", format!("app {app_id} has no webhook; enable one with `drover app webhook enable`"))
+    })?;
+    let sent = signature(&headers)?;
+    if !same_bytes(&sent, &hmac_sha256(key.as_bytes(), &body)) {
+        return Err(Failure::unauthorized(
+            "the signature does not match the body: sign it with the app's webhook secret (HMAC-SHA256, hex)",
+        ));
+    }
+    let payload: Value = parse_json(&body)?;
+    let at = timestamp(&payload).map_err(|e| Failure::invalid(e.field, e.message))?;
+    check_fresh(at, now_ms() / 1000).map_err(|e| Failure::invalid(e.field, e.message))?;
+    if !state.store.first_delivery(app_id, &hex::encode(&sent), 2 * FRESH_SECS * 1000).await? {
+        return Err(Failure::conflict(
+            Some("body"),
+            "this delivery was received already (same signed body); a replay deploys nothing",
+        ));
+    }
+    let rolling = rolling(q.rolling.as_ref())?;
+    let (stack, app) = load_app(&state, &stack_name, &app_name).await?;
+    let branch = app
+        .revision
+        .clone()
+        .filter(|r| !(r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())))
+        .or_else(|| payload.pointer("/repository/default_branch").and_then(Value::as_str).map(str::to_owned));
+    let sha = match ask(&payload, branch.as_deref()).map_err(|e| Failure::invalid(e.field, e.message))? {
+        Ask::Ignore(why) => return Ok((StatusCode::ACCEPTED, Json(Ignored { ignored: why })).into_response()),
+        Ask::Deploy { sha } => sha,
+    };
+    let comment = q.comment.unwrap_or_else(|| format!("webhook: {}", &sha[..12]));
+    let create = CreateDeployment {
+        kind: "deploy".into(),
+        app: Some(app.name.clone()),
+        custom_json: Some(json!({"deploy": {app.name.clone(): {"scm": {"revision": sha}}}})),
+        batch_size: rolling.then_some(1),
+        comment: Some(comment),
+        ..CreateDeployment::default()
+    };
+    let id = app_deploy::create(&state, &stack, parse::app_deployment(create)?).await?;
+    let deployment = super::deployments::load(&state, id).await?;
+    Ok((StatusCode::CREATED, Json(deployment)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        let long_key = [0xaau8; 131];
+        let mac = hmac_sha256(&long_key, b"Test Using Larger Than Block-Size Key - Hash Key First");
+        assert_eq!(hex::encode(mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    }
+
+    #[test]
+    fn same_bytes_table() {
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"abc", b"ab"));
+        assert!(same_bytes(b"", b""));
+    }
+}
