@@ -12,6 +12,7 @@ mod cookbook;
 mod deploy;
 mod exec;
 mod faults;
+mod file_modes;
 mod frontend;
 mod frontend_names;
 mod lost;
