@@ -19,6 +19,7 @@ mod lost;
 mod no_outage;
 mod online;
 mod pacing;
+mod pid_reuse;
 mod pinning;
 mod plone;
 mod power;
