@@ -4,9 +4,10 @@
 //!
 //! A pid alone proves nothing. Within one boot, a pid and its start time (field 22 of
 //! `/proc/<pid>/stat`, clock ticks since boot) name one process; the boot id
-//! (`/proc/sys/kernel/random/boot_id`) tells boots apart. The program (first word of the
-//! cmdline) is checked too; the rest of the cmdline is not, because programs re-execute
-//! themselves with other arguments (HAProxy's master on reload) and keep their pid and start time.
+//! (`/proc/sys/kernel/random/boot_id`) tells boots apart. The cmdline is recorded to say what
+//! a stranger runs, but not compared: programs rewrite it while they run (nginx shows
+//! "nginx: master process …", Celery sets its title) and re-execute themselves with other
+//! arguments (HAProxy's master on reload), keeping their pid and start time.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,15 +63,11 @@ impl ProcessIdentity {
         }
         if now.start_ticks != self.start_ticks {
             return PidNow::Stranger(format!(
-                "the process started at tick {}, the recorded one at {}",
-                now.start_ticks, self.start_ticks
-            ));
-        }
-        if now.cmdline.first() != self.cmdline.first() {
-            return PidNow::Stranger(format!(
-                "it runs {:?}, the recorded one ran {:?}",
-                now.cmdline.first().map(String::as_str).unwrap_or_default(),
-                self.cmdline.first().map(String::as_str).unwrap_or_default()
+                "it started at tick {} and runs {:?}; the recorded one started at tick {} and ran {:?}",
+                now.start_ticks,
+                now.cmdline.join(" "),
+                self.start_ticks,
+                self.cmdline.join(" ")
             ));
         }
         PidNow::Ours
@@ -129,10 +126,13 @@ mod tests {
             (Some(id("boot1", 100, &["/usr/bin/python3", "bin/instance", "fg"])), "ours"),
             // A program that re-executed itself with other arguments is still ours.
             (Some(id("boot1", 100, &["/usr/bin/python3", "-c", "x"])), "ours"),
+            // Regression: nginx rewrites its cmdline ("nginx: master process …"); it was taken
+            // for a stranger, so the supervisor started a second nginx beside it.
+            (Some(id("boot1", 100, &["nginx: master process /usr/sbin/nginx -c x"])), "ours"),
             // After a reboot the same pid and even the same tick belong to another process.
             (Some(id("boot2", 100, &["/usr/bin/python3", "bin/instance", "fg"])), "stranger"),
             (Some(id("boot1", 101, &["/usr/bin/python3", "bin/instance", "fg"])), "stranger"),
-            (Some(id("boot1", 100, &["sleep", "300"])), "stranger"),
+            (Some(id("boot1", 101, &["sleep", "300"])), "stranger"),
         ];
         for (now, want) in cases {
             let got = match recorded.judge(now.as_ref()) {

@@ -104,10 +104,16 @@ fn ours(pid: i32, identity: Option<&ProcessIdentity>) -> bool {
     }
 }
 
-/// Whether a process's command line runs `script` (a path, or a name under `bin/`).
+/// Whether a process's command line runs `script` (a path, or a name under `bin/`), also when
+/// the program rewrote it as one string ("nginx: master process /usr/sbin/nginx -c …").
 fn runs_script(found: &ProcessIdentity, script: &str) -> bool {
     let name = Path::new(script).file_name().and_then(|n| n.to_str()).unwrap_or(script);
-    found.cmdline.iter().take(3).any(|arg| Path::new(arg).file_name().and_then(|n| n.to_str()) == Some(name))
+    found
+        .cmdline
+        .iter()
+        .take(3)
+        .flat_map(|arg| arg.split_whitespace().take(4))
+        .any(|word| Path::new(word).file_name().and_then(|n| n.to_str()) == Some(name))
 }
 
 /// What a spawn made: the pid, what it runs, when it started, who it is.
