@@ -17,6 +17,7 @@ mod journal;
 mod lifecycle;
 mod output;
 mod private_file;
+mod process_identity;
 mod result_size;
 mod run;
 mod step_groups;

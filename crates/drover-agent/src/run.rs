@@ -40,6 +40,7 @@ pub enum AgentError {
 /// Runs the agent until SIGTERM or SIGINT.
 pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     let config = Arc::new(config);
+    crate::private_file::make_private(&config.root);
     let mut meter = Meter::new(&config).map_err(|e| AgentError::Io(format!("failed to read host metrics: {e}")))?;
     let facts = meter.checked_facts(&config)?;
     let enrollment = load_or_enroll(&config, &facts).await?;

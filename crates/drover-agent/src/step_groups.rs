@@ -2,8 +2,9 @@
 //!
 //! Each step runs in a group of its own: a timeout, or a child left holding its pipes, kills the
 //! whole group. Groups are noted in memory (killed when the agent stops) and on disk under the
-//! agent's state dir with the leader's start time (killed by the next agent when this one was
-//! killed outright), so a killed agent's build does not run on beside the next one.
+//! agent's state dir with the leader's start time and the boot id (killed by the next agent when
+//! this one was killed outright), so a killed agent's build does not run on beside the next one.
+//! A group noted in another boot is long gone: its id now names someone else's processes.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -20,8 +21,12 @@ pub fn kill_leftovers(dir: &Path) {
     let _ = std::fs::create_dir_all(dir);
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let pgid = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok());
-        let started = std::fs::read_to_string(entry.path()).ok().and_then(|s| s.trim().parse::<u64>().ok());
-        if let (Some(pgid), Some(started)) = (pgid, started) {
+        let noted = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        // `<start ticks> <boot id>` (older agents wrote only the ticks).
+        let mut words = noted.split_whitespace();
+        let started = words.next().and_then(|s| s.parse::<u64>().ok());
+        let same_boot = words.next().is_none_or(|boot| boot == crate::process_identity::boot_id().trim());
+        if let (Some(pgid), Some(started), true) = (pgid, started, same_boot) {
             kill_if_ours(pgid, started);
         }
         let _ = std::fs::remove_file(entry.path());
@@ -54,9 +59,7 @@ fn kill_if_ours(pgid: i32, started: u64) {
 /// A process's group and start time (clock ticks after boot), from `/proc/<pid>/stat`.
 fn stat(pid: i32) -> Option<(i32, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields are counted after its end.
-    let fields: Vec<&str> = text.get(text.rfind(')')? + 2..)?.split(' ').collect();
-    Some((fields.get(2)?.parse().ok()?, fields.get(19)?.parse().ok()?))
+    drover_core::process::group_and_start(&text)
 }
 
 fn live() -> std::sync::MutexGuard<'static, Option<HashSet<i32>>> {
@@ -73,7 +76,8 @@ impl StepGroup {
     pub fn note(pid: i32) -> Self {
         live().get_or_insert_with(HashSet::new).insert(pid);
         if let (Some(dir), Some((_, started))) = (DIR.get(), stat(pid)) {
-            let _ = std::fs::write(dir.join(pid.to_string()), started.to_string());
+            let noted = format!("{started} {}", crate::process_identity::boot_id().trim());
+            let _ = std::fs::write(dir.join(pid.to_string()), noted);
         }
         Self { pgid: pid }
     }

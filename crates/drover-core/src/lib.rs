@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod lifecycle;
 pub mod log_cap;
 pub mod names;
+pub mod process;
 pub mod retention;
 pub mod span;
 pub mod stack_config;

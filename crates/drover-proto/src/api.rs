@@ -512,7 +512,8 @@ pub struct ReleaseView {
     pub current: bool,
     /// SHA-256 of its deploy.cfg.
     pub config_hash: String,
-    /// Its deploy.cfg.
+    /// Its deploy.cfg, with the values of secret-looking options and passwords in DSNs and URLs
+    /// redacted (`drover_core::attributes::redact_cfg_text`).
     pub deploy_cfg: String,
     /// When its build started.
     pub created_at: String,

@@ -22,10 +22,21 @@ use crate::{api, pki, secrets};
 /// Runs the server until SIGINT or SIGTERM. Local agents keep running (the next start re-adopts them).
 pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     let data = config.data_dir.clone();
+    // Everything the server and its local agents create is private to this user: the store,
+    // its -wal and -shm, keys, tokens, the instances' files (app secrets, deploy.cfg, haproxy.cfg).
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     std::fs::create_dir_all(&data).map_err(ServerError::io("create", &data))?;
+    make_private(&data, 0o700)?;
     // Local agents get paths under the data dir; make them absolute so they hold from any cwd.
     let data = std::fs::canonicalize(&data).map_err(ServerError::io("resolve", &data))?;
     let store = Store::open(&data.join("drover.db")).await?;
+    // Files an older server left readable by others (created before the umask above).
+    for name in ["drover.db", "drover.db-wal", "drover.db-shm", "admin.token", "join.token", "pki/ca.key"] {
+        let path = data.join(name);
+        if path.exists() {
+            make_private(&path, 0o600)?;
+        }
+    }
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Listen { addr: config.listen, source })?;
@@ -121,6 +132,17 @@ fn subject_names(config: &ServerConfig, bound: IpAddr, url: &str) -> Vec<String>
     names.dedup();
     names.retain(|n| !n.is_empty());
     names
+}
+
+/// Sets `path`'s mode (the data dir 0700, secret files 0600) unless it is that already.
+fn make_private(path: &Path, mode: u32) -> Result<(), ServerError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(ServerError::io("read", path))?;
+    if meta.permissions().mode() & 0o777 != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(ServerError::io("chmod", path))?;
+    }
+    Ok(())
 }
 
 struct LoadedToken {

@@ -149,7 +149,9 @@ pub async fn build(
     env.entry("PYTHONHASHSEED".into()).or_insert_with(|| "0".into());
     let env = &env;
     let cfg_path = release.join("deploy.cfg");
-    std::fs::write(&cfg_path, deploy_cfg).map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;
+    // 0600: it may hold the RelStorage password. Buildout runs as this same user.
+    crate::private_file::write_private(&cfg_path, deploy_cfg.as_bytes())
+        .map_err(|e| format!("failed to write {}: {e}", cfg_path.display()))?;
     ensure_buildout_env(paths, spec, env, out).await?;
     let buildout = if release.join("bootstrap.py").exists() {
         let py = paths.env().join("bin/python").to_string_lossy().into_owned();

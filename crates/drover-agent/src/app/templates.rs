@@ -43,10 +43,9 @@ impl Generated {
     pub fn write_files(&self, release: &Path, out: &OutputStream) -> Result<(), String> {
         for (rel, text) in &self.files {
             let path = release.join(rel);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
-            }
-            std::fs::write(&path, text).map_err(|e| format!("failed to write {}: {e}", path.display()))?;
+            // 0600: a rendered template may hold the app's secrets.
+            crate::private_file::write_private(&path, text.as_bytes())
+                .map_err(|e| format!("failed to write {}: {e}", path.display()))?;
             out.push(&format!("rendered {rel} from {TEMPLATE_DIR}/{rel}.j2\n"));
         }
         Ok(())

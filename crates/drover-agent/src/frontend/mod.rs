@@ -41,7 +41,10 @@ async fn candidate_if_changed(
         return Ok(None);
     }
     let candidate = path.with_extension("new");
-    std::fs::write(&candidate, text).map_err(|e| format!("failed to write {}: {e}", candidate.display()))?;
+    // 0600 (haproxy.cfg holds the stats password): nginx's and HAProxy's masters run as this
+    // user and read it before dropping privileges, so no group needs it.
+    crate::private_file::write_private(&candidate, text.as_bytes())
+        .map_err(|e| format!("failed to write {}: {e}", candidate.display()))?;
     check(&candidate).await?;
     Ok(Some(candidate))
 }

@@ -99,7 +99,7 @@ impl Supervisor {
                         let service = Service::new(paths.clone(), saved.spec.clone(), saved.env.clone());
                         service.set_fingerprint(saved.fingerprint.clone());
                         service.set_started_at(saved.started_at_ms);
-                        service.adopt(saved.pid);
+                        service.adopt(saved.pid, saved.identity.clone());
                         self.lock().insert(key(&app_name, &saved.spec.name), service);
                     }
                     Err(e) => tracing::warn!("failed to read {}: {e}", state.path().display()),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use drover_core::deploy::plan::ServiceSpec;
+use drover_core::process::{PidNow, ProcessIdentity};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,10 @@ pub struct ServiceState {
     /// When the process started, Unix milliseconds (older agents did not record it).
     #[serde(default)]
     pub started_at_ms: Option<i64>,
+    /// Who the process is (boot id, start time, cmdline), read right after the spawn: a pid
+    /// that has another identity now belongs to a stranger (older agents did not record it).
+    #[serde(default)]
+    pub identity: Option<ProcessIdentity>,
 }
 
 impl ServiceState {
@@ -51,6 +56,8 @@ struct Inner {
     fingerprint: Option<String>,
     /// When the running process started, Unix milliseconds.
     started_at_ms: Option<i64>,
+    /// Who the running process is; without it (an older agent's record) a live pid is trusted.
+    identity: Option<ProcessIdentity>,
     /// Restarts after the process exited on its own, since this agent supervises it.
     restarts: u32,
 }
@@ -89,6 +96,34 @@ fn alive(pid: i32) -> bool {
     }
 }
 
+/// Whether `pid` is alive and still the process recorded as `identity` (only alive without one).
+fn ours(pid: i32, identity: Option<&ProcessIdentity>) -> bool {
+    match identity {
+        Some(identity) => crate::process_identity::judge(pid, identity) == PidNow::Ours,
+        None => alive(pid),
+    }
+}
+
+/// Whether a process's command line runs `script` (a path, or a name under `bin/`), also when
+/// the program rewrote it as one string ("nginx: master process /usr/sbin/nginx -c …").
+fn runs_script(found: &ProcessIdentity, script: &str) -> bool {
+    let name = Path::new(script).file_name().and_then(|n| n.to_str()).unwrap_or(script);
+    found
+        .cmdline
+        .iter()
+        .take(3)
+        .flat_map(|arg| arg.split_whitespace().take(4))
+        .any(|word| Path::new(word).file_name().and_then(|n| n.to_str()) == Some(name))
+}
+
+/// What a spawn made: the pid, what it runs, when it started, who it is.
+struct Spawned {
+    pid: i32,
+    fingerprint: Option<String>,
+    started_at_ms: i64,
+    identity: Option<ProcessIdentity>,
+}
+
 impl Service {
     /// A service not yet started.
     pub fn new(paths: AppPaths, spec: ServiceSpec, env: BTreeMap<String, String>) -> Arc<Self> {
@@ -108,7 +143,7 @@ impl Service {
     pub fn snapshot(&self) -> Snapshot {
         let inner = self.lock();
         Snapshot {
-            pid: inner.pid.filter(|p| alive(*p)),
+            pid: inner.pid.filter(|p| ours(*p, inner.identity.as_ref())),
             stopping: inner.stopping,
             started_at_ms: inner.started_at_ms,
             restarts: inner.restarts,
@@ -127,12 +162,13 @@ impl Service {
 
     /// The running pid.
     pub fn pid(&self) -> Option<i32> {
-        self.lock().pid.filter(|p| alive(*p))
+        let inner = self.lock();
+        inner.pid.filter(|p| ours(*p, inner.identity.as_ref()))
     }
 
     /// Starts the process and records it in its state file; returns its pid and fingerprint.
     /// It takes no lock: the watcher calls it while holding the service's.
-    fn spawn_process(&self) -> Result<(i32, Option<String>, i64), String> {
+    fn spawn_process(&self) -> Result<Spawned, String> {
         // An app's services run from its current release; an absolute script (the frontend's
         // nginx and HAProxy) runs in the app's shared directory.
         let (script, cwd) = if Path::new(&self.spec.script).is_absolute() {
@@ -159,6 +195,8 @@ impl Service {
             .map_err(|e| format!("failed to start {}: {e}", script.display()))?;
         let pid = child.id() as i32;
         let started_at_ms = now_ms();
+        // `spawn` returns once the program was executed, so this is the service's own identity.
+        let identity = crate::process_identity::read(pid);
         // The process is reaped by a thread, so it never lingers as a zombie while watched.
         std::thread::spawn(move || {
             let mut child = child;
@@ -171,6 +209,7 @@ impl Service {
             env: self.env.clone(),
             fingerprint,
             started_at_ms: Some(started_at_ms),
+            identity,
         };
         let path = state_file(&self.paths, &self.spec.name);
         let written = serde_json::to_vec(&state)
@@ -179,17 +218,18 @@ impl Service {
         if let Err(e) = written {
             tracing::warn!("failed to record {}: {e}", path.display());
         }
-        Ok((pid, state.fingerprint, started_at_ms))
+        Ok(Spawned { pid, fingerprint: state.fingerprint, started_at_ms, identity: state.identity })
     }
 
     /// Starts the process and its watcher.
     pub fn start(self: &Arc<Self>) -> Result<i32, String> {
-        let (pid, fingerprint, started_at_ms) = self.spawn_process()?;
+        let Spawned { pid, fingerprint, started_at_ms, identity } = self.spawn_process()?;
         let generation = {
             let mut inner = self.lock();
             inner.pid = Some(pid);
             inner.fingerprint = fingerprint;
             inner.started_at_ms = Some(started_at_ms);
+            inner.identity = identity;
             inner.stopping = false;
             inner.generation += 1;
             inner.generation
@@ -198,10 +238,29 @@ impl Service {
         Ok(pid)
     }
 
-    /// Watches a process started by an earlier run of the agent (or starts it if it died).
-    pub fn adopt(self: &Arc<Self>, pid: i32) {
-        if !alive(pid) {
-            tracing::warn!(service = %self.spec.name, pid, "service died while the agent was away; starting it");
+    /// Watches a process started by an earlier run of the agent (or starts it if it died). A pid
+    /// that now belongs to another process (after a reboot, or reused) is never signalled: it is
+    /// forgotten and the service is started.
+    pub fn adopt(self: &Arc<Self>, pid: i32, identity: Option<ProcessIdentity>) {
+        let (now, identity) = match identity {
+            Some(recorded) => (crate::process_identity::judge(pid, &recorded), Some(recorded)),
+            // An older agent's record: trusted only if the process runs the service's script,
+            // and from now on known by what it is.
+            None => match crate::process_identity::read(pid) {
+                None => (PidNow::Gone, None),
+                Some(found) if runs_script(&found, &self.spec.script) => (PidNow::Ours, Some(found)),
+                Some(found) => {
+                    (PidNow::Stranger(format!("it runs {:?}, not {}", found.cmdline, self.spec.script)), None)
+                }
+            },
+        };
+        let why = match now {
+            PidNow::Ours => None,
+            PidNow::Gone => Some("service died while the agent was away".to_owned()),
+            PidNow::Stranger(why) => Some(format!("its pid {pid} now belongs to another process ({why}), left alone")),
+        };
+        if let Some(why) = why {
+            tracing::warn!(service = %self.spec.name, pid, "{why}; starting it");
             if let Err(e) = self.start() {
                 tracing::error!(service = %self.spec.name, "failed to start: {e}");
             }
@@ -210,6 +269,7 @@ impl Service {
         let generation = {
             let mut inner = self.lock();
             inner.pid = Some(pid);
+            inner.identity = identity;
             inner.generation += 1;
             inner.generation
         };
@@ -225,14 +285,14 @@ impl Service {
             let mut started = Instant::now();
             loop {
                 tokio::time::sleep(Duration::from_millis(250)).await;
-                let (pid, stopping, current) = {
+                let (pid, stopping, current, identity) = {
                     let inner = service.lock();
-                    (inner.pid, inner.stopping, inner.generation)
+                    (inner.pid, inner.stopping, inner.generation, inner.identity.clone())
                 };
                 if current != generation || stopping {
                     return;
                 }
-                if pid.is_some_and(alive) {
+                if pid.is_some_and(|pid| ours(pid, identity.as_ref())) {
                     if started.elapsed() > Duration::from_secs(60) {
                         backoff = Duration::from_secs(1);
                     }
@@ -248,10 +308,11 @@ impl Service {
                         return;
                     }
                     match service.spawn_process() {
-                        Ok((new_pid, fingerprint, started_at_ms)) => {
+                        Ok(Spawned { pid: new_pid, fingerprint, started_at_ms, identity }) => {
                             inner.pid = Some(new_pid);
                             inner.fingerprint = fingerprint;
                             inner.started_at_ms = Some(started_at_ms);
+                            inner.identity = identity;
                             inner.restarts += 1;
                         }
                         Err(e) => tracing::error!(service = %service.spec.name, "failed to restart: {e}"),
@@ -265,13 +326,19 @@ impl Service {
 
     /// SIGTERM to the group, SIGKILL after `grace`; forgets the state file.
     pub async fn stop(&self, grace: Duration) {
-        let pid = {
+        let (pid, identity) = {
             let mut inner = self.lock();
             inner.stopping = true;
-            inner.pid.take()
+            (inner.pid.take(), inner.identity.take())
         };
         let _ = std::fs::remove_file(state_file(&self.paths, &self.spec.name));
         let Some(pid) = pid else { return };
+        // The group of a leader that is gone may still hold its children (and its id cannot be
+        // reused while it does); a live process with the pid that is not ours is left alone.
+        if let Some(PidNow::Stranger(why)) = identity.as_ref().map(|id| crate::process_identity::judge(pid, id)) {
+            tracing::warn!(service = %self.spec.name, pid, "not stopping pid {pid}: it belongs to another process ({why})");
+            return;
+        }
         let group = Pid::from_raw(pid);
         let _ = killpg(group, Signal::SIGTERM);
         let deadline = Instant::now() + grace;

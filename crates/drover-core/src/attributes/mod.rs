@@ -6,6 +6,7 @@ mod deploy;
 mod merge;
 mod no_effect;
 mod reader;
+mod redact_cfg;
 pub mod schema;
 
 pub use defaults::{defaults, deploy_defaults};
@@ -13,6 +14,7 @@ pub use deploy::{Broker, DEFAULT_ON, DeployAttributes, RelStorage, deploy_attrib
 pub use merge::{deep_merge, merge_all};
 pub use no_effect::{NO_EFFECT, NoEffect, no_effect};
 pub use reader::{AttributeError, Reader};
+pub use redact_cfg::redact_cfg_text;
 pub use schema::{Check, Invalid, Warning, check};
 
 use serde_json::Value;

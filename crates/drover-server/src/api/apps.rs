@@ -209,7 +209,8 @@ pub async fn releases(
                 case: r.build_case,
                 current: r.is_current,
                 config_hash: r.config_hash,
-                deploy_cfg: r.deploy_cfg,
+                // What the API shows carries no password: the instance has the real file.
+                deploy_cfg: drover_core::attributes::redact_cfg_text(&r.deploy_cfg),
                 created_at: rfc3339(r.created_at),
                 finished_at: r.finished_at.map(rfc3339),
             })

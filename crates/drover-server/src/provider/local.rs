@@ -2,14 +2,16 @@
 //! its own root under `<data>/instances/<stack>/<hostname>` and its own loopback address.
 //!
 //! Agents run in their own process group and outlive the server, so a server restart re-adopts
-//! them (found by the pid file and checked against `/proc/<pid>/cmdline`); missing ones are
-//! started again.
+//! them (found by the pid file and checked against `/proc/<pid>/cmdline` and against the boot id
+//! and start time recorded at spawn in `agent.identity.json`: a pid reused by another process
+//! after a reboot is never taken for the agent, nor signalled); missing ones are started again.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use drover_core::process::{PidNow, ProcessIdentity};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -69,6 +71,10 @@ impl LocalProvider {
         self.root(instance).join("agent.pid")
     }
 
+    fn identity_file(&self, instance: &InstanceRow) -> PathBuf {
+        self.root(instance).join("agent.identity.json")
+    }
+
     /// The running agent's pid, if its process is alive and is this instance's agent.
     pub fn running_pid(&self, instance: &InstanceRow) -> Option<i32> {
         let pid: i32 = std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()?;
@@ -78,7 +84,20 @@ impl LocalProvider {
         let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
         let ours = args.windows(2).any(|w| w[0] == b"--root" && w[1] == root.as_bytes());
         // A zombie still has a /proc entry but an empty cmdline.
-        ours.then_some(pid)
+        if !ours {
+            return None;
+        }
+        // Agents spawned by an older server have no identity file: the cmdline check stands alone.
+        let Ok(raw) = std::fs::read(self.identity_file(instance)) else { return Some(pid) };
+        let recorded: ProcessIdentity = serde_json::from_slice(&raw).ok()?;
+        match recorded.judge(read_identity(pid).as_ref()) {
+            PidNow::Ours => Some(pid),
+            PidNow::Gone => None,
+            PidNow::Stranger(why) => {
+                tracing::warn!(instance = %instance.hostname, pid, "the agent's pid belongs to another process: {why}");
+                None
+            }
+        }
     }
 
     /// Starts the instance's agent (unless it already runs). Returns its pid.
@@ -118,6 +137,11 @@ impl LocalProvider {
         let mut child = cmd.spawn()?;
         let pid = child.id().map(|p| p as i32).unwrap_or_default();
         std::fs::write(self.pid_file(instance), pid.to_string())?;
+        // `spawn` returns once the agent was executed: this is the agent's own identity.
+        match read_identity(pid).map(|id| serde_json::to_string(&id)) {
+            Some(Ok(json)) => std::fs::write(self.identity_file(instance), json)?,
+            _ => tracing::warn!(instance = %instance.hostname, pid, "failed to read the new agent's identity"),
+        }
         let host = instance.hostname.clone();
         // Reap the child when it exits, so it does not linger as a zombie.
         tokio::spawn(async move {
@@ -138,6 +162,7 @@ impl LocalProvider {
         while tokio::time::Instant::now() < deadline {
             if self.running_pid(instance).is_none() {
                 let _ = std::fs::remove_file(self.pid_file(instance));
+                let _ = std::fs::remove_file(self.identity_file(instance));
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -145,6 +170,7 @@ impl LocalProvider {
         tracing::warn!(instance = %instance.hostname, pid, "agent did not exit after SIGTERM; killing it");
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         let _ = std::fs::remove_file(self.pid_file(instance));
+        let _ = std::fs::remove_file(self.identity_file(instance));
     }
 
     /// Removes a deleted instance's root.
@@ -152,4 +178,12 @@ impl LocalProvider {
         let root = self.root(instance);
         if root.exists() { std::fs::remove_dir_all(root) } else { Ok(()) }
     }
+}
+
+/// What process `pid` is now (boot id, start time, cmdline); `None` when there is none.
+fn read_identity(pid: i32) -> Option<ProcessIdentity> {
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    ProcessIdentity::from_proc(&boot_id, &stat, &cmdline)
 }

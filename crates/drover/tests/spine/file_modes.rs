@@ -1,0 +1,133 @@
+//! Another Unix user cannot read the secrets: the data dir is 0700, the store and every file
+//! holding a secret are 0600 (the store, a release's `deploy.cfg`, `haproxy.cfg`, release
+//! records, the journal, the agent's credential), and the API shows `deploy.cfg` redacted.
+//!
+//! Regression: the data dir was 0755 and `drover.db`, `deploy.cfg` and `haproxy.cfg` were 0644.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::{TestStack, eventually};
+
+const WAIT: Duration = Duration::from_secs(180);
+const OTHER_USER: &str = "drovertest";
+const APP_SECRET: &str = "Zz9-file-modes-app-secret";
+const STATS_PASSWORD: &str = "Zz9-file-modes-stats-password";
+
+/// Makes the unprivileged user the test reads as; `false` when not root (it cannot).
+fn other_user() -> bool {
+    if !Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0") {
+        return false;
+    }
+    let exists = || Command::new("id").arg(OTHER_USER).output().is_ok_and(|o| o.status.success());
+    if !exists() {
+        // Another test run may create it at the same moment: what counts is that it exists.
+        let _ = Command::new("useradd").args(["--system", "--no-create-home", OTHER_USER]).status();
+    }
+    assert!(exists(), "failed to create the user {OTHER_USER}");
+    true
+}
+
+/// Runs `program args` as the other user: its exit status and stderr.
+fn as_other_user(program: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new("runuser").args(["-u", OTHER_USER, "--", program]).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg() {
+    if !other_user() {
+        eprintln!("SKIPPED: needs root to create the user {OTHER_USER} and run commands as it");
+        return;
+    }
+    let stack = TestStack::start().await;
+    // The test's own temporary directory is 0700: open it, so only drover's modes keep others out.
+    let data = stack.data_dir();
+    std::fs::set_permissions(data.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances"), ("web", "frontend")]);
+    stack.cli_ok(&[
+        "instance",
+        "create",
+        "--stack",
+        "demo",
+        "--layer",
+        "zeoserver",
+        "--layer",
+        "clients",
+        "--cpu-count",
+        "1",
+        "--wait",
+    ]);
+    stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--wait"]);
+    stack.create_demo_app("demo", &["zeoserver", "clients"]);
+    let doc = json!({
+        "haproxy": {"stats_password": STATS_PASSWORD},
+        "deploy": {"site": {"buildout_additional_config": format!("[app-secrets]\npassword = {APP_SECRET}")}}
+    });
+    let path = stack.data_dir().parent().unwrap().join("stack.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    stack.cli_ok(&["stack", "set-json", "--stack", "demo", path.to_str().unwrap()]);
+    let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let client = stack.client();
+    let web = eventually(WAIT, "the frontend with the client", || async {
+        client.frontends("demo").await.ok()?.into_iter().find(|f| !f.servers.is_empty())
+    })
+    .await;
+
+    let app_root = stack.instance_root("demo", "zeoserver1");
+    let deploy_cfg = app_root.join("srv/www/site/current/deploy.cfg");
+    let haproxy_cfg = stack.instance_root("demo", &web.hostname).join("srv/www/.frontend/shared/haproxy.cfg");
+    assert!(std::fs::read_to_string(&deploy_cfg).unwrap().contains(APP_SECRET), "the secret is in deploy.cfg");
+    assert!(std::fs::read_to_string(&haproxy_cfg).unwrap().contains(STATS_PASSWORD), "and in haproxy.cfg");
+
+    // Each layer on its own: the data dir, and each secret-holding file.
+    assert_eq!(mode(&data), 0o700, "the data dir");
+    let release_record = app_root.join("srv/www/site/current/.drover/release.json");
+    let credential = app_root.join("var/lib/drover/agent.json");
+    let stack_config = app_root.join("var/lib/drover/stack-config.json");
+    let mut files = vec![
+        data.join("drover.db"),
+        data.join("drover.db-wal"),
+        data.join("drover.db-shm"),
+        data.join("admin.token"),
+        data.join("join.token"),
+        data.join("pki/ca.key"),
+        deploy_cfg.clone(),
+        haproxy_cfg.clone(),
+        release_record,
+        credential,
+        stack_config,
+    ];
+    files.extend(std::fs::read_dir(app_root.join("var/lib/drover/commands")).unwrap().flatten().map(|e| e.path()));
+    for file in &files {
+        if file.exists() || !file.to_string_lossy().contains("drover.db-") {
+            assert_eq!(mode(file) & 0o077, 0, "{} is {:o}", file.display(), mode(file));
+        }
+    }
+
+    // And as the other user, end to end.
+    let (listed, err) = as_other_user("ls", &[data.to_str().unwrap()]);
+    assert!(!listed && err.contains("Permission denied"), "the data dir listing is refused: {err}");
+    for file in [data.join("drover.db"), deploy_cfg, haproxy_cfg] {
+        let (read, err) = as_other_user("cat", &[file.to_str().unwrap()]);
+        assert!(!read && err.contains("Permission denied"), "{} is not readable: {err}", file.display());
+    }
+
+    // What the API shows of a release carries no secret.
+    let out = stack.cli(&["release", "list", "--stack", "demo", "site", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let releases: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = releases.to_string();
+    assert!(text.contains("[app-secrets]") && text.contains("password = <redacted>"), "{releases:#}");
+    assert!(!text.contains(APP_SECRET), "{releases:#}");
+}
