@@ -112,10 +112,10 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// The signature a delivery carries, as bytes.
 fn signature(headers: &HeaderMap) -> ApiResult<Vec<u8>> {
     let unsigned = || {
-        Failure::unauthorized(format!(
+        Failure::unauthorized(
             "the delivery is not signed: send `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` made with \
-             the app's webhook secret"
-        ))
+             the app's webhook secret",
+        )
     };
     let raw = headers.get(SIGNATURE_HEADER).ok_or_else(unsigned)?.to_str().map_err(|_| unsigned())?;
     let hex_digits = raw.trim().strip_prefix("sha256=").ok_or_else(unsigned)?;
