@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::TestStack;
+use std::time::Duration;
+
+use crate::support::{TestStack, eventually};
 
 struct Raw {
     http: reqwest::Client,
@@ -61,7 +63,14 @@ async fn malformed_requests_are_refused_with_the_field_named_and_change_nothing(
     stack.create_stack("demo", &[("web", "custom")]);
     stack.create_online_instance("demo", &["web"]);
     let raw = Raw::new(&stack);
-    let before = raw.snapshot().await;
+    // The Setup and Configure of the new instance end first, so that only refused requests
+    // could change what follows.
+    let before = eventually(Duration::from_secs(120), "the new instance's lifecycle events to end", || async {
+        let snapshot = raw.snapshot().await;
+        let settled = snapshot["deployments"].as_array()?.iter().all(|d| d["status"] != "running");
+        settled.then_some(snapshot)
+    })
+    .await;
 
     let big = format!("{{\"name\": \"x\", \"custom_json\": {{\"pad\": \"{}\"}}}}", "a".repeat(2 * 1024 * 1024));
     let cases: Vec<(&str, String, u16, &str)> = vec![
