@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod lifecycle;
 pub mod log_cap;
 pub mod names;
+pub mod rate_limit;
 pub mod retention;
 pub mod stack_config;
 pub mod stats;
