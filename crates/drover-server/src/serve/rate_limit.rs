@@ -65,6 +65,7 @@ async fn check(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next
         req.headers().get(header::AUTHORIZATION).map(|value| Key::Credential(Sha256::digest(value.as_bytes()).into()));
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| Key::Peer(addr.ip()));
     if let Err(wait) = limiter.take(credential, peer) {
+        tracing::debug!(?peer, path = req.uri().path(), "refused a request over the rate limit");
         return too_many(limiter.limit, wait);
     }
     let response = next.run(req).await;
