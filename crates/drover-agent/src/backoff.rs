@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// The longest pause a server's `Retry-After` can impose.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// Doubles from `start` up to `max`.
 pub struct Backoff {
     next: Duration,
@@ -20,9 +23,11 @@ impl Backoff {
         Self { next: start, start, max }
     }
 
-    /// Sleeps for the current delay and doubles it.
-    pub async fn wait(&mut self) {
-        tokio::time::sleep(self.next).await;
+    /// Sleeps after a failed call: the current delay, or longer when the server asked for a
+    /// pause (`Retry-After`, capped at a minute); then doubles the delay.
+    pub async fn wait_after(&mut self, e: &drover_client::ClientError) {
+        let asked = e.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
+        tokio::time::sleep(self.next.max(asked)).await;
         self.next = (self.next * 2).min(self.max);
     }
 
@@ -59,7 +64,7 @@ where
             Err(e) if !is_transient(&e) || attempts.is_some_and(|n| tried >= n) => return Err(e),
             Err(e) => {
                 tracing::debug!("failed to {what}, retrying: {e}");
-                backoff.wait().await;
+                backoff.wait_after(&e).await;
             }
         }
     }

@@ -364,7 +364,7 @@ impl Executor {
                 }
                 _ => {
                     tracing::debug!(id, "failed to report the result, retrying: {e}");
-                    backoff.wait().await;
+                    backoff.wait_after(&e).await;
                 }
             }
         }

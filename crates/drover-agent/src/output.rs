@@ -115,7 +115,7 @@ impl OutputStream {
                 }
                 Err(e) => {
                     tracing::debug!(command_id, "failed to send output, retrying: {e}");
-                    backoff.wait().await;
+                    backoff.wait_after(&e).await;
                 }
             }
         }

@@ -118,7 +118,7 @@ async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError
             Err(e) => {
                 let e = refusals.check(e)?;
                 tracing::warn!("failed to reach the server, retrying: {e}");
-                backoff.wait().await;
+                backoff.wait_after(&e).await;
             }
         }
     }
@@ -155,7 +155,7 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
                 let e = refusals.check(e)?;
                 tracing::debug!("failed to poll for commands, retrying: {e}");
                 recovered = false;
-                backoff.wait().await;
+                backoff.wait_after(&e).await;
             }
         }
     }

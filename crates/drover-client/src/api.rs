@@ -59,6 +59,12 @@ impl Http {
         let resp =
             req.send().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let bytes =
             resp.bytes().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
         if (200..300).contains(&status) {
@@ -70,7 +76,7 @@ impl Http {
                 .map_err(|e| ClientError::Protocol { status, detail: e.to_string() });
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ClientError::Api { status, error: body.error }),
+            Ok(body) => Err(ClientError::Api { status, error: body.error, retry_after }),
             Err(_) => Err(ClientError::Protocol { status, detail: String::from_utf8_lossy(&bytes).into_owned() }),
         }
     }

@@ -21,6 +21,8 @@ pub enum ClientError {
         status: u16,
         /// The error body.
         error: ApiError,
+        /// When to try again, from `Retry-After` (sent with 429 and 503).
+        retry_after: Option<std::time::Duration>,
     },
     /// The server answered something this client does not understand.
     #[error("unexpected answer from the server (HTTP {status}): {detail}")]
@@ -40,6 +42,14 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api { status, .. } | Self::Protocol { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After`), when it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Api { retry_after, .. } => *retry_after,
             _ => None,
         }
     }

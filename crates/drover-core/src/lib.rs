@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod log_cap;
 pub mod names;
 pub mod process;
+pub mod rate_limit;
 pub mod retention;
 pub mod span;
 pub mod stack_config;

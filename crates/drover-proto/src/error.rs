@@ -49,6 +49,8 @@ pub enum ErrorCode {
     Conflict,
     /// 413: the body is too large.
     PayloadTooLarge,
+    /// 429: too many requests with one token; the message and `Retry-After` say when to retry.
+    TooManyRequests,
     /// 500: a fault in the server.
     Internal,
 }
@@ -63,6 +65,7 @@ impl ErrorCode {
             Self::Invalid => 422,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
+            Self::TooManyRequests => 429,
             Self::Internal => 500,
         }
     }

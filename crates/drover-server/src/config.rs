@@ -38,6 +38,33 @@ pub struct ServerConfig {
     /// Largest command result accepted, in bytes: an app's result carries every kept release's
     /// `deploy.cfg`, so it gets more room than other requests.
     pub result_body_limit: usize,
+    /// Connection limits: header-read and idle timeouts, the connection cap, request rates.
+    pub limits: ConnectionLimits,
+}
+
+/// What one client may take of the server: time, connections, requests.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Time a connection gets to send a whole request head once it may send one.
+    pub header_read_timeout: Duration,
+    /// Time a keep-alive connection may sit with no request in flight and no byte of a new one
+    /// (a request being served, such as an agent's long-poll, is never cut by it).
+    pub idle_timeout: Duration,
+    /// The most connections served at once; past it new ones wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Requests per credential (or per address without one).
+    pub rate: drover_core::rate_limit::Limit,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(90),
+            max_connections: 4096,
+            rate: drover_core::rate_limit::Limit { per_second: 100.0, burst: 500.0 },
+        }
+    }
 }
 
 impl ServerConfig {
@@ -57,6 +84,7 @@ impl ServerConfig {
             body_limit: 1024 * 1024,
             command_log_max_bytes: DEFAULT_COMMAND_LOG_MAX_BYTES,
             result_body_limit: 64 * 1024 * 1024,
+            limits: ConnectionLimits::default(),
         }
     }
 }

@@ -11,10 +11,11 @@ mod pki;
 mod provider;
 mod run;
 mod secrets;
+mod serve;
 mod state;
 mod store;
 mod time;
 
-pub use config::{DEFAULT_COMMAND_LOG_MAX_BYTES, ServerConfig};
+pub use config::{ConnectionLimits, DEFAULT_COMMAND_LOG_MAX_BYTES, ServerConfig};
 pub use error::ServerError;
 pub use run::run;

@@ -5,9 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use drover_proto::token::{Token, TokenKind};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -21,6 +18,7 @@ use crate::{api, pki, secrets};
 
 /// Runs the server until SIGINT or SIGTERM. Local agents keep running (the next start re-adopts them).
 pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
+    crate::serve::raise_open_files_limit();
     let data = config.data_dir.clone();
     // Everything the server and its local agents create is private to this user: the store,
     // its -wal and -shm, keys, tokens, the instances' files (app secrets, deploy.cfg, haproxy.cfg).
@@ -79,42 +77,9 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(watch_heartbeats(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 
-    let app = api::router(state);
-    let acceptor = TlsAcceptor::from(pki.tls.clone());
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!("failed to accept a connection: {e}");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        // Handlers and the audit trail see the peer's address.
-        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
-            app.clone(),
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                req
-            },
-        ));
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),
-                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
-            };
-            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await
-            {
-                tracing::debug!(%peer, "connection ended: {e}");
-            }
-        });
-    }
+    let limits = state.config.limits;
+    let app = crate::serve::rate_limit::limit_requests(api::router(state), limits.rate);
+    crate::serve::serve(listener, TlsAcceptor::from(pki.tls.clone()), app, limits, shutdown_signal()).await;
     println!("drover server stopped");
     Ok(())
 }

@@ -122,6 +122,22 @@ pub struct ServerArgs {
     /// The first loopback address for local instances (later ones count up within its /24).
     #[arg(long, default_value = "127.0.0.2")]
     pub local_first_address: std::net::Ipv4Addr,
+    /// Seconds a connection gets to send a whole request head, once a byte of it has arrived.
+    #[arg(long, default_value_t = 20.0)]
+    pub header_read_timeout_secs: f64,
+    /// Seconds a keep-alive connection may wait with no request (a request being served, such as
+    /// an agent's long-poll, is never cut).
+    #[arg(long, default_value_t = 90.0)]
+    pub idle_timeout_secs: f64,
+    /// The most connections served at once; more wait in the kernel's backlog until one closes.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Requests per second allowed per token (per address without one); 0 turns the limit off.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate_limit_per_second: f64,
+    /// Requests a token may make at once before the per-second limit applies.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: u32,
 }
 
 /// `drover agent`.

@@ -43,6 +43,7 @@ impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
         let code = match &e {
             e if e.is_unreachable_or_unauthorised() => UNREACHABLE,
+            ClientError::Api { status: 429, .. } => FAILED,
             ClientError::Api { status, .. } if (400..500).contains(status) => USAGE,
             _ => FAILED,
         };
@@ -50,6 +51,9 @@ impl From<ClientError> for Failure {
             Some(401) => {
                 "\nhint: set DROVER_TOKEN to the admin token (admin.token in the server's data dir) or a personal token \
                  (`drover token create`), or run `drover login`"
+            }
+            Some(429) => {
+                "\nhint: the server limits requests per token (`drover server --rate-limit-per-second`); wait, then run the command again"
             }
             _ => "",
         };

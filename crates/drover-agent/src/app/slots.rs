@@ -64,7 +64,7 @@ impl RestartSlots {
                 }
                 Err(e) => {
                     tracing::debug!("failed to ask for a restart slot, retrying: {e}");
-                    backoff.wait().await;
+                    backoff.wait_after(&e).await;
                 }
             }
         }

@@ -44,7 +44,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
 
     let status = response.status();
     let change = method != Method::GET && method != Method::HEAD && method != Method::OPTIONS;
-    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS);
+    let refused = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
     if !change && !refused {
         return response;
     }

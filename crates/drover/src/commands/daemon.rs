@@ -15,6 +15,15 @@ fn secs(field: &str, v: f64) -> CliResult<Duration> {
         .ok_or_else(|| Failure::usage(format!("--{field} must be a positive number of seconds, not {v}")))
 }
 
+fn rate_limit(per_second: f64, burst: u32) -> CliResult<drover_core::rate_limit::Limit> {
+    if !per_second.is_finite() || per_second < 0.0 {
+        return Err(Failure::usage(format!(
+            "--rate-limit-per-second must be 0 (no limit) or a positive number, not {per_second}"
+        )));
+    }
+    Ok(drover_core::rate_limit::Limit { per_second, burst: f64::from(burst) })
+}
+
 pub async fn server(args: ServerArgs) -> CliResult {
     let mut config = ServerConfig::new(args.data_dir);
     config.listen = args.listen;
@@ -32,6 +41,12 @@ pub async fn server(args: ServerArgs) -> CliResult {
         )));
     }
     config.local_first_address = args.local_first_address;
+    config.limits = drover_server::ConnectionLimits {
+        header_read_timeout: secs("header-read-timeout-secs", args.header_read_timeout_secs)?,
+        idle_timeout: secs("idle-timeout-secs", args.idle_timeout_secs)?,
+        max_connections: args.max_connections as usize,
+        rate: rate_limit(args.rate_limit_per_second, args.rate_limit_burst)?,
+    };
     if let Some(url) = &config.advertise_url
         && !url.starts_with("https://")
     {

@@ -13,6 +13,8 @@ use crate::progress::Progress;
 
 /// How long one log request waits for output.
 const LOG_WAIT: Duration = Duration::from_secs(20);
+/// The pause between log requests of one command while it runs.
+const LOG_BATCH: Duration = Duration::from_millis(200);
 
 /// Streams every command's output (to stdout, or to stderr when stdout carries JSON); returns
 /// when all have finished.
@@ -46,7 +48,15 @@ async fn follow_one(client: &Client, command: &Command, width: usize, progress: 
     let mut partial = String::new();
     let prefix = format!("[{:<width$}]", command.instance);
     loop {
-        let chunk = client.command_log(command.id, offset, LOG_WAIT).await?;
+        let chunk = match client.command_log(command.id, offset, LOG_WAIT).await {
+            Ok(chunk) => chunk,
+            // Over the server's request limit (many chatty commands followed at once): wait as told.
+            Err(e) if e.status() == Some(429) => {
+                tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_secs(1)).min(LOG_WAIT)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         partial.push_str(&chunk.data);
         while let Some(end) = partial.find('\n') {
             lock(progress).println(&format!("{prefix} {}", &partial[..end]));
@@ -59,6 +69,8 @@ async fn follow_one(client: &Client, command: &Command, width: usize, progress: 
             }
             return Ok(());
         }
+        // Gather output for a moment: a chatty command then costs a few requests a second.
+        tokio::time::sleep(LOG_BATCH).await;
     }
 }
 

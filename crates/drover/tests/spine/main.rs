@@ -15,6 +15,7 @@ mod faults;
 mod file_modes;
 mod frontend;
 mod frontend_names;
+mod hardening;
 mod lost;
 mod no_outage;
 mod online;

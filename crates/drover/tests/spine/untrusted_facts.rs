@@ -31,7 +31,7 @@ fn facts(address: &str) -> HostFacts {
 /// The field an API refusal names, with its message.
 fn refusal(e: ClientError) -> (u16, String, String) {
     match e {
-        ClientError::Api { status, error } => (status, error.field.unwrap_or_default(), error.message),
+        ClientError::Api { status, error, .. } => (status, error.field.unwrap_or_default(), error.message),
         other => panic!("expected a refusal from the API, got {other}"),
     }
 }

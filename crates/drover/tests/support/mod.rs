@@ -34,6 +34,10 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// `--command-log-max-bytes` (none: the server's default).
     pub command_log_max_bytes: Option<u64>,
+    /// More `drover server` flags.
+    pub server_args: Vec<String>,
+    /// A command the server runs under, which execs it (e.g. `prlimit --nofile=64:64 --`).
+    pub server_wrapper: Vec<String>,
 }
 
 impl Default for Options {
@@ -45,6 +49,8 @@ impl Default for Options {
             command_logs_kept: 30,
             data_dir: None,
             command_log_max_bytes: None,
+            server_args: Vec::new(),
+            server_wrapper: Vec::new(),
         }
     }
 }
@@ -111,8 +117,15 @@ impl TestStack {
         assert!(self.server.is_none(), "server already running");
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("server.log")).unwrap();
-        let mut command = Command::new(drover_bin());
-        command.arg("server");
+        let mut command = match self.options.server_wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(drover_bin());
+                command
+            }
+            None => Command::new(drover_bin()),
+        };
+        command.arg("server").args(&self.options.server_args);
         if let Some(cap) = self.options.command_log_max_bytes {
             command.arg("--command-log-max-bytes").arg(cap.to_string());
         }
@@ -145,6 +158,11 @@ impl TestStack {
             self.client().stacks().await.ok()
         })
         .await;
+    }
+
+    /// The server's pid, while it runs.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
     }
 
     /// Stops the server with SIGTERM (local agents keep running, as in production).
