@@ -7,10 +7,13 @@
 pub mod address;
 pub mod app;
 pub mod attributes;
+pub mod child_env;
 pub mod deploy;
 pub mod deployment;
+pub mod duration;
 pub mod frontend;
 pub mod hooks;
+pub mod join;
 pub mod lifecycle;
 pub mod log_cap;
 pub mod names;

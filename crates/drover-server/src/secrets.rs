@@ -15,6 +15,11 @@ pub fn generate() -> String {
     rand::rng().sample_iter(rand::distr::Alphanumeric).take(40).map(char::from).collect()
 }
 
+/// An agent's credential: `drv1:agent:<instance-id>:<secret>`.
+pub fn agent_credential(instance_id: i64, secret: &str) -> String {
+    format!("drv1:agent:{instance_id}:{secret}")
+}
+
 /// Hex SHA-256 of a token; what the store keeps.
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -23,10 +23,12 @@ pub struct AppState {
     pub configure_events: Arc<crate::orchestrator::ConfigureEvents>,
 }
 
-/// Hashes of the admin token and the join secret.
+/// The hash of the admin token's secret, and what every token the server makes carries: the
+/// CA fingerprint and the server URL.
 pub struct AuthKeys {
     pub admin_hash: String,
-    pub join_hash: String,
+    pub ca_fingerprint: String,
+    pub server_url: String,
 }
 
 /// Wakes long-polls: agents waiting for commands, clients waiting for log output.

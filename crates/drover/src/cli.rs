@@ -48,6 +48,9 @@ pub enum Command {
     /// Manage apps: the code a layer's instances deploy.
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage join tokens: what lets an agent enroll into a stack.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Deploy an app: build what changed on each instance, switch, restart.
     Deploy(AppDeployArgs),
     /// Roll an app back to the previous (or a named) release.
@@ -116,9 +119,14 @@ pub struct ServerArgs {
 /// `drover agent`.
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// The join token (join.token in the server's data dir); needed only for the first start.
-    #[arg(long = "join", env = "DROVER_JOIN_TOKEN", hide_env_values = true)]
-    pub join: Option<String>,
+    /// A file holding the join token (`drover token create --join`), readable only by its owner,
+    /// or `-` to read it from standard input; needed only for the first start (the file is
+    /// removed once the agent has enrolled).
+    #[arg(long, value_name = "FILE")]
+    pub join_file: Option<PathBuf>,
+    /// Refused: a token in argv is readable by every user in /proc; use --join-file.
+    #[arg(long = "join", hide = true, value_name = "TOKEN")]
+    pub join_in_argv: Option<String>,
     /// Use this server URL instead of the one in the token.
     #[arg(long)]
     pub server: Option<String>,
@@ -143,6 +151,58 @@ pub struct AgentArgs {
     /// Report this CPU count instead of the machine's.
     #[arg(long)]
     pub cpu_count: Option<u32>,
+}
+
+/// `drover token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a join token for a stack; it is printed once (the server keeps only its hash).
+    Create(TokenCreateArgs),
+    /// List join tokens (never their secrets).
+    List {
+        /// Only this stack's.
+        #[arg(long)]
+        stack: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Revoke a join token: no agent enrolls with it any more (enrolled agents keep working).
+    Revoke {
+        /// The token's id (from `drover token list`).
+        id: i64,
+    },
+}
+
+/// `drover token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Make a join token (for `drover agent --join-file`).
+    #[arg(long)]
+    pub join: bool,
+    /// The stack it enrolls into.
+    #[arg(long)]
+    pub stack: String,
+    /// A layer a new host may register into (repeatable; none: any layer of the stack).
+    #[arg(long = "layer")]
+    pub layers: Vec<String>,
+    /// The instance it is made for: the only kind of token that claims a pre-created instance.
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// How long it works, e.g. 30m, 24h, 7d, or `never`.
+    #[arg(long, default_value = "24h")]
+    pub expires: String,
+    /// How many enrollments it allows (default: any number until it expires).
+    #[arg(long)]
+    pub uses: Option<u32>,
+    /// A note: what or whom it is for.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Write the token to this new file (mode 0600) instead of printing it.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub output: Option<PathBuf>,
+    /// Print JSON (with the token) instead of the token alone.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `drover login`.

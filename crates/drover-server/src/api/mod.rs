@@ -8,6 +8,7 @@ pub mod deployments;
 mod extract;
 mod failure;
 mod instances;
+mod join_tokens;
 pub mod parse;
 mod parse_app;
 mod resources;
@@ -16,7 +17,7 @@ mod views;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use drover_proto::{API_PREFIX, ApiError, ErrorCode};
 
 pub use failure::Failure;
@@ -49,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
         .route("/stacks/{stack}/apps/{app}/releases", get(apps::releases))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
+        .route("/join-tokens", get(join_tokens::list_all))
+        .route("/join-tokens/{id}", delete(join_tokens::revoke))
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))
         .route("/commands/{id}/log", get(deployments::log))

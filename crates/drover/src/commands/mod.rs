@@ -13,6 +13,7 @@ mod instance;
 mod layer;
 mod stack;
 mod status;
+mod token;
 
 use std::path::Path;
 
@@ -30,6 +31,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Layer(cmd) => layer::run(cmd).await,
         Command::Instance(cmd) => instance::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
+        Command::Token(cmd) => token::run(cmd).await,
         Command::Deploy(args) => deploy::run("deploy", args, None).await,
         Command::Rollback(args) => deploy::run("rollback", args.common, args.to).await,
         Command::Start(args) => deploy::run("start", args, None).await,
