@@ -58,7 +58,8 @@ pub async fn load_or_enroll(config: &AgentConfig, facts: &HostFacts) -> Result<E
         )
     })?;
     let raw = read_join_token(join_file).await?;
-    let token: Token = raw.parse().map_err(|e| AgentError::Config(format!("--join-file {}: {e}", join_file.display())))?;
+    let token: Token =
+        raw.parse().map_err(|e| AgentError::Config(format!("--join-file {}: {e}", join_file.display())))?;
     if token.kind != TokenKind::Join {
         return Err(AgentError::Config(format!(
             "--join-file {}: that is not a join token; make one with `drover token create --join --stack STACK`",

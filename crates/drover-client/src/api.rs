@@ -8,9 +8,9 @@ use drover_proto::agent::{
     RestartSlot, RestartSlotRequest, ResultReport, StartReport, Unfinished,
 };
 use drover_proto::api::{
-    App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateJoinToken, CreateLayer,
-    CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer, LogChunk,
-    ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
+    App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateJoinToken,
+    CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer,
+    LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
@@ -152,7 +152,8 @@ impl Client {
 
     /// Revokes a join token.
     pub async fn revoke_join_token(&self, id: i64) -> Result<JoinToken, ClientError> {
-        let got = self.http.call::<(), JoinToken>(Method::DELETE, &format!("/join-tokens/{id}"), None, CALL_TIMEOUT).await;
+        let got =
+            self.http.call::<(), JoinToken>(Method::DELETE, &format!("/join-tokens/{id}"), None, CALL_TIMEOUT).await;
         self.http.required(got)
     }
 

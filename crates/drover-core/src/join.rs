@@ -287,14 +287,8 @@ mod tests {
         let web = strings(&["web"]);
         let db = strings(&["db"]);
         let none: Vec<String> = Vec::new();
-        let any = Grant {
-            stack: "a",
-            layers: &none,
-            instance: None,
-            expires_at_ms: None,
-            uses_left: None,
-            revoked: false,
-        };
+        let any =
+            Grant { stack: "a", layers: &none, instance: None, expires_at_ms: None, uses_left: None, revoked: false };
         let web_only = Grant { layers: &web, ..any };
         let for_edge = Grant { instance: Some("edge1"), ..any };
         let new_web = Attempt { stack: "a", instance: None, layers: &web, existing: None };
@@ -322,7 +316,12 @@ mod tests {
                 claim_edge,
                 Err("made for instance edge2, not edge1"),
             ),
-            ("an enrolled instance is taken", for_edge, Attempt { existing: enrolled, ..claim_edge }, Err("already has")),
+            (
+                "an enrolled instance is taken",
+                for_edge,
+                Attempt { existing: enrolled, ..claim_edge },
+                Err("already has"),
+            ),
             (
                 "a token for a hostname registers it",
                 for_edge,
@@ -365,7 +364,8 @@ mod tests {
     #[test]
     fn states() {
         let none: Vec<String> = Vec::new();
-        let g = Grant { stack: "a", layers: &none, instance: None, expires_at_ms: None, uses_left: None, revoked: false };
+        let g =
+            Grant { stack: "a", layers: &none, instance: None, expires_at_ms: None, uses_left: None, revoked: false };
         assert_eq!(state(&g, NOW), TokenState::Active);
         assert_eq!(state(&Grant { uses_left: Some(0), ..g }, NOW), TokenState::UsedUp);
         assert_eq!(state(&Grant { expires_at_ms: Some(NOW - 1), uses_left: Some(0), ..g }, NOW), TokenState::Expired);

@@ -6,14 +6,14 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use drover_core::lifecycle::Event;
 use drover_core::join::{self, Admission, Attempt, Existing, Refusal, RefusalKind};
+use drover_core::lifecycle::Event;
 use drover_core::{CommandStatus, Provider, Shortname};
-use drover_proto::{ApiError, ErrorCode};
 use drover_proto::agent::{
     AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
     ResultReport, StartReport, Unfinished,
 };
+use drover_proto::{ApiError, ErrorCode};
 use serde::Deserialize;
 
 use super::extract::{Agent, Body, Id, Join, Query, parse_json, read_limited};

@@ -185,8 +185,11 @@ impl FromRequestParts<AppState> for Agent {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = bearer(parts)?;
-        let refused =
-            || Failure::unauthorized("the agent credential is not valid; re-enroll the agent with a join token (`drover token create --join`)");
+        let refused = || {
+            Failure::unauthorized(
+                "the agent credential is not valid; re-enroll the agent with a join token (`drover token create --join`)",
+            )
+        };
         let mut fields = token.splitn(4, ':');
         let (Some("drv1"), Some("agent"), Some(id), Some(_secret)) =
             (fields.next(), fields.next(), fields.next(), fields.next())

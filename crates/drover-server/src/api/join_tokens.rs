@@ -143,7 +143,11 @@ pub async fn mint(state: &AppState, stack: &StackRow, new: &NewToken) -> ApiResu
 }
 
 /// A stack's join tokens, newest first.
-pub async fn list(_: Admin, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<JoinToken>>> {
+pub async fn list(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+) -> ApiResult<Json<Vec<JoinToken>>> {
     let stack = load_stack(&state, &stack).await?;
     let now = now_ms();
     Ok(Json(state.store.join_tokens(Some(stack.id)).await?.iter().map(|r| view(r, now)).collect()))

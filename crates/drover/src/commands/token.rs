@@ -57,7 +57,8 @@ async fn create(args: TokenCreateArgs) -> CliResult {
     }
     // The token alone on stdout (`> FILE` keeps just it); what it allows on stderr.
     let info = &created.info;
-    let layers = if info.layers.is_empty() { "any layer".to_owned() } else { format!("layers {}", info.layers.join(", ")) };
+    let layers =
+        if info.layers.is_empty() { "any layer".to_owned() } else { format!("layers {}", info.layers.join(", ")) };
     eprintln!(
         "join token {} for stack {} ({layers}{}; expires {}; uses: {}). It is shown only now.",
         info.id,
@@ -117,7 +118,11 @@ pub async fn run(cmd: TokenCommand) -> CliResult {
                 Some(stack) => client.join_tokens(stack).await?,
                 None => client.all_join_tokens().await?,
             };
-            if format.json { print_json(&tokens) } else { print!("{}", rows(&tokens)) }
+            if format.json {
+                print_json(&tokens)
+            } else {
+                print!("{}", rows(&tokens))
+            }
             Ok(OK)
         }
         TokenCommand::Revoke { id } => {

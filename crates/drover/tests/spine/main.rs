@@ -14,6 +14,7 @@ mod exec;
 mod faults;
 mod frontend;
 mod frontend_names;
+mod join_tokens;
 mod lost;
 mod no_outage;
 mod online;
