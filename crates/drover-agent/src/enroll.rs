@@ -110,7 +110,7 @@ async fn read_join_token(file: &Path) -> Result<String, AgentError> {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(AgentError::Config(format!(
-                "--join-file {shown}: other users can read it (mode {mode:o}); run `chmod 600 {shown}` and start \
+                "--join-file {shown}: other users can read or change it (mode {mode:o}); run `chmod 600 {shown}` and start \
                  the agent again"
             )));
         }

@@ -160,11 +160,7 @@ impl LocalProvider {
         if let Some(cpus) = instance.cpu_count_override {
             cmd.arg("--cpu-count").arg(cpus.to_string());
         }
-        for (name, _) in std::env::vars_os() {
-            if name.to_str().is_some_and(drover_core::child_env::is_withheld) {
-                cmd.env_remove(name);
-            }
-        }
+        crate::secrets::withhold_env(&mut cmd);
         if instance.credential_hash.is_none() {
             cmd.arg("--join-file").arg(self.write_join_token(instance, &root).await?);
         }

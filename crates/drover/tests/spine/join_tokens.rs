@@ -99,6 +99,22 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
         "zeo0",
     ]);
 
+    // Bad requests name what is wrong and make no token.
+    for (args, want) in [
+        (vec!["--stack", "alpha", "--layer", "nope"], "layer nope does not exist in stack alpha"),
+        (vec!["--stack", "alpha", "--expires", "soon"], "--expires: \"soon\" is not a duration"),
+        (vec!["--stack", "alpha", "--uses", "0"], "uses"),
+        (vec!["--stack", "alpha", "--instance", "Not A Name"], "instance"),
+    ] {
+        let out = stack.cli(&[&["token", "create", "--join"], args.as_slice()].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let out = stack.cli(&["token", "create", "--stack", "alpha"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --join"));
+    assert_eq!(stack.cli_ok(&["token", "list", "--json"]).trim(), "[]");
+
     // Another stack, another layer, a pre-created instance the token is not made for.
     let web = stack.join_file(&["--stack", "alpha", "--layer", "web"]);
     let log = refused(&stack, "other-stack", &web, &["--stack", "beta", "--layer", "web"]).await;
@@ -131,7 +147,7 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
     let loose = stack.join_file(&["--stack", "alpha", "--instance", "zeo0"]);
     std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
     let log = refused(&stack, "loose", &loose, &["--stack", "alpha", "--instance", "zeo0"]).await;
-    assert!(log.contains("other users can read it"), "{log}");
+    assert!(log.contains("other users can read or change it"), "{log}");
 
     // None of the refusals left an instance, a credential or a spent use behind.
     assert_eq!(hostnames(&stack, "alpha").await, ["zeo0"]);
