@@ -6,8 +6,10 @@ use std::time::Duration;
 /// How the agent runs.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
-    /// The join token (needed only until the agent has enrolled).
-    pub join_token: Option<String>,
+    /// The file holding the join token (`-`: standard input); read only until the agent has
+    /// enrolled, then removed. Never the token itself: argv and the environment are readable by
+    /// other processes.
+    pub join_file: Option<PathBuf>,
     /// Overrides the server URL from the token or the saved enrollment.
     pub server_url: Option<String>,
     /// The stack to join.

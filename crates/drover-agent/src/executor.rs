@@ -373,7 +373,7 @@ impl Executor {
     /// Runs a program (no shell) in its own process group, streaming its output.
     async fn exec(&self, argv: &[String], timeout_secs: Option<u64>, out: &OutputStream) -> ResultReport {
         let Some((program, args)) = argv.split_first() else { return failed("no program given".into()) };
-        let spawned = tokio::process::Command::new(program)
+        let spawned = crate::child_env::command(program)
             .args(args)
             .current_dir(&self.config.root)
             .env("DROVER_ROOT", &self.config.root)

@@ -1,4 +1,4 @@
-//! The Drover agent: one per instance. It enrolls with the join token, then pulls commands over
+//! The Drover agent: one per instance. It enrolls with a join token (read from a file), then pulls commands over
 //! one long-poll, runs them, streams their output and reports results until the server
 //! acknowledges them. It never runs a command id twice (a journal under its root remembers).
 //!
@@ -6,6 +6,7 @@
 
 mod app;
 mod backoff;
+mod child_env;
 mod config;
 mod enroll;
 mod executor;

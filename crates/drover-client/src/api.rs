@@ -1,5 +1,5 @@
 //! Typed calls. [`Client`] is the user-facing API (admin token); [`AgentClient`] is the agent
-//! protocol (join token for enrollment, then the agent's own credential).
+//! protocol (a join token for enrollment, then the agent's own credential).
 
 use std::time::Duration;
 
@@ -8,9 +8,9 @@ use drover_proto::agent::{
     RestartSlot, RestartSlotRequest, ResultReport, StartReport, Unfinished,
 };
 use drover_proto::api::{
-    App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateLayer, CreateStack,
-    Deployment, EffectiveConfig, FrontendView, Instance, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson,
-    Stack, StackStatus, UpdateApp, UpdateLayer,
+    App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateJoinToken,
+    CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer,
+    LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
 use drover_proto::{API_PREFIX, ErrorBody};
@@ -212,6 +212,28 @@ impl Client {
     /// Shows a stack.
     pub async fn stack(&self, name: &str) -> Result<Stack, ClientError> {
         self.http.get(&format!("/stacks/{}", seg(name))).await
+    }
+
+    /// Makes a join token for a stack (the answer holds the token, shown this once).
+    pub async fn create_join_token(&self, stack: &str, req: &CreateJoinToken) -> Result<CreatedJoinToken, ClientError> {
+        self.http.post(&format!("/stacks/{}/join-tokens", seg(stack)), req).await
+    }
+
+    /// A stack's join tokens.
+    pub async fn join_tokens(&self, stack: &str) -> Result<Vec<JoinToken>, ClientError> {
+        self.http.get(&format!("/stacks/{}/join-tokens", seg(stack))).await
+    }
+
+    /// Every join token.
+    pub async fn all_join_tokens(&self) -> Result<Vec<JoinToken>, ClientError> {
+        self.http.get("/join-tokens").await
+    }
+
+    /// Revokes a join token.
+    pub async fn revoke_join_token(&self, id: i64) -> Result<JoinToken, ClientError> {
+        let got =
+            self.http.call::<(), JoinToken>(Method::DELETE, &format!("/join-tokens/{id}"), None, CALL_TIMEOUT).await;
+        self.http.required(got)
     }
 
     /// Deletes an empty stack.

@@ -188,7 +188,7 @@ named_enum!(
     Provider, "provider" {
         /// The server spawns the agent on this machine, with its own root and loopback address.
         Local => "local",
-        /// An existing host whose agent joined with the join token.
+        /// An existing host whose agent joined with a join token.
         Registered => "registered",
     }
 );

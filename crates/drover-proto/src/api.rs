@@ -520,3 +520,62 @@ pub struct ReleaseView {
     /// When its build ended.
     pub finished_at: Option<String>,
 }
+
+/// `POST /stacks/{stack}/join-tokens`: a join token that enrolls agents into this stack only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJoinToken {
+    /// Layers a new host may register into (none: any layer of the stack).
+    #[serde(default)]
+    pub layers: Vec<String>,
+    /// The instance it is made for: the only token that can claim a pre-created instance; a new
+    /// host that joins with it takes this hostname.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Seconds it works for (none: it never expires).
+    #[serde(default)]
+    pub expires_in_secs: Option<u64>,
+    /// How many enrollments it allows (none: any number).
+    #[serde(default)]
+    pub uses: Option<u32>,
+    /// A note for people (what it is for).
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A join token as listed (its secret is never shown again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JoinToken {
+    /// Its id (for `drover token revoke`).
+    pub id: i64,
+    /// The stack it enrolls into.
+    pub stack: String,
+    /// Layers a new host may register into (empty: any).
+    pub layers: Vec<String>,
+    /// The instance it is made for.
+    pub instance: Option<String>,
+    /// `active`, `revoked`, `expired` or `used_up`.
+    pub state: String,
+    /// When it stops working.
+    pub expires_at: Option<String>,
+    /// Enrollments it still allows (none: any number).
+    pub uses_left: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<String>,
+    /// When it was created.
+    pub created_at: String,
+    /// When an agent last enrolled with it.
+    pub last_used_at: Option<String>,
+    /// Its note.
+    pub comment: Option<String>,
+}
+
+/// The answer to `POST /stacks/{stack}/join-tokens`: the token itself, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedJoinToken {
+    /// `drv1:join:<ca-sha256>:<secret>:<url>`.
+    pub token: String,
+    /// What it allows.
+    #[serde(flatten)]
+    pub info: JoinToken,
+}

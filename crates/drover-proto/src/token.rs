@@ -12,7 +12,7 @@ use std::str::FromStr;
 pub enum TokenKind {
     /// Everything in the API.
     Admin,
-    /// Only agent enrollment.
+    /// Only agent enrollment, into one stack (see `drover token create --join`).
     Join,
     /// A person's personal token: their levels on each stack, cut down to the token's scope.
     User,
@@ -54,7 +54,9 @@ impl fmt::Debug for Token {
 
 /// A token that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the token is not a drover token ({0}); copy it again from admin.token or join.token in the server's data dir")]
+#[error(
+    "the token is not a drover token ({0}); copy it again (admin.token in the server's data dir, or a join token from `drover token create --join`)"
+)]
 pub struct TokenError(&'static str);
 
 impl fmt::Display for Token {

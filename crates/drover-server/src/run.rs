@@ -43,18 +43,18 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
 
     let pki = pki::load_or_create(&data.join("pki"), &subject_names(&config, bound.ip(), &url))?;
     let admin = load_or_create_token(&data.join("admin.token"), TokenKind::Admin, &pki.fingerprint, &url)?;
-    let join = load_or_create_token(&data.join("join.token"), TokenKind::Join, &pki.fingerprint, &url)?;
-    if admin.created || join.created {
+    if admin.created {
         println!("Admin token (also in {}):\n  {}", data.join("admin.token").display(), admin.token);
-        println!("Join token (also in {}):\n  {}", data.join("join.token").display(), join.token);
     }
+    retire_server_wide_join_token(&data.join("join.token"));
     println!("drover server listening on {url}");
 
     let local = LocalProvider::new(
         data.clone(),
         config.agent_binary.clone(),
         url.clone(),
-        join.token.to_string(),
+        pki.fingerprint.clone(),
+        store.clone(),
         config.agent_heartbeat_interval,
     );
     let state = AppState {
@@ -62,7 +62,6 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         config: Arc::new(config),
         auth: Arc::new(AuthKeys {
             admin_hash: secrets::hash(&admin.token.secret),
-            join_hash: secrets::hash(&join.token.secret),
             ca_fingerprint: pki.fingerprint.clone(),
             server_url: url.clone(),
         }),
@@ -129,6 +128,21 @@ fn load_or_create_token(
     let token = Token { kind, ca_fingerprint: fingerprint.to_owned(), secret, server_url: url.to_owned() };
     secrets::write_private(path, &format!("{token}\n"))?;
     Ok(LoadedToken { token, created })
+}
+
+/// Servers before scoped join tokens kept one join token that enrolled into any stack and layer
+/// (`join.token`). It opens nothing any more; the file goes, so nobody hands it out believing it
+/// does.
+fn retire_server_wide_join_token(path: &Path) {
+    if path.exists() {
+        match std::fs::remove_file(path) {
+            Ok(()) => println!(
+                "Removed {}: join tokens are now made per stack with `drover token create --join`",
+                path.display()
+            ),
+            Err(e) => tracing::warn!("failed to remove the old {}: {e}", path.display()),
+        }
+    }
 }
 
 async fn shutdown_signal() {

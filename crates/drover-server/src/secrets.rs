@@ -15,6 +15,21 @@ pub fn generate() -> String {
     rand::rng().sample_iter(rand::distr::Alphanumeric).take(40).map(char::from).collect()
 }
 
+/// Keeps the tokens and credentials of the server's own environment (an operator's exported
+/// `DROVER_TOKEN`, say; core `child_env::is_withheld`) from a process it starts.
+pub fn withhold_env(command: &mut tokio::process::Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(drover_core::child_env::is_withheld) {
+            command.env_remove(name);
+        }
+    }
+}
+
+/// An agent's credential: `drv1:agent:<instance-id>:<secret>`.
+pub fn agent_credential(instance_id: i64, secret: &str) -> String {
+    format!("drv1:agent:{instance_id}:{secret}")
+}
+
 /// Hex SHA-256 of a token; what the store keeps.
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -23,12 +23,10 @@ pub struct AppState {
     pub configure_events: Arc<crate::orchestrator::ConfigureEvents>,
 }
 
-/// Hashes of the admin token and the join secret.
+/// The hash of the admin token's secret, and what every token the server makes carries: the
+/// CA fingerprint and the server URL.
 pub struct AuthKeys {
     pub admin_hash: String,
-    pub join_hash: String,
-    /// What personal tokens carry so that clients can reach and trust this server: the CA's
-    /// fingerprint and the URL it advertises.
     pub ca_fingerprint: String,
     pub server_url: String,
 }

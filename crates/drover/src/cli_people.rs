@@ -1,4 +1,4 @@
-//! Clap definitions of people and permissions: `drover user`, `drover token`, `drover audit`.
+//! Clap definitions of people and permissions: `drover user`, `drover audit` (tokens: `cli.rs`).
 
 use clap::{Args, Subcommand};
 
@@ -34,43 +34,6 @@ pub enum UserCommand {
         /// The user.
         name: String,
     },
-}
-
-/// `drover token ...`: personal API tokens.
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Make a personal token (shown once). Without --user it is your own.
-    Create(CreateTokenArgs),
-    /// List tokens: your own (an admin: everyone's).
-    List(Format),
-    /// Revoke a token by its id.
-    Revoke {
-        /// The token's id (`drover token list`).
-        id: i64,
-    },
-}
-
-/// `drover token create`.
-#[derive(Debug, Args)]
-pub struct CreateTokenArgs {
-    /// Whose token (admins only; your own by default).
-    #[arg(long)]
-    pub user: Option<String>,
-    /// The one stack it reaches (every stack its user may reach by default).
-    #[arg(long)]
-    pub stack: Option<String>,
-    /// The most it may do: show, deploy or manage (at most its user's own level).
-    #[arg(long)]
-    pub level: Option<String>,
-    /// How long it lives, e.g. 24h, 30d (forever by default).
-    #[arg(long)]
-    pub expires: Option<String>,
-    /// What it is for, shown by `token list`.
-    #[arg(long)]
-    pub comment: Option<String>,
-    /// Print only the token (for scripts).
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 /// `drover audit ...`.

@@ -192,7 +192,7 @@ pub async fn read_file(
     path: &str,
     env: &BTreeMap<String, String>,
 ) -> Result<String, String> {
-    let output = tokio::process::Command::new("git")
+    let output = crate::child_env::command("git")
         .args(["show", &format!("{sha}:{path}")])
         .current_dir(paths.mirror())
         .envs(env)
@@ -209,7 +209,7 @@ pub async fn read_file(
 /// Writes the files of commit `sha` into `dest` (`git archive | tar -x`).
 pub async fn export(paths: &AppPaths, sha: &str, dest: &Path, out: &OutputStream) -> Result<(), String> {
     out.push(&format!("$ git archive {sha} | tar -x -C {}\n", dest.display()));
-    let mut archive = tokio::process::Command::new("git")
+    let mut archive = crate::child_env::command("git")
         .args(["archive", "--format=tar", sha])
         .current_dir(paths.mirror())
         .stdout(Stdio::piped())
@@ -222,7 +222,7 @@ pub async fn export(paths: &AppPaths, sha: &str, dest: &Path, out: &OutputStream
         .ok_or("git archive has no output")?
         .try_into()
         .map_err(|e| format!("failed to connect git archive to tar: {e}"))?;
-    let tar = tokio::process::Command::new("tar")
+    let tar = crate::child_env::command("tar")
         .args(["-x", "-C"])
         .arg(dest)
         .stdin(pipe)

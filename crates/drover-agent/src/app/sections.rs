@@ -17,7 +17,7 @@ const URL_LINES: &str = r"^(extends[[:space:]]*[+-]?=)?[[:space:]]*https?://";
 
 /// The lines of the commit's `*.cfg` files that match `pattern`; none when nothing matches.
 async fn grep(paths: &AppPaths, sha: &str, pattern: &str, env: &BTreeMap<String, String>) -> Result<String, String> {
-    let output = tokio::process::Command::new("git")
+    let output = crate::child_env::command("git")
         .args(["grep", "-h", "-I", "-E", pattern, sha, "--", "*.cfg"])
         .current_dir(paths.mirror())
         .envs(env)

@@ -104,7 +104,7 @@ pub async fn run(step: Step<'_>, out: &OutputStream) -> Result<(), StepError> {
 pub async fn run_for(step: Step<'_>, limit: Duration, out: &OutputStream) -> Result<(), StepError> {
     out.push(&format!("$ {}\n", step.shown));
     let began = std::time::Instant::now();
-    let mut child = tokio::process::Command::new(step.program)
+    let mut child = crate::child_env::command(step.program)
         .args(&step.args)
         .current_dir(step.cwd)
         .envs(step.env)
@@ -163,7 +163,7 @@ pub async fn query(
     cwd: &Path,
     env: &BTreeMap<String, String>,
 ) -> Result<String, StepError> {
-    let output = tokio::process::Command::new(program)
+    let output = crate::child_env::command(program)
         .args(args)
         .current_dir(cwd)
         .envs(env)

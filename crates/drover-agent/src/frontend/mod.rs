@@ -58,7 +58,7 @@ async fn validate(program: &Path, args: &[&str], what: &str, candidate: &Path) -
             candidate.display()
         )
     };
-    let output = tokio::process::Command::new(program)
+    let output = crate::child_env::command(program)
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()

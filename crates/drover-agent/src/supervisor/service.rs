@@ -183,7 +183,7 @@ impl Service {
             .append(true)
             .open(&log_path)
             .map_err(|e| format!("failed to open {}: {e}", log_path.display()))?;
-        let child = std::process::Command::new(&script)
+        let child = crate::child_env::std_command(&script)
             .args(&self.spec.args)
             .current_dir(&cwd)
             .envs(&self.env)

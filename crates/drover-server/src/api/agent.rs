@@ -6,23 +6,26 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use drover_core::join::{self, Admission, Attempt, Existing, Refusal, RefusalKind};
 use drover_core::lifecycle::Event;
 use drover_core::{CommandStatus, Provider, Shortname};
 use drover_proto::agent::{
     AgentCommand, AppSecrets, EnrollRequest, EnrollResponse, Heartbeat, Hello, NextCommand, OutputAck, OutputAppend,
     ResultReport, StartReport, Unfinished,
 };
+use drover_proto::{ApiError, ErrorCode};
 use serde::Deserialize;
 
 use super::extract::{Agent, Body, Id, Join, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
 use super::parse_agent::{checked_facts, checked_heartbeat};
 use super::resources::load_stack;
-use crate::orchestrator::instances::{InstanceRequest, create_instance};
+use crate::orchestrator::instances::{InstanceRequest, register_instance};
 use crate::orchestrator::{apply_event, on_command_finished, record_app_report};
 use crate::secrets;
 use crate::state::AppState;
-use crate::store::{AppendOutcome, CommandRow, InstanceRow};
+use crate::store::{AppendOutcome, CommandRow, InstanceRow, JoinUse};
+use crate::time::now_ms;
 
 /// The longest a command long-poll is held open.
 const MAX_POLL: Duration = Duration::from_secs(60);
@@ -52,48 +55,76 @@ fn other_command(id: i64) -> Failure {
     )
 }
 
+/// Enrolls an agent within its join token's scope (core `join::admit`): it claims the instance
+/// made for it, or registers a new host. The token's use and the credential are stored in one
+/// transaction; a refused enrollment changes nothing.
 pub async fn enroll(
-    _: Join,
+    Join(token): Join,
     State(state): State<AppState>,
     Body(req): Body<EnrollRequest>,
 ) -> ApiResult<Json<EnrollResponse>> {
     checked_facts(&req.facts)?;
-    let stack = load_stack(&state, &req.stack).await?;
-    let existing = match &req.instance {
-        Some(host) => state.store.instance(stack.id, host).await?,
-        None => None,
+    let stack = load_stack(&state, &token.stack_name).await?;
+    let host = req.instance.as_deref().or(token.instance.as_deref());
+    let existing = match host {
+        Some(host) if req.stack == stack.name => state.store.instance(stack.id, host).await?,
+        _ => None,
     };
-    let instance = match existing {
-        Some(instance) => instance,
-        None => register(&state, &stack, &req).await?,
+    let allowed = token.layers();
+    let attempt = Attempt {
+        stack: &req.stack,
+        instance: host,
+        layers: &req.layers,
+        existing: existing.as_ref().map(|i| Existing { enrolled: i.credential_hash.is_some() }),
     };
-    let credential = format!("drv1:agent:{}:{}", instance.id, secrets::generate());
-    if !state.store.set_credential(instance.id, &secrets::hash(&credential)).await? {
-        return Err(Failure::conflict(
-            Some("instance"),
-            format!(
-                "instance {} already has an enrolled agent; delete the instance and create it again to re-enroll",
-                instance.hostname
-            ),
-        ));
-    }
+    let admission = join::admit(&token.grant(&allowed), &attempt, now_ms()).map_err(refused)?;
+    let agent_secret = secrets::generate();
+    let join = JoinUse { token_id: token.id, agent_secret: &agent_secret };
+    let instance = match (admission, existing) {
+        (Admission::Claim, Some(instance)) => {
+            if !state.store.claim_instance(instance.id, join).await? {
+                return Err(refused(Refusal::AlreadyEnrolled { host: instance.hostname }));
+            }
+            instance
+        }
+        _ => register(&state, &stack, &req, host, join).await?,
+    };
     state.store.record_facts(instance.id, &req.facts).await?;
-    tracing::info!(instance = %instance.hostname, "agent enrolled");
+    tracing::info!(instance = %instance.hostname, join_token = token.id, "agent enrolled");
+    let credential = secrets::agent_credential(instance.id, &agent_secret);
     Ok(Json(EnrollResponse { stack: stack.name, hostname: instance.hostname, credential }))
 }
 
+/// A join token's refusal in the API's error shape.
+fn refused(refusal: Refusal) -> Failure {
+    let code = match refusal.kind() {
+        RefusalKind::Unusable => ErrorCode::Unauthorized,
+        RefusalKind::OutOfScope => ErrorCode::Forbidden,
+        RefusalKind::Taken => ErrorCode::Conflict,
+        RefusalKind::Incomplete => ErrorCode::Invalid,
+    };
+    let message = refusal.to_string();
+    Failure(match refusal.field() {
+        Some(field) => ApiError::field(code, field, message),
+        None => ApiError::new(code, message),
+    })
+}
+
 /// Creates the instance for a host that joins without one made beforehand.
-async fn register(state: &AppState, stack: &crate::store::StackRow, req: &EnrollRequest) -> ApiResult<InstanceRow> {
-    if req.layers.is_empty() {
-        return Err(Failure::invalid("layers", "a new host needs at least one layer; pass --layer NAME to the agent"));
-    }
+async fn register(
+    state: &AppState,
+    stack: &crate::store::StackRow,
+    req: &EnrollRequest,
+    host: Option<&str>,
+    join: JoinUse<'_>,
+) -> ApiResult<InstanceRow> {
     let layers = req
         .layers
         .iter()
         .enumerate()
         .map(|(i, l)| Shortname::parse(l).map_err(|e| Failure::invalid(format!("layers[{i}]"), format!("{l:?} {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let hostname = match &req.instance {
+    let hostname = match host {
         Some(h) => Some(Shortname::parse(h).map_err(|e| Failure::invalid("instance", format!("{h:?} {e}")))?),
         None => None,
     };
@@ -105,7 +136,7 @@ async fn register(state: &AppState, stack: &crate::store::StackRow, req: &Enroll
         address: Some(&req.facts.address),
         hostname_field: "instance",
     };
-    Ok(create_instance(state, stack, request).await?)
+    Ok(register_instance(state, stack, request, join).await?)
 }
 
 async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {

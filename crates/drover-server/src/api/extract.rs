@@ -12,6 +12,7 @@ use drover_proto::token::{TokenKind, is_secret_shaped};
 
 use crate::secrets::hash;
 use crate::state::AppState;
+use crate::store::JoinTokenRow;
 
 /// A JSON body. Errors name the JSON path of the bad field.
 pub struct Body<T>(pub T);
@@ -136,19 +137,24 @@ fn secret_of(token: &str, kind: TokenKind) -> Option<&str> {
     (k == want && is_secret_shaped(secret)).then_some(secret)
 }
 
-/// The join token: enrollment only.
-pub struct Join;
+/// A join token the server made: enrollment only, within the token's scope (checked by the
+/// enrollment, with the request in hand).
+pub struct Join(pub JoinTokenRow);
 
 impl FromRequestParts<AppState> for Join {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = bearer(parts)?;
-        if secret_of(token, TokenKind::Join).is_some_and(|s| hash(s) == state.auth.join_hash) {
-            Ok(Join)
-        } else {
-            Err(Failure::unauthorized("the join token is not valid for this server; copy join.token from its data dir"))
-        }
+        let row = match secret_of(token, TokenKind::Join) {
+            Some(secret) => state.store.join_token_by_hash(&hash(secret)).await?,
+            None => None,
+        };
+        row.map(Join).ok_or_else(|| {
+            Failure::unauthorized(
+                "the join token is not valid for this server; create one with `drover token create --join --stack STACK`",
+            )
+        })
     }
 }
 
@@ -163,8 +169,11 @@ impl FromRequestParts<AppState> for Agent {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = bearer(parts)?;
-        let refused =
-            || Failure::unauthorized("the agent credential is not valid; re-enroll the agent with the join token");
+        let refused = || {
+            Failure::unauthorized(
+                "the agent credential is not valid; re-enroll the agent with a join token (`drover token create --join`)",
+            )
+        };
         let mut fields = token.splitn(4, ':');
         let (Some("drv1"), Some("agent"), Some(id), Some(_secret)) =
             (fields.next(), fields.next(), fields.next(), fields.next())

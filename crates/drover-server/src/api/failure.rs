@@ -60,6 +60,9 @@ impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Duplicate => Self::conflict(None, "it already exists"),
+            crate::store::StoreError::JoinTokenSpent => Self::unauthorized(
+                "the join token was revoked, expired or used up while this enrollment ran; create another with `drover token create --join`",
+            ),
             crate::store::StoreError::Db(e) => e.into(),
         }
     }

@@ -10,6 +10,7 @@ pub mod deployments;
 mod extract;
 mod failure;
 mod instances;
+mod join_tokens;
 pub mod parse;
 mod parse_agent;
 mod parse_app;
@@ -22,7 +23,7 @@ mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use drover_proto::{API_PREFIX, ApiError, ErrorCode};
 
 pub use failure::Failure;
@@ -57,6 +58,9 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
+        .route("/join-tokens", get(join_tokens::list_all))
+        .route("/join-tokens/{id}", delete(join_tokens::revoke))
         .route("/deployments/{id}", get(deployments::show))
         .route("/commands/{id}", get(deployments::show_command))
         .route("/commands/{id}/log", get(deployments::log))

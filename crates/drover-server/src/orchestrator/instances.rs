@@ -10,7 +10,7 @@ use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
 
 use super::{OrchestratorError, apply_event};
 use crate::state::AppState;
-use crate::store::{InstanceRow, NewInstance, StackRow, StoreError};
+use crate::store::{InstanceRow, JoinUse, NewInstance, StackRow, StoreError};
 
 /// What a new instance is.
 pub struct InstanceRequest<'a> {
@@ -34,6 +34,26 @@ pub async fn create_instance(
     state: &AppState,
     stack: &StackRow,
     req: InstanceRequest<'_>,
+) -> Result<InstanceRow, OrchestratorError> {
+    create(state, stack, req, None).await
+}
+
+/// Creates the instance of a host that registers itself, taking one use of its join token and
+/// storing its agent's credential in the same transaction: a refused registration leaves nothing.
+pub async fn register_instance(
+    state: &AppState,
+    stack: &StackRow,
+    req: InstanceRequest<'_>,
+    join: JoinUse<'_>,
+) -> Result<InstanceRow, OrchestratorError> {
+    create(state, stack, req, Some(join)).await
+}
+
+async fn create(
+    state: &AppState,
+    stack: &StackRow,
+    req: InstanceRequest<'_>,
+    join: Option<JoinUse<'_>>,
 ) -> Result<InstanceRow, OrchestratorError> {
     let first = req.layers.first().ok_or_else(|| {
         OrchestratorError::invalid("layers", "an instance needs at least one layer; pass --layer NAME")
@@ -80,6 +100,7 @@ pub async fn create_instance(
             address: address.as_deref(),
             cpu_count_override: req.cpu_count,
             layer_ids: &layer_ids,
+            join,
         })
         .await
         .map_err(|e| match e {

@@ -81,6 +81,7 @@ pub async fn resolve(state: &AppState, app: &AppRow, revision: Option<&str>) -> 
         None => None,
     };
     let mut command = tokio::process::Command::new("git");
+    crate::secrets::withhold_env(&mut command);
     command
         .args(["ls-remote", "--", &app.repository])
         .env("GIT_TERMINAL_PROMPT", "0")

@@ -5,6 +5,11 @@
 //! them (found by the pid file and checked against `/proc/<pid>/cmdline` and against the boot id
 //! and start time recorded at spawn in `agent.identity.json`: a pid reused by another process
 //! after a reboot is never taken for the agent, nor signalled); missing ones are started again.
+//!
+//! An agent that has not enrolled yet gets a join token made for its instance alone, for one use
+//! within [`JOIN_TOKEN_LIFETIME`], in a 0600 file in its root (`--join-file`; never in argv or the
+//! environment); it removes the file once enrolled. No token or credential of the server's own
+//! environment reaches the agent (core `child_env`).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -15,7 +20,10 @@ use drover_core::process::{PidNow, ProcessIdentity};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::store::InstanceRow;
+use drover_proto::token::{Token, TokenKind};
+
+use crate::store::{InstanceRow, NewJoinToken, Store};
+use crate::time::now_ms;
 
 /// Spawns, finds and stops local agents.
 #[derive(Clone)]
@@ -27,22 +35,29 @@ struct Inner {
     data_dir: PathBuf,
     binary: PathBuf,
     server_url: String,
-    join_token: String,
+    ca_fingerprint: String,
+    store: Store,
     heartbeat_interval: Duration,
     /// Serialises address allocation with instance creation.
     allocation: tokio::sync::Mutex<()>,
 }
 
+/// How long a local agent's join token works: the agent enrolls at once; a slower one is
+/// started again with a new token.
+const JOIN_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// How long an agent has to exit after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 impl LocalProvider {
-    /// A provider that spawns `binary agent` with the join token.
+    /// A provider that spawns `binary agent`, with join tokens for `server_url` pinning the CA
+    /// of `ca_fingerprint`, made in `store`.
     pub fn new(
         data_dir: PathBuf,
         binary: PathBuf,
         server_url: String,
-        join_token: String,
+        ca_fingerprint: String,
+        store: Store,
         heartbeat_interval: Duration,
     ) -> Self {
         Self {
@@ -50,7 +65,8 @@ impl LocalProvider {
                 data_dir,
                 binary,
                 server_url,
-                join_token,
+                ca_fingerprint,
+                store,
                 heartbeat_interval,
                 allocation: tokio::sync::Mutex::new(()),
             }),
@@ -100,6 +116,36 @@ impl LocalProvider {
         }
     }
 
+    /// Writes a join token made for this instance alone (one use, [`JOIN_TOKEN_LIFETIME`]) to a
+    /// 0600 file in its root; returns the file's path.
+    async fn write_join_token(&self, instance: &InstanceRow, root: &std::path::Path) -> std::io::Result<PathBuf> {
+        let secret = crate::secrets::generate();
+        let layers = instance.layers();
+        let comment = format!("local agent of {}", instance.hostname);
+        self.inner
+            .store
+            .create_join_token(&NewJoinToken {
+                secret_hash: &crate::secrets::hash(&secret),
+                stack_id: instance.stack_id,
+                layers: &layers,
+                instance: Some(&instance.hostname),
+                comment: Some(&comment),
+                expires_at: Some(now_ms() + JOIN_TOKEN_LIFETIME.as_millis() as i64),
+                uses: Some(1),
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+        let token = Token {
+            kind: TokenKind::Join,
+            ca_fingerprint: self.inner.ca_fingerprint.clone(),
+            secret,
+            server_url: self.inner.server_url.clone(),
+        };
+        let path = root.join("join.token");
+        crate::secrets::write_private(&path, &format!("{token}\n")).map_err(std::io::Error::other)?;
+        Ok(path)
+    }
+
     /// Starts the instance's agent (unless it already runs). Returns its pid.
     pub async fn spawn(&self, instance: &InstanceRow) -> std::io::Result<i32> {
         if let Some(pid) = self.running_pid(instance) {
@@ -123,7 +169,6 @@ impl LocalProvider {
             .arg(&address)
             .arg("--heartbeat-interval-secs")
             .arg(self.inner.heartbeat_interval.as_secs_f64().to_string())
-            .env("DROVER_JOIN_TOKEN", &self.inner.join_token)
             // Local instances share one machine: they share its buildout cache too.
             .env("DROVER_BUILDOUT_CACHE", self.inner.data_dir.join("cache/buildout"))
             .stdin(Stdio::null())
@@ -133,6 +178,10 @@ impl LocalProvider {
             .kill_on_drop(false);
         if let Some(cpus) = instance.cpu_count_override {
             cmd.arg("--cpu-count").arg(cpus.to_string());
+        }
+        crate::secrets::withhold_env(&mut cmd);
+        if instance.credential_hash.is_none() {
+            cmd.arg("--join-file").arg(self.write_join_token(instance, &root).await?);
         }
         let mut child = cmd.spawn()?;
         let pid = child.id().map(|p| p as i32).unwrap_or_default();

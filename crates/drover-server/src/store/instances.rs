@@ -20,13 +20,19 @@ pub struct NewInstance<'a> {
     pub address: Option<&'a str>,
     pub cpu_count_override: Option<u32>,
     pub layer_ids: &'a [i64],
+    /// For a host that registers itself: the join token it uses and the credential it gets.
+    pub join: Option<super::JoinUse<'a>>,
 }
 
 impl Store {
-    /// Creates an instance and its layer memberships in one transaction.
+    /// Creates an instance and its layer memberships in one transaction (with a registering
+    /// host's join token use and credential: all of it or none).
     pub async fn create_instance(&self, new: &NewInstance<'_>) -> Result<i64, StoreError> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        if let Some(join) = new.join {
+            super::join_tokens::consume(&mut tx, join.token_id).await?;
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO instances (stack_id, hostname, provider, status, status_changed_at, address, \
              cpu_count_override, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -46,6 +52,13 @@ impl Store {
             sqlx::query("INSERT INTO instance_layers (instance_id, layer_id) VALUES (?, ?)")
                 .bind(id)
                 .bind(layer_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(join) = new.join {
+            sqlx::query("UPDATE instances SET credential_hash = ? WHERE id = ?")
+                .bind(join.credential_hash(id))
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -108,16 +121,6 @@ impl Store {
             .bind(now_ms())
             .bind(id)
             .bind(from.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Stores an enrolled agent's credential hash, if the instance has none yet.
-    pub async fn set_credential(&self, id: i64, credential_hash: &str) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE instances SET credential_hash = ? WHERE id = ? AND credential_hash IS NULL")
-            .bind(credential_hash)
-            .bind(id)
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)

@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod deployments;
 mod instances;
+mod join_tokens;
 mod layers;
 mod nonces;
 mod people;
@@ -30,6 +31,7 @@ pub use command_log::{AppendOutcome, LogPage};
 pub use commands::FinishedCommand;
 pub use deployments::{NewDeployment, PlannedCommand};
 pub use instances::NewInstance;
+pub use join_tokens::{JoinTokenRow, JoinUse, NewJoinToken};
 pub use people::{NewUserToken, UserRow, UserTokenRow};
 
 pub use config::{STACK_SCOPE, layer_scope};
@@ -43,6 +45,9 @@ pub enum StoreError {
     /// A unique name is taken.
     #[error("already exists")]
     Duplicate,
+    /// The join token was revoked, expired or used up meanwhile.
+    #[error("the join token was revoked, expired or used up meanwhile")]
+    JoinTokenSpent,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sqlx::Error),

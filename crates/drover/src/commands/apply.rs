@@ -75,10 +75,7 @@ async fn execute(client: &Client, file: &StackFile, source: &str, step: &mut Ste
             Call::CreateInstance(req) => {
                 let instance = client.create_instance(stack, &req).await?;
                 if instance.provider == "registered" {
-                    println!(
-                        "  on the host, run: drover agent --join \"$(cat join.token)\" --stack {stack} --instance {}",
-                        instance.hostname
-                    );
+                    println!("  {}", super::token::join_hint(stack, &instance.hostname));
                 }
             }
         }

@@ -57,8 +57,14 @@ pub async fn server(args: ServerArgs) -> CliResult {
 }
 
 pub async fn agent(args: AgentArgs) -> CliResult {
+    if args.join_in_argv.is_some() {
+        return Err(Failure::usage(
+            "--join TOKEN is not accepted: every user can read a command line in /proc; save the token in a file \
+             (chmod 600) and pass --join-file FILE, or pipe it in with --join-file -",
+        ));
+    }
     let config = AgentConfig {
-        join_token: args.join,
+        join_file: args.join_file,
         server_url: args.server,
         stack: args.stack,
         instance: args.instance,

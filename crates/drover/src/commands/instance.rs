@@ -125,10 +125,7 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
             let instance = client.create_instance(&stack, &req).await?;
             println!("created instance {} ({}, {})", instance.hostname, instance.provider, instance.status);
             if instance.provider == "registered" {
-                println!(
-                    "on the host, run: drover agent --join \"$(cat join.token)\" --stack {stack} --instance {}",
-                    instance.hostname
-                );
+                println!("{}", super::token::join_hint(&stack, &instance.hostname));
             }
             if wait {
                 let i =

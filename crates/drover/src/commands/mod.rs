@@ -14,6 +14,7 @@ mod layer;
 mod people;
 mod stack;
 mod status;
+mod token;
 
 use std::path::Path;
 
@@ -31,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Layer(cmd) => layer::run(cmd).await,
         Command::Instance(cmd) => instance::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
+        Command::Token(cmd) => token::run(cmd).await,
         Command::Deploy(args) => deploy::run("deploy", args, None).await,
         Command::Rollback(args) => deploy::run("rollback", args.common, args.to).await,
         Command::Start(args) => deploy::run("start", args, None).await,
@@ -44,7 +46,6 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Apply(args) => apply::run(args).await,
         Command::Export(args) => export::run(args).await,
         Command::User(cmd) => people::users(cmd).await,
-        Command::Token(cmd) => people::tokens(cmd).await,
         Command::Whoami(format) => people::whoami(format).await,
         Command::Audit(cmd) => people::audit(cmd).await,
     }

@@ -1,10 +1,10 @@
-//! `drover user ...`, `drover token ...`, `drover whoami`, `drover audit list`.
+//! `drover user ...`, personal tokens (`drover token ...` without `--join`), `drover whoami`,
+//! `drover audit list`.
 
-use drover_core::span::parse_span_secs;
 use drover_proto::people::{CreateToken, CreateUser, SetGrant, TokenInfo, User};
 
-use crate::cli::Format;
-use crate::cli_people::{AuditCommand, TokenCommand, UserCommand};
+use crate::cli::{Format, TokenCreateArgs};
+use crate::cli_people::{AuditCommand, UserCommand};
 use crate::exit::{CliResult, Failure, OK};
 use crate::login::client;
 use crate::output::{print_json, table};
@@ -67,38 +67,53 @@ pub async fn users(cmd: UserCommand) -> CliResult {
     Ok(OK)
 }
 
-pub async fn tokens(cmd: TokenCommand) -> CliResult {
-    let client = client()?;
-    match cmd {
-        TokenCommand::Create(args) => {
-            let expires_in_secs = match args.expires.as_deref() {
-                Some(raw) => Some(parse_span_secs(raw).map_err(|e| Failure::usage(format!("--expires: {e}")))?),
-                None => None,
-            };
-            let req = CreateToken {
-                user: args.user,
-                stack: args.stack,
-                level: args.level,
-                expires_in_secs,
-                comment: args.comment,
-            };
-            let created = client.create_token(&req).await?;
-            if args.quiet {
-                println!("{}", created.token);
-            } else {
-                print!("{}", token_rows(std::slice::from_ref(&created.info)));
-                println!("token (shown once; keep it in a 0600 file or your CI's secret store):\n  {}", created.token);
-            }
-        }
-        TokenCommand::List(format) => {
-            let tokens = client.tokens().await?;
-            if format.json { print_json(&tokens) } else { print!("{}", token_rows(&tokens)) }
-        }
-        TokenCommand::Revoke { id } => {
-            client.revoke_token(id).await?;
-            println!("revoked token {id}");
-        }
+/// `drover token create` without `--join`: a personal token.
+pub async fn create_token(args: TokenCreateArgs, expires_in_secs: Option<u64>) -> CliResult {
+    if !args.layers.is_empty() || args.instance.is_some() || args.uses.is_some() {
+        return Err(Failure::usage(
+            "--layer, --instance and --uses are for join tokens: add --join, or leave them out for a personal token",
+        ));
     }
+    let req =
+        CreateToken { user: args.user, stack: args.stack, level: args.level, expires_in_secs, comment: args.comment };
+    let created = client()?.create_token(&req).await?;
+    if args.json {
+        print_json(&created);
+        return Ok(OK);
+    }
+    // The token alone on stdout (`> FILE` keeps just it); what it allows on stderr.
+    eprint!("{}", token_rows(std::slice::from_ref(&created.info)));
+    eprintln!(
+        "It is shown only now: keep it in a 0600 file (`drover login --token-file F`) or your CI's secret store."
+    );
+    match &args.output {
+        Some(path) => {
+            super::token::write_private_new(path, &format!("{}\n", created.token))?;
+            eprintln!("The token is in {} (mode 0600).", path.display());
+        }
+        None => println!("{}", created.token),
+    }
+    Ok(OK)
+}
+
+/// `drover token list` without `--join`.
+pub async fn list_tokens(stack: Option<&str>, format: Format) -> CliResult {
+    let mut tokens = client()?.tokens().await?;
+    if let Some(stack) = stack {
+        tokens.retain(|t| t.stack.as_deref() == Some(stack));
+    }
+    if format.json {
+        print_json(&tokens)
+    } else {
+        print!("{}", token_rows(&tokens))
+    }
+    Ok(OK)
+}
+
+/// `drover token revoke` without `--join`.
+pub async fn revoke_token(id: i64) -> CliResult {
+    client()?.revoke_token(id).await?;
+    println!("revoked token {id}");
     Ok(OK)
 }
 
@@ -124,7 +139,8 @@ pub async fn audit(cmd: AuditCommand) -> CliResult {
     let AuditCommand::List(args) = cmd;
     let since_ms = match args.since.as_deref() {
         Some(raw) => {
-            let secs = parse_span_secs(raw).map_err(|e| Failure::usage(format!("--since: {e}")))?;
+            let secs =
+                drover_core::duration::parse(raw).map_err(|e| Failure::usage(format!("--since: {e}")))?.as_secs();
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)

@@ -1,4 +1,4 @@
-//! Credentials: admin token, join token, agent credentials, the pinned CA.
+//! Credentials: admin token, join tokens, agent credentials, the pinned CA.
 
 use std::time::Duration;
 
@@ -17,7 +17,8 @@ async fn requests_without_the_right_credentials_are_refused() {
     // The CLI: no token, a wrong token, the join token in place of the admin token.
     let admin: drover_proto::token::Token = stack.admin_token().parse().unwrap();
     let wrong = drover_proto::token::Token { secret: "X".repeat(40), ..admin }.to_string();
-    for (token, why) in [("", "no token"), (wrong.as_str(), "wrong secret"), (&stack.join_token(), "join token")] {
+    let join = stack.join_token(&["--stack", "demo"]);
+    for (token, why) in [("", "no token"), (wrong.as_str(), "wrong secret"), (join.as_str(), "join token")] {
         let out = cli_with(&stack.url(), token, &["stack", "list"]);
         assert_eq!(out.status.code(), Some(3), "{why}: {}", String::from_utf8_lossy(&out.stderr));
     }

@@ -16,6 +16,7 @@ mod file_modes;
 mod frontend;
 mod frontend_names;
 mod hardening;
+mod join_tokens;
 mod lost;
 mod no_outage;
 mod online;

@@ -33,7 +33,7 @@ async fn each_level_reaches_only_its_endpoints_tokens_stay_within_it_and_refusal
         stack.cli_ok(&["user", "grant", "--stack", "shop", "--level", level, name]);
     }
     stack.cli_ok(&["user", "grant", "--stack", "vault", "--level", "deny", "max"]);
-    let token = |user: &str| stack.cli_ok(&["token", "create", "--user", user, "--quiet"]).trim().to_owned();
+    let token = |user: &str| stack.cli_ok(&["token", "create", "--user", user]).trim().to_owned();
     let (sam, dana, max) = (token("sam"), token("dana"), token("max"));
     let url = stack.url();
     let run = |token: &str, args: &[&str]| cli_with(&url, token, args);
@@ -81,8 +81,7 @@ async fn each_level_reaches_only_its_endpoints_tokens_stay_within_it_and_refusal
         "dana: a manage token",
         "above its user's own level",
     );
-    let dana_show =
-        ok(run(&dana, &["token", "create", "--stack", "shop", "--level", "show", "--quiet"]), "dana: show token");
+    let dana_show = ok(run(&dana, &["token", "create", "--stack", "shop", "--level", "show"]), "dana: show token");
     let dana_show = dana_show.trim();
     ok(run(dana_show, &["instance", "list", "--stack", "shop"]), "dana's show token: instance list");
     refused(
@@ -100,7 +99,7 @@ async fn each_level_reaches_only_its_endpoints_tokens_stay_within_it_and_refusal
     ok(run(&sam, &["token", "revoke", &sam_id.to_string()]), "sam: revoke");
     let out = run(&sam, &["stack", "list"]);
     assert_eq!(out.status.code(), Some(3), "a revoked token: {}", text(&out));
-    let short = stack.cli_ok(&["token", "create", "--user", "dana", "--expires", "1s", "--quiet"]);
+    let short = stack.cli_ok(&["token", "create", "--user", "dana", "--expires", "1s"]);
     let short = short.trim().to_owned();
     eventually(Duration::from_secs(30), "the 1 s token to expire", || {
         let out = run(&short, &["stack", "list"]);
@@ -147,7 +146,7 @@ async fn bad_people_input_is_refused_by_field_and_changes_nothing() {
         (&["user", "grant", "--stack", "shop", "--level", "root", "nobody"], "not a permission level"),
         (&["user", "grant", "--stack", "nowhere", "--level", "show", "nobody"], "does not exist"),
         (&["token", "create"], "belongs to no user"),
-        (&["token", "create", "--user", "nobody", "--expires", "10y"], "not a length of time"),
+        (&["token", "create", "--user", "nobody", "--expires", "10y"], "is not a duration"),
     ];
     for (args, says) in cases {
         let out = stack.cli(args);

@@ -82,7 +82,8 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
     let log = std::fs::File::create(root.with_extension("log")).unwrap();
     let mut agent = Command::new(drover_bin())
         .args(["agent", "--root", root.to_str().unwrap(), "--address", EVIL, "--stack", "demo", "--layer", "zeoserver"])
-        .env("DROVER_JOIN_TOKEN", stack.join_token())
+        .arg("--join-file")
+        .arg(stack.join_file(&["--stack", "demo"]))
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -107,7 +108,7 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
 
     // A lying agent that skips its own check is refused by the server, naming the field, for
     // every kind of directive-breaking text; it registers nothing.
-    let join = AgentClient::new(&stack.url(), &stack.fingerprint(), &stack.join_token()).unwrap();
+    let join = AgentClient::new(&stack.url(), &stack.fingerprint(), &stack.join_token(&["--stack", "demo"])).unwrap();
     let bad = [EVIL, "127.0.0.9\n", "127.0.0.9\r", "10.0.0.1;", "db{x}", "db#1", "db internal", "\"db\"", "", "db\0"];
     for (layer, address) in ["zeoserver", "clients"].iter().flat_map(|l| bad.iter().map(move |a| (*l, *a))) {
         let req =
@@ -160,7 +161,8 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
     let newcomer = Command::new(drover_bin())
         .args(["agent", "--root", root.to_str().unwrap(), "--address", &newcomer_address, "--stack", "demo"])
         .args(["--instance", "aaa", "--layer", "zeoserver", "--heartbeat-interval-secs", "1"])
-        .env("DROVER_JOIN_TOKEN", stack.join_token())
+        .arg("--join-file")
+        .arg(stack.join_file(&["--stack", "demo", "--layer", "zeoserver"]))
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)

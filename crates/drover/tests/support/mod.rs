@@ -38,6 +38,8 @@ pub struct Options {
     pub server_args: Vec<String>,
     /// A command the server runs under, which execs it (e.g. `prlimit --nofile=64:64 --`).
     pub server_wrapper: Vec<String>,
+    /// More environment for the server process (as an operator's shell might export).
+    pub server_env: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             command_log_max_bytes: None,
             server_args: Vec::new(),
             server_wrapper: Vec::new(),
+            server_env: Vec::new(),
         }
     }
 }
@@ -145,6 +148,7 @@ impl TestStack {
             .arg("--local-first-address")
             .arg(self.first_address.to_string())
             .env("RUST_LOG", "info")
+            .envs(self.options.server_env.iter().map(|(k, v)| (k, v)))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -193,8 +197,23 @@ impl TestStack {
         std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
     }
 
-    pub fn join_token(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("join.token")).unwrap().trim().to_owned()
+    /// A new join token: `drover token create --join` with these arguments (`--stack S`, ...).
+    pub fn join_token(&self, args: &[&str]) -> String {
+        let mut all = vec!["token", "create", "--join"];
+        all.extend_from_slice(args);
+        self.cli_ok(&all).trim().to_owned()
+    }
+
+    /// A new join token (as [`Self::join_token`]) in a new 0600 file in the test's directory, for
+    /// `drover agent --join-file`.
+    pub fn join_file(&self, args: &[&str]) -> PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let path = self.dir.path().join(format!("join-{n}.token"));
+        let mut all = vec!["token", "create", "--join", "--output", path.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.cli_ok(&all);
+        path
     }
 
     pub fn fingerprint(&self) -> String {
@@ -425,6 +444,58 @@ fn signal(pid: i32, sig: nix::sys::signal::Signal) {
 /// Kills a process group (an agent runs as the leader of its own group).
 pub fn kill_group(pgid: i32) {
     let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
+}
+
+/// An agent the test runs itself, as an operator would on another host (root `root`, its log
+/// beside it as `<root>.log`); its process group is killed on drop.
+pub struct HostAgent(pub Child);
+
+impl HostAgent {
+    /// Starts `drover agent --root ROOT --join-file FILE EXTRA...` with `env` added.
+    pub fn start(root: &Path, join_file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        use std::os::unix::process::CommandExt;
+        std::fs::create_dir_all(root).unwrap();
+        let log = std::fs::File::create(root.with_extension("log")).unwrap();
+        let child = Command::new(drover_bin())
+            .arg("agent")
+            .arg("--root")
+            .arg(root)
+            .arg("--address")
+            .arg("127.0.0.1")
+            .arg("--heartbeat-interval-secs")
+            .arg("1")
+            .arg("--join-file")
+            .arg(join_file)
+            .args(extra)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        Self(child)
+    }
+
+    /// Waits (up to 60 s) for the agent to give up; its exit status and log.
+    pub async fn refused(mut self, root: &Path) -> (std::process::ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the agent of {} did not give up", root.display());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        (status, std::fs::read_to_string(root.with_extension("log")).unwrap_or_default())
+    }
+}
+
+impl Drop for HostAgent {
+    fn drop(&mut self) {
+        kill_group(self.0.id() as i32);
+        let _ = self.0.wait();
+    }
 }
 
 /// Runs the CLI against `url` with `token`.
