@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use drover_core::access::{Decision, Level, TokenScope, decide, level_on_stack};
 use drover_proto::token::is_secret_shaped;
 
+use super::extract::bearer;
 use super::failure::Failure;
 use crate::secrets::hash;
 use crate::state::AppState;
@@ -86,20 +87,6 @@ impl Caller {
 /// The 404 of a stack that does not exist, or that the caller may not see.
 pub fn no_such_stack(name: &str) -> Failure {
     Failure::not_found("stack", format!("stack {name:?} does not exist; `drover stack list` shows the stacks"))
-}
-
-fn bearer(parts: &Parts) -> Result<&str, Failure> {
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
-        Failure::unauthorized(
-            "no token: send `Authorization: Bearer <token>` (the CLI reads DROVER_TOKEN or `drover login`)",
-        )
-    })?;
-    header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| Failure::unauthorized("the Authorization header is not `Bearer <token>`"))
 }
 
 /// The kind and secret of a `drv1:<kind>:<ca-sha256>:<secret>:<url>` token. The URL and

@@ -106,7 +106,8 @@ fn serde_urlencoded_like<T: DeserializeOwned>(raw: &str) -> Result<T, Failure> {
         .map_err(|e| Failure::invalid("query", format!("bad query string: {e}")))
 }
 
-fn bearer(parts: &Parts) -> Result<&str, Failure> {
+/// The bearer token of a request, or a 401 saying how to send one.
+pub(super) fn bearer(parts: &Parts) -> Result<&str, Failure> {
     let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
         Failure::unauthorized(
             "no token: send `Authorization: Bearer <token>` (the CLI reads DROVER_TOKEN or `drover login`)",

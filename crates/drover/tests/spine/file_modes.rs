@@ -100,7 +100,6 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg() {
         data.join("drover.db-wal"),
         data.join("drover.db-shm"),
         data.join("admin.token"),
-        data.join("join.token"),
         data.join("pki/ca.key"),
         deploy_cfg.clone(),
         haproxy_cfg.clone(),

@@ -111,9 +111,10 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // Without --join it is a personal token, and the admin token belongs to no user.
     let out = stack.cli(&["token", "create", "--stack", "alpha"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --join"));
-    assert_eq!(stack.cli_ok(&["token", "list", "--json"]).trim(), "[]");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to no user"));
+    assert_eq!(stack.cli_ok(&["token", "list", "--join", "--json"]).trim(), "[]");
 
     // Another stack, another layer, a pre-created instance the token is not made for.
     let web = stack.join_file(&["--stack", "alpha", "--layer", "web"]);
@@ -129,7 +130,7 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
     // Expired and revoked tokens.
     let brief = stack.join_file(&["--stack", "alpha", "--expires", "2s"]);
     eventually(Duration::from_secs(30), "the token to expire", || async {
-        let list = stack.cli_ok(&["token", "list", "--stack", "alpha", "--json"]);
+        let list = stack.cli_ok(&["token", "list", "--join", "--stack", "alpha", "--json"]);
         let tokens: serde_json::Value = serde_json::from_str(&list).unwrap();
         tokens.as_array().unwrap().iter().any(|t| t["state"] == "expired").then_some(())
     })
@@ -137,9 +138,9 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
     let log = refused(&stack, "expired", &brief, &["--stack", "alpha", "--layer", "web"]).await;
     assert!(log.contains("this join token has expired"), "{log}");
     let revoked = stack.join_file(&["--stack", "alpha", "--comment", "to revoke"]);
-    let list: serde_json::Value = serde_json::from_str(&stack.cli_ok(&["token", "list", "--json"])).unwrap();
+    let list: serde_json::Value = serde_json::from_str(&stack.cli_ok(&["token", "list", "--join", "--json"])).unwrap();
     let id = list.as_array().unwrap().iter().find(|t| t["comment"] == "to revoke").unwrap()["id"].to_string();
-    stack.cli_ok(&["token", "revoke", &id]);
+    stack.cli_ok(&["token", "revoke", "--join", &id]);
     let log = refused(&stack, "revoked", &revoked, &["--stack", "alpha", "--layer", "web"]).await;
     assert!(log.contains("this join token was revoked"), "{log}");
 
@@ -154,7 +155,7 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
     assert!(hostnames(&stack, "beta").await.is_empty());
     assert_eq!(stack.instance("alpha", "zeo0").await.status, "registering");
     let tokens: serde_json::Value =
-        serde_json::from_str(&stack.cli_ok(&["token", "list", "--stack", "alpha", "--json"])).unwrap();
+        serde_json::from_str(&stack.cli_ok(&["token", "list", "--join", "--stack", "alpha", "--json"])).unwrap();
     assert!(tokens.as_array().unwrap().iter().all(|t| t["last_used_at"].is_null()), "{tokens:#}");
 
     // The token made for the pre-created instance claims it.
@@ -177,7 +178,7 @@ async fn join_tokens_open_only_their_stack_layers_and_instance_while_valid() {
     assert!(log.contains("used as many times as it allowed"), "{log}");
     assert_eq!(hostnames(&stack, "alpha").await.len(), 2, "zeo0 and the first host only");
     let tokens: serde_json::Value =
-        serde_json::from_str(&stack.cli_ok(&["token", "list", "--stack", "alpha", "--json"])).unwrap();
+        serde_json::from_str(&stack.cli_ok(&["token", "list", "--join", "--stack", "alpha", "--json"])).unwrap();
     let used = tokens.as_array().unwrap().iter().find(|t| t["uses_left"] == 0).unwrap();
     assert_eq!(used["state"], "used_up");
 
