@@ -1,4 +1,6 @@
-//! Clap definitions of people and permissions: `drover user`, `drover audit` (tokens: `cli.rs`).
+//! Clap definitions of people and permissions: `drover user`, `drover token`, `drover audit`.
+
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
@@ -60,4 +62,72 @@ pub struct AuditListArgs {
     pub limit: u32,
     #[command(flatten)]
     pub format: Format,
+}
+
+/// `drover token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a personal API token (yours; an admin's `--user` for someone else), or with `--join` a
+    /// join token for agents. It is printed once; the server keeps only its hash.
+    Create(TokenCreateArgs),
+    /// List personal tokens (yours; an admin sees all), or with `--join` join tokens (never their
+    /// secrets).
+    List {
+        /// List join tokens.
+        #[arg(long)]
+        join: bool,
+        /// Only this stack's.
+        #[arg(long)]
+        stack: Option<String>,
+        #[command(flatten)]
+        format: Format,
+    },
+    /// Revoke a personal token, or with `--join` a join token (enrolled agents keep working).
+    Revoke {
+        /// Revoke a join token.
+        #[arg(long)]
+        join: bool,
+        /// The token's id (from `drover token list`).
+        id: i64,
+    },
+}
+
+/// `drover token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Make a join token (for `drover agent --join-file`) instead of a personal one.
+    #[arg(long)]
+    pub join: bool,
+    /// The stack: a join token enrolls into it (required); a personal token reaches only it
+    /// (default: every stack its user may reach).
+    #[arg(long)]
+    pub stack: Option<String>,
+    /// Join tokens: a layer a new host may register into (repeatable; none: any layer).
+    #[arg(long = "layer")]
+    pub layers: Vec<String>,
+    /// Join tokens: the instance it is made for, the only kind that claims a pre-created instance.
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Join tokens: how many enrollments it allows (default: any number until it expires).
+    #[arg(long)]
+    pub uses: Option<u32>,
+    /// Personal tokens: whose (admins only; default: yours).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Personal tokens: the most it may do, show, deploy or manage (at most its user's level).
+    #[arg(long)]
+    pub level: Option<String>,
+    /// How long it works, e.g. 30m, 24h, 7d, or `never` (default: 24h for join tokens, never
+    /// for personal ones).
+    #[arg(long)]
+    pub expires: Option<String>,
+    /// A note: what or whom it is for.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Write the token to this new file (mode 0600) instead of printing it.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub output: Option<PathBuf>,
+    /// Print JSON (with the token) instead of the token alone.
+    #[arg(long)]
+    pub json: bool,
 }

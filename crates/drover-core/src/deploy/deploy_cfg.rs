@@ -230,7 +230,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn cfg() -> DeployCfg {
+    pub(super) fn cfg() -> DeployCfg {
         DeployCfg {
             hostname: "web1".into(),
             extends: vec!["cfg/base.cfg".into()],
@@ -288,27 +288,7 @@ mod unsafe_tests {
     use super::*;
 
     fn cfg() -> DeployCfg {
-        DeployCfg {
-            hostname: "web1".into(),
-            extends: vec!["cfg/base.cfg".into()],
-            inherit_parts: true,
-            parts: vec!["client1".into()],
-            eggs: vec![],
-            shared: "/srv/www/site/shared".into(),
-            cache: "/srv/www/site/shared".into(),
-            additional_config: "[versions]\nPlone = 6.1\n".into(),
-            zeo_address: Some("127.0.0.5:8001".into()),
-            relstorage: None,
-            solr_host: None,
-            celery: None,
-            zeoserver: None,
-            clients: vec![ClientPart { name: "client1".into(), http_address: "127.0.0.2:8081".into() }],
-            zodb_cache_size: None,
-            zserver_threads: None,
-            persistent_cache: true,
-            shared_blobs: true,
-            blob_dir: None,
-        }
+        DeployCfg { additional_config: "[versions]\nPlone = 6.1\n".into(), ..super::tests::cfg() }
     }
 
     #[test]

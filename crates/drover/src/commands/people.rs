@@ -3,8 +3,8 @@
 
 use drover_proto::people::{CreateToken, CreateUser, SetGrant, TokenInfo, User};
 
-use crate::cli::{Format, TokenCreateArgs};
-use crate::cli_people::{AuditCommand, UserCommand};
+use crate::cli::Format;
+use crate::cli_people::{AuditCommand, TokenCreateArgs, UserCommand};
 use crate::exit::{CliResult, Failure, OK};
 use crate::login::client;
 use crate::output::{print_json, table};

@@ -3,7 +3,7 @@
 
 use drover_proto::api::{CreateJoinToken, JoinToken};
 
-use crate::cli::{TokenCommand, TokenCreateArgs};
+use crate::cli_people::{TokenCommand, TokenCreateArgs};
 use crate::exit::{CliResult, Failure, OK};
 use crate::login::client;
 use crate::output::{or_dash, print_json, table};
