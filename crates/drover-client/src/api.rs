@@ -13,6 +13,7 @@ use drover_proto::api::{
     LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
+use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
 use serde::Serialize;
@@ -432,11 +433,22 @@ impl AgentClient {
         self.http.post_empty("/agent/heartbeat", req).await
     }
 
-    /// Waits up to `wait` for the next command.
-    pub async fn next_command(&self, wait: Duration) -> Result<Option<AgentCommand>, ClientError> {
+    /// Waits up to `wait` for the next command, or for requests for this instance's HAProxy.
+    pub async fn next_command(&self, wait: Duration) -> Result<NextCommand, ClientError> {
         let path = format!("/agent/commands/next?wait={}", wait.as_secs());
         let got: Option<NextCommand> = self.http.call::<(), _>(Method::GET, &path, None, wait + CALL_TIMEOUT).await?;
-        Ok(got.and_then(|n| n.command))
+        Ok(got.unwrap_or(NextCommand { command: None, frontend_requests: Vec::new() }))
+    }
+
+    /// Has every online frontend of the stack act on one of this instance's clients.
+    pub async fn frontends(&self, id: i64, call: &FrontendCall) -> Result<FrontendAnswers, ClientError> {
+        let path = format!("/agent/commands/{id}/frontends");
+        self.http.required(self.http.call(Method::POST, &path, Some(call), CALL_TIMEOUT).await)
+    }
+
+    /// Answers a request relayed to this frontend instance.
+    pub async fn answer_frontend_request(&self, id: u64, state: &BackendState) -> Result<(), ClientError> {
+        self.http.post_empty(&format!("/agent/frontend-requests/{id}"), state).await
     }
 
     /// Commands this instance took that have no result yet on the server.

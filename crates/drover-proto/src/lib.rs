@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod hooks;
 pub mod people;
+pub mod relay;
 pub mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};

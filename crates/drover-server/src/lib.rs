@@ -9,6 +9,7 @@ mod error;
 mod orchestrator;
 mod pki;
 mod provider;
+mod relay;
 mod run;
 mod secrets;
 mod serve;

@@ -69,6 +69,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         local,
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
+        frontend_relay: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     // Before the API answers, so no agent's report races the follow-ups it re-runs.

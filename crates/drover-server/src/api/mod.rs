@@ -9,6 +9,7 @@ mod config;
 pub mod deployments;
 mod extract;
 mod failure;
+mod frontend_relay;
 mod instances;
 mod join_tokens;
 pub mod parse;
@@ -81,7 +82,9 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/commands/{id}/start", post(agent::start))
         .route("/agent/commands/{id}/output", post(agent::output))
         .route("/agent/commands/{id}/result", post(agent::result))
-        .route("/agent/commands/{id}/restart-slot", post(restart_slots::take).delete(restart_slots::give_back));
+        .route("/agent/commands/{id}/restart-slot", post(restart_slots::take).delete(restart_slots::give_back))
+        .route("/agent/commands/{id}/frontends", post(frontend_relay::call))
+        .route("/agent/frontend-requests/{id}", post(frontend_relay::answer));
     Router::new()
         .nest(API_PREFIX, api)
         .fallback(|| async {

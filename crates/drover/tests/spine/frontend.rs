@@ -148,7 +148,7 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
         stack.instance_root("demo", "clients1").join("srv/www/site/shared/var/log/client1.log"),
     );
     assert_eq!(out.status.code(), Some(0), "{log}\nclient1.log: {client_log:?}");
-    assert!(log.contains("drained client1 on 2 frontend(s)") && log.contains("ready on the frontends"), "{log}");
+    assert!(log.contains("drained client1 on 2 frontend(s)") && log.contains("ready on 2 frontend(s)"), "{log}");
     let mut lat = result.latencies.clone();
     lat.sort();
     let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize];
