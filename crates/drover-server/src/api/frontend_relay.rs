@@ -34,7 +34,7 @@ pub async fn call(
         return Err(Failure::conflict(Some("command"), format!("command {id} has finished; it drains nothing")));
     }
     let instance = own_instance(&state, &agent).await?;
-    if !parse_server_name(&req.server).is_some_and(|(host, _)| host == instance.hostname) {
+    if parse_server_name(&req.server).is_none_or(|(host, _)| host != instance.hostname) {
         return Err(Failure::invalid(
             "server",
             format!("{:?} is not one of this instance's clients; use {}-client<N>", req.server, instance.hostname),
