@@ -30,15 +30,15 @@ pub async fn call(
     Body(req): Body<FrontendCall>,
 ) -> ApiResult<Json<FrontendAnswers>> {
     let command = own_command(&state, &agent, id).await?;
-    if command.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished) {
-        return Err(Failure::conflict(Some("command"), format!("command {id} has finished; it drains nothing")));
-    }
     let instance = own_instance(&state, &agent).await?;
     if parse_server_name(&req.server).is_none_or(|(host, _)| host != instance.hostname) {
         return Err(Failure::invalid(
             "server",
             format!("{:?} is not one of this instance's clients; use {}-client<N>", req.server, instance.hostname),
         ));
+    }
+    if command.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished) {
+        return Err(Failure::conflict(Some("command"), format!("command {id} has finished; it drains nothing")));
     }
     let model = StackModel::load(&state, &instance.stack_name)
         .await?
