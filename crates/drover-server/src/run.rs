@@ -78,7 +78,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;
-    let app = crate::serve::rate_limit::limit_requests(api::router(state), limits.rate);
+    let app = crate::serve::rate_limit::limit_requests(api::router(state.clone()), limits.rate, state);
     crate::serve::serve(listener, TlsAcceptor::from(pki.tls.clone()), app, limits, shutdown_signal()).await;
     println!("drover server stopped");
     Ok(())

@@ -3,7 +3,7 @@
 
 mod agent;
 mod apps;
-mod audit;
+pub mod audit;
 mod auth;
 mod config;
 pub mod deployments;
