@@ -453,10 +453,26 @@ pub struct HostAgent(pub Child);
 impl HostAgent {
     /// Starts `drover agent --root ROOT --join-file FILE EXTRA...` with `env` added.
     pub fn start(root: &Path, join_file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(root, join_file.as_os_str(), extra, env, None)
+    }
+
+    /// Starts `drover agent --root ROOT --join-file - EXTRA...` and writes `token` to its stdin,
+    /// as `echo "$TOKEN" | drover agent --join-file -` in a provisioning script would.
+    pub fn start_with_token_on_stdin(root: &Path, token: &str, extra: &[&str]) -> Self {
+        Self::spawn(root, std::ffi::OsStr::new("-"), extra, &[], Some(token))
+    }
+
+    fn spawn(
+        root: &Path,
+        join_file: &std::ffi::OsStr,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Self {
         use std::os::unix::process::CommandExt;
         std::fs::create_dir_all(root).unwrap();
         let log = std::fs::File::create(root.with_extension("log")).unwrap();
-        let child = Command::new(drover_bin())
+        let mut child = Command::new(drover_bin())
             .arg("agent")
             .arg("--root")
             .arg(root)
@@ -468,12 +484,16 @@ impl HostAgent {
             .arg(join_file)
             .args(extra)
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .process_group(0)
             .spawn()
             .unwrap();
+        if let Some(token) = stdin {
+            let mut pipe = child.stdin.take().unwrap();
+            std::io::Write::write_all(&mut pipe, format!("{token}\n").as_bytes()).unwrap();
+        }
         Self(child)
     }
 
