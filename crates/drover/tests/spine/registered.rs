@@ -1,5 +1,5 @@
-//! An existing host joins with a join token: `drover agent --join-file FILE` (or `-`, stdin) claims the
-//! instance made for it, or registers a new one.
+//! An existing host joins with a join token: `drover agent --join-file FILE` (or `-`, stdin)
+//! claims the instance made for it, or registers a new one.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
