@@ -56,19 +56,7 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     std::fs::set_permissions(data.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances"), ("web", "frontend")]);
-    stack.cli_ok(&[
-        "instance",
-        "create",
-        "--stack",
-        "demo",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--cpu-count",
-        "1",
-        "--wait",
-    ]);
+    stack.create_zeo_and_client_instance("demo");
     stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--wait"]);
     stack.create_demo_app("demo", &["zeoserver", "clients"]);
     let doc = json!({

@@ -29,19 +29,7 @@ async fn restart_agent(stack: &mut TestStack, host: &str) {
 async fn services_outlive_agent_restarts_and_interrupted_builds_change_nothing() {
     let mut stack = TestStack::start().await;
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
-    stack.cli_ok(&[
-        "instance",
-        "create",
-        "--stack",
-        "demo",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--cpu-count",
-        "1",
-        "--wait",
-    ]);
+    stack.create_zeo_and_client_instance("demo");
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
     let (c1, c2) = (format!("{address}:8081"), format!("{address}:8082"));
     let repo = stack.create_demo_app("demo", &["clients"]);

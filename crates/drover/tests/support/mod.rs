@@ -197,6 +197,15 @@ impl TestStack {
         std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
     }
 
+    /// One instance in the layers `zeoserver` and `clients`, with one client (`--cpu-count 1`),
+    /// online.
+    pub fn create_zeo_and_client_instance(&self, stack: &str) {
+        let layers = ["--layer", "zeoserver", "--layer", "clients", "--cpu-count", "1", "--wait"];
+        let mut args = vec!["instance", "create", "--stack", stack];
+        args.extend(layers);
+        self.cli_ok(&args);
+    }
+
     /// A new join token: `drover token create --join` with these arguments (`--stack S`, ...).
     pub fn join_token(&self, args: &[&str]) -> String {
         let mut all = vec!["token", "create", "--join"];
@@ -453,17 +462,23 @@ pub struct HostAgent(pub Child);
 impl HostAgent {
     /// Starts `drover agent --root ROOT --join-file FILE EXTRA...` with `env` added.
     pub fn start(root: &Path, join_file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        Self::spawn(root, join_file.as_os_str(), extra, env, None)
+        Self::spawn(root, "127.0.0.1", join_file.as_os_str(), extra, env, None)
+    }
+
+    /// Starts `drover agent --root ROOT --address ADDRESS --join-file FILE EXTRA...`.
+    pub fn start_at(root: &Path, address: &str, join_file: &Path, extra: &[&str]) -> Self {
+        Self::spawn(root, address, join_file.as_os_str(), extra, &[], None)
     }
 
     /// Starts `drover agent --root ROOT --join-file - EXTRA...` and writes `token` to its stdin,
     /// as `echo "$TOKEN" | drover agent --join-file -` in a provisioning script would.
     pub fn start_with_token_on_stdin(root: &Path, token: &str, extra: &[&str]) -> Self {
-        Self::spawn(root, std::ffi::OsStr::new("-"), extra, &[], Some(token))
+        Self::spawn(root, "127.0.0.1", std::ffi::OsStr::new("-"), extra, &[], Some(token))
     }
 
     fn spawn(
         root: &Path,
+        address: &str,
         join_file: &std::ffi::OsStr,
         extra: &[&str],
         env: &[(&str, &str)],
@@ -477,7 +492,7 @@ impl HostAgent {
             .arg("--root")
             .arg(root)
             .arg("--address")
-            .arg("127.0.0.1")
+            .arg(address)
             .arg("--heartbeat-interval-secs")
             .arg("1")
             .arg("--join-file")
