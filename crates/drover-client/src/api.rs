@@ -190,6 +190,22 @@ impl Client {
         self.http.get(&format!("/audit?{query}")).await
     }
 
+    /// A stack's events, oldest first: the newest `limit`, or those after `after`, waiting up to
+    /// `wait` for one.
+    pub async fn events(
+        &self,
+        stack: &str,
+        after: Option<i64>,
+        wait: Duration,
+        limit: u32,
+    ) -> Result<Vec<drover_proto::events::Event>, ClientError> {
+        let mut path = format!("/stacks/{}/events?limit={limit}", seg(stack));
+        if let Some(after) = after {
+            path.push_str(&format!("&after={after}&wait={}", wait.as_secs()));
+        }
+        self.http.required(self.http.call::<(), _>(Method::GET, &path, None, wait + CALL_TIMEOUT).await)
+    }
+
     /// Makes (or replaces) an app's deploy webhook.
     pub async fn enable_webhook(&self, stack: &str, app: &str) -> Result<drover_proto::hooks::Webhook, ClientError> {
         self.http.post(&format!("/stacks/{}/apps/{}/webhook", seg(stack), seg(app)), &serde_json::json!({})).await

@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod api;
 pub mod error;
+pub mod events;
 pub mod hooks;
 pub mod people;
 pub mod relay;

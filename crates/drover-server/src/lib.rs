@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod orchestrator;
 mod pki;
+mod presence;
 mod provider;
 mod relay;
 mod run;

@@ -10,7 +10,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::{release_configures, watch_heartbeats};
+use crate::orchestrator::{release_configures, watch_agents, watch_heartbeats};
 use crate::provider::LocalProvider;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
@@ -70,11 +70,13 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
         frontend_relay: Arc::default(),
+        presence: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     // Before the API answers, so no agent's report races the follow-ups it re-runs.
     crate::orchestrator::sweep(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));
+    tokio::spawn(watch_agents(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;

@@ -86,6 +86,25 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(crate::cli_people::AuditCommand),
+    /// What the server decided on its own for a stack (an instance lost, healed, given up on),
+    /// with the reason; oldest first.
+    Events(EventsArgs),
+}
+
+/// `drover events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// Keep printing new events as they happen (until interrupted).
+    #[arg(long)]
+    pub follow: bool,
+    /// How many of the newest events to show first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[command(flatten)]
+    pub format: Format,
 }
 
 /// `drover server`.

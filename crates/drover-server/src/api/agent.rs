@@ -182,6 +182,8 @@ pub async fn next(
     Query(q): Query<PollQuery>,
 ) -> ApiResult<Json<NextCommand>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_POLL);
+    // Ends when this answers or the connection drops: an agent that stops polling is gone.
+    let _poll = state.presence.polling(agent.instance_id);
     let notify = state.wakeups.agent(agent.instance_id);
     loop {
         let notified = notify.notified();

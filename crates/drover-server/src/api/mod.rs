@@ -7,6 +7,7 @@ pub mod audit;
 mod auth;
 mod config;
 pub mod deployments;
+mod events;
 mod extract;
 mod failure;
 mod frontend_relay;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/events", get(events::list))
         .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
         .route("/join-tokens", get(join_tokens::list_all))
         .route("/join-tokens/{id}", delete(join_tokens::revoke))

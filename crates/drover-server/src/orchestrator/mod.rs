@@ -4,8 +4,10 @@
 pub mod app_deploy;
 mod configure_events;
 mod error;
+pub mod events;
 mod heartbeat;
 pub mod instances;
+mod lost;
 pub mod model;
 mod power;
 mod revision;
@@ -13,6 +15,7 @@ mod sweep;
 pub mod targets;
 
 pub use heartbeat::watch_heartbeats;
+pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};
 pub use sweep::sweep;
 

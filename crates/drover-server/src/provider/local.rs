@@ -91,9 +91,14 @@ impl LocalProvider {
         self.root(instance).join("agent.identity.json")
     }
 
+    /// The pid the instance's agent was last started with, running or not.
+    pub fn last_pid(&self, instance: &InstanceRow) -> Option<i32> {
+        std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()
+    }
+
     /// The running agent's pid, if its process is alive and is this instance's agent.
     pub fn running_pid(&self, instance: &InstanceRow) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()?;
+        let pid = self.last_pid(instance)?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let root = self.root(instance);
         let root = root.to_string_lossy();
