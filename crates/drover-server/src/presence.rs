@@ -1,7 +1,9 @@
 //! Which agents hold a command long-poll open. An agent polls without pause while it runs, so one
-//! whose connection dropped and that has not polled again for a while is gone (killed, its host
-//! down, its network cut), long before its heartbeats are missed. In memory: after a server
-//! restart nothing is known until each agent polls, and silence is left to the heartbeat timeout.
+//! whose poll connection dropped before the answer and that has not polled again for a while is
+//! gone (killed, its host down, its network cut), long before its heartbeats are missed. A poll
+//! that was answered and not followed by another is silence, left to the heartbeat timeout (a
+//! frozen agent's socket stays open). In memory: after a server restart nothing is known until
+//! each agent polls.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,19 +19,28 @@ pub struct AgentPresence {
 struct Polls {
     /// Long-polls open now.
     open: u32,
-    /// When the last one ended, while none is open.
+    /// When the last one was dropped unanswered, while none is open.
     idle_since: Option<Instant>,
 }
 
-/// An open long-poll; dropping it (answered, or the connection dropped) ends it.
+/// An open long-poll: [`Poll::answered`] when the handler answers; dropped unanswered (the
+/// connection went away), it starts the instance's grace.
 pub struct Poll {
     presence: Arc<AgentPresence>,
     instance: i64,
+    answered: bool,
+}
+
+impl Poll {
+    /// The poll was answered (a command, nothing within its wait, or an error).
+    pub fn answered(mut self) {
+        self.answered = true;
+    }
 }
 
 impl Drop for Poll {
     fn drop(&mut self) {
-        self.presence.ended(self.instance, Instant::now());
+        self.presence.ended(self.instance, (!self.answered).then(Instant::now));
     }
 }
 
@@ -44,14 +55,15 @@ impl AgentPresence {
         let entry = polls.entry(instance).or_insert(Polls { open: 0, idle_since: None });
         entry.open += 1;
         entry.idle_since = None;
-        Poll { presence: self.clone(), instance }
+        Poll { presence: self.clone(), instance, answered: false }
     }
 
-    fn ended(&self, instance: i64, now: Instant) {
+    /// A poll ended: `dropped_at` when its connection went away unanswered.
+    fn ended(&self, instance: i64, dropped_at: Option<Instant>) {
         if let Some(entry) = self.lock().get_mut(&instance) {
             entry.open = entry.open.saturating_sub(1);
             if entry.open == 0 {
-                entry.idle_since = Some(now);
+                entry.idle_since = dropped_at;
             }
         }
     }
@@ -89,8 +101,8 @@ mod tests {
         let t0 = Instant::now();
         drop(presence.polling(1));
         let _other = presence.polling(2);
-        // As if the poll had ended at t0 exactly.
-        presence.ended(1, t0);
+        // As if the poll had been dropped at t0 exactly.
+        presence.ended(1, Some(t0));
         // (seconds after the poll ended, reported gone)
         let cases = [(5, false), (10, false), (11, true), (12, false)];
         for (after, want) in cases {
@@ -98,6 +110,13 @@ mod tests {
             assert_eq!(gone.iter().any(|(id, _)| *id == 1), want, "{after} s");
             assert!(!gone.iter().any(|(id, _)| *id == 2), "an open poll is present");
         }
+    }
+
+    #[test]
+    fn an_answered_poll_is_not_a_dropped_connection() {
+        let presence = Arc::new(AgentPresence::default());
+        presence.polling(1).answered();
+        assert!(presence.gone(Duration::from_secs(10), Instant::now() + Duration::from_secs(60)).is_empty());
     }
 
     #[test]

@@ -181,16 +181,22 @@ pub async fn next(
     State(state): State<AppState>,
     Query(q): Query<PollQuery>,
 ) -> ApiResult<Json<NextCommand>> {
+    // Dropped unanswered when the connection goes away: an agent that does not poll again is gone.
+    let poll = state.presence.polling(agent.instance_id);
+    let answer = wait_for_work(&state, &agent, &q).await;
+    poll.answered();
+    answer
+}
+
+async fn wait_for_work(state: &AppState, agent: &Agent, q: &PollQuery) -> ApiResult<Json<NextCommand>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_POLL);
-    // Ends when this answers or the connection drops: an agent that stops polling is gone.
-    let _poll = state.presence.polling(agent.instance_id);
     let notify = state.wakeups.agent(agent.instance_id);
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
         let command = match state.store.next_pending(agent.instance_id).await? {
-            Some(row) => Some(to_agent_command(&state, &row).await?),
+            Some(row) => Some(to_agent_command(state, &row).await?),
             None => None,
         };
         let frontend_requests = state.frontend_relay.take(agent.instance_id);

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use drover_core::Provider;
 use drover_core::lifecycle::{changes_membership, on_agent_gone};
+use drover_core::{InstanceStatus, Provider};
 
 use crate::state::AppState;
 use crate::store::{InstanceRow, NewEvent};
@@ -48,7 +48,9 @@ async fn check_once(state: &AppState, grace: Duration) -> Result<(), sqlx::Error
         if on_agent_gone(instance.status()).is_none() {
             continue;
         }
-        let settled = now.saturating_sub(instance.status_changed_at) > SPAWN_GRACE.as_millis() as i64;
+        // Online or in Setup, its agent said hello: only a booting one may still be spawning.
+        let settled = instance.status() != InstanceStatus::Booting
+            || now.saturating_sub(instance.status_changed_at) > SPAWN_GRACE.as_millis() as i64;
         if settled && state.local.running_pid(&instance).is_none() {
             let cause = match state.local.last_pid(&instance) {
                 Some(pid) => format!("its local agent (pid {pid}) is no longer running"),
