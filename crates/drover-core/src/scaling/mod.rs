@@ -9,6 +9,7 @@
 //! - [`load`]: a layer's load-based rule and whether to start or stop load-based instances.
 //! - [`healing`]: whether to restart a `connection_lost` instance, with backoff and a cap.
 
+pub mod grid;
 pub mod kind;
 pub mod on_spec;
 pub mod schedule;
