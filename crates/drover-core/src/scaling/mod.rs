@@ -11,11 +11,13 @@
 
 pub mod grid;
 pub mod kind;
+pub mod load;
 pub mod on_spec;
 pub mod schedule;
 pub mod week;
 mod words;
 
 pub use kind::ScalingType;
+pub use load::{LoadDecision, LoadInput, LoadRule, Member, Sample, Thresholds};
 pub use schedule::WeeklySchedule;
 pub use week::Weekday;
