@@ -10,6 +10,7 @@
 //! - [`healing`]: whether to restart a `connection_lost` instance, with backoff and a cap.
 
 pub mod grid;
+pub mod healing;
 pub mod kind;
 pub mod load;
 pub mod on_spec;
@@ -17,6 +18,7 @@ pub mod schedule;
 pub mod week;
 mod words;
 
+pub use healing::{HealDecision, HealInput, HealingPolicy, LayerHealing};
 pub use kind::ScalingType;
 pub use load::{LoadDecision, LoadInput, LoadRule, Member, Sample, Thresholds};
 pub use schedule::WeeklySchedule;
