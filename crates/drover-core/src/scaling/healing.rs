@@ -226,7 +226,8 @@ mod tests {
         use InstanceStatus::{ConnectionLost, Online};
         use Provider::{Local, Registered};
         // (input: status, provider, lost minutes ago, layers, attempts minutes ago, expected)
-        let cases: Vec<(InstanceStatus, Provider, i64, &[LayerHealing], Vec<i64>, Want)> = vec![
+        type Case<'a> = (InstanceStatus, Provider, i64, &'a [LayerHealing], Vec<i64>, Want);
+        let cases: Vec<Case> = vec![
             (
                 ConnectionLost,
                 Local,

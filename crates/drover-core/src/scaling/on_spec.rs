@@ -133,7 +133,8 @@ mod tests {
         use Weekday::*;
         let workday: Vec<u32> = (8..18).collect();
         // (input, expected: the days with online hours)
-        let cases: Vec<(&str, Vec<(Weekday, Vec<u32>)>)> = vec![
+        type Case<'a> = (&'a str, Vec<(Weekday, Vec<u32>)>);
+        let cases: Vec<Case> = vec![
             ("mon-fri 08-18", [Monday, Tuesday, Wednesday, Thursday, Friday].map(|d| (d, workday.clone())).to_vec()),
             ("sat 10-14", vec![(Saturday, vec![10, 11, 12, 13])]),
             ("sun 22-02", vec![(Monday, vec![0, 1]), (Sunday, vec![22, 23])]),

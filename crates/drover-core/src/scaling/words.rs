@@ -11,11 +11,6 @@ pub(crate) fn number(value: f64) -> String {
     }
 }
 
-/// A percentage, rounded to a whole number: `86 %`.
-pub(crate) fn percent(value: f64) -> String {
-    format!("{value:.0} %")
-}
-
 /// A duration in milliseconds, in the largest units that keep it exact to the second:
 /// `30 s`, `5 min`, `1 h 30 min`, `2 min 5 s`.
 pub(crate) fn duration_ms(ms: i64) -> String {
@@ -50,7 +45,6 @@ mod tests {
         for (value, want) in cases {
             assert_eq!(number(value), want, "{value}");
         }
-        assert_eq!(percent(85.6), "86 %");
     }
 
     #[test]

@@ -140,11 +140,12 @@ impl Thresholds {
         for metric in Metric::ALL {
             let Some(value) = self.get(metric) else { continue };
             let field = format!("{prefix}{}", metric.as_str());
-            if metric.is_percent() && !(0.0..=100.0).contains(&value) {
-                problems.push(problem(field, format!("{value} is not a percentage from 0 to 100 (-1 disables it)")));
-            } else if !metric.is_percent() && !(value.is_finite() && value >= 0.0) {
-                problems.push(problem(field, format!("{value} is not a load average of 0 or more (-1 disables it)")));
-            }
+            let message = match metric.is_percent() {
+                true if !(0.0..=100.0).contains(&value) => "is not a percentage from 0 to 100",
+                false if !(value.is_finite() && value >= 0.0) => "is not a load average of 0 or more",
+                _ => continue,
+            };
+            problems.push(problem(field, format!("{value} {message} (-1 disables it)")));
         }
         problems
     }

@@ -100,7 +100,8 @@ fn load_decisions() {
     let last_one = vec![member("clients2", Load, Online, Some(60))];
 
     // (input: rule, members, samples, last action minutes ago, expected)
-    let cases: Vec<(LoadRule, Vec<Member>, Vec<Sample>, Option<i64>, Want)> = vec![
+    type Case = (LoadRule, Vec<Member>, Vec<Sample>, Option<i64>, Want);
+    let cases: Vec<Case> = vec![
         (
             rule(),
             layer(),
