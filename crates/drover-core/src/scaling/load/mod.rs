@@ -1,6 +1,6 @@
 //! Load-based scaling per layer: from the layer's rule, its online instances' heartbeat metrics
 //! and its members, whether to start load-based instances, stop some, or hold (reference.md
-//! section 7). [`decide`] is the whole decision; [`rule`] reads and checks the rule, and
+//! section 7). [`decide()`] is the whole decision; [`rule`] reads and checks the rule, and
 //! [`window`] averages the metrics over the wait window.
 //!
 //! Times are Unix milliseconds, as the store keeps them.
@@ -50,7 +50,7 @@ pub struct Member {
     pub started_at_ms: Option<i64>,
 }
 
-/// Everything [`decide`] looks at for one layer.
+/// Everything [`decide()`] looks at for one layer.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadInput<'a> {
     /// The layer's rule (only called for a layer with load-based scaling on).
