@@ -5,6 +5,7 @@ pub mod app_deploy;
 mod configure_events;
 mod error;
 pub mod events;
+mod healing;
 mod heartbeat;
 pub mod instances;
 mod lost;
@@ -14,6 +15,7 @@ mod revision;
 mod sweep;
 pub mod targets;
 
+pub use healing::heal_lost_instances;
 pub use heartbeat::watch_heartbeats;
 pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};

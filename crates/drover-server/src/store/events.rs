@@ -68,4 +68,23 @@ impl Store {
             }
         }
     }
+    /// When an instance's events of `kind` happened, since `since_ms`, oldest first.
+    pub async fn event_times(
+        &self,
+        stack_id: i64,
+        instance: &str,
+        kind: &str,
+        since_ms: i64,
+    ) -> Result<Vec<i64>, sqlx::Error> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT at FROM events WHERE stack_id = ? AND instance = ? AND kind = ? AND at >= ? ORDER BY id",
+        )
+        .bind(stack_id)
+        .bind(instance)
+        .bind(kind)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(at,)| at).collect())
+    }
 }

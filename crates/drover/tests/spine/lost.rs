@@ -95,3 +95,36 @@ async fn a_registered_agent_whose_connection_drops_is_lost_in_seconds() {
     assert!(lost.iter().any(|e| e.kind == "lost" && e.message.contains("connection dropped")), "{lost:#?}");
     println!("a killed registered agent was noticed after {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_healing_brings_a_killed_agent_back_and_a_layer_without_it_stays_lost() {
+    // Healing waits out the heartbeat timeout after the loss (an agent may come back by itself).
+    let options = support::Options { heartbeat_timeout_secs: 5.0, ..support::Options::default() };
+    let stack = TestStack::start_with(options).await;
+    stack.create_stack("demo", &[("web", "custom"), ("manual", "custom")]);
+    stack.cli_ok(&["layer", "update", "--stack", "demo", "manual", "--auto-healing", "off"]);
+    let healed = stack.create_online_instance("demo", &["web"]);
+    let manual = stack.create_online_instance("demo", &["manual"]);
+    let (healed_pid, manual_pid) =
+        (stack.agent_pid("demo", &healed).unwrap(), stack.agent_pid("demo", &manual).unwrap());
+    support::kill_group(healed_pid);
+    support::kill_group(manual_pid);
+
+    stack.wait_status("demo", &healed, "connection_lost", NOTICED).await;
+    stack.wait_status("demo", &manual, "connection_lost", NOTICED).await;
+    // No one acts: the auto-healing layer's instance comes back with a new agent.
+    stack.wait_status("demo", &healed, "online", ONLINE_WAIT).await;
+    assert_ne!(stack.agent_pid("demo", &healed), Some(healed_pid), "a new agent runs");
+    let said = events(&stack).await;
+    let healing = said.iter().find(|e| e.kind == "healing" && e.instance.as_deref() == Some(healed.as_str()));
+    assert!(
+        healing.is_some_and(|e| e.message.contains(&healed) && e.message.contains("connection_lost")),
+        "the event says why: {said:#?}"
+    );
+    // The other, past the same timeout, is still lost: its layer has auto-healing off.
+    assert_eq!(stack.instance("demo", &manual).await.status, "connection_lost");
+    assert!(!said.iter().any(|e| e.kind == "healing" && e.instance.as_deref() == Some(manual.as_str())), "{said:#?}");
+
+    let out = stack.cli_ok(&["events", "--stack", "demo"]);
+    assert!(out.contains("healing") && out.contains(&healed), "{out}");
+}
