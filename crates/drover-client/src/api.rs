@@ -14,6 +14,7 @@ use drover_proto::api::{
 };
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
 use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
+use drover_proto::scaling::{InstanceScaling, SetScaling};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
 use serde::Serialize;
@@ -301,6 +302,17 @@ impl Client {
     /// Deletes a stopped instance.
     pub async fn delete_instance(&self, stack: &str, host: &str) -> Result<(), ClientError> {
         self.http.delete(&format!("/stacks/{}/instances/{}", seg(stack), seg(host))).await
+    }
+
+    /// An instance's scaling type and schedule.
+    pub async fn scaling(&self, stack: &str, host: &str) -> Result<InstanceScaling, ClientError> {
+        self.http.get(&format!("/stacks/{}/instances/{}/scaling", seg(stack), seg(host))).await
+    }
+
+    /// Sets an instance's scaling type and schedule.
+    pub async fn set_scaling(&self, stack: &str, host: &str, req: &SetScaling) -> Result<InstanceScaling, ClientError> {
+        let path = format!("/stacks/{}/instances/{}/scaling", seg(stack), seg(host));
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
     }
 
     /// Starts an instance.

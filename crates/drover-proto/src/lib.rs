@@ -11,6 +11,7 @@ pub mod events;
 pub mod hooks;
 pub mod people;
 pub mod relay;
+pub mod scaling;
 pub mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};

@@ -10,7 +10,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::{heal_lost_instances, release_configures, watch_agents, watch_heartbeats};
+use crate::orchestrator::{follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats};
 use crate::provider::LocalProvider;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
@@ -78,6 +78,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(watch_heartbeats(state.clone()));
     tokio::spawn(watch_agents(state.clone()));
     tokio::spawn(heal_lost_instances(state.clone()));
+    tokio::spawn(follow_schedules(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;

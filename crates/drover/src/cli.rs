@@ -157,6 +157,9 @@ pub struct ServerArgs {
     /// Requests a token may make at once before the per-second limit applies.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
+    /// For tests only: read time-based schedules at the Unix time (seconds) this file holds.
+    #[arg(long, hide = true)]
+    pub schedule_clock_file: Option<PathBuf>,
 }
 
 /// `drover agent`.
@@ -450,6 +453,11 @@ pub enum InstanceCommand {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Change an instance's scaling type (24/7, time, load).
+    Update(crate::cli_scaling::InstanceUpdateArgs),
+    /// Set or show a time-based instance's weekly schedule (UTC); the server starts and stops
+    /// it at the schedule's hours.
+    Schedule(crate::cli_scaling::ScheduleArgs),
     /// List a stack's instances.
     List {
         /// The stack.

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod load;
 pub mod on_spec;
 pub mod schedule;
+pub mod timed;
 pub mod week;
 mod words;
 

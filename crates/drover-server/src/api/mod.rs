@@ -19,6 +19,7 @@ mod parse_app;
 mod people;
 mod resources;
 mod restart_slots;
+mod scaling;
 mod user_tokens;
 mod views;
 mod webhooks;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))
         .route("/stacks/{stack}/instances/{host}/stop", post(instances::stop))
+        .route("/stacks/{stack}/instances/{host}/scaling", get(scaling::show).put(scaling::set))
         .route("/stacks/{stack}/apps", get(apps::list).post(apps::create))
         .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
         .route("/stacks/{stack}/apps/{app}/releases", get(apps::releases))

@@ -13,6 +13,7 @@ mod follow;
 mod instance;
 mod layer;
 mod people;
+mod scaling;
 mod stack;
 mod status;
 mod token;
