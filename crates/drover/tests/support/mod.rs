@@ -19,8 +19,15 @@ pub fn drover_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_drover"))
 }
 
-/// Each server in this process gets its own /24 of loopback addresses for its local instances.
-static NEXT_NET: AtomicU8 = AtomicU8::new(10);
+/// Each server in this process gets its own /24 of loopback addresses for its local instances:
+/// 127.0.N.0/24 from N = 10, or from `DROVER_TEST_NET_BASE` so that two test runs on one machine
+/// (say, two worktrees) keep out of each other's addresses.
+static NEXT_NET: AtomicU8 = AtomicU8::new(0);
+
+fn next_net() -> u8 {
+    let base = std::env::var("DROVER_TEST_NET_BASE").ok().and_then(|b| b.parse::<u8>().ok()).unwrap_or(10);
+    base.saturating_add(NEXT_NET.fetch_add(1, Ordering::SeqCst))
+}
 
 /// How the server is started.
 #[derive(Clone)]
@@ -95,7 +102,7 @@ impl TestStack {
 
     /// Starts a server and waits until its API answers.
     pub async fn start_with(options: Options) -> Self {
-        let net = NEXT_NET.fetch_add(1, Ordering::SeqCst);
+        let net = next_net();
         let mut stack = Self {
             dir: tempfile::tempdir().unwrap(),
             port: free_port(),
