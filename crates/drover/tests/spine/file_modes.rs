@@ -78,7 +78,12 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     let deploy_cfg = app_root.join("srv/www/site/current/deploy.cfg");
     let haproxy_cfg = stack.instance_root("demo", &web.hostname).join("srv/www/.frontend/shared/haproxy.cfg");
     assert!(std::fs::read_to_string(&deploy_cfg).unwrap().contains(APP_SECRET), "the secret is in deploy.cfg");
-    assert!(std::fs::read_to_string(&haproxy_cfg).unwrap().contains(STATS_PASSWORD), "and in haproxy.cfg");
+    // The frontend gets the new stats password with the Configure that the change set off, which
+    // may end after the deploy.
+    eventually(WAIT, "the stats password in haproxy.cfg", || async {
+        std::fs::read_to_string(&haproxy_cfg).ok().filter(|cfg| cfg.contains(STATS_PASSWORD))
+    })
+    .await;
 
     // Each layer on its own: the data dir, and each secret-holding file.
     assert_eq!(mode(&data), 0o700, "the data dir");
