@@ -23,14 +23,7 @@ const GAVE_UP: &str = "healing_gave_up";
 
 /// Heals lost instances forever.
 pub async fn heal_lost_instances(state: AppState) {
-    let mut tick = tokio::time::interval(PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = check_once(&state).await {
-            tracing::warn!("failed to check lost instances for auto-healing: {e}");
-        }
-    }
+    super::ticker::every(state, PERIOD, "check lost instances for auto-healing", check_once).await;
 }
 
 async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {

@@ -11,18 +11,12 @@ use crate::time::now_ms;
 
 /// Checks for silent instances forever, a few times per timeout.
 pub async fn watch_heartbeats(state: AppState) {
-    let timeout = state.config.heartbeat_timeout;
-    let period = (timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
-    let mut tick = tokio::time::interval(period);
-    loop {
-        tick.tick().await;
-        if let Err(e) = check_once(&state, timeout).await {
-            tracing::warn!("failed to check heartbeats: {e}");
-        }
-    }
+    let period = (state.config.heartbeat_timeout / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
+    super::ticker::every(state, period, "check heartbeats", check_once).await;
 }
 
-async fn check_once(state: &AppState, timeout: Duration) -> Result<(), sqlx::Error> {
+async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {
+    let timeout = state.config.heartbeat_timeout;
     let watched = [InstanceStatus::Online, InstanceStatus::RunningSetup, InstanceStatus::Booting];
     let now = now_ms();
     for instance in state.store.instances_in(&watched).await? {

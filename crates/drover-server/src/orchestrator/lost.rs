@@ -23,18 +23,11 @@ const MIN_POLL_GRACE: Duration = Duration::from_secs(10);
 
 /// Looks for gone agents forever.
 pub async fn watch_agents(state: AppState) {
-    let grace = (state.config.agent_heartbeat_interval * 2).max(MIN_POLL_GRACE);
-    let mut tick = tokio::time::interval(PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = check_once(&state, grace).await {
-            tracing::warn!("failed to check the agents: {e}");
-        }
-    }
+    super::ticker::every(state, PERIOD, "check the agents", check_once).await;
 }
 
-async fn check_once(state: &AppState, grace: Duration) -> Result<(), sqlx::Error> {
+async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {
+    let grace = (state.config.agent_heartbeat_interval * 2).max(MIN_POLL_GRACE);
     for (id, idle) in state.presence.gone(grace, Instant::now()) {
         let Some(instance) = state.store.instance_by_id(id).await? else { continue };
         let cause = format!(

@@ -14,6 +14,7 @@ mod power;
 mod revision;
 mod sweep;
 pub mod targets;
+mod ticker;
 mod time_scaling;
 
 pub use healing::heal_lost_instances;

@@ -18,14 +18,7 @@ const PERIOD: Duration = Duration::from_secs(5);
 
 /// Follows the schedules forever.
 pub async fn follow_schedules(state: AppState) {
-    let mut tick = tokio::time::interval(PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = check_once(&state).await {
-            tracing::warn!("failed to follow the time-based schedules: {e}");
-        }
-    }
+    super::ticker::every(state, PERIOD, "follow the time-based schedules", check_once).await;
 }
 
 async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {
