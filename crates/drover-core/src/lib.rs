@@ -16,6 +16,7 @@ pub mod duration;
 pub mod facts;
 pub mod frontend;
 pub mod hooks;
+pub mod host_install;
 pub mod join;
 pub mod lifecycle;
 pub mod log_cap;

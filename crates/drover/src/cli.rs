@@ -164,7 +164,11 @@ pub struct ServerArgs {
 
 /// `drover agent`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct AgentArgs {
+    /// Install or uninstall the agent on this host instead of running it.
+    #[command(subcommand)]
+    pub action: Option<crate::cli_agent::AgentAction>,
     /// A file holding the join token (`drover token create --join`), readable only by its owner,
     /// or `-` to read it from standard input; needed only for the first start (the file is
     /// removed once the agent has enrolled).

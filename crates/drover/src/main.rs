@@ -2,6 +2,7 @@
 //! argument parser to the commands and turns failures into the documented exit codes.
 
 mod cli;
+mod cli_agent;
 mod cli_people;
 mod cli_scaling;
 mod commands;

@@ -1,5 +1,6 @@
 //! One module per verb; each turns parsed arguments into API calls and printed results.
 
+mod agent_install;
 mod app;
 mod apply;
 mod config;
@@ -28,7 +29,10 @@ use crate::login;
 pub async fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Server(args) => daemon::server(args).await,
-        Command::Agent(args) => daemon::agent(args).await,
+        Command::Agent(args) => match args.action {
+            Some(action) => agent_install::run(action).await,
+            None => daemon::agent(args).await,
+        },
         Command::Login(args) => login::login(args.server, args.token, args.token_file).await,
         Command::Stack(cmd) => stack::run(cmd).await,
         Command::Layer(cmd) => layer::run(cmd).await,

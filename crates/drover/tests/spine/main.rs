@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod agent_install;
 mod apps;
 mod auth;
 mod bad_input;
