@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /stacks`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStack {
     /// The stack's name.
@@ -19,7 +19,7 @@ pub struct CreateStack {
 }
 
 /// A stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stack {
     /// The stack's name.
     pub name: String,
@@ -30,7 +30,7 @@ pub struct Stack {
 }
 
 /// `POST /stacks/{stack}/layers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLayer {
     /// The layer's shortname.
@@ -51,7 +51,7 @@ pub struct CreateLayer {
 }
 
 /// `PATCH /stacks/{stack}/layers/{layer}`: what to change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLayer {
     /// Replaces the hooks.
@@ -63,7 +63,7 @@ pub struct UpdateLayer {
 }
 
 /// A layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Layer {
     /// The stack it belongs to.
     pub stack: String,
@@ -82,7 +82,7 @@ pub struct Layer {
 }
 
 /// `PUT /stacks/{stack}/custom_json` and `PUT /stacks/{stack}/layers/{layer}/custom_json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetCustomJson {
     /// The new document (an object). Secret values shown as `<redacted>` keep their stored value.
@@ -96,7 +96,7 @@ pub struct SetCustomJson {
 }
 
 /// `POST /stacks/{stack}/config/revert`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertConfig {
     /// The layer whose Custom JSON to revert; none: the stack's.
@@ -113,7 +113,7 @@ pub struct RevertConfig {
 }
 
 /// The answer to a Custom JSON change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigChange {
     /// `stack` or `layer:<shortname>`.
     pub scope: String,
@@ -128,7 +128,7 @@ pub struct ConfigChange {
 }
 
 /// A warning about a Custom JSON document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigWarning {
     /// The JSON path.
     pub path: String,
@@ -137,7 +137,7 @@ pub struct ConfigWarning {
 }
 
 /// One version of a stack's or a layer's Custom JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigVersion {
     /// `stack` or `layer:<shortname>`.
     pub scope: String,
@@ -152,7 +152,7 @@ pub struct ConfigVersion {
 }
 
 /// `GET /stacks/{stack}/frontends`: where the site and the HAProxy stats page answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrontendView {
     /// The frontend instance.
     pub hostname: String,
@@ -169,7 +169,7 @@ pub struct FrontendView {
 }
 
 /// `GET /stacks/{stack}/config?instance=H`: the configuration in force.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EffectiveConfig {
     /// The instance it is for; none: the stack level (defaults, apps and stack Custom JSON).
     pub instance: Option<String>,
@@ -180,7 +180,7 @@ pub struct EffectiveConfig {
 }
 
 /// `POST /stacks/{stack}/instances`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInstance {
     /// Layers the instance belongs to (at least one).
@@ -197,7 +197,7 @@ pub struct CreateInstance {
 }
 
 /// Metrics from the latest heartbeat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Metrics {
     /// CPU use, percent of all CPUs.
     pub cpu_percent: f64,
@@ -208,7 +208,7 @@ pub struct Metrics {
 }
 
 /// An instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Instance {
     /// Its hostname.
     pub hostname: String,
@@ -240,7 +240,7 @@ pub struct Instance {
 }
 
 /// A supervised service of an instance, as its agent last reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
     /// Its app (`.frontend` for the frontend's nginx and HAProxy).
     pub app: String,
@@ -260,7 +260,7 @@ pub struct Service {
 
 /// `POST /stacks/{stack}/deployments`: run a command (`execute`) or act on an app (`deploy`,
 /// `rollback`, `start`, `stop`, `restart`, `undeploy`) on a set of instances.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     /// What to do.
@@ -299,7 +299,7 @@ pub struct CreateDeployment {
 }
 
 /// A deployment: one user action over a set of instances.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deployment {
     /// Its id.
     pub id: i64,
@@ -331,7 +331,7 @@ pub struct Deployment {
 }
 
 /// The per-instance part of a deployment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Command {
     /// Its id.
     pub id: i64,
@@ -359,7 +359,7 @@ pub struct Command {
 
 /// `GET /commands/{id}/log?offset=N&wait=S`: log text from `offset`, waiting up to `wait` seconds
 /// for more when there is none yet and the command is still going.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogChunk {
     /// The command.
     pub command_id: i64,
@@ -382,7 +382,7 @@ pub struct LogChunk {
 }
 
 /// `GET /stacks/{stack}/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StackStatus {
     /// The stack.
     pub stack: Stack,
@@ -395,7 +395,7 @@ pub struct StackStatus {
 }
 
 /// `POST /stacks/{stack}/apps`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     /// The app's shortname (also its directory, `/srv/www/<name>`).
@@ -422,7 +422,7 @@ pub struct CreateApp {
 }
 
 /// `PATCH /stacks/{stack}/apps/{app}`: only the fields given change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     /// New layers.
@@ -449,7 +449,7 @@ pub struct UpdateApp {
 }
 
 /// An app, with secret values redacted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct App {
     /// Its stack.
     pub stack: String,
@@ -480,7 +480,7 @@ pub struct App {
 }
 
 /// The commit an app is pinned to, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppPin {
     /// The commit.
     pub commit: String,
@@ -492,11 +492,19 @@ pub struct AppPin {
     pub at: String,
 }
 
+/// The answer to `DELETE /stacks/{stack}/apps/{app}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AppDeleted {
+    /// The Undeploy deployment queued on the online instances of the app's layers (none when
+    /// nothing ran).
+    pub undeploy_deployment: Option<i64>,
+}
+
 /// What a redacted value shows.
 pub const REDACTED: &str = "<redacted>";
 
 /// A release on one instance, as `GET /stacks/{stack}/apps/{app}/releases` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReleaseView {
     /// The instance.
     pub instance: String,
@@ -522,7 +530,7 @@ pub struct ReleaseView {
 }
 
 /// `POST /stacks/{stack}/join-tokens`: a join token that enrolls agents into this stack only.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJoinToken {
     /// Layers a new host may register into (none: any layer of the stack).
@@ -544,7 +552,7 @@ pub struct CreateJoinToken {
 }
 
 /// A join token as listed (its secret is never shown again).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JoinToken {
     /// Its id (for `drover token revoke`).
     pub id: i64,
@@ -571,7 +579,7 @@ pub struct JoinToken {
 }
 
 /// The answer to `POST /stacks/{stack}/join-tokens`: the token itself, shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedJoinToken {
     /// `drv1:join:<ca-sha256>:<secret>:<url>`.
     pub token: String,

@@ -11,6 +11,7 @@ mod extract;
 mod failure;
 mod instances;
 mod join_tokens;
+pub mod openapi;
 pub mod parse;
 mod parse_agent;
 mod parse_app;
@@ -33,6 +34,7 @@ use crate::state::AppState;
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/stacks", get(resources::list_stacks).post(resources::create_stack))
         .route("/stacks/{stack}", get(resources::show_stack).delete(resources::delete_stack))
         .route("/stacks/{stack}/status", get(resources::stack_status))
