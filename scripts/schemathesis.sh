@@ -72,7 +72,7 @@ DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$P
   --tls-verify "$DATA/pki/ca.crt" \
   --header "Authorization: Bearer $TOKEN" \
   --phases examples,coverage,fuzzing \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,refusal_leaves_store_unchanged \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,unsupported_method,allow_header_conformance,refusal_leaves_store_unchanged \
   --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed "$SEED" \
   --workers 1 --request-timeout 30 --no-color --generation-database none \
   "$@" || status=$?

@@ -47,6 +47,8 @@ pub enum ErrorCode {
     Invalid,
     /// 409: the request conflicts with the current state.
     Conflict,
+    /// 405: the endpoint exists but does not take that HTTP method (`Allow` lists those it takes).
+    MethodNotAllowed,
     /// 413: the body is too large.
     PayloadTooLarge,
     /// 429: too many requests with one token; the message and `Retry-After` say when to retry.
@@ -64,6 +66,7 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::Invalid => 422,
             Self::Conflict => 409,
+            Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::TooManyRequests => 429,
             Self::Internal => 500,

@@ -1,13 +1,13 @@
 //! Apps: create, list, show, update, delete. Secret values go in and never come out.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::{DeploymentKind, Shortname};
 use drover_proto::api::{App, AppDeleted, AppPin, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
 use super::auth::{Can, MANAGE, SHOW};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::parse::NewAppDeployment;
 use super::parse_app::{self, AppSettings};

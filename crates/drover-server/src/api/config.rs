@@ -2,7 +2,7 @@
 //! stack and its layers (set, history, revert), layer hooks, and Configure runs.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::InstanceStatus;
 use drover_core::attributes::{Warning, no_effect, redact, unredact};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::{Can, DEPLOY, MANAGE, SHOW};
-use super::extract::{Body, Query};
+use super::extract::{Body, Path, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::{load_layer, load_stack};
 use super::{parse, views};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::targeting::Plan;
 use drover_core::{CommandStatus, DeploymentKind};
@@ -12,7 +12,7 @@ use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
 use serde::Deserialize;
 
 use super::auth::{Can, DEPLOY, SHOW};
-use super::extract::{Body, Id, Query};
+use super::extract::{Body, Id, Path, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};

@@ -1,13 +1,13 @@
 //! Instances: create (a local one starts at once), list, show, start, stop, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::{InstanceStatus, Provider};
 use drover_proto::api::{CreateInstance, Instance};
 
 use super::auth::{Can, DEPLOY, MANAGE, SHOW};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};

@@ -3,14 +3,14 @@
 //! SHA-256 of its secret.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::Shortname;
 use drover_proto::api::{CreateJoinToken, CreatedJoinToken, JoinToken};
 use drover_proto::token::{Token, TokenKind};
 
 use super::auth::{Admin, Can, MANAGE};
-use super::extract::{Body, Id};
+use super::extract::{Body, Id, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use crate::secrets;

@@ -90,7 +90,7 @@ pub fn router(state: AppState) -> Router {
             Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint; the API lives under /api/v1"))
         })
         .method_not_allowed_fallback(|| async {
-            Failure(ApiError::new(ErrorCode::Invalid, "this endpoint does not accept that HTTP method"))
+            Failure(ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not accept that HTTP method"))
         })
         // Body<T> enforces the limit itself (and answers 413 in the API's error shape).
         .layer(DefaultBodyLimit::disable())

@@ -27,8 +27,8 @@ this document and deploy webhooks, which are signed instead. The server speaks H
 CA; the token names the CA's SHA-256 fingerprint.\n\n\
 Every failure answers `{\"error\": {\"code\", \"message\", \"field\"?, \"details\"?}}` with the \
 status its code maps to: `invalid` 422, `unauthorized` 401, `forbidden` 403, `not_found` 404 \
-(also for a stack the caller is denied), `conflict` 409, `payload_too_large` 413 (bodies over \
-1 MiB), `too_many_requests` 429 (with `Retry-After`), `internal` 500.\n\n\
+(also for a stack the caller is denied), `method_not_allowed` 405 (with `Allow`), `conflict` 409, \
+`payload_too_large` 413 (bodies over 1 MiB), `too_many_requests` 429 (with `Retry-After`), `internal` 500.\n\n\
 The agent protocol (`/api/v1/agent/...`: enrollment with a join token, then an agent's own \
 credential) is left out: it is not for people to call, and only `drover agent` speaks it.";
 

@@ -1,14 +1,14 @@
 //! Users and their per-stack levels (server-wide admins only), and `whoami`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::Shortname;
 use drover_core::access::Level;
 use drover_proto::people::{CreateUser, Grant, SetGrant, User, WhoAmI};
 
 use super::auth::{Admin, Caller, Who};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::user_tokens::token_info;

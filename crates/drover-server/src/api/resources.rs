@@ -1,13 +1,13 @@
 //! Stacks and layers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::access::Level;
 use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
 
 use super::auth::{Admin, Caller, Can, MANAGE, SHOW, no_such_stack};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::{parse, views};
 use crate::state::AppState;

@@ -4,7 +4,7 @@
 //! `webhook` decides what the payload asks for).
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use drover_core::webhook::{Ask, FRESH_SECS, ask, check_fresh, timestamp};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::auth::{Can, MANAGE};
-use super::extract::{Id, Query, parse_json, read_limited};
+use super::extract::{Id, Path, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
 use super::parse;
 use super::resources::load_stack;
