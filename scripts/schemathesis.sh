@@ -12,6 +12,7 @@
 # seconds for the run (default 200); SCHEMATHESIS_SEED (default 1) makes a run repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
 VERSION=4.32.5
 VENV="$PWD/target/schemathesis-venv"
@@ -67,7 +68,8 @@ api POST /users '{"name": "alice"}'
 
 start=$SECONDS
 status=0
-DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$PWD/scripts" \
+# From the temp dir, so that Schemathesis' and Hypothesis' caches stay out of the repository.
+(cd "$WORK" && DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" \
   "$VENV/bin/st" run "$URL/api/v1/openapi.json" \
   --tls-verify "$DATA/pki/ca.crt" \
   --header "Authorization: Bearer $TOKEN" \
@@ -75,7 +77,7 @@ DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$P
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,unsupported_method,allow_header_conformance,refusal_leaves_store_unchanged \
   --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed "$SEED" \
   --workers 1 --request-timeout 30 --no-color --generation-database none \
-  "$@" || status=$?
+  "$@") || status=$?
 echo "schemathesis: $((SECONDS - start)) s"
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines)"
