@@ -8,8 +8,10 @@
 #
 # Schemathesis is installed in a venv under target/ (pinned below). The server gets a temp data
 # dir, a free port on 127.0.0.1, rate limits high enough never to trip, and is stopped by its own
-# pid. Bounded: SCHEMATHESIS_MAX_EXAMPLES per operation (default 40) and SCHEMATHESIS_MAX_TIME
-# seconds for the run (default 200); SCHEMATHESIS_SEED (default 1) makes a run repeatable.
+# pid. Two passes: with a personal token of a user who may deploy on the seeded stack, then with the
+# admin token. Bounded: SCHEMATHESIS_MAX_EXAMPLES per operation (default 40) and
+# SCHEMATHESIS_MAX_TIME seconds for both passes (default 200, a quarter of it for the user's);
+# SCHEMATHESIS_SEED (default 1) makes a run repeatable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -56,29 +58,40 @@ for _ in $(seq 300); do
 done
 TOKEN="$(cat "$DATA/admin.token")"
 
-# What the hooks point some path parameters at: a stack with a layer and an app, and a user.
+# What the hooks point some path parameters at: a stack with a layer and an app, and a user, who
+# may deploy on that stack and has a personal token.
 api() {
   curl -fsS --cacert "$DATA/pki/ca.crt" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -X "$1" "$URL/api/v1$2" -d "$3" -o /dev/null
+    -X "$1" "$URL/api/v1$2" -d "$3"
 }
-api POST /stacks '{"name": "demo"}'
-api POST /stacks/demo/layers '{"shortname": "web", "type": "custom"}'
-api POST /stacks/demo/apps '{"name": "site", "layers": ["web"], "repository": "https://127.0.0.1:1/none.git"}'
-api POST /users '{"name": "alice"}'
+api POST /stacks '{"name": "demo"}' >/dev/null
+api POST /stacks/demo/layers '{"shortname": "web", "type": "custom"}' >/dev/null
+api POST /stacks/demo/apps '{"name": "site", "layers": ["web"], "repository": "https://127.0.0.1:1/none.git"}' >/dev/null
+api POST /users '{"name": "alice"}' >/dev/null
+api PUT /users/alice/grants/demo '{"level": "deploy"}' >/dev/null
+USER_TOKEN="$(api POST /tokens '{"user": "alice"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
-start=$SECONDS
+# One pass as alice (a quarter of the time: refusals for her level; she does not revoke tokens, or
+# she would revoke her own), then one as the admin.
 status=0
-# From the temp dir, so that Schemathesis' and Hypothesis' caches stay out of the repository.
-(cd "$WORK" && DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" \
-  "$VENV/bin/st" run "$URL/api/v1/openapi.json" \
-  --tls-verify "$DATA/pki/ca.crt" \
-  --header "Authorization: Bearer $TOKEN" \
-  --phases examples,coverage,fuzzing \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,unsupported_method,allow_header_conformance,refusal_leaves_store_unchanged \
-  --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed "$SEED" \
-  --workers 1 --request-timeout 30 --no-color --generation-database none \
-  "$@") || status=$?
-echo "schemathesis: $((SECONDS - start)) s"
+schemathesis() {
+  local token="$1" seconds="$2" start=$SECONDS
+  # From the temp dir, so that Schemathesis' and Hypothesis' caches stay out of the repository.
+  (cd "$WORK" && DROVER_DB="$DATA/drover.db" SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ROOT/scripts" \
+    "$VENV/bin/st" run "$URL/api/v1/openapi.json" \
+    --tls-verify "$DATA/pki/ca.crt" \
+    --header "Authorization: Bearer $token" \
+    --phases examples,coverage,fuzzing \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,unsupported_method,allow_header_conformance,refusal_leaves_store_unchanged \
+    --max-examples "$MAX_EXAMPLES" --max-time "$seconds" --seed "$SEED" \
+    --workers 1 --request-timeout 30 --no-color --generation-database none \
+    "${@:3}") || status=$?
+  echo "schemathesis: $((SECONDS - start)) s"
+}
+echo "=== as alice, a user who may deploy on stack demo"
+schemathesis "$USER_TOKEN" $((MAX_TIME / 4)) --exclude-operation-id revoke_token "$@"
+echo "=== as the admin"
+schemathesis "$TOKEN" $((MAX_TIME - MAX_TIME / 4)) "$@"
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 40 lines)"
   tail -n 40 "$WORK/server.log"

@@ -22,8 +22,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
         let bytes = read_limited(req.into_body(), state.config.body_limit).await?;
-        parse_json(&bytes).map(Body)
+        parse_object(&bytes).map(Body)
     }
+}
+
+/// Parses a request body, which is a JSON object: serde would also read a struct from an array of
+/// its fields in order (`[]` made a token with every default).
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    if bytes.trim_ascii_start().starts_with(b"[") {
+        return Err(Failure::invalid("body", "the body must be a JSON object, not an array"));
+    }
+    parse_json(bytes)
 }
 
 /// How much of an oversized body is read (and dropped) before answering 413, so that the client,
@@ -231,6 +240,17 @@ mod tests {
         let q: Since = serde_urlencoded_like("since=-9223372036854775808&name=web").unwrap();
         assert_eq!(q, Since { since: Some(i64::MIN), name: Some("web".into()) });
         assert!(serde_urlencoded_like::<Since>("since=18446744073709551615").is_err(), "past i64 is refused");
+    }
+
+    /// Schemathesis found `POST /tokens` with the body `[]` accepted (201): serde reads a struct
+    /// from an array of its fields, and every field of `CreateToken` has a default.
+    #[test]
+    fn a_body_is_an_object_never_an_array() {
+        use drover_proto::people::CreateToken;
+        let refused = parse_object::<CreateToken>(b" []").unwrap_err();
+        assert_eq!(refused.0.field.as_deref(), Some("body"));
+        assert!(parse_object::<CreateToken>(b"[\"alice\"]").is_err());
+        assert!(parse_object::<CreateToken>(b"{}").is_ok());
     }
 
     /// A name in the path that is not UTF-8 (`/stacks/%FF`) was answered with axum's plain-text
