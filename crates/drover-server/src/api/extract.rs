@@ -68,14 +68,17 @@ pub(crate) async fn read_limited(body: axum::body::Body, limit: usize) -> Result
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     let bytes = if bytes.is_empty() { b"null".as_slice() } else { bytes };
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let malformed = inner.is_syntax() || inner.is_eof();
         let field = if malformed || path == "." || path == "?" || path.is_empty() { "body".to_owned() } else { path };
         let hint = if malformed { "; send a valid JSON document" } else { "" };
         Failure::invalid(field, format!("{inner}{hint}"))
-    })
+    })?;
+    // What follows the document (serde_json::from_slice checks this; a Deserializer does not).
+    de.end().map_err(|e| Failure::invalid("body", format!("{e}; send one JSON document")))?;
+    Ok(value)
 }
 
 /// A numeric id in the path (`/deployments/{id}`, `/commands/{id}`).
@@ -251,6 +254,17 @@ mod tests {
         assert_eq!(refused.0.field.as_deref(), Some("body"));
         assert!(parse_object::<CreateToken>(b"[\"alice\"]").is_err());
         assert!(parse_object::<CreateToken>(b"{}").is_ok());
+    }
+
+    /// Schemathesis found `PATCH .../layers/web` with the body `{}` and random bytes after it
+    /// accepted (200).
+    #[test]
+    fn nothing_may_follow_the_json_document() {
+        use drover_proto::api::UpdateLayer;
+        let refused = parse_json::<UpdateLayer>(b"{}\xff\xfe").unwrap_err();
+        assert_eq!(refused.0.field.as_deref(), Some("body"));
+        assert!(parse_json::<UpdateLayer>(b"{} {}").is_err());
+        assert!(parse_json::<UpdateLayer>(b" {} \n").is_ok());
     }
 
     /// A name in the path that is not UTF-8 (`/stacks/%FF`) was answered with axum's plain-text
