@@ -12,9 +12,11 @@ use serde_json::Value;
 #[serde(deny_unknown_fields)]
 pub struct CreateStack {
     /// The stack's name.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// The stack's Custom JSON (an object).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub custom_json: Option<Value>,
 }
 
@@ -34,12 +36,15 @@ pub struct Stack {
 #[serde(deny_unknown_fields)]
 pub struct CreateLayer {
     /// The layer's shortname.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub shortname: String,
     /// Its type: custom, zeoserver, plone_instances or frontend.
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::schema::layer_type)]
     pub layer_type: String,
     /// Its Custom JSON (an object).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub custom_json: Option<Value>,
     /// Whether lost instances are restarted (default true).
     #[serde(default)]
@@ -86,6 +91,7 @@ pub struct Layer {
 #[serde(deny_unknown_fields)]
 pub struct SetCustomJson {
     /// The new document (an object). Secret values shown as `<redacted>` keep their stored value.
+    #[schema(value_type = Object)]
     pub custom_json: Value,
     /// Why it changed (kept in the history).
     #[serde(default)]
@@ -264,6 +270,7 @@ pub struct Service {
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     /// What to do.
+    #[schema(schema_with = crate::schema::deployment_kind)]
     pub kind: String,
     /// The app, for app kinds.
     #[serde(default)]
@@ -399,6 +406,7 @@ pub struct StackStatus {
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     /// The app's shortname (also its directory, `/srv/www/<name>`).
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// Its type (default `buildout`).
     #[serde(default, rename = "type")]

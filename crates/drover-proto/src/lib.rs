@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod hooks;
 pub mod people;
+mod schema;
 pub mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// A shortname: `a-z 0-9 -`, starting with a letter.
+    /// A shortname: 1 to 32 of `a-z 0-9 _ -`, starting with a letter or a digit.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// Manages every stack and the users.
     #[serde(default)]
@@ -41,6 +42,7 @@ pub struct User {
 #[serde(deny_unknown_fields)]
 pub struct SetGrant {
     /// `deny`, `show`, `deploy` or `manage`.
+    #[schema(schema_with = crate::schema::level)]
     pub level: String,
 }
 
