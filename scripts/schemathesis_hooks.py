@@ -8,6 +8,7 @@
 - Operations that would start a local agent (creating or starting an instance) get a stack name
   that can never exist (`Not-A-Stack`, not a valid name), so the run starts no process; their
   bodies are still checked.
+- Long-polls wait at most a second (`wait` in the query), so they do not eat the time budget.
 - Path parameters that name things are sometimes (by a hash of the drawn value, so runs with one
   seed repeat) replaced with the seeded stack `demo`, its layer `web`, its app `site` and the user
   `alice`, so that handlers get past "not found" and their validation is exercised too.
@@ -80,6 +81,14 @@ def map_path_parameters(ctx, path_parameters):
         if isinstance(value, str) and hashlib.sha256(value.encode()).digest()[0] % 2 == 0:
             path_parameters[key] = seeded
     return path_parameters
+
+
+@schemathesis.hook
+def map_query(ctx, query):
+    # Long-polls (`wait` on events and logs) would spend the run's time budget waiting.
+    if query and isinstance(query.get("wait"), int) and query["wait"] > 1:
+        query["wait"] = 1
+    return query
 
 
 @schemathesis.hook

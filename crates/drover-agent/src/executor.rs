@@ -221,7 +221,8 @@ impl Executor {
         if event == LifecycleEvent::Shutdown {
             // The instance stops: so do its apps' services (they outlive only agent restarts),
             // its clients drained on the frontends first.
-            let gate = Gate::new(&stack_config, Vec::new(), &RestartPolicy::from_attributes(&stack_config));
+            let policy = RestartPolicy::from_attributes(&stack_config);
+            let gate = Gate::new(&stack_config, Vec::new(), &policy, (self.client.clone(), id));
             self.supervisor.stop_all_drained(gate.as_ref(), out).await;
         }
         let mut problems = Vec::new();

@@ -20,6 +20,19 @@ pub fn read(pid: i32) -> Option<ProcessIdentity> {
     ProcessIdentity::from_proc(boot_id(), &stat, &cmdline)
 }
 
+/// The identity of a process just spawned. The parent learns that `exec` succeeded a moment
+/// before the kernel has set the new program's arguments, so an empty cmdline is read again
+/// (for up to about 200 ms) rather than taken for a zombie.
+pub fn read_after_spawn(pid: i32) -> Option<ProcessIdentity> {
+    for _ in 0..40 {
+        if let Some(identity) = read(pid) {
+            return Some(identity);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    None
+}
+
 /// What the process recorded as `recorded` is now.
 pub fn judge(pid: i32, recorded: &ProcessIdentity) -> PidNow {
     recorded.judge(read(pid).as_ref())

@@ -1,7 +1,8 @@
-//! The agent's main loop: enroll, say hello, then heartbeat and long-poll for commands until
-//! SIGTERM. While the server is away it retries with backoff; commands keep running and their
+//! The agent's main loop: enroll, say hello, then heartbeat and long-poll for commands (and, on
+//! a frontend, relayed requests for its HAProxy) until SIGTERM. While the server is away it retries with backoff; commands keep running and their
 //! output and results wait for it.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     };
 
     let outcome = tokio::select! {
-        r = poll_forever(&client, &executor) => r,
+        r = poll_forever(&client, &executor, &config.root) => r,
         () = stop_signal() => Ok(()),
     };
     heartbeats.abort();
@@ -124,7 +125,7 @@ async fn say_hello(client: &AgentClient, hello: &Hello) -> Result<(), AgentError
     }
 }
 
-async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), AgentError> {
+async fn poll_forever(client: &AgentClient, executor: &Executor, root: &Path) -> Result<(), AgentError> {
     let mut backoff = Backoff::between(Duration::from_millis(200), Duration::from_secs(10));
     let mut refusals = Refusals::default();
     let mut recovered = false;
@@ -147,7 +148,11 @@ async fn poll_forever(client: &AgentClient, executor: &Executor) -> Result<(), A
             Ok(next) => {
                 backoff.reset();
                 refusals.reset();
-                if let Some(command) = next {
+                // Relayed requests for this frontend's HAProxy: at once, beside any command.
+                for request in next.frontend_requests {
+                    tokio::spawn(crate::frontend::relay::serve(client.clone(), root.to_owned(), request));
+                }
+                if let Some(command) = next.command {
                     spawn_take(executor, command, Origin::Pending);
                 }
             }

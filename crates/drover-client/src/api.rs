@@ -13,6 +13,8 @@ use drover_proto::api::{
     LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
+use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
+use drover_proto::scaling::{InstanceScaling, SetScaling};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
 use serde::Serialize;
@@ -189,6 +191,22 @@ impl Client {
         self.http.get(&format!("/audit?{query}")).await
     }
 
+    /// A stack's events, oldest first: the newest `limit`, or those after `after`, waiting up to
+    /// `wait` for one.
+    pub async fn events(
+        &self,
+        stack: &str,
+        after: Option<i64>,
+        wait: Duration,
+        limit: u32,
+    ) -> Result<Vec<drover_proto::events::Event>, ClientError> {
+        let mut path = format!("/stacks/{}/events?limit={limit}", seg(stack));
+        if let Some(after) = after {
+            path.push_str(&format!("&after={after}&wait={}", wait.as_secs()));
+        }
+        self.http.required(self.http.call::<(), _>(Method::GET, &path, None, wait + CALL_TIMEOUT).await)
+    }
+
     /// Makes (or replaces) an app's deploy webhook.
     pub async fn enable_webhook(&self, stack: &str, app: &str) -> Result<drover_proto::hooks::Webhook, ClientError> {
         self.http.post(&format!("/stacks/{}/apps/{}/webhook", seg(stack), seg(app)), &serde_json::json!({})).await
@@ -284,6 +302,17 @@ impl Client {
     /// Deletes a stopped instance.
     pub async fn delete_instance(&self, stack: &str, host: &str) -> Result<(), ClientError> {
         self.http.delete(&format!("/stacks/{}/instances/{}", seg(stack), seg(host))).await
+    }
+
+    /// An instance's scaling type and schedule.
+    pub async fn scaling(&self, stack: &str, host: &str) -> Result<InstanceScaling, ClientError> {
+        self.http.get(&format!("/stacks/{}/instances/{}/scaling", seg(stack), seg(host))).await
+    }
+
+    /// Sets an instance's scaling type and schedule.
+    pub async fn set_scaling(&self, stack: &str, host: &str, req: &SetScaling) -> Result<InstanceScaling, ClientError> {
+        let path = format!("/stacks/{}/instances/{}/scaling", seg(stack), seg(host));
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
     }
 
     /// Starts an instance.
@@ -432,11 +461,22 @@ impl AgentClient {
         self.http.post_empty("/agent/heartbeat", req).await
     }
 
-    /// Waits up to `wait` for the next command.
-    pub async fn next_command(&self, wait: Duration) -> Result<Option<AgentCommand>, ClientError> {
+    /// Waits up to `wait` for the next command, or for requests for this instance's HAProxy.
+    pub async fn next_command(&self, wait: Duration) -> Result<NextCommand, ClientError> {
         let path = format!("/agent/commands/next?wait={}", wait.as_secs());
         let got: Option<NextCommand> = self.http.call::<(), _>(Method::GET, &path, None, wait + CALL_TIMEOUT).await?;
-        Ok(got.and_then(|n| n.command))
+        Ok(got.unwrap_or(NextCommand { command: None, frontend_requests: Vec::new() }))
+    }
+
+    /// Has every online frontend of the stack act on one of this instance's clients.
+    pub async fn frontends(&self, id: i64, call: &FrontendCall) -> Result<FrontendAnswers, ClientError> {
+        let path = format!("/agent/commands/{id}/frontends");
+        self.http.required(self.http.call(Method::POST, &path, Some(call), CALL_TIMEOUT).await)
+    }
+
+    /// Answers a request relayed to this frontend instance.
+    pub async fn answer_frontend_request(&self, id: u64, state: &BackendState) -> Result<(), ClientError> {
+        self.http.post_empty(&format!("/agent/frontend-requests/{id}"), state).await
     }
 
     /// Commands this instance took that have no result yet on the server.

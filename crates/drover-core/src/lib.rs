@@ -23,6 +23,7 @@ pub mod names;
 pub mod process;
 pub mod rate_limit;
 pub mod retention;
+pub mod scaling;
 pub mod stack_config;
 pub mod stats;
 pub mod status;

@@ -99,6 +99,12 @@ pub fn on_silence(status: InstanceStatus, silent_for: Duration, timeout: Duratio
     if silent_for <= timeout {
         return None;
     }
+    on_agent_gone(status)
+}
+
+/// The status an instance takes when its agent is known to be gone (its local process exited, or
+/// its command long-poll connection dropped and did not come back): as after a long silence.
+pub fn on_agent_gone(status: InstanceStatus) -> Option<InstanceStatus> {
     match status {
         Online | RunningSetup => Some(ConnectionLost),
         Booting => Some(StartFailed),
@@ -199,6 +205,23 @@ mod tests {
         ];
         for (status, silent, want) in cases {
             assert_eq!(on_silence(status, silent, timeout), want, "{status} silent {silent:?}");
+        }
+    }
+
+    #[test]
+    fn an_agent_known_to_be_gone() {
+        // (status, what it becomes)
+        let cases = [
+            (Online, Some(ConnectionLost)),
+            (RunningSetup, Some(ConnectionLost)),
+            (Booting, Some(StartFailed)),
+            (Stopping, None),
+            (ShuttingDown, None),
+            (Stopped, None),
+            (ConnectionLost, None),
+        ];
+        for (status, want) in cases {
+            assert_eq!(on_agent_gone(status), want, "{status}");
         }
     }
 }

@@ -435,6 +435,9 @@ pub struct AgentCommand {
 pub struct NextCommand {
     /// The command, if one arrived.
     pub command: Option<AgentCommand>,
+    /// Requests for this instance's HAProxy (frontend instances only), to act on at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frontend_requests: Vec<crate::relay::FrontendRequest>,
 }
 
 /// `GET /agent/commands/unfinished`: commands the agent took but the server has no result for.

@@ -243,6 +243,13 @@ pub struct Instance {
     /// Its supervised services, from the latest heartbeat that reported them.
     #[serde(default)]
     pub services: Vec<Service>,
+    /// `24/7`, `time` or `load` (`drover instance update --scaling`).
+    #[serde(default = "always_on")]
+    pub scaling: String,
+}
+
+fn always_on() -> String {
+    "24/7".to_owned()
 }
 
 /// A supervised service of an instance, as its agent last reported it.

@@ -7,8 +7,11 @@
 pub mod agent;
 pub mod api;
 pub mod error;
+pub mod events;
 pub mod hooks;
 pub mod people;
+pub mod relay;
+pub mod scaling;
 mod schema;
 pub mod token;
 

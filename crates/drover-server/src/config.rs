@@ -38,6 +38,9 @@ pub struct ServerConfig {
     /// Largest command result accepted, in bytes: an app's result carries every kept release's
     /// `deploy.cfg`, so it gets more room than other requests.
     pub result_body_limit: usize,
+    /// Test-only: a file holding the Unix time (seconds) schedules are read at, instead of the
+    /// clock, so a test can move through a week of schedule in seconds.
+    pub schedule_clock_file: Option<PathBuf>,
     /// Connection limits: header-read and idle timeouts, the connection cap, request rates.
     pub limits: ConnectionLimits,
 }
@@ -84,6 +87,7 @@ impl ServerConfig {
             body_limit: 1024 * 1024,
             command_log_max_bytes: DEFAULT_COMMAND_LOG_MAX_BYTES,
             result_body_limit: 64 * 1024 * 1024,
+            schedule_clock_file: None,
             limits: ConnectionLimits::default(),
         }
     }

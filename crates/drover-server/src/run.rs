@@ -10,7 +10,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::{release_configures, watch_heartbeats};
+use crate::orchestrator::{follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats};
 use crate::provider::LocalProvider;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
@@ -69,15 +69,20 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         local,
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
+        frontend_relay: Arc::default(),
+        presence: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     // Before the API answers, so no agent's report races the follow-ups it re-runs.
     crate::orchestrator::sweep(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));
+    tokio::spawn(watch_agents(state.clone()));
+    tokio::spawn(heal_lost_instances(state.clone()));
+    tokio::spawn(follow_schedules(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;
-    let app = crate::serve::rate_limit::limit_requests(api::router(state), limits.rate);
+    let app = crate::serve::rate_limit::limit_requests(api::router(state.clone()), limits.rate, state);
     crate::serve::serve(listener, TlsAcceptor::from(pki.tls.clone()), app, limits, shutdown_signal()).await;
     println!("drover server stopped");
     Ok(())

@@ -21,6 +21,10 @@ pub struct AppState {
     pub deploy_gate: Arc<tokio::sync::Mutex<()>>,
     /// Held Configure commands waiting for their stack to settle.
     pub configure_events: Arc<crate::orchestrator::ConfigureEvents>,
+    /// Requests for frontends' HAProxy, relayed from app agents.
+    pub frontend_relay: Arc<crate::relay::FrontendRelay>,
+    /// Which agents hold a command long-poll open.
+    pub presence: Arc<crate::presence::AgentPresence>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the

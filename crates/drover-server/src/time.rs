@@ -7,6 +7,15 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// The time schedules are read at, in Unix seconds: the clock, or (tests only) the number in
+/// `clock_file` when it holds one.
+pub fn schedule_now_secs(clock_file: Option<&std::path::Path>) -> i64 {
+    clock_file
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| now_ms() / 1000)
+}
+
 /// Unix milliseconds as RFC 3339 UTC with milliseconds, e.g. `2026-11-26T14:22:03.123Z`.
 pub fn rfc3339(ms: i64) -> String {
     let Ok(t) = ::time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {

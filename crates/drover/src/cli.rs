@@ -86,6 +86,25 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(crate::cli_people::AuditCommand),
+    /// What the server decided on its own for a stack (an instance lost, healed, given up on),
+    /// with the reason; oldest first.
+    Events(EventsArgs),
+}
+
+/// `drover events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The stack.
+    #[arg(long)]
+    pub stack: String,
+    /// Keep printing new events as they happen (until interrupted).
+    #[arg(long)]
+    pub follow: bool,
+    /// How many of the newest events to show first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[command(flatten)]
+    pub format: Format,
 }
 
 /// `drover server`.
@@ -138,6 +157,9 @@ pub struct ServerArgs {
     /// Requests a token may make at once before the per-second limit applies.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_burst: u32,
+    /// For tests only: read time-based schedules at the Unix time (seconds) this file holds.
+    #[arg(long, hide = true)]
+    pub schedule_clock_file: Option<PathBuf>,
 }
 
 /// `drover agent`.
@@ -431,6 +453,11 @@ pub enum InstanceCommand {
         #[arg(long, default_value_t = 120)]
         timeout: u64,
     },
+    /// Change an instance's scaling type (24/7, time, load).
+    Update(crate::cli_scaling::InstanceUpdateArgs),
+    /// Set or show a time-based instance's weekly schedule (UTC); the server starts and stops
+    /// it at the schedule's hours.
+    Schedule(crate::cli_scaling::ScheduleArgs),
     /// List a stack's instances.
     List {
         /// The stack.

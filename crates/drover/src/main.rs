@@ -3,6 +3,7 @@
 
 mod cli;
 mod cli_people;
+mod cli_scaling;
 mod commands;
 mod exit;
 mod login;

@@ -160,7 +160,7 @@ impl App<'_> {
         let clients: Vec<(String, String)> =
             self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
         let policy = &self.spec.restart;
-        let gate = Gate::new(self.config, clients.clone(), policy);
+        let gate = self.slots.command().and_then(|command| Gate::new(self.config, clients.clone(), policy, command));
         let restart = Restart { policy, gate: gate.as_ref(), slots: self.slots, clients: &clients, restart_servers };
         let services = self.plan.services();
         self.supervisor.restart_app(&self.paths, &self.spec.name, &services, &self.env, &restart, self.out).await

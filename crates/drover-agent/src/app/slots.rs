@@ -27,6 +27,11 @@ impl RestartSlots {
         Self { client: Some(client), command_id }
     }
 
+    /// The server and the command the slots belong to (what the frontend relay needs too).
+    pub fn command(&self) -> Option<(AgentClient, i64)> {
+        self.client.clone().map(|client| (client, self.command_id))
+    }
+
     fn request(service: &str, wait: Duration) -> RestartSlotRequest {
         RestartSlotRequest { service: service.to_owned(), wait: wait.as_secs() }
     }

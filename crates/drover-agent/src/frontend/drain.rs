@@ -2,27 +2,30 @@
 //! drained on every frontend (no new requests; in-flight ones finish, up to
 //! `plone_instances.drain_timeout`), restarted, checked directly with the frontend's health
 //! check, and made ready again only once healthy (within `plone_instances.healthy_deadline`, or
-//! the restart fails).
+//! the restart fails). HAProxy's runtime API is a Unix socket on each frontend, so every request
+//! goes through the server's frontend relay to the frontends' agents (see [`super::relay`]).
 
 use std::time::Duration;
 
-use drover_core::frontend::{RUNTIME_PORT, server_name};
+use drover_client::AgentClient;
+use drover_core::deploy::restart_plan::RestartPolicy;
+use drover_core::frontend::server_name;
+use drover_proto::relay::{FrontendAction, FrontendAnswer, FrontendCall};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use drover_core::deploy::restart_plan::RestartPolicy;
-
-use super::runtime;
 use crate::health::wait_healthy;
 use crate::output::OutputStream;
 
-/// HAProxy's backend of ZEO clients.
-const BACKEND: &str = "plone";
+/// How often a drain or a wait reads the backend's state.
+const POLL: Duration = Duration::from_millis(200);
 
 /// What a restart waits on.
 pub struct Gate {
-    /// Runtime API addresses of the online frontends.
-    frontends: Vec<String>,
+    /// The server, which relays to the frontends.
+    client: AgentClient,
+    /// The command the restarts belong to (the relay serves only running commands).
+    command_id: i64,
     /// This instance.
     hostname: String,
     /// Client name → its `address:port`.
@@ -33,27 +36,33 @@ pub struct Gate {
     url: String,
 }
 
+/// Whether the stack configuration lists an online frontend.
+fn has_frontend(opsworks: &Value) -> bool {
+    opsworks["layers"]
+        .as_object()
+        .into_iter()
+        .flat_map(|layers| layers.values())
+        .filter(|l| l["type"] == "frontend")
+        .filter_map(|l| l["instances"].as_object())
+        .any(|members| !members.is_empty())
+}
+
 impl Gate {
-    /// The gate for this instance's clients, from the stack configuration (the online
-    /// frontends) and the restart policy the server sent; none without an online frontend.
-    pub fn new(stack_config: &Value, clients: Vec<(String, String)>, policy: &RestartPolicy) -> Option<Self> {
+    /// The gate for this instance's clients during command `command_id`, from the stack
+    /// configuration and the restart policy the server sent; none without an online frontend.
+    pub fn new(
+        stack_config: &Value,
+        clients: Vec<(String, String)>,
+        policy: &RestartPolicy,
+        (client, command_id): (AgentClient, i64),
+    ) -> Option<Self> {
         let opsworks = stack_config.get("opsworks")?;
-        let mut frontends: Vec<String> = opsworks
-            .get("layers")?
-            .as_object()?
-            .values()
-            .filter(|l| l["type"] == "frontend")
-            .filter_map(|l| l["instances"].as_object())
-            .flat_map(|members| members.values())
-            .filter_map(|i| i["private_ip"].as_str().map(|ip| format!("{ip}:{RUNTIME_PORT}")))
-            .collect();
-        frontends.sort();
-        frontends.dedup();
-        if frontends.is_empty() {
+        if !has_frontend(opsworks) {
             return None;
         }
         Some(Self {
-            frontends,
+            client,
+            command_id,
             hostname: opsworks["instance"]["hostname"].as_str()?.to_owned(),
             clients,
             drain_timeout: Duration::from_secs_f64(policy.drain_timeout_secs),
@@ -67,14 +76,27 @@ impl Gate {
         server_name(&self.hostname, client)
     }
 
-    async fn on_every_frontend(&self, command: &str, out: &OutputStream) {
-        for frontend in &self.frontends {
-            match runtime::tcp(frontend, command).await {
-                Ok(answer) if answer.trim().is_empty() => {}
-                Ok(answer) => out.push(&format!("{frontend}: {command}: {}\n", answer.trim())),
-                Err(e) => out.push(&format!("warning: {e}\n")),
+    /// Has every online frontend act on `server`; their answers (none when the server could not
+    /// be reached: said in the output when `out` is given).
+    async fn ask(&self, server: &str, action: FrontendAction, out: Option<&OutputStream>) -> Vec<FrontendAnswer> {
+        let call = FrontendCall { server: server.to_owned(), action };
+        let answers = match self.client.frontends(self.command_id, &call).await {
+            Ok(answers) => answers.frontends,
+            Err(e) => {
+                if let Some(out) = out {
+                    out.push(&format!("warning: failed to {} {server} on the frontends: {e}\n", action.as_str()));
+                }
+                return Vec::new();
+            }
+        };
+        if let Some(out) = out {
+            for answer in &answers {
+                if let Some(error) = &answer.state.error {
+                    out.push(&format!("warning: {}: {} {server}: {error}\n", answer.frontend, action.as_str()));
+                }
             }
         }
+        answers
     }
 
     /// Waits (up to `healthy_deadline`) until, on every frontend, another server of the backend
@@ -84,14 +106,12 @@ impl Gate {
         let began = Instant::now();
         let mut said = false;
         loop {
-            let mut alone = Vec::new();
-            for frontend in &self.frontends {
-                let csv = runtime::tcp(frontend, "show stat").await.unwrap_or_default();
-                match runtime::others(&csv, BACKEND, server) {
-                    Some(o) if o.total > 0 && o.serving == 0 => alone.push(frontend.as_str()),
-                    _ => {}
-                }
-            }
+            let answers = self.ask(server, FrontendAction::State, None).await;
+            let alone: Vec<&str> = answers
+                .iter()
+                .filter(|a| a.state.error.is_none() && a.state.others > 0 && a.state.others_serving == 0)
+                .map(|a| a.frontend.as_str())
+                .collect();
             if alone.is_empty() {
                 if said {
                     out.push(&format!("another server is up after {:.1} s\n", began.elapsed().as_secs_f64()));
@@ -114,7 +134,7 @@ impl Gate {
                 ));
                 said = true;
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -130,18 +150,13 @@ impl Gate {
     pub async fn drain_to_stop(&self, client: &str, out: &OutputStream) {
         let server = self.server(client);
         let began = Instant::now();
-        self.on_every_frontend(&format!("set server {BACKEND}/{server} state drain"), out).await;
+        let mut answers = self.ask(&server, FrontendAction::Drain, Some(out)).await;
+        let frontends = answers.len();
         loop {
-            let mut in_flight = 0;
-            for frontend in &self.frontends {
-                if let Ok(csv) = runtime::tcp(frontend, "show stat").await {
-                    in_flight += runtime::server_stat(&csv, BACKEND, &server).map_or(0, |(scur, _)| scur);
-                }
-            }
+            let in_flight: u64 = answers.iter().filter_map(|a| a.state.sessions).sum();
             if in_flight == 0 {
                 out.push(&format!(
-                    "drained {client} on {} frontend(s) in {:.1} s\n",
-                    self.frontends.len(),
+                    "drained {client} on {frontends} frontend(s) in {:.1} s\n",
                     began.elapsed().as_secs_f64()
                 ));
                 return;
@@ -153,7 +168,8 @@ impl Gate {
                 ));
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
+            answers = self.ask(&server, FrontendAction::State, None).await;
         }
     }
 
@@ -168,10 +184,9 @@ impl Gate {
                 self.healthy_deadline.as_secs()
             )
         })?;
-        let server = self.server(client);
-        self.on_every_frontend(&format!("set server {BACKEND}/{server} health up"), out).await;
-        self.on_every_frontend(&format!("set server {BACKEND}/{server} state ready"), out).await;
-        out.push(&format!("{client} is healthy after {:.1} s; ready on the frontends\n", took.as_secs_f64()));
+        let answers = self.ask(&self.server(client), FrontendAction::Ready, Some(out)).await;
+        let ready = answers.iter().filter(|a| a.state.error.is_none()).count();
+        out.push(&format!("{client} is healthy after {:.1} s; ready on {ready} frontend(s)\n", took.as_secs_f64()));
         Ok(())
     }
 }

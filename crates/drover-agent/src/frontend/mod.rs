@@ -5,6 +5,7 @@
 //! unchanged config reloads nothing.
 
 pub mod drain;
+pub mod relay;
 pub mod runtime;
 
 use std::path::{Path, PathBuf};
@@ -143,7 +144,7 @@ pub async fn configure(
     ];
     let were_running = supervisor.is_running(FRONTEND, "haproxy") && supervisor.is_running(FRONTEND, "nginx");
     if haproxy_changed && supervisor.is_running(FRONTEND, "haproxy") {
-        save_server_state(&sockets, plan, &state_file, out).await;
+        save_server_state(&sockets, &state_file, out).await;
         supervisor.signal(FRONTEND, "haproxy", Signal::SIGUSR2);
         out.push("reloaded haproxy\n");
     }
@@ -161,17 +162,9 @@ pub async fn configure(
     supervisor.check_up(&paths, FRONTEND, &["haproxy", "nginx"], out).await
 }
 
-/// Keeps the servers' states (drain, maint) across a reload. Over the local socket, or the TCP
-/// runtime API when that fails (a HAProxy started before its socket moved listens on the old one).
-async fn save_server_state(sockets: &Sockets, plan: &FrontendPlan, state_file: &Path, out: &OutputStream) {
-    const COMMAND: &str = "show servers state";
-    let state = match runtime::unix(&sockets.stats, COMMAND).await {
-        Ok(state) => Ok(state),
-        Err(local) => runtime::tcp(&format!("{}:{}", plan.address, plan.runtime_port), COMMAND)
-            .await
-            .map_err(|tcp| format!("{local}; {tcp}")),
-    };
-    match state {
+/// Keeps the servers' states (drain, maint) across a reload, read over the local socket.
+async fn save_server_state(sockets: &Sockets, state_file: &Path, out: &OutputStream) {
+    match runtime::unix(&sockets.stats, "show servers state").await {
         Ok(state) => {
             if let Err(e) = std::fs::write(state_file, state) {
                 out.push(&format!("warning: failed to save HAProxy's server state: {e}\n"));

@@ -1,5 +1,5 @@
-//! HAProxy's runtime API: one command per connection, over TCP (the frontend's private address,
-//! for agents of other instances) or its local UNIX socket, whose path comes from [`sockets`].
+//! HAProxy's runtime API: one command per connection over its local 0600 Unix socket, whose path
+//! comes from [`sockets`]. Agents of other instances reach it only through the server's relay.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -70,19 +70,6 @@ async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await?;
     Ok(answer)
-}
-
-/// Runs a command on the runtime API at `address` (`host:port`).
-pub async fn tcp(address: &str, command: &str) -> Result<String, String> {
-    let call = async {
-        let stream = tokio::net::TcpStream::connect(address).await?;
-        exchange(stream, command).await
-    };
-    match tokio::time::timeout(CALL_TIMEOUT, call).await {
-        Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(e)) => Err(format!("HAProxy runtime API at {address}: {e}")),
-        Err(_) => Err(format!("HAProxy runtime API at {address}: no answer within {} s", CALL_TIMEOUT.as_secs())),
-    }
 }
 
 /// Runs a command on the runtime API's UNIX socket.

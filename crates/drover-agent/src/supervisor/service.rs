@@ -196,7 +196,7 @@ impl Service {
         let pid = child.id() as i32;
         let started_at_ms = now_ms();
         // `spawn` returns once the program was executed, so this is the service's own identity.
-        let identity = crate::process_identity::read(pid);
+        let identity = crate::process_identity::read_after_spawn(pid);
         // The process is reaped by a thread, so it never lingers as a zombie while watched.
         std::thread::spawn(move || {
             let mut child = child;

@@ -19,10 +19,6 @@ const NGINX_TEMPLATE: &str = include_str!("templates/nginx.conf.j2");
 
 /// nginx's port.
 pub const HTTP_PORT: u16 = 80;
-/// HAProxy's runtime API (admin level, on the frontend's private address): agents drain and
-/// re-enable their clients through it.
-pub const RUNTIME_PORT: u16 = 6082;
-
 /// One ZEO client in HAProxy's backend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackendServer {
@@ -37,6 +33,17 @@ pub struct BackendServer {
 /// The name of a client in HAProxy's backend.
 pub fn server_name(hostname: &str, client: &str) -> String {
     format!("{hostname}-{client}")
+}
+
+/// The instance and client a backend server name stands for (`<hostname>-client<N>`, the
+/// hostname a valid name, N from 1 without leading zeros); none for anything else. What
+/// reaches HAProxy's runtime API passes this first, so no text can add a command to it.
+pub fn parse_server_name(server: &str) -> Option<(&str, &str)> {
+    let at = server.rfind("-client")?;
+    let (hostname, client) = (&server[..at], &server[at + 1..]);
+    let n = &client["client".len()..];
+    let number = !n.is_empty() && !n.starts_with('0') && n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit());
+    (number && crate::names::Shortname::parse(hostname).is_ok()).then_some((hostname, client))
 }
 
 /// `haproxy.*` (reference.md section 4).
@@ -105,14 +112,12 @@ pub struct NginxSettings {
 pub struct FrontendPlan {
     /// The instance.
     pub hostname: String,
-    /// Its private address (nginx, HAProxy and the runtime API bind it).
+    /// Its private address (nginx and HAProxy bind it).
     pub address: String,
     /// nginx's port.
     pub http_port: u16,
     /// HAProxy's port (`nginx_plone.proxy_port`, 6081).
     pub proxy_port: u16,
-    /// HAProxy's runtime API port.
-    pub runtime_port: u16,
     /// Every ZEO client of every online plone_instances instance.
     pub servers: Vec<BackendServer>,
     /// HAProxy settings.

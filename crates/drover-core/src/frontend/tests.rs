@@ -19,7 +19,6 @@ fn plan(doc: &Value) -> FrontendPlan {
         address: "127.0.0.2".into(),
         http_port: HTTP_PORT,
         proxy_port,
-        runtime_port: RUNTIME_PORT,
         servers,
         haproxy,
         nginx,
@@ -189,4 +188,28 @@ fn a_value_that_would_break_a_directive_is_refused_naming_its_field() {
     // An instance root with a space would split a directive.
     let e = plan(&json!({})).nginx_conf("/srv/my root/run", "/log").unwrap_err().to_string();
     assert!(e.contains("run_dir"), "{e}");
+}
+
+#[test]
+fn backend_server_names() {
+    // (server name, the instance and client it stands for)
+    let cases: &[(&str, Option<(&str, &str)>)] = &[
+        ("clients1-client1", Some(("clients1", "client1"))),
+        ("a-client-2-client12", Some(("a-client-2", "client12"))),
+        ("plone-instances-named-32-chars-xy-client3", None),
+        ("plone-instances-named-32-chars-x-client3", Some(("plone-instances-named-32-chars-x", "client3"))),
+        ("clients1-client0", None),
+        ("clients1-client01", None),
+        ("clients1-client", None),
+        ("clients1-clientx", None),
+        ("clients1-client1;shutdown sessions server plone/x", None),
+        ("clients1-client1\nset server plone/x addr 127.0.0.9", None),
+        ("Clients1-client1", None),
+        ("-client1", None),
+        ("client1", None),
+        ("", None),
+    ];
+    for (server, want) in cases {
+        assert_eq!(parse_server_name(server), *want, "{server:?}");
+    }
 }

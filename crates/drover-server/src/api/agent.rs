@@ -139,7 +139,7 @@ async fn register(
     Ok(register_instance(state, stack, request, join).await?)
 }
 
-async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {
+pub(super) async fn own_instance(state: &AppState, agent: &Agent) -> ApiResult<InstanceRow> {
     state
         .store
         .instance_by_id(agent.instance_id)
@@ -174,23 +174,37 @@ pub struct PollQuery {
     wait: u64,
 }
 
-/// Holds the request open until a command is queued for this instance or `wait` passes.
+/// Holds the request open until a command or a relayed frontend request is queued for this
+/// instance, or `wait` passes.
 pub async fn next(
     agent: Agent,
     State(state): State<AppState>,
     Query(q): Query<PollQuery>,
 ) -> ApiResult<Json<NextCommand>> {
+    // Dropped unanswered when the connection goes away: an agent that does not poll again is gone.
+    let poll = state.presence.polling(agent.instance_id);
+    let answer = wait_for_work(&state, &agent, &q).await;
+    poll.answered();
+    answer
+}
+
+async fn wait_for_work(state: &AppState, agent: &Agent, q: &PollQuery) -> ApiResult<Json<NextCommand>> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait).min(MAX_POLL);
     let notify = state.wakeups.agent(agent.instance_id);
     loop {
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if let Some(row) = state.store.next_pending(agent.instance_id).await? {
-            return Ok(Json(NextCommand { command: Some(to_agent_command(&state, &row).await?) }));
+        let command = match state.store.next_pending(agent.instance_id).await? {
+            Some(row) => Some(to_agent_command(state, &row).await?),
+            None => None,
+        };
+        let frontend_requests = state.frontend_relay.take(agent.instance_id);
+        if command.is_some() || !frontend_requests.is_empty() {
+            return Ok(Json(NextCommand { command, frontend_requests }));
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            return Ok(Json(NextCommand { command: None }));
+            return Ok(Json(NextCommand { command: None, frontend_requests: Vec::new() }));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The audit trail: every change, every deployment and every refusal, with who, when, from which
-//! address, what and the outcome. A layer around the API records them; `GET /audit` lists them.
+//! address, what and the outcome. A layer around the API records them (the rate limit, outside
+//! it, records the first refusal of each episode with [`record_throttled`]); `GET /audit` lists them.
 
 use std::net::SocketAddr;
 
@@ -69,6 +70,29 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         tracing::error!("failed to record an audit entry for {}: {e}", entry.action);
     }
     response
+}
+
+/// Records a request the rate limit refused before it reached the API: the first of each episode
+/// per token or address (the limiter decides), so a flood of refusals cannot flood the trail.
+pub async fn record_throttled(state: &AppState, parts: &axum::http::request::Parts, outcome: String) {
+    let path = parts.uri.path();
+    let actor = match resolve(parts, state).await {
+        Ok(caller) => caller.name().to_owned(),
+        Err(_) => "anonymous".to_owned(),
+    };
+    let entry = AuditRow {
+        id: 0,
+        at: now_ms(),
+        actor,
+        peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        stack: stack_in_path(path),
+        action: format!("{} {}", parts.method, path.strip_prefix(API_PREFIX).unwrap_or(path)),
+        status: i64::from(StatusCode::TOO_MANY_REQUESTS.as_u16()),
+        outcome,
+    };
+    if let Err(e) = state.store.record_audit(&entry).await {
+        tracing::error!("failed to record an audit entry for {}: {e}", entry.action);
+    }
 }
 
 /// `ok`, or the message of the error the response carries.

@@ -3,12 +3,14 @@
 
 mod agent;
 mod apps;
-mod audit;
+pub mod audit;
 mod auth;
 mod config;
 pub mod deployments;
+mod events;
 mod extract;
 mod failure;
+mod frontend_relay;
 mod instances;
 mod join_tokens;
 pub mod openapi;
@@ -18,6 +20,7 @@ mod parse_app;
 mod people;
 mod resources;
 mod restart_slots;
+mod scaling;
 mod user_tokens;
 mod views;
 mod webhooks;
@@ -54,12 +57,14 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))
         .route("/stacks/{stack}/instances/{host}/stop", post(instances::stop))
+        .route("/stacks/{stack}/instances/{host}/scaling", get(scaling::show).put(scaling::set))
         .route("/stacks/{stack}/apps", get(apps::list).post(apps::create))
         .route("/stacks/{stack}/apps/{app}", get(apps::show).patch(apps::update).delete(apps::delete))
         .route("/stacks/{stack}/apps/{app}/releases", get(apps::releases))
         .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/events", get(events::list))
         .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
         .route("/join-tokens", get(join_tokens::list_all))
         .route("/join-tokens/{id}", delete(join_tokens::revoke))
@@ -83,7 +88,9 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/commands/{id}/start", post(agent::start))
         .route("/agent/commands/{id}/output", post(agent::output))
         .route("/agent/commands/{id}/result", post(agent::result))
-        .route("/agent/commands/{id}/restart-slot", post(restart_slots::take).delete(restart_slots::give_back));
+        .route("/agent/commands/{id}/restart-slot", post(restart_slots::take).delete(restart_slots::give_back))
+        .route("/agent/commands/{id}/frontends", post(frontend_relay::call))
+        .route("/agent/frontend-requests/{id}", post(frontend_relay::answer));
     Router::new()
         .nest(API_PREFIX, api)
         .fallback(|| async {

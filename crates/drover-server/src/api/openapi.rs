@@ -17,7 +17,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder, Type};
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, audit, config, deployments, instances, join_tokens, people, resources, user_tokens, webhooks};
+use super::{
+    apps, audit, config, deployments, events, instances, join_tokens, people, resources, scaling, user_tokens, webhooks,
+};
 
 /// What the document says about itself; `info.description` of the document.
 const DESCRIPTION: &str = "\
@@ -60,6 +62,8 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         instances::delete,
         instances::start,
         instances::stop,
+        scaling::show,
+        scaling::set,
         apps::list,
         apps::create,
         apps::show,
@@ -74,6 +78,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         deployments::show,
         deployments::show_command,
         deployments::log,
+        events::list,
         join_tokens::list,
         join_tokens::create,
         join_tokens::list_all,

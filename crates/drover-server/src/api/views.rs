@@ -53,6 +53,7 @@ pub fn instance(row: &InstanceRow) -> Instance {
         metrics,
         created_at: rfc3339(row.created_at),
         services: services(row.services.as_deref()),
+        scaling: row.scaling.clone(),
     }
 }
 

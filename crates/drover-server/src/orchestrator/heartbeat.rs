@@ -1,4 +1,5 @@
-//! Marks silent instances `connection_lost` (and hosts that never came up `start_failed`).
+//! Marks silent instances `connection_lost` (and hosts that never came up `start_failed`) once
+//! the heartbeat timeout passes; agents known to be gone sooner are [`super::lost`]'s.
 
 use std::time::Duration;
 
@@ -27,15 +28,9 @@ async fn check_once(state: &AppState, timeout: Duration) -> Result<(), sqlx::Err
     for instance in state.store.instances_in(&watched).await? {
         let last = instance.last_heartbeat.unwrap_or(0).max(instance.status_changed_at);
         let silent = Duration::from_millis(now.saturating_sub(last).max(0) as u64);
-        if let Some(next) = on_silence(instance.status(), silent, timeout)
-            && state.store.set_status(instance.id, instance.status(), next).await?
-        {
-            tracing::warn!(instance = %instance.hostname, "no heartbeat for {silent:?}: {next}");
-            let reason = format!("the instance lost its connection (no heartbeat for {} s)", silent.as_secs());
-            super::abandon_commands(state, instance.id, &reason).await?;
-            if drover_core::lifecycle::changes_membership(instance.status(), next) {
-                super::membership_changed(state, &instance).await?;
-            }
+        if on_silence(instance.status(), silent, timeout).is_some() {
+            let cause = format!("no heartbeat for {} s (the heartbeat timeout)", silent.as_secs());
+            super::lost::agent_gone(state, &instance, &cause).await?;
         }
     }
     Ok(())

@@ -4,17 +4,24 @@
 pub mod app_deploy;
 mod configure_events;
 mod error;
+pub mod events;
+mod healing;
 mod heartbeat;
 pub mod instances;
+mod lost;
 pub mod model;
 mod power;
 mod revision;
 mod sweep;
 pub mod targets;
+mod time_scaling;
 
+pub use healing::heal_lost_instances;
 pub use heartbeat::watch_heartbeats;
+pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};
 pub use sweep::sweep;
+pub use time_scaling::follow_schedules;
 
 use drover_core::deploy::follow_up::{FollowUp, after_command};
 use drover_core::deploy::pin::pin_after;

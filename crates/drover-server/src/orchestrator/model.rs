@@ -99,7 +99,8 @@ impl StackModel {
         instance.cpu_count.or(instance.cpu_count_override).unwrap_or(1).clamp(1, 1024) as u32
     }
 
-    fn types_of(&self, instance: &InstanceRow) -> Vec<LayerType> {
+    /// The types of an instance's layers.
+    pub fn types_of(&self, instance: &InstanceRow) -> Vec<LayerType> {
         self.layers_of(instance).iter().filter_map(|l| l.layer_type.parse().ok()).collect()
     }
 
@@ -296,7 +297,6 @@ impl StackModel {
             address: instance.address.clone().unwrap_or_else(|| "127.0.0.1".into()),
             http_port: frontend::HTTP_PORT,
             proxy_port,
-            runtime_port: frontend::RUNTIME_PORT,
             servers,
             haproxy,
             nginx,

@@ -91,9 +91,14 @@ impl LocalProvider {
         self.root(instance).join("agent.identity.json")
     }
 
+    /// The pid the instance's agent was last started with, running or not.
+    pub fn last_pid(&self, instance: &InstanceRow) -> Option<i32> {
+        std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()
+    }
+
     /// The running agent's pid, if its process is alive and is this instance's agent.
     pub fn running_pid(&self, instance: &InstanceRow) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.pid_file(instance)).ok()?.trim().parse().ok()?;
+        let pid = self.last_pid(instance)?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let root = self.root(instance);
         let root = root.to_string_lossy();
@@ -187,7 +192,7 @@ impl LocalProvider {
         let pid = child.id().map(|p| p as i32).unwrap_or_default();
         std::fs::write(self.pid_file(instance), pid.to_string())?;
         // `spawn` returns once the agent was executed: this is the agent's own identity.
-        match read_identity(pid).map(|id| serde_json::to_string(&id)) {
+        match read_identity_after_spawn(pid).await.map(|id| serde_json::to_string(&id)) {
             Some(Ok(json)) => std::fs::write(self.identity_file(instance), json)?,
             _ => tracing::warn!(instance = %instance.hostname, pid, "failed to read the new agent's identity"),
         }
@@ -227,6 +232,18 @@ impl LocalProvider {
         let root = self.root(instance);
         if root.exists() { std::fs::remove_dir_all(root) } else { Ok(()) }
     }
+}
+
+/// The identity of a process just spawned: `exec` is known to have succeeded a moment before
+/// the kernel sets the program's arguments, so an empty cmdline is read again for a while.
+async fn read_identity_after_spawn(pid: i32) -> Option<ProcessIdentity> {
+    for _ in 0..40 {
+        if let Some(identity) = read_identity(pid) {
+            return Some(identity);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
 }
 
 /// What process `pid` is now (boot id, start time, cmdline); `None` when there is none.

@@ -2,7 +2,8 @@
 //! (its SHA-256; an agent's credential is its instance's), per peer address for requests without
 //! one. A credential the server has not accepted yet also costs its address a token, so guessing
 //! tokens from one address is limited too. Over the limit: 429 in the API's error shape, with
-//! `Retry-After`.
+//! `Retry-After`; the first refusal of a token or address in [`AUDIT_EVERY`] goes to the audit
+//! trail.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,9 +20,12 @@ use drover_proto::{ApiError, ErrorCode};
 use sha2::{Digest, Sha256};
 
 use crate::api::Failure;
+use crate::state::AppState;
 
 /// How often buckets that are full again are dropped.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// At most one audit entry per token or address in this time, however many requests it floods.
+pub const AUDIT_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
@@ -33,6 +37,8 @@ struct Entry {
     bucket: Bucket,
     /// The server answered a request with this credential with something other than 401.
     known: bool,
+    /// When a refusal of this key was last recorded in the audit trail.
+    audited: Option<f64>,
 }
 
 struct Buckets {
@@ -42,17 +48,19 @@ struct Buckets {
 
 /// The buckets of every credential and address seen recently.
 pub struct RateLimiter {
+    state: AppState,
     limit: Limit,
     start: Instant,
     buckets: Mutex<Buckets>,
 }
 
 /// Applies `limit` to every request of `app` (a limit of 0 per second leaves it as it is).
-pub fn limit_requests(app: Router, limit: Limit) -> Router {
+pub fn limit_requests(app: Router, limit: Limit, state: AppState) -> Router {
     if !limit.is_on() {
         return app;
     }
     let limiter = Arc::new(RateLimiter {
+        state,
         limit,
         start: Instant::now(),
         buckets: Mutex::new(Buckets { entries: HashMap::new(), pruned: 0.0 }),
@@ -64,9 +72,17 @@ async fn check(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next
     let credential =
         req.headers().get(header::AUTHORIZATION).map(|value| Key::Credential(Sha256::digest(value.as_bytes()).into()));
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| Key::Peer(addr.ip()));
-    if let Err(wait) = limiter.take(credential, peer) {
+    if let Err(refused) = limiter.take(credential, peer) {
         tracing::debug!(?peer, path = req.uri().path(), "refused a request over the rate limit");
-        return too_many(limiter.limit, wait);
+        if refused.audit {
+            let (parts, _) = req.into_parts();
+            let outcome = format!(
+                "over the rate limit; further refusals of this token or address within {} s are not recorded",
+                AUDIT_EVERY.as_secs()
+            );
+            crate::api::audit::record_throttled(&limiter.state, &parts, outcome).await;
+        }
+        return too_many(limiter.limit, refused.wait);
     }
     let response = next.run(req).await;
     if let Some(credential) = credential
@@ -88,7 +104,7 @@ impl RateLimiter {
 
     /// Takes a token for the request: from its credential's bucket, and from its address's
     /// when the credential is not known to be good (or there is none).
-    fn take(&self, credential: Option<Key>, peer: Option<Key>) -> Result<(), Duration> {
+    fn take(&self, credential: Option<Key>, peer: Option<Key>) -> Result<(), Refused> {
         let now = self.now();
         let limit = self.limit;
         let mut buckets = self.lock();
@@ -97,12 +113,21 @@ impl RateLimiter {
             buckets.pruned = now;
         }
         let mut charge = |key: Key| {
-            let entry =
-                buckets.entries.entry(key).or_insert_with(|| Entry { bucket: Bucket::full(limit, now), known: false });
+            let entry = buckets.entries.entry(key).or_insert_with(|| Entry {
+                bucket: Bucket::full(limit, now),
+                known: false,
+                audited: None,
+            });
             let known = entry.known;
             match take(&mut entry.bucket, limit, now) {
                 Decision::Allowed => Ok(known),
-                Decision::Refused { retry_after } => Err(retry_after),
+                Decision::Refused { retry_after } => {
+                    let audit = entry.audited.is_none_or(|at| now - at >= AUDIT_EVERY.as_secs_f64());
+                    if audit {
+                        entry.audited = Some(now);
+                    }
+                    Err(Refused { wait: retry_after, audit })
+                }
             }
         };
         let known = match credential {
@@ -120,6 +145,12 @@ impl RateLimiter {
             entry.known = true;
         }
     }
+}
+
+/// A refused request: when to retry, and whether to record it in the audit trail.
+struct Refused {
+    wait: Duration,
+    audit: bool,
 }
 
 fn too_many(limit: Limit, wait: Duration) -> Response {

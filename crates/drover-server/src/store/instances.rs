@@ -25,6 +25,25 @@ pub struct NewInstance<'a> {
 }
 
 impl Store {
+    /// Every instance of a scaling type, in every stack.
+    pub async fn instances_with_scaling(&self, scaling: &str) -> Result<Vec<InstanceRow>, sqlx::Error> {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.scaling = ? ORDER BY i.id")))
+            .bind(scaling)
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Sets an instance's scaling type and schedule.
+    pub async fn set_scaling(&self, id: i64, scaling: &str, schedule: Option<&str>) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE instances SET scaling = ?, schedule = ? WHERE id = ?")
+            .bind(scaling)
+            .bind(schedule)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// Creates an instance and its layer memberships in one transaction (with a registering
     /// host's join token use and credential: all of it or none).
     pub async fn create_instance(&self, new: &NewInstance<'_>) -> Result<i64, StoreError> {

@@ -58,6 +58,10 @@ pub struct InstanceRow {
     /// The services the latest heartbeat reported, as JSON.
     #[sqlx(default)]
     pub services: Option<String>,
+    /// `24/7`, `time` or `load`.
+    pub scaling: String,
+    /// For time-based instances: the weekly schedule (OpsWorks' grid, JSON).
+    pub schedule: Option<String>,
 }
 
 impl InstanceRow {

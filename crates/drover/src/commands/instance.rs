@@ -134,6 +134,8 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
                 println!("{} is {} at {}", i.hostname, i.status, or_dash(i.address));
             }
         }
+        InstanceCommand::Update(args) => return super::scaling::update(args).await,
+        InstanceCommand::Schedule(args) => return super::scaling::schedule(args).await,
         InstanceCommand::List { stack, format } => {
             let instances = client.instances(&stack).await?;
             if format.json { print_json(&instances) } else { print!("{}", rows(&instances)) }

@@ -6,12 +6,14 @@ mod config;
 mod daemon;
 mod deploy;
 mod deployment;
+mod events;
 mod exec;
 mod export;
 mod follow;
 mod instance;
 mod layer;
 mod people;
+mod scaling;
 mod stack;
 mod status;
 mod token;
@@ -48,6 +50,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::User(cmd) => people::users(cmd).await,
         Command::Whoami(format) => people::whoami(format).await,
         Command::Audit(cmd) => people::audit(cmd).await,
+        Command::Events(args) => events::run(args).await,
     }
 }
 

@@ -474,6 +474,7 @@ mod tests {
                 metrics: None,
                 created_at: String::new(),
                 services: Vec::new(),
+                scaling: "24/7".into(),
             }],
         }
     }

@@ -1,8 +1,10 @@
 //! Another Unix user cannot read the secrets: the data dir is 0700, the store and every file
 //! holding a secret are 0600 (the store, a release's `deploy.cfg`, `haproxy.cfg`, release
-//! records, the journal, the agent's credential), and the API shows `deploy.cfg` redacted.
+//! records, the journal, the agent's credential), HAProxy's runtime API is a 0600 Unix socket
+//! only, and the API shows `deploy.cfg` redacted.
 //!
-//! Regression: the data dir was 0755 and `drover.db`, `deploy.cfg` and `haproxy.cfg` were 0644.
+//! Regression: the data dir was 0755 and `drover.db`, `deploy.cfg` and `haproxy.cfg` were 0644;
+//! the runtime API listened on TCP port 6082 without authentication.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -43,7 +45,7 @@ fn mode(path: &Path) -> u32 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg() {
+async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_haproxy() {
     if !other_user() {
         eprintln!("SKIPPED: needs root to create the user {OTHER_USER} and run commands as it");
         return;
@@ -54,19 +56,7 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg() {
     std::fs::set_permissions(data.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances"), ("web", "frontend")]);
-    stack.cli_ok(&[
-        "instance",
-        "create",
-        "--stack",
-        "demo",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--cpu-count",
-        "1",
-        "--wait",
-    ]);
+    stack.create_zeo_and_client_instance("demo");
     stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--wait"]);
     stack.create_demo_app("demo", &["zeoserver", "clients"]);
     let doc = json!({
@@ -120,6 +110,37 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg() {
     for file in [data.join("drover.db"), deploy_cfg, haproxy_cfg] {
         let (read, err) = as_other_user("cat", &[file.to_str().unwrap()]);
         assert!(!read && err.contains("Permission denied"), "{} is not readable: {err}", file.display());
+    }
+
+    // HAProxy's runtime API (admin level: it can repoint the site's traffic) is only a 0600 Unix
+    // socket: the other user cannot connect, nothing listens on TCP for it, and its owner can talk.
+    let cfg = std::fs::read_to_string(
+        stack.instance_root("demo", &web.hostname).join("srv/www/.frontend/shared/haproxy.cfg"),
+    )
+    .unwrap();
+    let socket = cfg
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("stats socket "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("haproxy.cfg has a stats socket");
+    assert!(socket.starts_with('/'), "the runtime API is a Unix socket, not {socket}");
+    assert_eq!(cfg.matches("stats socket").count(), 1, "one runtime API socket:\n{cfg}");
+    let connect = "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'show info\\n'); print(s.recv(64))";
+    let (talked, err) = as_other_user("python3", &["-c", connect, socket]);
+    assert!(!talked && err.contains("Permission denied"), "the other user cannot reach the runtime API: {err}");
+    let mut own = std::os::unix::net::UnixStream::connect(socket).expect("the agent's user reaches the runtime API");
+    std::io::Write::write_all(&mut own, b"show info\n").unwrap();
+    let mut info = String::new();
+    std::io::Read::read_to_string(&mut own, &mut info).unwrap();
+    assert!(info.contains("Name: HAProxy"), "{info}");
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let listening_on_6082 = std::fs::read_to_string(table)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .any(|f| f.len() > 3 && f[1].ends_with(":17C2") && f[3] == "0A");
+        assert!(!listening_on_6082, "something listens on port 6082 ({table})");
     }
 
     // What the API shows of a release carries no secret.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use drover_proto::relay::{FrontendAction, FrontendCall};
 use serde_json::{Value, json};
 
 use crate::support::{TestStack, eventually};
@@ -148,7 +149,7 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
         stack.instance_root("demo", "clients1").join("srv/www/site/shared/var/log/client1.log"),
     );
     assert_eq!(out.status.code(), Some(0), "{log}\nclient1.log: {client_log:?}");
-    assert!(log.contains("drained client1 on 2 frontend(s)") && log.contains("ready on the frontends"), "{log}");
+    assert!(log.contains("drained client1 on 2 frontend(s)") && log.contains("ready on 2 frontend(s)"), "{log}");
     let mut lat = result.latencies.clone();
     lat.sort();
     let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize];
@@ -170,6 +171,28 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
     for _ in 0..20 {
         assert_eq!(site(&url).await.unwrap()["mark"], "v2", "every response after the deploy is the new revision");
     }
+
+    // The frontend relay serves an agent only for its own clients, during its own running
+    // commands; what it refuses never reaches HAProxy.
+    let deployments = client.deployments("demo").await.unwrap();
+    let newest = deployments.iter().filter(|d| d.kind == "deploy").map(|d| d.id).max().unwrap();
+    let commands = client.deployment(newest).await.unwrap().commands;
+    let command_of = |host: &str| commands.iter().find(|c| c.instance == host).unwrap().id;
+    let agent = stack.agent_client("demo", "clients1");
+    let drain = |server: &str| FrontendCall { server: server.to_owned(), action: FrontendAction::Drain };
+    let refusals = [
+        (command_of("clients2"), "clients2-client1", 403, "another instance's command"),
+        (command_of("clients1"), "clients2-client1", 422, "another instance's client"),
+        (command_of("clients1"), "clients1-client1;disable frontend http", 422, "a second runtime command"),
+        (command_of("clients1"), "clients1-client1\nset server plone/clients1-client1 addr 127.0.0.9", 422, "a line"),
+        (command_of("clients1"), "clients1-client1", 409, "a finished command"),
+    ];
+    for (command, server, want, what) in refusals {
+        let got = agent.frontends(command, &drain(server)).await.map_err(|e| e.status());
+        assert_eq!(got.err(), Some(Some(want)), "{what}");
+    }
+    let servers = backend(&stats, &user, &password).await.unwrap();
+    assert!(servers.iter().all(|(_, status)| status == "UP"), "no refused request drained a server: {servers:?}");
 
     // A release whose clients never become healthy: the rolling deploy stops at the first
     // instance, which auto_revert takes back; the second keeps its release.

@@ -283,6 +283,16 @@ async fn a_burst_over_the_rate_limit_gets_429_and_other_tokens_are_unaffected() 
     assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");
     agent.unfinished().await.unwrap();
+
+    // The trail shows the throttling: once per token or address and minute, not once per refusal.
+    let trail = patiently(|| client.audit(None, None, None, 1000)).await;
+    let throttled: Vec<_> = trail.iter().filter(|e| e.status == 429).collect();
+    assert!(
+        throttled.iter().any(|e| e.actor == "admin" && e.outcome.contains("over the rate limit")),
+        "the admin token's refusals: {throttled:#?}"
+    );
+    assert!(throttled.iter().any(|e| e.actor == "anonymous"), "the tokenless address's: {throttled:#?}");
+    assert!(throttled.len() <= 4, "one entry per token or address and minute: {throttled:#?}");
 }
 
 /// Runs futures concurrently and collects their outputs in order.

@@ -28,6 +28,7 @@ mod plone;
 mod power;
 mod registered;
 mod restart;
+mod schedules;
 mod stackfile;
 mod stranded;
 mod supervise;

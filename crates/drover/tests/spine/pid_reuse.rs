@@ -24,19 +24,7 @@ fn alive(pid: i32) -> bool {
 async fn a_reused_service_pid_is_left_alone_and_the_service_started_again() {
     let mut stack = TestStack::start().await;
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
-    stack.cli_ok(&[
-        "instance",
-        "create",
-        "--stack",
-        "demo",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--cpu-count",
-        "1",
-        "--wait",
-    ]);
+    stack.create_zeo_and_client_instance("demo");
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
     let c1 = format!("{address}:8081");
     stack.create_demo_app("demo", &["clients"]);

@@ -1,5 +1,5 @@
-//! An existing host joins with a join token: `drover agent --join-file FILE` claims the instance
-//! made for it, or registers a new one.
+//! An existing host joins with a join token: `drover agent --join-file FILE` (or `-`, stdin)
+//! claims the instance made for it, or registers a new one.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -32,10 +32,10 @@ async fn a_host_joins_with_the_join_token_and_runs_commands() {
     let _edge1 = HostAgent::start(&root1, &edge1_join, &["--stack", "demo", "--instance", "edge1"], &[]);
     stack.wait_status("demo", "edge1", "online", ONLINE_WAIT).await;
 
-    // Registering itself, with its layers.
+    // Registering itself, with its layers, the token on stdin.
     let root2 = stack.dir.path().join("host-new");
-    let web_join = stack.join_file(&["--stack", "demo", "--layer", "web"]);
-    let _new = HostAgent::start(&root2, &web_join, &["--stack", "demo", "--layer", "web"], &[]);
+    let web_token = stack.join_token(&["--stack", "demo", "--layer", "web"]);
+    let _new = HostAgent::start_with_token_on_stdin(&root2, &web_token, &["--stack", "demo", "--layer", "web"]);
     let joined = eventually(Duration::from_secs(60), "the new host to register", || async {
         let instances = stack.client().instances("demo").await.ok()?;
         instances.into_iter().find(|i| i.hostname != "edge1" && i.status == "online")
@@ -49,7 +49,7 @@ async fn a_host_joins_with_the_join_token_and_runs_commands() {
     let saved = root1.join("var/lib/drover/agent.json");
     let mode = std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "agent.json is private");
-    assert!(!edge1_join.exists() && !web_join.exists(), "the agents removed their join token files");
+    assert!(!edge1_join.exists(), "the agent removed its join token file");
     let out = stack.cli_ok(&["exec", "--stack", "demo", "--", "sh", "-c", "echo at $DROVER_ROOT"]);
     assert!(out.contains(&format!("at {}", root1.display())), "{out}");
     assert!(out.contains(&format!("at {}", root2.display())), "{out}");

@@ -53,9 +53,11 @@ async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows
     }
     stack.create_demo_app("demo", &["zeoserver", "clients"]);
 
-    // A rolling deploy: clients1 first, then zeoserver1. zeoserver1's agent is killed first (the
-    // restarted server starts a new one), so the second batch, once released, stays pending.
-    kill_group(stack.agent_pid("demo", "zeoserver1").unwrap());
+    // A rolling deploy: clients1 first, then zeoserver1. zeoserver1's agent is frozen first
+    // (SIGSTOP: its process and its connection stay, so the instance stays online), so the
+    // second batch, once released, stays pending.
+    let frozen = stack.agent_pid("demo", "zeoserver1").unwrap();
+    kill(Pid::from_raw(-frozen), Signal::SIGSTOP).unwrap();
     let d = json(&stack, &["deploy", "--stack", "demo", "site", "--rolling", "--json"]);
     let id = d["id"].as_i64().unwrap();
     let client = stack.client();
@@ -80,7 +82,9 @@ async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows
     assert_eq!(held, "1", "zeoserver1's command was released and still pending");
     assert_eq!(sql(&stack, "SELECT COUNT(*) FROM app_locks"), "1", "the deployment holds the app's lock");
 
-    // After the restart the second batch runs, the deployment ends and the lock is free.
+    // The frozen agent goes (the restarted server starts a new one); after the restart the
+    // second batch runs, the deployment ends and the lock is free.
+    kill_group(frozen);
     stack.start_server().await;
     let client = stack.client();
     let done = eventually(WAIT, "the deployment to finish", || async {

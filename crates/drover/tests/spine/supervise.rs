@@ -15,12 +15,13 @@ fn deployment(stack: &TestStack, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), json)
 }
 
-/// Kills the instance's agent (its process group, with any build it runs), restarts the server,
-/// and waits for the server to have started a new agent.
+/// Stops the server, kills the instance's agent (its process group, with any build it runs),
+/// starts the server again, and waits for it to have started a new agent. (With the server up, a
+/// killed agent makes its instance `connection_lost` at once: see `lost.rs`.)
 async fn restart_agent(stack: &mut TestStack, host: &str) {
     let old = stack.agent_pid("demo", host).unwrap();
-    kill_group(old);
     stack.stop_server();
+    kill_group(old);
     stack.start_server().await;
     eventually(WAIT, "a new agent", || async { stack.agent_pid("demo", host).filter(|p| *p != old) }).await;
 }
@@ -29,19 +30,7 @@ async fn restart_agent(stack: &mut TestStack, host: &str) {
 async fn services_outlive_agent_restarts_and_interrupted_builds_change_nothing() {
     let mut stack = TestStack::start().await;
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
-    stack.cli_ok(&[
-        "instance",
-        "create",
-        "--stack",
-        "demo",
-        "--layer",
-        "zeoserver",
-        "--layer",
-        "clients",
-        "--cpu-count",
-        "1",
-        "--wait",
-    ]);
+    stack.create_zeo_and_client_instance("demo");
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
     let (c1, c2) = (format!("{address}:8081"), format!("{address}:8082"));
     let repo = stack.create_demo_app("demo", &["clients"]);

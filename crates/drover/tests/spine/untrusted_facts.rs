@@ -3,15 +3,13 @@
 //! master-worker runs) and into the clients' `deploy.cfg` (`[zeo-host]`). Now its facts are
 //! refused at the door, naming the field, and no config on any host changes.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use drover_client::{AgentClient, ClientError};
 use drover_proto::agent::{EnrollRequest, Heartbeat, Hello, HostFacts};
 use serde_json::json;
 
-use crate::support::{TestStack, drover_bin, eventually, kill_group};
+use crate::support::{HostAgent, TestStack, eventually};
 
 const WAIT: Duration = Duration::from_secs(180);
 
@@ -78,31 +76,9 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
 
     // The agent itself refuses a bad --address at start-up, saying what to pass, and exits.
     let root = stack.dir.path().join("host-evil");
-    std::fs::create_dir_all(&root).unwrap();
-    let log = std::fs::File::create(root.with_extension("log")).unwrap();
-    let mut agent = Command::new(drover_bin())
-        .args(["agent", "--root", root.to_str().unwrap(), "--address", EVIL, "--stack", "demo", "--layer", "zeoserver"])
-        .arg("--join-file")
-        .arg(stack.join_file(&["--stack", "demo"]))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = agent.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            kill_group(agent.id() as i32);
-            let _ = agent.wait();
-            panic!("the agent with a bad --address did not stop");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let log = std::fs::read_to_string(root.with_extension("log")).unwrap();
+    let join_file = stack.join_file(&["--stack", "demo"]);
+    let agent = HostAgent::start_at(&root, EVIL, &join_file, &["--stack", "demo", "--layer", "zeoserver"]);
+    let (status, log) = agent.refused(&root).await;
     assert!(!status.success(), "{log}");
     assert!(log.contains("facts.address") && log.contains("--address"), "{log}");
 
@@ -156,20 +132,9 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
     let newcomer_address = format!("{}.200", zeo1.rsplit_once('.').unwrap().0);
     // Under the stack's instances, so the harness stops the services it starts.
     let root = stack.instance_root("demo", "aaa");
-    std::fs::create_dir_all(&root).unwrap();
-    let log = std::fs::File::create(stack.dir.path().join("aaa.log")).unwrap();
-    let newcomer = Command::new(drover_bin())
-        .args(["agent", "--root", root.to_str().unwrap(), "--address", &newcomer_address, "--stack", "demo"])
-        .args(["--instance", "aaa", "--layer", "zeoserver", "--heartbeat-interval-secs", "1"])
-        .arg("--join-file")
-        .arg(stack.join_file(&["--stack", "demo", "--layer", "zeoserver"]))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let _newcomer = Agent(newcomer);
+    let join_file = stack.join_file(&["--stack", "demo", "--layer", "zeoserver"]);
+    let extra = ["--stack", "demo", "--instance", "aaa", "--layer", "zeoserver"];
+    let _newcomer = HostAgent::start_at(&root, &newcomer_address, &join_file, &extra);
     stack.wait_status("demo", "aaa", "online", WAIT).await;
     let out = stack.cli(&["stack", "configure", "--stack", "demo", "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
@@ -177,15 +142,5 @@ async fn an_agent_with_a_newline_in_its_address_is_refused_and_no_config_changes
     assert!(after[2].1.contains(&format!("[zeo-host]\naddress = {zeo1}:8001\n")), "{}", after[2].1);
     for ((path, was), (_, is)) in before.iter().zip(&after) {
         assert_eq!(was, is, "{path} changed when aaa joined the ZEO layer");
-    }
-}
-
-/// An agent the test runs itself, as on another host; its process group is killed on drop.
-struct Agent(std::process::Child);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        kill_group(self.0.id() as i32);
-        let _ = self.0.wait();
     }
 }

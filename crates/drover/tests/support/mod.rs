@@ -19,8 +19,15 @@ pub fn drover_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_drover"))
 }
 
-/// Each server in this process gets its own /24 of loopback addresses for its local instances.
-static NEXT_NET: AtomicU8 = AtomicU8::new(10);
+/// Each server in this process gets its own /24 of loopback addresses for its local instances:
+/// 127.0.N.0/24 from N = 10, or from `DROVER_TEST_NET_BASE` so that two test runs on one machine
+/// (say, two worktrees) keep out of each other's addresses.
+static NEXT_NET: AtomicU8 = AtomicU8::new(0);
+
+fn next_net() -> u8 {
+    let base = std::env::var("DROVER_TEST_NET_BASE").ok().and_then(|b| b.parse::<u8>().ok()).unwrap_or(10);
+    base.saturating_add(NEXT_NET.fetch_add(1, Ordering::SeqCst))
+}
 
 /// How the server is started.
 #[derive(Clone)]
@@ -95,7 +102,7 @@ impl TestStack {
 
     /// Starts a server and waits until its API answers.
     pub async fn start_with(options: Options) -> Self {
-        let net = NEXT_NET.fetch_add(1, Ordering::SeqCst);
+        let net = next_net();
         let mut stack = Self {
             dir: tempfile::tempdir().unwrap(),
             port: free_port(),
@@ -195,6 +202,15 @@ impl TestStack {
 
     pub fn admin_token(&self) -> String {
         std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
+    }
+
+    /// One instance in the layers `zeoserver` and `clients`, with one client (`--cpu-count 1`),
+    /// online.
+    pub fn create_zeo_and_client_instance(&self, stack: &str) {
+        let layers = ["--layer", "zeoserver", "--layer", "clients", "--cpu-count", "1", "--wait"];
+        let mut args = vec!["instance", "create", "--stack", stack];
+        args.extend(layers);
+        self.cli_ok(&args);
     }
 
     /// A new join token: `drover token create --join` with these arguments (`--stack S`, ...).
@@ -453,27 +469,53 @@ pub struct HostAgent(pub Child);
 impl HostAgent {
     /// Starts `drover agent --root ROOT --join-file FILE EXTRA...` with `env` added.
     pub fn start(root: &Path, join_file: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(root, "127.0.0.1", join_file.as_os_str(), extra, env, None)
+    }
+
+    /// Starts `drover agent --root ROOT --address ADDRESS --join-file FILE EXTRA...`.
+    pub fn start_at(root: &Path, address: &str, join_file: &Path, extra: &[&str]) -> Self {
+        Self::spawn(root, address, join_file.as_os_str(), extra, &[], None)
+    }
+
+    /// Starts `drover agent --root ROOT --join-file - EXTRA...` and writes `token` to its stdin,
+    /// as `echo "$TOKEN" | drover agent --join-file -` in a provisioning script would.
+    pub fn start_with_token_on_stdin(root: &Path, token: &str, extra: &[&str]) -> Self {
+        Self::spawn(root, "127.0.0.1", std::ffi::OsStr::new("-"), extra, &[], Some(token))
+    }
+
+    fn spawn(
+        root: &Path,
+        address: &str,
+        join_file: &std::ffi::OsStr,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Self {
         use std::os::unix::process::CommandExt;
         std::fs::create_dir_all(root).unwrap();
         let log = std::fs::File::create(root.with_extension("log")).unwrap();
-        let child = Command::new(drover_bin())
+        let mut child = Command::new(drover_bin())
             .arg("agent")
             .arg("--root")
             .arg(root)
             .arg("--address")
-            .arg("127.0.0.1")
+            .arg(address)
             .arg("--heartbeat-interval-secs")
             .arg("1")
             .arg("--join-file")
             .arg(join_file)
             .args(extra)
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .process_group(0)
             .spawn()
             .unwrap();
+        if let Some(token) = stdin {
+            let mut pipe = child.stdin.take().unwrap();
+            std::io::Write::write_all(&mut pipe, format!("{token}\n").as_bytes()).unwrap();
+        }
         Self(child)
     }
 

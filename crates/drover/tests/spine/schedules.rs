@@ -1,0 +1,64 @@
+//! Time-based instances: the server starts and stops them at their weekly UTC schedule's hours,
+//! each time with an event that says why. The schedule is read at a clock the test controls
+//! (`drover server --schedule-clock-file`, a test-only flag), so an hour passes in a write.
+
+use std::path::Path;
+use std::time::Duration;
+
+use drover_proto::scaling::InstanceScaling;
+
+use crate::ONLINE_WAIT;
+use crate::support::{Options, TestStack};
+
+/// Monday 2026-11-30 00:00 UTC.
+const MONDAY: i64 = 1_795_996_800;
+
+fn set_clock(file: &Path, hour: i64, minute: i64) {
+    std::fs::write(file, (MONDAY + hour * 3600 + minute * 60).to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_based_instance_starts_and_stops_at_its_schedule_s_hours() {
+    let clock_dir = tempfile::tempdir().unwrap();
+    let clock = clock_dir.path().join("clock");
+    set_clock(&clock, 9, 30);
+    let options = Options {
+        server_args: vec!["--schedule-clock-file".into(), clock.to_string_lossy().into_owned()],
+        ..Options::default()
+    };
+    let stack = TestStack::start_with(options).await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    let host = stack.create_online_instance("demo", &["web"]);
+
+    // Bad schedules are refused, naming the field, and change nothing.
+    let out = stack.cli(&["instance", "schedule", "--stack", "demo", &host, "--on", "someday 08-18"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("on") && stderr.contains("someday"), "{stderr}");
+    let out = stack.cli(&["instance", "update", "--stack", "demo", &host, "--scaling", "24x7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stack.instance("demo", &host).await.scaling, "24/7");
+
+    // Monday 09:30, outside its hours: the schedule stops it.
+    let shown = stack.cli_ok(&["instance", "schedule", "--stack", "demo", &host, "--on", "mon 10-11", "--json"]);
+    let scaling: InstanceScaling = serde_json::from_str(&shown).unwrap();
+    assert_eq!(scaling.scaling, "time");
+    assert_eq!(scaling.schedule.as_deref(), Some("mon 10-11"));
+    assert_eq!(scaling.wants_online, Some(false));
+    assert_eq!(scaling.next_change.as_deref(), Some("2026-11-30T10:00:00.000Z"));
+    stack.wait_status("demo", &host, "stopped", ONLINE_WAIT).await;
+
+    // 10:00: it starts, and comes online.
+    set_clock(&clock, 10, 0);
+    stack.wait_status("demo", &host, "online", ONLINE_WAIT).await;
+    // 11:00: it stops again.
+    set_clock(&clock, 11, 0);
+    stack.wait_status("demo", &host, "stopped", ONLINE_WAIT).await;
+
+    let events = stack.client().events("demo", None, Duration::ZERO, 100).await.unwrap();
+    let kinds: Vec<&str> =
+        events.iter().filter(|e| e.instance.as_deref() == Some(host.as_str())).map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["scheduled_stop", "scheduled_start", "scheduled_stop"], "{events:#?}");
+    let start = events.iter().find(|e| e.kind == "scheduled_start").unwrap();
+    assert!(start.message.contains("mon 10-11") && start.message.contains("wants it online"), "{start:?}");
+}
