@@ -26,5 +26,5 @@ ensure_rust() {
 # (agents bootstrap buildout from PyPI, so the machine must reach it); nginx and HAProxy, which
 # agents run on frontend instances (drover runs its own; on a host with systemd, disable the
 # packaged services so they do not hold port 80).
-ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3
+ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3 curl
 ensure_rust

@@ -8,18 +8,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// `POST /stacks`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStack {
     /// The stack's name.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// The stack's Custom JSON (an object).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub custom_json: Option<Value>,
 }
 
 /// A stack.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stack {
     /// The stack's name.
     pub name: String,
@@ -30,16 +32,19 @@ pub struct Stack {
 }
 
 /// `POST /stacks/{stack}/layers`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateLayer {
     /// The layer's shortname.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub shortname: String,
     /// Its type: custom, zeoserver, plone_instances or frontend.
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::schema::layer_type)]
     pub layer_type: String,
     /// Its Custom JSON (an object).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub custom_json: Option<Value>,
     /// Whether lost instances are restarted (default true).
     #[serde(default)]
@@ -51,7 +56,7 @@ pub struct CreateLayer {
 }
 
 /// `PATCH /stacks/{stack}/layers/{layer}`: what to change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLayer {
     /// Replaces the hooks.
@@ -63,7 +68,7 @@ pub struct UpdateLayer {
 }
 
 /// A layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Layer {
     /// The stack it belongs to.
     pub stack: String,
@@ -82,10 +87,11 @@ pub struct Layer {
 }
 
 /// `PUT /stacks/{stack}/custom_json` and `PUT /stacks/{stack}/layers/{layer}/custom_json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetCustomJson {
     /// The new document (an object). Secret values shown as `<redacted>` keep their stored value.
+    #[schema(value_type = Object)]
     pub custom_json: Value,
     /// Why it changed (kept in the history).
     #[serde(default)]
@@ -96,7 +102,7 @@ pub struct SetCustomJson {
 }
 
 /// `POST /stacks/{stack}/config/revert`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertConfig {
     /// The layer whose Custom JSON to revert; none: the stack's.
@@ -113,7 +119,7 @@ pub struct RevertConfig {
 }
 
 /// The answer to a Custom JSON change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigChange {
     /// `stack` or `layer:<shortname>`.
     pub scope: String,
@@ -128,7 +134,7 @@ pub struct ConfigChange {
 }
 
 /// A warning about a Custom JSON document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigWarning {
     /// The JSON path.
     pub path: String,
@@ -137,7 +143,7 @@ pub struct ConfigWarning {
 }
 
 /// One version of a stack's or a layer's Custom JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigVersion {
     /// `stack` or `layer:<shortname>`.
     pub scope: String,
@@ -152,7 +158,7 @@ pub struct ConfigVersion {
 }
 
 /// `GET /stacks/{stack}/frontends`: where the site and the HAProxy stats page answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FrontendView {
     /// The frontend instance.
     pub hostname: String,
@@ -169,7 +175,7 @@ pub struct FrontendView {
 }
 
 /// `GET /stacks/{stack}/config?instance=H`: the configuration in force.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EffectiveConfig {
     /// The instance it is for; none: the stack level (defaults, apps and stack Custom JSON).
     pub instance: Option<String>,
@@ -180,7 +186,7 @@ pub struct EffectiveConfig {
 }
 
 /// `POST /stacks/{stack}/instances`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInstance {
     /// Layers the instance belongs to (at least one).
@@ -197,7 +203,7 @@ pub struct CreateInstance {
 }
 
 /// Metrics from the latest heartbeat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Metrics {
     /// CPU use, percent of all CPUs.
     pub cpu_percent: f64,
@@ -208,7 +214,7 @@ pub struct Metrics {
 }
 
 /// An instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Instance {
     /// Its hostname.
     pub hostname: String,
@@ -247,7 +253,7 @@ fn always_on() -> String {
 }
 
 /// A supervised service of an instance, as its agent last reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Service {
     /// Its app (`.frontend` for the frontend's nginx and HAProxy).
     pub app: String,
@@ -267,10 +273,11 @@ pub struct Service {
 
 /// `POST /stacks/{stack}/deployments`: run a command (`execute`) or act on an app (`deploy`,
 /// `rollback`, `start`, `stop`, `restart`, `undeploy`) on a set of instances.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     /// What to do.
+    #[schema(schema_with = crate::schema::deployment_kind)]
     pub kind: String,
     /// The app, for app kinds.
     #[serde(default)]
@@ -306,7 +313,7 @@ pub struct CreateDeployment {
 }
 
 /// A deployment: one user action over a set of instances.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Deployment {
     /// Its id.
     pub id: i64,
@@ -338,7 +345,7 @@ pub struct Deployment {
 }
 
 /// The per-instance part of a deployment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Command {
     /// Its id.
     pub id: i64,
@@ -366,7 +373,7 @@ pub struct Command {
 
 /// `GET /commands/{id}/log?offset=N&wait=S`: log text from `offset`, waiting up to `wait` seconds
 /// for more when there is none yet and the command is still going.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogChunk {
     /// The command.
     pub command_id: i64,
@@ -389,7 +396,7 @@ pub struct LogChunk {
 }
 
 /// `GET /stacks/{stack}/status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StackStatus {
     /// The stack.
     pub stack: Stack,
@@ -402,10 +409,11 @@ pub struct StackStatus {
 }
 
 /// `POST /stacks/{stack}/apps`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     /// The app's shortname (also its directory, `/srv/www/<name>`).
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// Its type (default `buildout`).
     #[serde(default, rename = "type")]
@@ -429,7 +437,7 @@ pub struct CreateApp {
 }
 
 /// `PATCH /stacks/{stack}/apps/{app}`: only the fields given change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     /// New layers.
@@ -456,7 +464,7 @@ pub struct UpdateApp {
 }
 
 /// An app, with secret values redacted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct App {
     /// Its stack.
     pub stack: String,
@@ -487,7 +495,7 @@ pub struct App {
 }
 
 /// The commit an app is pinned to, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppPin {
     /// The commit.
     pub commit: String,
@@ -499,11 +507,19 @@ pub struct AppPin {
     pub at: String,
 }
 
+/// The answer to `DELETE /stacks/{stack}/apps/{app}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AppDeleted {
+    /// The Undeploy deployment queued on the online instances of the app's layers (none when
+    /// nothing ran).
+    pub undeploy_deployment: Option<i64>,
+}
+
 /// What a redacted value shows.
 pub const REDACTED: &str = "<redacted>";
 
 /// A release on one instance, as `GET /stacks/{stack}/apps/{app}/releases` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReleaseView {
     /// The instance.
     pub instance: String,
@@ -529,7 +545,7 @@ pub struct ReleaseView {
 }
 
 /// `POST /stacks/{stack}/join-tokens`: a join token that enrolls agents into this stack only.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJoinToken {
     /// Layers a new host may register into (none: any layer of the stack).
@@ -551,7 +567,7 @@ pub struct CreateJoinToken {
 }
 
 /// A join token as listed (its secret is never shown again).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JoinToken {
     /// Its id (for `drover token revoke`).
     pub id: i64,
@@ -578,7 +594,7 @@ pub struct JoinToken {
 }
 
 /// The answer to `POST /stacks/{stack}/join-tokens`: the token itself, shown this once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedJoinToken {
     /// `drv1:join:<ca-sha256>:<secret>:<url>`.
     pub token: String,

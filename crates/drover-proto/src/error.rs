@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,
 }
 
 /// What went wrong, where, and (in the message) what to do next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiError {
     /// A stable, machine-readable code.
     pub code: ErrorCode,
@@ -25,7 +25,7 @@ pub struct ApiError {
 }
 
 /// One of several problems, by field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field or JSON path.
     pub field: String,
@@ -34,7 +34,7 @@ pub struct FieldError {
 }
 
 /// Stable error codes; each maps to one HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 401: no token, or a token the server does not know.
@@ -47,6 +47,8 @@ pub enum ErrorCode {
     Invalid,
     /// 409: the request conflicts with the current state.
     Conflict,
+    /// 405: the endpoint exists but does not take that HTTP method (`Allow` lists those it takes).
+    MethodNotAllowed,
     /// 413: the body is too large.
     PayloadTooLarge,
     /// 429: too many requests with one token; the message and `Retry-After` say when to retry.
@@ -64,6 +66,7 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::Invalid => 422,
             Self::Conflict => 409,
+            Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::TooManyRequests => 429,
             Self::Internal => 500,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     /// Its number, increasing: pass the last one seen as `after` to follow.
     pub id: i64,

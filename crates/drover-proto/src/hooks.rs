@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// An app's deploy webhook, as enabling it answers: the only time its secret is shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Webhook {
     /// Where to `POST` (the app's id is in it).
     pub url: String,
@@ -12,7 +12,7 @@ pub struct Webhook {
 }
 
 /// What a good delivery that deploys nothing answers (`202`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ignored {
     /// Why nothing was deployed.
     pub ignored: String,

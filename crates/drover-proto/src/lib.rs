@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod people;
 pub mod relay;
 pub mod scaling;
+mod schema;
 pub mod token;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};

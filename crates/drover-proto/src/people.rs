@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 /// `POST /users`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// A shortname: `a-z 0-9 -`, starting with a letter.
+    /// A shortname: 1 to 32 of `a-z 0-9 _ -`, starting with a letter or a digit.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")]
     pub name: String,
     /// Manages every stack and the users.
     #[serde(default)]
@@ -15,7 +16,7 @@ pub struct CreateUser {
 }
 
 /// A user's level on one stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Grant {
     /// The stack.
     pub stack: String,
@@ -24,7 +25,7 @@ pub struct Grant {
 }
 
 /// A user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     /// The user's name.
     pub name: String,
@@ -37,15 +38,16 @@ pub struct User {
 }
 
 /// `PUT /users/{name}/grants/{stack}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetGrant {
     /// `deny`, `show`, `deploy` or `manage`.
+    #[schema(schema_with = crate::schema::level)]
     pub level: String,
 }
 
 /// `POST /tokens`: a personal token, for the caller or (an admin) for `user`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// Whose token; the caller's own by default. Only an admin makes tokens for others.
@@ -66,7 +68,7 @@ pub struct CreateToken {
 }
 
 /// A personal token as listed (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     /// Its id, for `drover token revoke`.
     pub id: i64,
@@ -89,7 +91,7 @@ pub struct TokenInfo {
 }
 
 /// A personal token just made: the only time its text is shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedToken {
     /// What it is.
     pub info: TokenInfo,
@@ -98,7 +100,7 @@ pub struct CreatedToken {
 }
 
 /// `GET /whoami`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WhoAmI {
     /// `admin` for the admin token, else the user's name.
     pub name: String,
@@ -111,7 +113,7 @@ pub struct WhoAmI {
 }
 
 /// One entry of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its number.
     pub id: i64,

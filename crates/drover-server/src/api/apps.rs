@@ -1,13 +1,13 @@
 //! Apps: create, list, show, update, delete. Secret values go in and never come out.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::{DeploymentKind, Shortname};
-use drover_proto::api::{App, AppPin, CreateApp, REDACTED, ReleaseView, UpdateApp};
+use drover_proto::api::{App, AppDeleted, AppPin, CreateApp, REDACTED, ReleaseView, UpdateApp};
 
 use super::auth::{Can, MANAGE, SHOW};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::parse::NewAppDeployment;
 use super::parse_app::{self, AppSettings};
@@ -73,11 +73,29 @@ async fn layer_ids(state: &AppState, stack: &StackRow, names: &[Shortname]) -> A
         .collect()
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/apps",
+    operation_id = "list_apps",
+    tag = "apps",
+    summary = "List a stack's apps",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The apps, secrets redacted", body = Vec<drover_proto::api::App>))
+)]
 pub async fn list(_: Can<SHOW>, State(state): State<AppState>, Path(stack): Path<String>) -> ApiResult<Json<Vec<App>>> {
     let stack = load_stack(&state, &stack).await?;
     Ok(Json(state.store.apps(stack.id).await?.iter().map(|a| view(&stack.name, a)).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/apps/{app}",
+    operation_id = "show_app",
+    tag = "apps",
+    summary = "Show an app",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    responses((status = 200, description = "The app, secrets redacted", body = drover_proto::api::App))
+)]
 pub async fn show(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -87,6 +105,16 @@ pub async fn show(
     Ok(Json(view(&stack.name, &load_app(&state, &stack, &app).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/apps",
+    operation_id = "create_app",
+    tag = "apps",
+    summary = "Create an app",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateApp,
+    responses((status = 201, description = "The new app", body = drover_proto::api::App), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "An app of that name exists", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -119,6 +147,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&stack.name, &row))))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/stacks/{stack}/apps/{app}",
+    operation_id = "update_app",
+    tag = "apps",
+    summary = "Change an app (only the fields given)",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    request_body = drover_proto::api::UpdateApp,
+    responses((status = 200, description = "The changed app", body = drover_proto::api::App), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn update(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -160,11 +198,20 @@ pub async fn update(
 
 /// Deletes an app; first queues an Undeploy on the online instances of its layers (stop its
 /// services, remove its tree). Answers `{"undeploy_deployment": ID}` (null when nothing ran).
+#[utoipa::path(
+    delete,
+    path = "/stacks/{stack}/apps/{app}",
+    operation_id = "delete_app",
+    tag = "apps",
+    summary = "Delete an app, undeploying it first",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    responses((status = 200, description = "Deleted", body = drover_proto::api::AppDeleted), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Another deployment holds the app's lock", body = drover_proto::ErrorBody))
+)]
 pub async fn delete(
     _: Can<MANAGE>,
     State(state): State<AppState>,
     Path((stack, app)): Path<(String, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<AppDeleted>> {
     let stack = load_stack(&state, &stack).await?;
     let row = load_app(&state, &stack, &app).await?;
     let undeploy = NewAppDeployment {
@@ -188,9 +235,18 @@ pub async fn delete(
         Err(e) => return Err(e.into()),
     };
     state.store.delete_app(row.id).await?;
-    Ok(Json(serde_json::json!({ "undeploy_deployment": deployment })))
+    Ok(Json(AppDeleted { undeploy_deployment: deployment }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/apps/{app}/releases",
+    operation_id = "list_releases",
+    tag = "apps",
+    summary = "An app's releases on each instance",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    responses((status = 200, description = "The releases, deploy.cfg redacted", body = Vec<drover_proto::api::ReleaseView>))
+)]
 pub async fn releases(
     _: Can<SHOW>,
     State(state): State<AppState>,

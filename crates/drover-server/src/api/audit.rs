@@ -129,6 +129,15 @@ pub struct AuditQuery {
 
 /// The trail, newest first. An admin sees everything; a user sees the stacks they manage, one at
 /// a time (`stack` is then required).
+#[utoipa::path(
+    get,
+    path = "/audit",
+    operation_id = "list_audit",
+    tag = "people",
+    summary = "The audit trail, newest first",
+    params(("stack" = Option<String>, Query, description = "Only this stack (required for a user who is not an admin)"), ("user" = Option<String>, Query, description = "Only this actor"), ("since" = Option<i64>, Query, description = "Only entries from this time on (Unix milliseconds)"), ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (1 to 1000; default 200)")),
+    responses((status = 200, description = "The entries", body = Vec<drover_proto::people::AuditEntry>), (status = 403, description = "The caller manages no stack named, or named none", body = drover_proto::ErrorBody), (status = 404, description = "No such stack", body = drover_proto::ErrorBody))
+)]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,

@@ -203,7 +203,7 @@ fn no_such_target(parts: &Parts) -> Failure {
 /// The stack a request is about: `{stack}` in its path, or the stack of `{id}` for
 /// `/deployments/{id}` and `/commands/{id}…`.
 async fn stack_of_request(parts: &mut Parts, state: &AppState) -> Result<Option<String>, Failure> {
-    let params = RawPathParams::from_request_parts(parts, state).await.map_err(Failure::internal)?;
+    let params = RawPathParams::from_request_parts(parts, state).await.map_err(super::extract::path_refused)?;
     if let Some((_, stack)) = params.iter().find(|(k, _)| *k == "stack") {
         return Ok(Some(stack.to_owned()));
     }

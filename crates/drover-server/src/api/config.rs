@@ -2,7 +2,7 @@
 //! stack and its layers (set, history, revert), layer hooks, and Configure runs.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::InstanceStatus;
 use drover_core::attributes::{Warning, no_effect, redact, unredact};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::{Can, DEPLOY, MANAGE, SHOW};
-use super::extract::{Body, Query};
+use super::extract::{Body, Path, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::{load_layer, load_stack};
 use super::{parse, views};
@@ -57,6 +57,15 @@ pub struct ConfigQuery {
     instance: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/config",
+    operation_id = "effective_config",
+    tag = "config",
+    summary = "The configuration in force, for the stack or one instance",
+    params(("stack" = String, Path, description = "The stack's name"), ("instance" = Option<String>, Query, description = "The instance whose configuration to show (default: the stack level)")),
+    responses((status = 200, description = "The merged configuration, secrets redacted", body = drover_proto::api::EffectiveConfig))
+)]
 pub async fn effective(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -127,6 +136,16 @@ async fn set(
     Ok(ConfigChange { scope, version, changed, warnings: warnings(found), configure_deployment })
 }
 
+#[utoipa::path(
+    put,
+    path = "/stacks/{stack}/custom_json",
+    operation_id = "set_stack_json",
+    tag = "config",
+    summary = "Replace the stack's Custom JSON",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::SetCustomJson,
+    responses((status = 200, description = "The version now in force", body = drover_proto::api::ConfigChange), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Configure could not start", body = drover_proto::ErrorBody))
+)]
 pub async fn set_stack_json(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -138,6 +157,16 @@ pub async fn set_stack_json(
     Ok(Json(set(&state, &stack, None, &current, req).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/stacks/{stack}/layers/{layer}/custom_json",
+    operation_id = "set_layer_json",
+    tag = "config",
+    summary = "Replace a layer's Custom JSON",
+    params(("stack" = String, Path, description = "The stack's name"), ("layer" = String, Path, description = "The layer's shortname")),
+    request_body = drover_proto::api::SetCustomJson,
+    responses((status = 200, description = "The version now in force", body = drover_proto::api::ConfigChange), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Configure could not start", body = drover_proto::ErrorBody))
+)]
 pub async fn set_layer_json(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -156,6 +185,15 @@ pub struct HistoryQuery {
     layer: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/config/history",
+    operation_id = "config_history",
+    tag = "config",
+    summary = "The versions of the stack's or a layer's Custom JSON",
+    params(("stack" = String, Path, description = "The stack's name"), ("layer" = Option<String>, Query, description = "The layer whose history to show (default: the stack's)")),
+    responses((status = 200, description = "The versions, secrets redacted", body = Vec<drover_proto::api::ConfigVersion>))
+)]
 pub async fn history(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -181,6 +219,16 @@ pub async fn history(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/config/revert",
+    operation_id = "revert_config",
+    tag = "config",
+    summary = "Bring back an earlier version of a Custom JSON document",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::RevertConfig,
+    responses((status = 200, description = "The version now in force", body = drover_proto::api::ConfigChange), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Configure could not start", body = drover_proto::ErrorBody))
+)]
 pub async fn revert(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -212,6 +260,16 @@ pub async fn revert(
     Ok(Json(change))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/stacks/{stack}/layers/{layer}",
+    operation_id = "update_layer",
+    tag = "layers",
+    summary = "Change a layer's hooks or auto-healing",
+    params(("stack" = String, Path, description = "The stack's name"), ("layer" = String, Path, description = "The layer's shortname")),
+    request_body = drover_proto::api::UpdateLayer,
+    responses((status = 200, description = "The changed layer", body = drover_proto::api::Layer), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn update_layer(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -230,6 +288,15 @@ pub async fn update_layer(
     Ok(Json(views::layer(&stack.name, &layer)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/configure",
+    operation_id = "configure_stack",
+    tag = "config",
+    summary = "Run Configure on every online instance",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 201, description = "The Configure deployment", body = drover_proto::api::Deployment), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The stack has no online instance", body = drover_proto::ErrorBody))
+)]
 pub async fn configure(
     _: Can<DEPLOY>,
     State(state): State<AppState>,
@@ -244,6 +311,15 @@ pub async fn configure(
     Ok((StatusCode::CREATED, Json(views::deployment(&row, &commands))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/frontends",
+    operation_id = "list_frontends",
+    tag = "config",
+    summary = "Where the stack's site and HAProxy stats page answer",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The frontends", body = Vec<drover_proto::api::FrontendView>))
+)]
 pub async fn frontends(
     _: Can<SHOW>,
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::targeting::Plan;
 use drover_core::{CommandStatus, DeploymentKind};
@@ -12,7 +12,7 @@ use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
 use serde::Deserialize;
 
 use super::auth::{Can, DEPLOY, SHOW};
-use super::extract::{Body, Id, Query};
+use super::extract::{Body, Id, Path, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
@@ -27,6 +27,16 @@ const LOG_PAGE_BYTES: usize = 1024 * 1024;
 /// The longest a log request may wait for output.
 const MAX_LOG_WAIT: Duration = Duration::from_secs(30);
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/deployments",
+    operation_id = "create_deployment",
+    tag = "deployments",
+    summary = "Run a command or an app action on a set of instances",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateDeployment,
+    responses((status = 201, description = "The deployment", body = drover_proto::api::Deployment), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Another deployment holds the app's lock", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     _: Can<DEPLOY>,
     State(state): State<AppState>,
@@ -90,6 +100,15 @@ pub(super) async fn load(state: &AppState, id: i64) -> ApiResult<Deployment> {
     Ok(views::deployment(&row, &commands))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/deployments",
+    operation_id = "list_deployments",
+    tag = "deployments",
+    summary = "A stack's latest deployments (without commands)",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The deployments, newest first", body = Vec<drover_proto::api::Deployment>))
+)]
 pub async fn list(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -100,10 +119,28 @@ pub async fn list(
     Ok(Json(rows.iter().map(|d| views::deployment(d, &[])).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/deployments/{id}",
+    operation_id = "show_deployment",
+    tag = "deployments",
+    summary = "Show a deployment and its commands",
+    params(("id" = i64, Path, description = "The deployment's id")),
+    responses((status = 200, description = "The deployment", body = drover_proto::api::Deployment))
+)]
 pub async fn show(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Deployment>> {
     Ok(Json(load(&state, id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/commands/{id}",
+    operation_id = "show_command",
+    tag = "deployments",
+    summary = "Show one command of a deployment",
+    params(("id" = i64, Path, description = "The command's id")),
+    responses((status = 200, description = "The command", body = drover_proto::api::Command))
+)]
 pub async fn show_command(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Command>> {
     let row = state.store.command(id).await?.ok_or_else(|| not_found_command(id))?;
     Ok(Json(views::command(&row)))
@@ -123,6 +160,15 @@ pub struct LogQuery {
 }
 
 /// Log text from `offset`; waits (up to `wait` seconds) for more while the command runs.
+#[utoipa::path(
+    get,
+    path = "/commands/{id}/log",
+    operation_id = "command_log",
+    tag = "deployments",
+    summary = "A page of a command's log",
+    params(("id" = i64, Path, description = "The command's id"), ("offset" = Option<u64>, Query, description = "Where to start reading (default 0)"), ("wait" = Option<u64>, Query, description = "Seconds to wait for more output while the command runs (at most 30; default 0)")),
+    responses((status = 200, description = "Log text from offset", body = drover_proto::api::LogChunk))
+)]
 pub async fn log(
     _: Can<SHOW>,
     State(state): State<AppState>,

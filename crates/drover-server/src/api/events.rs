@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use drover_proto::events::Event;
 use serde::Deserialize;
 
 use super::auth::{Can, SHOW};
-use super::extract::Query;
+use super::extract::{Path, Query};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use crate::state::AppState;
@@ -34,6 +34,20 @@ pub struct EventsQuery {
 
 /// The stack's events, oldest first: the newest `limit`, or those after `after` (waiting up to
 /// `wait` seconds for one).
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/events",
+    operation_id = "list_events",
+    tag = "stacks",
+    summary = "What the server decided on its own for a stack (instances lost, healed, ...)",
+    params(
+        ("stack" = String, Path, description = "The stack's name"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Only events after this id (the last one seen)"),
+        ("wait" = Option<u64>, Query, description = "With `after`: seconds to wait for a new event (at most 60; default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many (default 100)"),
+    ),
+    responses((status = 200, description = "The events, oldest first", body = Vec<drover_proto::events::Event>))
+)]
 pub async fn list(
     _: Can<SHOW>,
     State(state): State<AppState>,

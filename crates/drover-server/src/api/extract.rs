@@ -22,8 +22,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
         let bytes = read_limited(req.into_body(), state.config.body_limit).await?;
-        parse_json(&bytes).map(Body)
+        parse_object(&bytes).map(Body)
     }
+}
+
+/// Parses a request body, which is a JSON object: serde would also read a struct from an array of
+/// its fields in order (`[]` made a token with every default).
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
+    if bytes.trim_ascii_start().starts_with(b"[") {
+        return Err(Failure::invalid("body", "the body must be a JSON object, not an array"));
+    }
+    parse_json(bytes)
 }
 
 /// How much of an oversized body is read (and dropped) before answering 413, so that the client,
@@ -59,14 +68,17 @@ pub(crate) async fn read_limited(body: axum::body::Body, limit: usize) -> Result
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
     let bytes = if bytes.is_empty() { b"null".as_slice() } else { bytes };
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let malformed = inner.is_syntax() || inner.is_eof();
         let field = if malformed || path == "." || path == "?" || path.is_empty() { "body".to_owned() } else { path };
         let hint = if malformed { "; send a valid JSON document" } else { "" };
         Failure::invalid(field, format!("{inner}{hint}"))
-    })
+    })?;
+    // What follows the document (serde_json::from_slice checks this; a Deserializer does not).
+    de.end().map_err(|e| Failure::invalid("body", format!("{e}; send one JSON document")))?;
+    Ok(value)
 }
 
 /// A numeric id in the path (`/deployments/{id}`, `/commands/{id}`).
@@ -81,6 +93,26 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .map(|axum::extract::Path(id)| Id(id))
             .map_err(|_| Failure::invalid("id", "the id in the path must be a whole number"))
     }
+}
+
+/// Path parameters (`/stacks/{stack}`, ...). A parameter that is not UTF-8 once percent-decoded is
+/// a 422 in the API's error shape (axum's own answer is a plain-text 400).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Path(value))
+            .map_err(path_refused)
+    }
+}
+
+/// The refusal of a path whose parameters cannot be read.
+pub(crate) fn path_refused(rejection: impl axum::response::IntoResponse + std::fmt::Display) -> Failure {
+    Failure::invalid("path", format!("{rejection}; percent-encode names as UTF-8"))
 }
 
 /// A query string.
@@ -99,7 +131,11 @@ fn serde_urlencoded_like<T: DeserializeOwned>(raw: &str) -> Result<T, Failure> {
     let mut map = serde_json::Map::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = v.parse::<u64>().map(serde_json::Value::from).unwrap_or_else(|_| serde_json::Value::from(v));
+        let value = match (v.parse::<u64>(), v.parse::<i64>()) {
+            (Ok(n), _) => serde_json::Value::from(n),
+            (_, Ok(n)) => serde_json::Value::from(n),
+            _ => serde_json::Value::from(v),
+        };
         map.insert(k.to_owned(), value);
     }
     serde_json::from_value(serde_json::Value::Object(map))
@@ -187,5 +223,63 @@ impl FromRequestParts<AppState> for Agent {
             Some(h) if h == hash(token) => Ok(Agent { instance_id }),
             _ => Err(refused()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Since {
+        since: Option<i64>,
+        name: Option<String>,
+    }
+
+    /// Schemathesis found `GET /audit?since=-1` refused with "expected i64": negative numbers
+    /// stayed strings.
+    #[test]
+    fn negative_numbers_in_a_query_reach_signed_fields() {
+        let q: Since = serde_urlencoded_like("since=-9223372036854775808&name=web").unwrap();
+        assert_eq!(q, Since { since: Some(i64::MIN), name: Some("web".into()) });
+        assert!(serde_urlencoded_like::<Since>("since=18446744073709551615").is_err(), "past i64 is refused");
+    }
+
+    /// Schemathesis found `POST /tokens` with the body `[]` accepted (201): serde reads a struct
+    /// from an array of its fields, and every field of `CreateToken` has a default.
+    #[test]
+    fn a_body_is_an_object_never_an_array() {
+        use drover_proto::people::CreateToken;
+        let refused = parse_object::<CreateToken>(b" []").unwrap_err();
+        assert_eq!(refused.0.field.as_deref(), Some("body"));
+        assert!(parse_object::<CreateToken>(b"[\"alice\"]").is_err());
+        assert!(parse_object::<CreateToken>(b"{}").is_ok());
+    }
+
+    /// Schemathesis found `PATCH .../layers/web` with the body `{}` and random bytes after it
+    /// accepted (200).
+    #[test]
+    fn nothing_may_follow_the_json_document() {
+        use drover_proto::api::UpdateLayer;
+        let refused = parse_json::<UpdateLayer>(b"{}\xff\xfe").unwrap_err();
+        assert_eq!(refused.0.field.as_deref(), Some("body"));
+        assert!(parse_json::<UpdateLayer>(b"{} {}").is_err());
+        assert!(parse_json::<UpdateLayer>(b" {} \n").is_ok());
+    }
+
+    /// A name in the path that is not UTF-8 (`/stacks/%FF`) was answered with axum's plain-text
+    /// 400 (and with a 500 for a personal token, through `Can`), outside the API's error shape.
+    #[tokio::test]
+    async fn a_path_that_is_not_utf8_is_refused_in_the_error_shape() {
+        use http_body_util::BodyExt;
+        use tower::Service;
+        let mut app = axum::Router::new()
+            .route("/stacks/{stack}", axum::routing::get(|Path(stack): Path<String>| async move { stack }));
+        let request = axum::http::Request::get("/stacks/%FF").body(axum::body::Body::empty()).unwrap();
+        let response = app.call(request).await.unwrap();
+        assert_eq!(response.status(), 422);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let error: drover_proto::ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error.error.field.as_deref(), Some("path"));
     }
 }

@@ -1,13 +1,13 @@
 //! Instances: create (a local one starts at once), list, show, start, stop, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::{InstanceStatus, Provider};
 use drover_proto::api::{CreateInstance, Instance};
 
 use super::auth::{Can, DEPLOY, MANAGE, SHOW};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::{parse, views};
@@ -29,6 +29,15 @@ pub async fn load_instance(state: &AppState, stack: &StackRow, host: &str) -> Ap
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/instances",
+    operation_id = "list_instances",
+    tag = "instances",
+    summary = "List a stack's instances",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The instances", body = Vec<drover_proto::api::Instance>))
+)]
 pub async fn list(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -38,6 +47,15 @@ pub async fn list(
     Ok(Json(state.store.instances(stack.id).await?.iter().map(views::instance).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/instances/{host}",
+    operation_id = "show_instance",
+    tag = "instances",
+    summary = "Show an instance",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    responses((status = 200, description = "The instance", body = drover_proto::api::Instance))
+)]
 pub async fn show(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -47,6 +65,16 @@ pub async fn show(
     Ok(Json(views::instance(&load_instance(&state, &stack, &host).await?)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/instances",
+    operation_id = "create_instance",
+    tag = "instances",
+    summary = "Create an instance (stopped)",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateInstance,
+    responses((status = 201, description = "The new instance", body = drover_proto::api::Instance), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "An instance of that hostname exists, or no address is free", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -67,6 +95,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(views::instance(&row))))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/instances/{host}/start",
+    operation_id = "start_instance",
+    tag = "instances",
+    summary = "Start an instance",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    responses((status = 200, description = "The instance, starting", body = drover_proto::api::Instance), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The instance cannot start from its status", body = drover_proto::ErrorBody))
+)]
 pub async fn start(
     admin: Can<DEPLOY>,
     state: State<AppState>,
@@ -75,6 +112,15 @@ pub async fn start(
     power(admin, state, path, Power::Start).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/instances/{host}/stop",
+    operation_id = "stop_instance",
+    tag = "instances",
+    summary = "Stop an instance (Shutdown, then stop)",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    responses((status = 200, description = "The instance, stopping", body = drover_proto::api::Instance), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The instance cannot stop from its status", body = drover_proto::ErrorBody))
+)]
 pub async fn stop(
     admin: Can<DEPLOY>,
     state: State<AppState>,
@@ -103,6 +149,15 @@ async fn power(
     Ok(Json(views::instance(&load_instance(&state, &stack, &host).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/stacks/{stack}/instances/{host}",
+    operation_id = "delete_instance",
+    tag = "instances",
+    summary = "Delete a stopped instance",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The instance is not stopped", body = drover_proto::ErrorBody))
+)]
 pub async fn delete(
     _: Can<MANAGE>,
     State(state): State<AppState>,

@@ -3,14 +3,14 @@
 //! SHA-256 of its secret.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::Shortname;
 use drover_proto::api::{CreateJoinToken, CreatedJoinToken, JoinToken};
 use drover_proto::token::{Token, TokenKind};
 
 use super::auth::{Admin, Can, MANAGE};
-use super::extract::{Body, Id};
+use super::extract::{Body, Id, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use crate::secrets;
@@ -106,6 +106,16 @@ async fn check_layers(state: &AppState, stack: &StackRow, layers: &[String]) -> 
 }
 
 /// Makes a join token for a stack, and shows it this once.
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/join-tokens",
+    operation_id = "create_join_token",
+    tag = "join-tokens",
+    summary = "Make a join token for a stack",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateJoinToken,
+    responses((status = 201, description = "The token, shown this once", body = drover_proto::api::CreatedJoinToken), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -144,6 +154,15 @@ pub async fn mint(state: &AppState, stack: &StackRow, new: &NewToken) -> ApiResu
 }
 
 /// A stack's join tokens, newest first.
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/join-tokens",
+    operation_id = "list_stack_join_tokens",
+    tag = "join-tokens",
+    summary = "A stack's join tokens",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The tokens, newest first (never their secrets)", body = Vec<drover_proto::api::JoinToken>), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn list(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -155,6 +174,14 @@ pub async fn list(
 }
 
 /// Every join token, newest first.
+#[utoipa::path(
+    get,
+    path = "/join-tokens",
+    operation_id = "list_join_tokens",
+    tag = "join-tokens",
+    summary = "Every join token",
+    responses((status = 200, description = "The tokens, newest first (never their secrets)", body = Vec<drover_proto::api::JoinToken>), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody))
+)]
 pub async fn list_all(_: Admin, State(state): State<AppState>) -> ApiResult<Json<Vec<JoinToken>>> {
     let now = now_ms();
     Ok(Json(state.store.join_tokens(None).await?.iter().map(|r| view(r, now)).collect()))
@@ -162,6 +189,15 @@ pub async fn list_all(_: Admin, State(state): State<AppState>) -> ApiResult<Json
 
 /// Revokes a join token: no agent enrolls with it from now on (agents that enrolled keep their
 /// own credentials). Revoking it again changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/join-tokens/{id}",
+    operation_id = "revoke_join_token",
+    tag = "join-tokens",
+    summary = "Revoke a join token",
+    params(("id" = i64, Path, description = "The join token's id")),
+    responses((status = 200, description = "The revoked token", body = drover_proto::api::JoinToken), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody))
+)]
 pub async fn revoke(_: Admin, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<JoinToken>> {
     let missing = || {
         Failure::not_found("id", format!("join token {id} does not exist; `drover token list` shows the join tokens"))

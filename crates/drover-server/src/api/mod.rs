@@ -13,6 +13,7 @@ mod failure;
 mod frontend_relay;
 mod instances;
 mod join_tokens;
+pub mod openapi;
 pub mod parse;
 mod parse_agent;
 mod parse_app;
@@ -36,6 +37,7 @@ use crate::state::AppState;
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/stacks", get(resources::list_stacks).post(resources::create_stack))
         .route("/stacks/{stack}", get(resources::show_stack).delete(resources::delete_stack))
         .route("/stacks/{stack}/status", get(resources::stack_status))
@@ -95,7 +97,7 @@ pub fn router(state: AppState) -> Router {
             Failure(ApiError::new(ErrorCode::NotFound, "no such endpoint; the API lives under /api/v1"))
         })
         .method_not_allowed_fallback(|| async {
-            Failure(ApiError::new(ErrorCode::Invalid, "this endpoint does not accept that HTTP method"))
+            Failure(ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not accept that HTTP method"))
         })
         // Body<T> enforces the limit itself (and answers 413 in the API's error shape).
         .layer(DefaultBodyLimit::disable())

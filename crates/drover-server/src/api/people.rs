@@ -1,14 +1,14 @@
 //! Users and their per-stack levels (server-wide admins only), and `whoami`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::Shortname;
 use drover_core::access::Level;
 use drover_proto::people::{CreateUser, Grant, SetGrant, User, WhoAmI};
 
 use super::auth::{Admin, Caller, Who};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::resources::load_stack;
 use super::user_tokens::token_info;
@@ -33,6 +33,15 @@ async fn view(state: &AppState, row: &UserRow) -> ApiResult<User> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/users",
+    operation_id = "create_user",
+    tag = "people",
+    summary = "Create a user",
+    request_body = drover_proto::people::CreateUser,
+    responses((status = 201, description = "The new user", body = drover_proto::people::User), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody), (status = 409, description = "A user of that name exists", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     _: Admin,
     State(state): State<AppState>,
@@ -49,6 +58,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, &row).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/users",
+    operation_id = "list_users",
+    tag = "people",
+    summary = "List the users",
+    responses((status = 200, description = "The users", body = Vec<drover_proto::people::User>), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody))
+)]
 pub async fn list(_: Admin, State(state): State<AppState>) -> ApiResult<Json<Vec<User>>> {
     let mut users = Vec::new();
     for row in state.store.users().await? {
@@ -57,6 +74,15 @@ pub async fn list(_: Admin, State(state): State<AppState>) -> ApiResult<Json<Vec
     Ok(Json(users))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/users/{name}",
+    operation_id = "delete_user",
+    tag = "people",
+    summary = "Delete a user and their tokens",
+    params(("name" = String, Path, description = "The user's name")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody))
+)]
 pub async fn delete(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
     let row = load_user(&state, &name).await?;
     state.store.delete_user(row.id).await?;
@@ -64,6 +90,16 @@ pub async fn delete(_: Admin, State(state): State<AppState>, Path(name): Path<St
 }
 
 /// `PUT /users/{name}/grants/{stack}`: sets the user's level on the stack.
+#[utoipa::path(
+    put,
+    path = "/users/{name}/grants/{stack}",
+    operation_id = "grant",
+    tag = "people",
+    summary = "Set a user's level on a stack",
+    params(("name" = String, Path, description = "The user's name"), ("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::people::SetGrant,
+    responses((status = 200, description = "The user", body = drover_proto::people::User), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody))
+)]
 pub async fn grant(
     _: Admin,
     State(state): State<AppState>,
@@ -78,6 +114,14 @@ pub async fn grant(
 }
 
 /// Who the caller is, and what it may do on each stack it can see.
+#[utoipa::path(
+    get,
+    path = "/whoami",
+    operation_id = "whoami",
+    tag = "people",
+    summary = "Who the caller is and what it may do",
+    responses((status = 200, description = "The caller", body = drover_proto::people::WhoAmI))
+)]
 pub async fn whoami(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<WhoAmI>> {
     let mut stacks = Vec::new();
     for stack in state.store.stacks().await? {

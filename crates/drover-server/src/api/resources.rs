@@ -1,13 +1,13 @@
 //! Stacks and layers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::access::Level;
 use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
 
 use super::auth::{Admin, Caller, Can, MANAGE, SHOW, no_such_stack};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::{parse, views};
 use crate::state::AppState;
@@ -33,6 +33,14 @@ pub async fn load_layer(state: &AppState, stack: &StackRow, name: &str) -> ApiRe
 }
 
 /// The stacks the caller may see: a denied stack leaves no trace.
+#[utoipa::path(
+    get,
+    path = "/stacks",
+    operation_id = "list_stacks",
+    tag = "stacks",
+    summary = "List the stacks the caller may see",
+    responses((status = 200, description = "The visible stacks", body = Vec<drover_proto::api::Stack>))
+)]
 pub async fn list_stacks(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<Stack>>> {
     let mut visible = Vec::new();
     for stack in state.store.stacks().await? {
@@ -43,6 +51,15 @@ pub async fn list_stacks(caller: Caller, State(state): State<AppState>) -> ApiRe
     Ok(Json(visible))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks",
+    operation_id = "create_stack",
+    tag = "stacks",
+    summary = "Create a stack",
+    request_body = drover_proto::api::CreateStack,
+    responses((status = 201, description = "The new stack", body = drover_proto::api::Stack), (status = 403, description = "Only an admin may do this", body = drover_proto::ErrorBody), (status = 409, description = "A stack of that name exists", body = drover_proto::ErrorBody))
+)]
 pub async fn create_stack(
     _: Admin,
     State(state): State<AppState>,
@@ -58,6 +75,15 @@ pub async fn create_stack(
     Ok((StatusCode::CREATED, Json(views::stack(&row))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}",
+    operation_id = "show_stack",
+    tag = "stacks",
+    summary = "Show a stack",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The stack", body = drover_proto::api::Stack))
+)]
 pub async fn show_stack(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -66,6 +92,15 @@ pub async fn show_stack(
     Ok(Json(views::stack(&load_stack(&state, &name).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/stacks/{stack}",
+    operation_id = "delete_stack",
+    tag = "stacks",
+    summary = "Delete a stack that has no instances",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The stack still has instances", body = drover_proto::ErrorBody))
+)]
 pub async fn delete_stack(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -87,6 +122,15 @@ pub async fn delete_stack(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/status",
+    operation_id = "stack_status",
+    tag = "stacks",
+    summary = "A stack's layers, instances and latest deployments",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The status", body = drover_proto::api::StackStatus))
+)]
 pub async fn stack_status(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -104,6 +148,15 @@ pub async fn stack_status(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/layers",
+    operation_id = "list_layers",
+    tag = "layers",
+    summary = "List a stack's layers",
+    params(("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "The layers", body = Vec<drover_proto::api::Layer>))
+)]
 pub async fn list_layers(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -114,6 +167,16 @@ pub async fn list_layers(
     Ok(Json(layers.iter().map(|l| views::layer(&stack.name, l)).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/layers",
+    operation_id = "create_layer",
+    tag = "layers",
+    summary = "Create a layer",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateLayer,
+    responses((status = 201, description = "The new layer", body = drover_proto::api::Layer), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "A layer of that name exists", body = drover_proto::ErrorBody))
+)]
 pub async fn create_layer(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -143,6 +206,15 @@ pub async fn create_layer(
     Ok((StatusCode::CREATED, Json(views::layer(&stack.name, &row))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/layers/{layer}",
+    operation_id = "show_layer",
+    tag = "layers",
+    summary = "Show a layer",
+    params(("stack" = String, Path, description = "The stack's name"), ("layer" = String, Path, description = "The layer's shortname")),
+    responses((status = 200, description = "The layer", body = drover_proto::api::Layer))
+)]
 pub async fn show_layer(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -152,6 +224,15 @@ pub async fn show_layer(
     Ok(Json(views::layer(&stack.name, &load_layer(&state, &stack, &layer).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/stacks/{stack}/layers/{layer}",
+    operation_id = "delete_layer",
+    tag = "layers",
+    summary = "Delete a layer that has no instances",
+    params(("stack" = String, Path, description = "The stack's name"), ("layer" = String, Path, description = "The layer's shortname")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "The layer still has instances or apps", body = drover_proto::ErrorBody))
+)]
 pub async fn delete_layer(
     _: Can<MANAGE>,
     State(state): State<AppState>,

@@ -2,12 +2,12 @@
 //! `GET|PUT /stacks/{stack}/instances/{host}/scaling`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use drover_core::scaling::{ScalingType, WeeklySchedule, grid};
 use drover_proto::scaling::{InstanceScaling, SetScaling};
 
 use super::auth::{Can, MANAGE, SHOW};
-use super::extract::Body;
+use super::extract::{Body, Path};
 use super::failure::{ApiResult, Failure};
 use super::instances::load_instance;
 use super::resources::load_stack;
@@ -59,6 +59,15 @@ fn view(state: &AppState, row: &InstanceRow) -> InstanceScaling {
 }
 
 /// `GET`: the instance's scaling, and for a time-based one what its schedule wants now.
+#[utoipa::path(
+    get,
+    path = "/stacks/{stack}/instances/{host}/scaling",
+    operation_id = "show_scaling",
+    tag = "instances",
+    summary = "An instance's scaling type and schedule",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    responses((status = 200, description = "The instance's scaling", body = drover_proto::scaling::InstanceScaling))
+)]
 pub async fn show(
     _: Can<SHOW>,
     State(state): State<AppState>,
@@ -71,6 +80,19 @@ pub async fn show(
 
 /// `PUT`: sets the type and, with `on` or `grid`, the schedule (which implies `time`). The
 /// schedule then starts and stops the instance at its hours.
+#[utoipa::path(
+    put,
+    path = "/stacks/{stack}/instances/{host}/scaling",
+    operation_id = "set_scaling",
+    tag = "instances",
+    summary = "Set an instance's scaling type or its time-based schedule",
+    params(("stack" = String, Path, description = "The stack's name"), ("host" = String, Path, description = "The instance's hostname")),
+    request_body = drover_proto::scaling::SetScaling,
+    responses(
+        (status = 200, description = "The instance's scaling", body = drover_proto::scaling::InstanceScaling),
+        (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody),
+    )
+)]
 pub async fn set(
     _: Can<MANAGE>,
     State(state): State<AppState>,

@@ -54,6 +54,15 @@ async fn owner(state: &AppState, caller: &Caller, user: Option<&str>) -> ApiResu
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    operation_id = "create_token",
+    tag = "people",
+    summary = "Make a personal token",
+    request_body = drover_proto::people::CreateToken,
+    responses((status = 201, description = "The token, shown this once", body = drover_proto::people::CreatedToken), (status = 403, description = "The caller may not make this token", body = drover_proto::ErrorBody), (status = 404, description = "No such user or stack", body = drover_proto::ErrorBody))
+)]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -120,6 +129,14 @@ pub async fn create(
 }
 
 /// The caller's tokens; an admin sees everyone's.
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    operation_id = "list_tokens",
+    tag = "people",
+    summary = "The caller's personal tokens (an admin: everyone's)",
+    responses((status = 200, description = "The tokens (never their secrets)", body = Vec<drover_proto::people::TokenInfo>))
+)]
 pub async fn list(caller: Caller, State(state): State<AppState>) -> ApiResult<Json<Vec<TokenInfo>>> {
     let user = match &caller.who {
         _ if caller.is_admin() => None,
@@ -130,6 +147,15 @@ pub async fn list(caller: Caller, State(state): State<AppState>) -> ApiResult<Js
 }
 
 /// Revokes one of the caller's tokens (an admin: anyone's).
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    operation_id = "revoke_token",
+    tag = "people",
+    summary = "Revoke a personal token",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"), (status = 409, description = "The token was revoked already", body = drover_proto::ErrorBody))
+)]
 pub async fn revoke(caller: Caller, State(state): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
     let not_found = || Failure::not_found("id", format!("token {id} does not exist; `drover token list` shows them"));
     let row = state.store.user_token(id).await?.ok_or_else(not_found)?;

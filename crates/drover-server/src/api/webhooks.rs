@@ -4,7 +4,7 @@
 //! `webhook` decides what the payload asks for).
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use drover_core::webhook::{Ask, FRESH_SECS, ask, check_fresh, timestamp};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::auth::{Can, MANAGE};
-use super::extract::{Id, Query, parse_json, read_limited};
+use super::extract::{Id, Path, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
 use super::parse;
 use super::resources::load_stack;
@@ -43,6 +43,15 @@ async fn load_app(
 }
 
 /// `POST /stacks/{stack}/apps/{app}/webhook`: makes (or replaces) the app's key.
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/apps/{app}/webhook",
+    operation_id = "enable_webhook",
+    tag = "webhooks",
+    summary = "Make (or replace) an app's deploy webhook key",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    responses((status = 201, description = "The webhook; the only time its secret is shown", body = drover_proto::hooks::Webhook), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn enable(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -56,6 +65,15 @@ pub async fn enable(
 }
 
 /// `DELETE /stacks/{stack}/apps/{app}/webhook`.
+#[utoipa::path(
+    delete,
+    path = "/stacks/{stack}/apps/{app}/webhook",
+    operation_id = "disable_webhook",
+    tag = "webhooks",
+    summary = "Remove an app's deploy webhook",
+    params(("stack" = String, Path, description = "The stack's name"), ("app" = String, Path, description = "The app's name")),
+    responses((status = 204, description = "Removed"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody))
+)]
 pub async fn disable(
     _: Can<MANAGE>,
     State(state): State<AppState>,
@@ -123,6 +141,32 @@ fn signature(headers: &HeaderMap) -> ApiResult<Vec<u8>> {
 }
 
 /// `POST /hooks/apps/{id}/deploy`.
+#[utoipa::path(
+    post,
+    path = "/hooks/apps/{id}/deploy",
+    operation_id = "webhook_deploy",
+    tag = "webhooks",
+    summary = "Deploy an app on a signed push (GitHub, Gitea or any sender)",
+    description = "No bearer token: the body is signed with the app's webhook secret \
+        (`X-Hub-Signature-256: sha256=<hex of HMAC-SHA256>`), carries a timestamp within 5 \
+        minutes, and is accepted once. The commit is `revision`, or GitHub's `after` on a push to \
+        the app's branch.",
+    security(()),
+    params(
+        ("id" = i64, Path, description = "The app's id (in the webhook's URL)"),
+        ("X-Hub-Signature-256" = String, Header, description = "`sha256=` and the hex HMAC-SHA256 of the body"),
+        ("rolling" = Option<String>, Query, description = "`1` or `true`: one instance at a time"),
+        ("comment" = Option<String>, Query, description = "A note for the history"),
+    ),
+    request_body(content = serde_json::Value, description = "The sender's payload (JSON)"),
+    responses(
+        (status = 201, description = "The deploy started", body = drover_proto::api::Deployment),
+        (status = 202, description = "A good delivery that deploys nothing (another branch)", body = drover_proto::hooks::Ignored),
+        (status = 401, description = "No signature, or one that does not match the body", body = drover_proto::ErrorBody),
+        (status = 404, description = "The app has no webhook", body = drover_proto::ErrorBody),
+        (status = 409, description = "This delivery was received already, or another deploy holds the app's lock", body = drover_proto::ErrorBody),
+    )
+)]
 pub async fn deploy(
     State(state): State<AppState>,
     Id(app_id): Id,

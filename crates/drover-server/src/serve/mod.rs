@@ -5,6 +5,7 @@
 
 mod idle;
 pub mod rate_limit;
+mod unread;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -131,6 +132,8 @@ async fn serve_connection(
         Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    // HTTP/2 ends only the stream of a request whose body was not read; HTTP/1 the connection.
+    let app = if h2 { app } else { app.layer(axum::middleware::from_fn(unread::close_when_unread)) };
     // Every request knows its peer (the request limits key on it when there is no credential).
     let app = app.map_request(move |mut req: axum::http::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
