@@ -56,17 +56,32 @@ pub fn rows(instances: &[Instance]) -> String {
                 i.status.clone(),
                 i.layers.join(","),
                 i.provider.clone(),
+                i.scaling.clone(),
                 or_dash(i.address.clone()),
                 or_dash(i.cpu_count),
                 or_dash(i.memory_bytes.map(|b| format!("{} MiB", b / (1024 * 1024)))),
                 or_dash(i.metrics.as_ref().map(|m| format!("{:.0}%", m.cpu_percent))),
                 or_dash(i.metrics.as_ref().map(|m| format!("{:.2}", m.load_1m))),
                 or_dash(i.last_heartbeat.clone()),
+                or_dash(i.agent_version.clone()),
             ]
         })
         .collect();
     table(
-        &["HOSTNAME", "STATUS", "LAYERS", "PROVIDER", "ADDRESS", "CPUS", "MEMORY", "CPU", "LOAD", "LAST HEARTBEAT"],
+        &[
+            "HOSTNAME",
+            "STATUS",
+            "LAYERS",
+            "PROVIDER",
+            "SCALING",
+            "ADDRESS",
+            "CPUS",
+            "MEMORY",
+            "CPU",
+            "LOAD",
+            "LAST HEARTBEAT",
+            "AGENT",
+        ],
         &rows,
     )
 }
