@@ -12,6 +12,7 @@ mod export;
 mod follow;
 mod instance;
 mod layer;
+mod layer_scaling;
 mod people;
 mod scaling;
 mod stack;
