@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit and table tests, snapshot tests, and the integration tests that drive the
-# real drover server, agents and CLI. Installs what the tests need first. Then, once and alone, the
-# slow end-to-end case: a real Plone 6 site built by zc.buildout behind nginx and HAProxy, through
-# a rolling redeploy (about 5 minutes; left out when arguments filter the tests or DROVER_SKIP_PLONE=1).
+# real drover server, agents and CLI. Installs what the tests need first. Then, each once and alone,
+# the slow end-to-end cases: a real Plone 6 site built by zc.buildout behind nginx and HAProxy,
+# through a rolling redeploy (about 5 minutes), and load-based scaling under real CPU load (about
+# 4 minutes); both left out when arguments filter the tests or DROVER_SKIP_PLONE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 cargo test --workspace --locked "$@"
 if [ $# -eq 0 ] && [ "${DROVER_SKIP_PLONE:-}" != 1 ]; then
   cargo test --locked -p drover --test spine plone -- --ignored
+  # Real CPU load for about 4 minutes: alone, so no other test's load starts or holds its instance.
+  cargo test --locked -p drover --test spine load_scaling -- --ignored
 fi

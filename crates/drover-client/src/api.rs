@@ -12,9 +12,9 @@ use drover_proto::api::{
     CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer,
     LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
+use drover_proto::layer_scaling::{LayerScaling, SetLayerScaling};
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
 use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
-use drover_proto::layer_scaling::{LayerScaling, SetLayerScaling};
 use drover_proto::scaling::{InstanceScaling, SetScaling};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;

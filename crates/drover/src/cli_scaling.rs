@@ -50,16 +50,14 @@ pub struct ScheduleArgs {
 
 /// `drover layer scaling`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Up-scaling starts stopped load-based instances when any threshold's average over the layer's \
+#[command(after_help = "Up-scaling starts stopped load-based instances when any threshold's average over the layer's \
                   online instances stays above it for the whole wait; down-scaling stops the most recently \
                   started ones when every threshold's average stays below it. Metrics are ignored for \
                   --ignore-metrics after each action. Only instances with `--scaling load` are started or \
                   stopped.\n\nExamples:\n  \
                   drover layer scaling --stack prod clients --enable --up cpu=80,memory=85,load=4 --down cpu=30 \
                   --thresholds-wait 5m --ignore-metrics 10m\n  \
-                  drover layer scaling --stack prod clients          # show the rule and the layer's averages"
-)]
+                  drover layer scaling --stack prod clients          # show the rule and the layer's averages")]
 pub struct LayerScalingArgs {
     /// The stack.
     #[arg(long)]

@@ -25,7 +25,13 @@ fn seconds(flag: &str, raw: Option<&str>) -> CliResult<Option<u64>> {
 /// The request the options make; none when they change nothing (show only).
 fn request(args: &LayerScalingArgs) -> CliResult<Option<SetLayerScaling>> {
     let req = SetLayerScaling {
-        enabled: if args.enable { Some(true) } else if args.disable { Some(false) } else { None },
+        enabled: if args.enable {
+            Some(true)
+        } else if args.disable {
+            Some(false)
+        } else {
+            None
+        },
         up: thresholds("--up", args.up.as_deref())?,
         down: thresholds("--down", args.down.as_deref())?,
         up_instances: args.up_instances,
@@ -76,7 +82,11 @@ pub async fn run(client: &Client, args: LayerScalingArgs) -> CliResult {
         Some(req) => client.set_layer_scaling(&args.stack, &args.layer, &req).await?,
         None => client.layer_scaling(&args.stack, &args.layer).await?,
     };
-    if args.format.json { print_json(&scaling) } else { print(&scaling) }
+    if args.format.json {
+        print_json(&scaling)
+    } else {
+        print(&scaling)
+    }
     Ok(OK)
 }
 
@@ -135,6 +145,8 @@ mod tests {
             let err = request(&args(line)).unwrap_err();
             assert!(err.message().contains(want), "{line:?}: {}", err.message());
         }
-        assert!(Cli::try_parse_from(["drover", "layer", "scaling", "--stack", "s", "l", "--enable", "--disable"]).is_err());
+        assert!(
+            Cli::try_parse_from(["drover", "layer", "scaling", "--stack", "s", "l", "--enable", "--disable"]).is_err()
+        );
     }
 }
