@@ -39,7 +39,7 @@ pub async fn follow_load(state: AppState) {
             tracing::warn!("failed to follow the load-based rules: {e}");
         }
         ticks = ticks.wrapping_add(1);
-        if ticks % FORGET_EVERY == 0 {
+        if ticks.is_multiple_of(FORGET_EVERY) {
             match state.store.instance_ids().await {
                 Ok(existing) => state.metrics.retain(&existing, now_ms()),
                 Err(e) => tracing::warn!("failed to list instances to forget deleted ones' metrics: {e}"),
@@ -87,7 +87,7 @@ impl LayerLoad {
             .instances(layer.stack_id)
             .await?
             .into_iter()
-            .filter(|i| i.layers().iter().any(|l| *l == layer.shortname))
+            .filter(|i| i.layers().contains(&layer.shortname))
             .collect();
         Ok(Self::gather(history, instances, rule, now_ms))
     }

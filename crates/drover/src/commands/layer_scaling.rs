@@ -45,7 +45,7 @@ fn request(args: &LayerScalingArgs) -> CliResult<Option<SetLayerScaling>> {
 
 /// `300` → `5m`, `90` → `90s`.
 fn span(secs: u64) -> String {
-    if secs % 60 == 0 { format!("{}m", secs / 60) } else { format!("{secs}s") }
+    if secs.is_multiple_of(60) { format!("{}m", secs / 60) } else { format!("{secs}s") }
 }
 
 fn print(scaling: &LayerScaling) {
