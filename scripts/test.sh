@@ -2,9 +2,10 @@
 # Runs every test: unit and table tests, snapshot tests, and the integration tests that drive the
 # real drover server, agents and CLI. Installs what the tests need first. Then Schemathesis against
 # a live server, from the API's OpenAPI document (scripts/schemathesis.sh, about 3.5 minutes). Then,
-# once and alone, the slow end-to-end case: a real Plone 6 site built by zc.buildout behind nginx
-# and HAProxy, through a rolling redeploy (about 5 minutes). Both are left out when arguments
-# filter the tests; DROVER_SKIP_PLONE=1 leaves out the Plone case.
+# each once and alone, the slow end-to-end cases: a real Plone 6 site built by zc.buildout behind
+# nginx and HAProxy, through a rolling redeploy (about 5 minutes), and load-based scaling under real
+# CPU load (about 3 minutes). All are left out when arguments filter the tests; DROVER_SKIP_PLONE=1
+# leaves out the two slow cases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -14,4 +15,6 @@ if [ $# -eq 0 ]; then
 fi
 if [ $# -eq 0 ] && [ "${DROVER_SKIP_PLONE:-}" != 1 ]; then
   cargo test --locked -p drover --test spine plone -- --ignored
+  # Real CPU load for about 4 minutes: alone, so no other test's load starts or holds its instance.
+  cargo test --locked -p drover --test spine load_scaling -- --ignored
 fi

@@ -12,6 +12,7 @@ use drover_proto::api::{
     CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer,
     LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
+use drover_proto::layer_scaling::{LayerScaling, SetLayerScaling};
 use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
 use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
 use drover_proto::scaling::{InstanceScaling, SetScaling};
@@ -312,6 +313,22 @@ impl Client {
     /// Sets an instance's scaling type and schedule.
     pub async fn set_scaling(&self, stack: &str, host: &str, req: &SetScaling) -> Result<InstanceScaling, ClientError> {
         let path = format!("/stacks/{}/instances/{}/scaling", seg(stack), seg(host));
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// A layer's load-based scaling, its averages and what it would do now.
+    pub async fn layer_scaling(&self, stack: &str, layer: &str) -> Result<LayerScaling, ClientError> {
+        self.http.get(&format!("/stacks/{}/layers/{}/scaling", seg(stack), seg(layer))).await
+    }
+
+    /// Changes a layer's load-based scaling.
+    pub async fn set_layer_scaling(
+        &self,
+        stack: &str,
+        layer: &str,
+        req: &SetLayerScaling,
+    ) -> Result<LayerScaling, ClientError> {
+        let path = format!("/stacks/{}/layers/{}/scaling", seg(stack), seg(layer));
         self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
     }
 

@@ -6,6 +6,7 @@
 mod api;
 mod config;
 mod error;
+mod metrics_history;
 mod orchestrator;
 mod pki;
 mod presence;

@@ -10,7 +10,9 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::{follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats};
+use crate::orchestrator::{
+    follow_load, follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats,
+};
 use crate::provider::LocalProvider;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
@@ -71,6 +73,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         configure_events: Arc::default(),
         frontend_relay: Arc::default(),
         presence: Arc::default(),
+        metrics: Arc::default(),
     };
     crate::provider::adopt_local_agents(&state).await?;
     // Before the API answers, so no agent's report races the follow-ups it re-runs.
@@ -79,6 +82,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(watch_agents(state.clone()));
     tokio::spawn(heal_lost_instances(state.clone()));
     tokio::spawn(follow_schedules(state.clone()));
+    tokio::spawn(follow_load(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;

@@ -25,6 +25,8 @@ pub struct AppState {
     pub frontend_relay: Arc<crate::relay::FrontendRelay>,
     /// Which agents hold a command long-poll open.
     pub presence: Arc<crate::presence::AgentPresence>,
+    /// Recent heartbeat metrics per instance, for load-based scaling.
+    pub metrics: Arc<crate::metrics_history::MetricsHistory>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the

@@ -395,6 +395,9 @@ pub enum LayerCommand {
         #[arg(long, value_name = "on|off")]
         auto_healing: Option<String>,
     },
+    /// Set or show a layer's load-based scaling: its load instances start and stop by the
+    /// average CPU, memory or load of its online instances.
+    Scaling(crate::cli_scaling::LayerScalingArgs),
     /// Replace the layer's Custom JSON (validated first; a new version is kept).
     SetJson {
         /// The layer.

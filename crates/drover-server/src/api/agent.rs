@@ -163,6 +163,7 @@ pub async fn heartbeat(
     checked_heartbeat(&hb)?;
     state.store.record_heartbeat(agent.instance_id, &hb).await?;
     let instance = own_instance(&state, &agent).await?;
+    state.metrics.record_heartbeat(instance.id, instance.created_at, &hb, now_ms());
     apply_event(&state, &instance, Event::Heartbeat).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,6 +13,7 @@ mod failure;
 mod frontend_relay;
 mod instances;
 mod join_tokens;
+mod layer_scaling;
 pub mod openapi;
 pub mod parse;
 mod parse_agent;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             get(resources::show_layer).patch(config::update_layer).delete(resources::delete_layer),
         )
         .route("/stacks/{stack}/layers/{layer}/custom_json", put(config::set_layer_json))
+        .route("/stacks/{stack}/layers/{layer}/scaling", get(layer_scaling::show).put(layer_scaling::set))
         .route("/stacks/{stack}/custom_json", put(config::set_stack_json))
         .route("/stacks/{stack}/config", get(config::effective))
         .route("/stacks/{stack}/config/history", get(config::history))

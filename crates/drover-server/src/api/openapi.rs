@@ -18,7 +18,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    apps, audit, config, deployments, events, instances, join_tokens, people, resources, scaling, user_tokens, webhooks,
+    apps, audit, config, deployments, events, instances, join_tokens, layer_scaling, people, resources, scaling,
+    user_tokens, webhooks,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -64,6 +65,8 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         instances::stop,
         scaling::show,
         scaling::set,
+        layer_scaling::show,
+        layer_scaling::set,
         apps::list,
         apps::create,
         apps::show,

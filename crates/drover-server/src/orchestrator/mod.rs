@@ -8,6 +8,7 @@ pub mod events;
 mod healing;
 mod heartbeat;
 pub mod instances;
+pub mod load_scaling;
 mod lost;
 pub mod model;
 mod power;
@@ -19,6 +20,7 @@ mod time_scaling;
 
 pub use healing::heal_lost_instances;
 pub use heartbeat::watch_heartbeats;
+pub use load_scaling::follow_load;
 pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};
 pub use sweep::sweep;

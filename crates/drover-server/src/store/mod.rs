@@ -12,6 +12,7 @@ mod events;
 mod instances;
 mod join_tokens;
 mod layers;
+mod load_scaling;
 mod nonces;
 mod people;
 mod pins;
@@ -34,6 +35,7 @@ pub use deployments::{NewDeployment, PlannedCommand};
 pub use events::NewEvent;
 pub use instances::NewInstance;
 pub use join_tokens::{JoinTokenRow, JoinUse, NewJoinToken};
+pub use load_scaling::{LoadScaling, LoadScalingRow};
 pub use people::{NewUserToken, UserRow, UserTokenRow};
 
 pub use config::{STACK_SCOPE, layer_scope};

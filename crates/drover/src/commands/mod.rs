@@ -13,6 +13,7 @@ mod export;
 mod follow;
 mod instance;
 mod layer;
+mod layer_scaling;
 mod people;
 mod scaling;
 mod stack;

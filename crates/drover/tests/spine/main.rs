@@ -18,6 +18,7 @@ mod frontend;
 mod frontend_names;
 mod hardening;
 mod join_tokens;
+mod load_scaling;
 mod lost;
 mod no_outage;
 mod online;
