@@ -406,6 +406,14 @@ pub struct StackStatus {
     pub instances: Vec<Instance>,
     /// Its latest deployments (newest first, without commands).
     pub recent_deployments: Vec<Deployment>,
+    /// The load-based scaling of each layer that has a rule (on or off): its averages and what
+    /// the rule would do now.
+    #[serde(default)]
+    pub load_scaling: Vec<crate::layer_scaling::LayerScaling>,
+    /// Each time-based instance's schedule: whether it wants the instance online now, and when
+    /// it next changes its mind.
+    #[serde(default)]
+    pub time_scaling: Vec<crate::scaling::InstanceScaling>,
 }
 
 /// `POST /stacks/{stack}/apps`.

@@ -60,7 +60,8 @@ async fn load_row(state: &AppState, stack: &str, layer: &str) -> ApiResult<LoadS
     state.store.layer_load_scaling(layer.id).await?.ok_or_else(|| Failure::internal("the layer vanished"))
 }
 
-async fn view(state: &AppState, row: &LoadScalingRow) -> ApiResult<LayerScaling> {
+/// The layer's rule, its averages and what the rule would do now.
+pub(super) async fn view(state: &AppState, row: &LoadScalingRow) -> ApiResult<LayerScaling> {
     let scaling = stored(row);
     let now = now_ms();
     let load = LayerLoad::read(&state.store, &state.metrics, row, &scaling.rule, now).await?;

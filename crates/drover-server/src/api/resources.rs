@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::access::Level;
+use drover_core::scaling::ScalingType;
 use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
 
 use super::auth::{Admin, Caller, Can, MANAGE, SHOW, no_such_stack};
@@ -127,7 +128,7 @@ pub async fn delete_stack(
     path = "/stacks/{stack}/status",
     operation_id = "stack_status",
     tag = "stacks",
-    summary = "A stack's layers, instances and latest deployments",
+    summary = "A stack's layers, instances, latest deployments and scaling state",
     params(("stack" = String, Path, description = "The stack's name")),
     responses((status = 200, description = "The status", body = drover_proto::api::StackStatus))
 )]
@@ -140,11 +141,21 @@ pub async fn stack_status(
     let layers = state.store.layers(stack.id).await?;
     let instances = state.store.instances(stack.id).await?;
     let deployments = state.store.deployments(stack.id, 5).await?;
+    let mut load_scaling = Vec::new();
+    for layer in &layers {
+        let row = state.store.layer_load_scaling(layer.id).await?;
+        if let Some(row) = row.filter(|r| r.scaling().is_some()) {
+            load_scaling.push(super::layer_scaling::view(&state, &row).await?);
+        }
+    }
+    let timed = instances.iter().filter(|i| i.scaling == ScalingType::Time.as_str());
     Ok(Json(StackStatus {
         stack: views::stack(&stack),
         layers: layers.iter().map(|l| views::layer(&stack.name, l)).collect(),
         instances: instances.iter().map(views::instance).collect(),
         recent_deployments: deployments.iter().map(|d| views::deployment(d, &[])).collect(),
+        load_scaling,
+        time_scaling: timed.map(|i| super::scaling::view(&state, i)).collect(),
     }))
 }
 

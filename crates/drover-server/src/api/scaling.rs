@@ -44,7 +44,8 @@ fn stored_schedule(row: &InstanceRow) -> Option<WeeklySchedule> {
     row.schedule.as_deref().and_then(|raw| serde_json::from_str(raw).ok())
 }
 
-fn view(state: &AppState, row: &InstanceRow) -> InstanceScaling {
+/// An instance's scaling, and for a time-based one what its schedule wants now.
+pub(super) fn view(state: &AppState, row: &InstanceRow) -> InstanceScaling {
     let scaling: ScalingType = row.scaling.parse().unwrap_or_default();
     let schedule = (scaling == ScalingType::Time).then(|| stored_schedule(row).unwrap_or_default());
     let now = schedule_now_secs(state.config.schedule_clock_file.as_deref());

@@ -89,11 +89,24 @@ impl LayerLoad {
             .into_iter()
             .filter(|i| i.layers().contains(&layer.shortname))
             .collect();
-        Ok(Self::gather(history, instances, rule, now_ms))
+        let mut named = Vec::new();
+        for i in instances.iter().filter(|i| i.provider == Provider::Registered.as_str()) {
+            if !store.event_times(layer.stack_id, &i.hostname, "scaled_up", i.status_changed_at).await?.is_empty() {
+                named.push(i.hostname.clone());
+            }
+        }
+        Ok(Self::gather(history, instances, &named, rule, now_ms))
     }
 
-    /// The members and samples of these instances (the pure part of [`Self::read`]).
-    pub fn gather(history: &MetricsHistory, instances: Vec<InstanceRow>, rule: &LoadRule, now_ms: i64) -> Self {
+    /// The members and samples of these instances (the pure part of [`Self::read`]); `named` are
+    /// the registered hosts already named to be started by hand during their stop.
+    pub fn gather(
+        history: &MetricsHistory,
+        instances: Vec<InstanceRow>,
+        named: &[String],
+        rule: &LoadRule,
+        now_ms: i64,
+    ) -> Self {
         let since = now_ms - rule.thresholds_wait_secs as i64 * 1000 - BUCKET_MS;
         let mut members = Vec::with_capacity(instances.len());
         let mut samples = Vec::new();
@@ -106,6 +119,7 @@ impl LayerLoad {
                 status,
                 // It went online when its status last changed.
                 started_at_ms: online.then_some(i.status_changed_at),
+                startable: !named.contains(&i.hostname),
             });
             if online {
                 samples.extend(history.since(i.id, i.created_at, since).into_iter().map(|p| Sample {

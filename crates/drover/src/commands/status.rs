@@ -1,6 +1,8 @@
 //! `drover status STACK`.
 
 use super::instance::{rows, service_rows};
+use drover_proto::api::StackStatus;
+
 use crate::cli::StatusArgs;
 use crate::exit::{CliResult, OK};
 use crate::login::client;
@@ -28,6 +30,7 @@ pub async fn run(args: StatusArgs) -> CliResult {
     if !services.is_empty() {
         println!("services:\n{services}");
     }
+    print_scaling(&status);
     let deployments: Vec<Vec<String>> = status
         .recent_deployments
         .iter()
@@ -43,4 +46,42 @@ pub async fn run(args: StatusArgs) -> CliResult {
         .collect();
     println!("recent deployments:\n{}", table(&["ID", "KIND", "STATUS", "CREATED", "FINISHED"], &deployments));
     Ok(OK)
+}
+
+/// Each layer's load-based rule and what it would do now; each time-based instance's next change.
+fn print_scaling(status: &StackStatus) {
+    let layers: Vec<Vec<String>> = status
+        .load_scaling
+        .iter()
+        .map(|l| {
+            let on = if l.enabled { "on" } else { "off" };
+            vec![l.layer.clone(), on.to_owned(), or_dash(l.last_action_at.clone()), l.decision.clone()]
+        })
+        .collect();
+    if !layers.is_empty() {
+        println!("load-based scaling:\n{}", table(&["LAYER", "RULE", "LAST ACTION", "NOW"], &layers));
+    }
+    let timed: Vec<Vec<String>> = status
+        .time_scaling
+        .iter()
+        .map(|i| {
+            let wants = match i.wants_online {
+                Some(true) => "online",
+                Some(false) => "stopped",
+                None => "-",
+            };
+            let next = match (&i.next_change, i.wants_online) {
+                (Some(at), Some(true)) => format!("{at} (stop)"),
+                (Some(at), _) => format!("{at} (start)"),
+                (None, _) => "never".to_owned(),
+            };
+            vec![i.hostname.clone(), or_dash(i.schedule.clone()), wants.to_owned(), next]
+        })
+        .collect();
+    if !timed.is_empty() {
+        println!(
+            "time-based instances (UTC):\n{}",
+            table(&["INSTANCE", "SCHEDULE", "WANTED NOW", "NEXT CHANGE"], &timed)
+        );
+    }
 }

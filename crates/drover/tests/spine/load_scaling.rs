@@ -146,6 +146,9 @@ async fn cpu_load_starts_a_load_based_instance_and_its_end_stops_it() {
     let shown = scaling(&stack, &[]);
     assert!(shown.last_action_at.is_some(), "{shown:?}");
     assert!(shown.decision.contains("ignored"), "metrics are ignored after the start: {shown:?}");
+    let status = stack.client().stack_status("demo").await.unwrap();
+    let in_status = status.load_scaling.iter().find(|l| l.layer == "web").expect("the layer's rule in status");
+    assert!(in_status.enabled && in_status.decision.contains("ignored"), "{in_status:?}");
 
     // The load ends: after the ignore time and a quiet window, it is stopped again.
     let exec = load.end().expect("the exec returns once the load ends");

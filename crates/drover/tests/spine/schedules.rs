@@ -48,9 +48,19 @@ async fn a_time_based_instance_starts_and_stops_at_its_schedule_s_hours() {
     assert_eq!(scaling.next_change.as_deref(), Some("2026-11-30T10:00:00.000Z"));
     stack.wait_status("demo", &host, "stopped", ONLINE_WAIT).await;
 
+    // `drover status` tells when the schedule next changes its mind.
+    let status = stack.cli_ok(&["status", "demo"]);
+    let line = status.lines().find(|l| l.starts_with(host.as_str()) && l.contains("mon 10-11"));
+    let line = line.unwrap_or_else(|| panic!("no time-based row for {host} in:\n{status}"));
+    assert!(line.contains("stopped") && line.contains("2026-11-30T10:00:00.000Z (start)"), "{status}");
+    assert!(status.contains("time-based instances (UTC):"), "{status}");
+
     // 10:00: it starts, and comes online.
     set_clock(&clock, 10, 0);
     stack.wait_status("demo", &host, "online", ONLINE_WAIT).await;
+    let status = stack.client().stack_status("demo").await.unwrap();
+    let timed = status.time_scaling.iter().find(|i| i.hostname == host).expect("the time-based instance in status");
+    assert_eq!((timed.wants_online, timed.next_change.as_deref()), (Some(true), Some("2026-11-30T11:00:00.000Z")));
     // 11:00: it stops again.
     set_clock(&clock, 11, 0);
     stack.wait_status("demo", &host, "stopped", ONLINE_WAIT).await;

@@ -14,7 +14,8 @@
 //! 2. a load-based instance still starting or stopping: hold until it settles;
 //! 3. no online instance, or a gap in the window: hold;
 //! 4. up-scaling: start up to `up_instances` stopped (or never started) load-based instances, in
-//!    hostname order (`clients2` before `clients10`);
+//!    hostname order (`clients2` before `clients10`), passing over those that cannot be started
+//!    (a registered host already named to be started by hand);
 //! 5. down-scaling: stop up to `down_instances` online load-based instances, the most recently
 //!    started first, never the layer's last online instance (its metrics are what brings the
 //!    others back). 24/7 and time-based instances are never started or stopped here.
@@ -82,6 +83,7 @@ pub fn decide(input: &LoadInput<'_>) -> LoadDecision {
             .iter()
             .filter(|m| {
                 m.scaling == ScalingType::Load
+                    && m.startable
                     && matches!(m.status, InstanceStatus::Stopped | InstanceStatus::Requested)
             })
             .collect();

@@ -48,6 +48,10 @@ pub struct Member {
     pub status: InstanceStatus,
     /// When it was last started (Unix ms), if it ever was: the most recent goes first to stop.
     pub started_at_ms: Option<i64>,
+    /// Whether an up-scaling may still pick it. False for a registered host already named to be
+    /// started by hand during this stop: Drover cannot start it, so the next stopped instance is
+    /// picked instead of naming it again and again.
+    pub startable: bool,
 }
 
 /// Everything [`decide()`] looks at for one layer.

@@ -20,7 +20,13 @@ fn rule() -> LoadRule {
 }
 
 fn member(hostname: &str, scaling: ScalingType, status: InstanceStatus, started_min_ago: Option<i64>) -> Member {
-    Member { hostname: hostname.to_owned(), scaling, status, started_at_ms: started_min_ago.map(|m| NOW - m * MIN) }
+    Member {
+        hostname: hostname.to_owned(),
+        scaling,
+        status,
+        started_at_ms: started_min_ago.map(|m| NOW - m * MIN),
+        startable: true,
+    }
 }
 
 /// clients1 (24/7) and clients2 (load) online; clients3, clients4 and clients10 (load) stopped;
@@ -110,6 +116,13 @@ fn load_decisions() {
             Want::Up(&["clients3"], "cpu 86 % > 80 % for 5 min on clients1, clients2: starting clients3"),
         ),
         (many, layer(), busy(), None, Want::Up(&["clients3", "clients4"], "starting clients3, clients4")),
+        (
+            rule(),
+            layer().into_iter().map(|m| Member { startable: m.hostname != "clients3", ..m }).collect(),
+            busy(),
+            None,
+            Want::Up(&["clients4"], "starting clients4"),
+        ),
         (
             rule(),
             with(with(layer(), "clients3", Online, Some(30)), "clients4", Online, Some(20)),

@@ -62,7 +62,7 @@ fn members_and_the_online_instances_samples_are_gathered() {
     history.record(3, 8, Point::new(NOW - 1_000, 100.0, 0.0, 0.0)); // another instance that had id 3
     let instances =
         vec![row(1, "web1", "24/7", "online"), row(2, "web2", "load", "stopped"), row(3, "web3", "load", "online")];
-    let view = LayerLoad::gather(&history, instances, &rule(120), NOW);
+    let view = LayerLoad::gather(&history, instances, &[], &rule(120), NOW);
 
     let hosts: Vec<&str> = view.samples.iter().map(|s| s.hostname.as_str()).collect();
     assert!(hosts.iter().all(|h| *h == "web1"), "{hosts:?}");
@@ -89,11 +89,11 @@ fn members_and_the_online_instances_samples_are_gathered() {
 fn averages_fall_back_to_the_last_minute_until_the_window_is_whole() {
     let history = MetricsHistory::default();
     beat(&history, 1, 90_000, 50.0);
-    let view = LayerLoad::gather(&history, vec![row(1, "web1", "24/7", "online")], &rule(300), NOW);
+    let view = LayerLoad::gather(&history, vec![row(1, "web1", "24/7", "online")], &[], &rule(300), NOW);
     let (span, averages, _) = view.averages(&rule(300), NOW).unwrap();
     assert_eq!((span, averages.cpu), (60_000, 50.0));
     assert!(matches!(view.decide(&rule(300), NOW, None), LoadDecision::Hold { .. }));
-    let none = LayerLoad::gather(&history, vec![row(1, "web1", "24/7", "stopped")], &rule(300), NOW);
+    let none = LayerLoad::gather(&history, vec![row(1, "web1", "24/7", "stopped")], &[], &rule(300), NOW);
     assert_eq!(none.averages(&rule(300), NOW), None);
 }
 
