@@ -89,13 +89,35 @@ pub enum Command {
     /// What the server decided on its own for a stack (an instance lost, healed, given up on),
     /// with the reason; oldest first.
     Events(EventsArgs),
+    /// Print a shell completion script: `drover completions bash > /etc/bash_completion.d/drover`.
+    Completions(CompletionsArgs),
+    /// Write man pages (drover.1 and one per subcommand) into a directory.
+    Man(ManArgs),
+}
+
+/// `drover completions`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover completions bash > /etc/bash_completion.d/drover\n  \
+                        drover completions zsh > \"${fpath[1]}/_drover\"\n  \
+                        drover completions fish > ~/.config/fish/completions/drover.fish")]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `drover man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Where to write the pages.
+    #[arg(long, default_value = "man")]
+    pub dir: PathBuf,
 }
 
 /// `drover events`.
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// The stack.
-    #[arg(long)]
+    #[arg(long, env = "DROVER_STACK")]
     pub stack: String,
     /// Keep printing new events as they happen (until interrupted).
     #[arg(long)]
@@ -240,8 +262,8 @@ pub enum StackCommand {
     List(Format),
     /// Show a stack.
     Show {
-        /// The stack.
-        name: String,
+        #[command(flatten)]
+        stack: StackChoice,
         #[command(flatten)]
         format: Format,
     },
@@ -258,7 +280,7 @@ pub enum StackCommand {
     /// Where the site and the HAProxy stats page answer, with the stats credentials.
     Frontends {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -267,7 +289,7 @@ pub enum StackCommand {
     /// deploy.cfg changed.
     Configure {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// Follow the output until every instance has finished.
         #[arg(long)]
@@ -298,7 +320,7 @@ pub enum ConfigAction {
     /// List the versions of the stack's (or a layer's) Custom JSON, newest first.
     History {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -309,7 +331,7 @@ pub enum ConfigAction {
     /// Show what changed between two versions (default: FROM and the one in force).
     Diff {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -322,7 +344,7 @@ pub enum ConfigAction {
     /// Bring back an earlier version (as a new version).
     Revert {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -343,7 +365,7 @@ pub enum ConfigAction {
 #[derive(Debug, Args)]
 pub struct SetJsonArgs {
     /// The stack.
-    #[arg(long)]
+    #[arg(long, env = "DROVER_STACK")]
     pub stack: String,
     /// The file with the Custom JSON (`-` for standard input).
     pub file: PathBuf,
@@ -364,7 +386,7 @@ pub enum LayerCommand {
     /// Create a layer.
     Create {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// Its shortname.
         shortname: String,
@@ -384,7 +406,7 @@ pub enum LayerCommand {
     /// Change a layer's hooks or auto-healing.
     Update {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The layer.
         shortname: String,
@@ -408,7 +430,7 @@ pub enum LayerCommand {
     /// List a stack's layers.
     List {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -416,7 +438,7 @@ pub enum LayerCommand {
     /// Show a layer.
     Show {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The layer.
         shortname: String,
@@ -426,7 +448,7 @@ pub enum LayerCommand {
     /// Delete a layer that no instance belongs to.
     Delete {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The layer.
         shortname: String,
@@ -439,7 +461,7 @@ pub enum InstanceCommand {
     /// Create an instance; a local one is started at once.
     Create {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// Its layers (repeatable, at least one).
         #[arg(long = "layer", required = true)]
@@ -468,7 +490,7 @@ pub enum InstanceCommand {
     /// List a stack's instances.
     List {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -476,7 +498,7 @@ pub enum InstanceCommand {
     /// Show an instance.
     Show {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The instance.
         hostname: String,
@@ -486,7 +508,7 @@ pub enum InstanceCommand {
     /// Start a stopped instance.
     Start {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The instance.
         hostname: String,
@@ -500,7 +522,7 @@ pub enum InstanceCommand {
     /// Stop an instance (its Shutdown phase runs first).
     Stop {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The instance.
         hostname: String,
@@ -514,7 +536,7 @@ pub enum InstanceCommand {
     /// Delete a stopped instance.
     Delete {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The instance.
         hostname: String,
@@ -527,7 +549,7 @@ pub enum AppCommand {
     /// Create an app.
     Create {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app's shortname (its directory is /srv/www/NAME).
         name: String,
@@ -554,7 +576,7 @@ pub enum AppCommand {
     /// Change an app; only what is given changes.
     Update {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app.
         name: String,
@@ -586,7 +608,7 @@ pub enum AppCommand {
     /// List a stack's apps.
     List {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -594,7 +616,7 @@ pub enum AppCommand {
     /// Show an app (secret values are never shown).
     Show {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app.
         name: String,
@@ -604,7 +626,7 @@ pub enum AppCommand {
     /// Delete an app.
     Delete {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app.
         name: String,
@@ -616,7 +638,7 @@ pub enum AppCommand {
         #[arg(value_parser = ["enable", "disable"])]
         action: String,
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app.
         name: String,
@@ -627,7 +649,7 @@ pub enum AppCommand {
 #[derive(Debug, Args)]
 pub struct AppDeployArgs {
     /// The stack.
-    #[arg(long)]
+    #[arg(long, env = "DROVER_STACK")]
     pub stack: String,
     /// The app.
     pub app: String,
@@ -679,7 +701,7 @@ pub enum ReleaseCommand {
     /// List an app's releases on each instance.
     List {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         /// The app.
         app: String,
@@ -692,7 +714,7 @@ pub enum ReleaseCommand {
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// The stack.
-    #[arg(long)]
+    #[arg(long, env = "DROVER_STACK")]
     pub stack: String,
     /// Only instances of this layer (repeatable).
     #[arg(long = "layer")]
@@ -720,7 +742,7 @@ pub enum DeploymentCommand {
     /// List a stack's deployments, newest first.
     List {
         /// The stack.
-        #[arg(long)]
+        #[arg(long, env = "DROVER_STACK")]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -742,11 +764,35 @@ pub enum DeploymentCommand {
 
 /// `drover status`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover status --stack prod\n  DROVER_STACK=prod drover status --json")]
 pub struct StatusArgs {
-    /// The stack.
-    pub stack: String,
+    #[command(flatten)]
+    pub stack: StackChoice,
     #[command(flatten)]
     pub format: Format,
+}
+
+/// A stack named with `--stack`, by position (the older form), or by `DROVER_STACK`.
+#[derive(Debug, Args)]
+pub struct StackChoice {
+    /// The stack (same as --stack).
+    #[arg(value_name = "STACK")]
+    pub positional: Option<String>,
+    /// The stack.
+    #[arg(long = "stack", env = "DROVER_STACK", value_name = "STACK")]
+    pub flag: Option<String>,
+}
+
+impl StackChoice {
+    /// The stack named, the positional form first.
+    pub fn name(&self) -> Result<&str, crate::exit::Failure> {
+        match (&self.positional, &self.flag) {
+            (Some(named), _) | (None, Some(named)) => Ok(named),
+            (None, None) => Err(crate::exit::Failure::usage(
+                "which stack? give --stack NAME (or set DROVER_STACK); `drover stack list` lists them",
+            )),
+        }
+    }
 }
 
 /// `drover apply`.
@@ -777,7 +823,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The stack.
-    #[arg(long)]
+    #[arg(long, env = "DROVER_STACK")]
     pub stack: String,
     /// Write the stack file here instead of to standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]

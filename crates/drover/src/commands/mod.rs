@@ -16,6 +16,7 @@ mod layer;
 mod layer_scaling;
 mod people;
 mod scaling;
+mod shell_help;
 mod stack;
 mod status;
 mod token;
@@ -56,6 +57,8 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Whoami(format) => people::whoami(format).await,
         Command::Audit(cmd) => people::audit(cmd).await,
         Command::Events(args) => events::run(args).await,
+        Command::Completions(args) => shell_help::completions(args.shell),
+        Command::Man(args) => shell_help::man_pages(&args.dir),
     }
 }
 

@@ -25,8 +25,8 @@ pub async fn run(cmd: StackCommand) -> CliResult {
             let stacks = client.stacks().await?;
             if format.json { print_json(&stacks) } else { print!("{}", rows(&stacks)) }
         }
-        StackCommand::Show { name, format } => {
-            let stack = client.stack(&name).await?;
+        StackCommand::Show { stack, format } => {
+            let stack = client.stack(stack.name()?).await?;
             if format.json {
                 print_json(&stack)
             } else {

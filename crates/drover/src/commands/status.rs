@@ -9,7 +9,7 @@ use crate::login::client;
 use crate::output::{or_dash, print_json, table};
 
 pub async fn run(args: StatusArgs) -> CliResult {
-    let status = client()?.stack_status(&args.stack).await?;
+    let status = client()?.stack_status(args.stack.name()?).await?;
     if args.format.json {
         print_json(&status);
         return Ok(OK);

@@ -31,6 +31,7 @@ mod power;
 mod registered;
 mod restart;
 mod schedules;
+mod shell_help;
 mod stackfile;
 mod stranded;
 mod supervise;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use drover_proto::scaling::InstanceScaling;
 
 use crate::ONLINE_WAIT;
-use crate::support::{Options, TestStack};
+use crate::support::{Options, TestStack, cli_command};
 
 /// Monday 2026-11-30 00:00 UTC.
 const MONDAY: i64 = 1_795_996_800;
@@ -54,6 +54,16 @@ async fn a_time_based_instance_starts_and_stops_at_its_schedule_s_hours() {
     let line = line.unwrap_or_else(|| panic!("no time-based row for {host} in:\n{status}"));
     assert!(line.contains("stopped") && line.contains("2026-11-30T10:00:00.000Z (start)"), "{status}");
     assert!(status.contains("time-based instances (UTC):"), "{status}");
+    // The stack by `--stack` or DROVER_STACK as well as by position; none at all is a usage error.
+    assert_eq!(stack.cli_ok(&["status", "--stack", "demo"]), status);
+    let by_env = cli_command(&stack.url(), &stack.admin_token(), &["status"]).env("DROVER_STACK", "demo").output();
+    assert_eq!(String::from_utf8_lossy(&by_env.unwrap().stdout), status);
+    let listed =
+        cli_command(&stack.url(), &stack.admin_token(), &["instance", "list"]).env("DROVER_STACK", "demo").output();
+    assert!(String::from_utf8_lossy(&listed.unwrap().stdout).contains(host.as_str()));
+    let out = stack.cli(&["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stack NAME (or set DROVER_STACK)"));
 
     // 10:00: it starts, and comes online.
     set_clock(&clock, 10, 0);

@@ -542,15 +542,22 @@ impl Drop for HostAgent {
 
 /// Runs the CLI against `url` with `token`.
 pub fn cli_with(url: &str, token: &str, args: &[&str]) -> Output {
-    Command::new(drover_bin())
+    cli_command(url, token, args).output().unwrap()
+}
+
+/// The CLI with these arguments, against this server, with nothing of the caller's environment
+/// that would change what it does.
+pub fn cli_command(url: &str, token: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(drover_bin());
+    command
         .args(args)
         .env("DROVER_SERVER", url)
         .env("DROVER_TOKEN", token)
         .env("HOME", "/nonexistent")
         .env_remove("XDG_CONFIG_HOME")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+        .env_remove("DROVER_STACK")
+        .stdin(Stdio::null());
+    command
 }
 
 /// How many lines of each log a failed test prints.
