@@ -294,6 +294,9 @@ pub enum StackCommand {
         /// Follow the output until every instance has finished.
         #[arg(long)]
         wait: bool,
+        /// Print the deployment as JSON (the finished one with --wait; logs go to stderr).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -340,6 +343,9 @@ pub enum ConfigAction {
         from: i64,
         /// The newer version (default: the one in force).
         to: Option<i64>,
+        /// Print `{"scope", "from", "to", "diff"}` as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Bring back an earlier version (as a new version).
     Revert {
@@ -358,6 +364,9 @@ pub enum ConfigAction {
         /// Run Configure on every online instance afterwards.
         #[arg(long)]
         configure: bool,
+        /// Print `{"change": …, "configure": …}` as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -378,6 +387,9 @@ pub struct SetJsonArgs {
     /// With --configure: follow the Configure run until it ends.
     #[arg(long)]
     pub wait: bool,
+    /// Print `{"change": …, "configure": …}` as JSON (logs, if followed, go to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `drover layer ...`.
@@ -817,6 +829,10 @@ pub struct ApplyArgs {
     /// Seconds to wait with --wait.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Print the outcome as JSON: each object's action and changes, the notes and the counts
+    /// (the lines that say what happens go to stderr).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `drover export`.

@@ -11,7 +11,7 @@ use drover_proto::api::SetCustomJson;
 use crate::cli::ApplyArgs;
 use crate::exit::{CliResult, FAILED, Failure, OK};
 use crate::login::client;
-use crate::output::or_dash;
+use crate::output::{or_dash, print_json};
 use crate::progress::Progress;
 use crate::stackfile::{self, Call, Current, Problem, StackFile, Step};
 
@@ -41,7 +41,13 @@ fn refused(path: &Path, problems: &[Problem]) -> Failure {
 
 /// Runs one step's calls; afterwards `step.changes` says what the server actually changed
 /// (its answer decides about Custom JSON).
-async fn execute(client: &Client, file: &StackFile, source: &str, step: &mut Step) -> Result<(), ClientError> {
+async fn execute(
+    client: &Client,
+    file: &StackFile,
+    source: &str,
+    step: &mut Step,
+    json: bool,
+) -> Result<(), ClientError> {
     let stack = &file.name;
     for call in std::mem::take(&mut step.calls) {
         match call {
@@ -75,7 +81,7 @@ async fn execute(client: &Client, file: &StackFile, source: &str, step: &mut Ste
             Call::CreateInstance(req) => {
                 let instance = client.create_instance(stack, &req).await?;
                 if instance.provider == "registered" {
-                    println!("  {}", super::token::join_hint(stack, &instance.hostname));
+                    say(json, &format!("  {}", super::token::join_hint(stack, &instance.hostname)));
                 }
             }
         }
@@ -84,9 +90,9 @@ async fn execute(client: &Client, file: &StackFile, source: &str, step: &mut Ste
 }
 
 /// Waits until every host is online; fails on a failed start or after `timeout`.
-async fn wait_online(client: &Client, stack: &str, hosts: &[String], timeout: Duration) -> CliResult {
+async fn wait_online(client: &Client, stack: &str, hosts: &[String], timeout: Duration, json: bool) -> CliResult {
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut progress = Progress::new(false);
+    let mut progress = Progress::new(json);
     loop {
         let all = client.instances(stack).await?;
         let mut waiting = Vec::new();
@@ -109,7 +115,7 @@ async fn wait_online(client: &Client, stack: &str, hosts: &[String], timeout: Du
         if waiting.is_empty() {
             progress.finish();
             for i in all.iter().filter(|i| hosts.contains(&i.hostname)) {
-                println!("instance {} is online at {}", i.hostname, or_dash(i.address.clone()));
+                say(json, &format!("instance {} is online at {}", i.hostname, or_dash(i.address.clone())));
             }
             return Ok(OK);
         }
@@ -129,6 +135,40 @@ async fn wait_online(client: &Client, stack: &str, hosts: &[String], timeout: Du
     }
 }
 
+/// Prints a line on stdout, or on stderr when stdout carries the JSON answer.
+fn say(json: bool, line: &str) {
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
+/// One object of the plan as `--json` shows it.
+fn step_json(step: &Step) -> serde_json::Value {
+    let action = match (step.create, step.changes.is_empty()) {
+        (true, _) => "create",
+        (false, false) => "update",
+        (false, true) => "unchanged",
+    };
+    serde_json::json!({ "kind": step.kind, "name": step.name, "action": action, "changes": step.changes })
+}
+
+/// The `--json` answer: what was (or, in a dry run, would be) done to each object.
+fn outcome_json(stack: &str, plan: &stackfile::Plan, dry_run: bool) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = plan.steps.iter().map(step_json).collect();
+    let count = |action: &str| steps.iter().filter(|s| s["action"] == action).count();
+    serde_json::json!({
+        "stack": stack,
+        "dry_run": dry_run,
+        "steps": steps,
+        "notes": plan.notes,
+        "created": count("create"),
+        "updated": count("update"),
+        "unchanged": count("unchanged"),
+    })
+}
+
 pub async fn run(args: ApplyArgs) -> CliResult {
     let file = stackfile::load(&args.file)?;
     let shown = args.file.display().to_string();
@@ -136,13 +176,21 @@ pub async fn run(args: ApplyArgs) -> CliResult {
         eprintln!("warning: {shown}: {w}");
     }
     if args.check {
-        println!("{shown} is a valid stack file for stack {}", file.name);
+        if args.json {
+            print_json(&serde_json::json!({ "stack": file.name, "valid": true, "warnings": file.warnings }));
+        } else {
+            println!("{shown} is a valid stack file for stack {}", file.name);
+        }
         return Ok(OK);
     }
     let client = client()?;
     let current = fetch(&client, &file.name).await?;
     let mut plan = stackfile::plan(&file, &current, args.update_secrets).map_err(|p| refused(&args.file, &p))?;
     if args.dry_run {
+        if args.json {
+            print_json(&outcome_json(&file.name, &plan, true));
+            return Ok(OK);
+        }
         for step in &plan.steps {
             println!("{}", step.line(true));
         }
@@ -157,7 +205,7 @@ pub async fn run(args: ApplyArgs) -> CliResult {
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);
     let mut new_instances = Vec::new();
     for step in &mut plan.steps {
-        if let Err(e) = execute(&client, &file, &source, step).await {
+        if let Err(e) = execute(&client, &file, &source, step, args.json).await {
             let failure = Failure::from(e);
             let before = if created + updated == 0 {
                 "nothing was changed before it".to_owned()
@@ -175,7 +223,7 @@ pub async fn run(args: ApplyArgs) -> CliResult {
                 ),
             ));
         }
-        println!("{}", step.line(false));
+        say(args.json, &step.line(false));
         match (step.create, step.changes.is_empty()) {
             (true, _) => created += 1,
             (false, false) => updated += 1,
@@ -189,11 +237,18 @@ pub async fn run(args: ApplyArgs) -> CliResult {
         }
     }
     for note in &plan.notes {
-        println!("note: {note}");
+        say(args.json, &format!("note: {note}"));
     }
-    println!("applied {shown} to stack {}: {created} created, {updated} updated, {unchanged} unchanged", file.name);
+    say(
+        args.json,
+        &format!("applied {shown} to stack {}: {created} created, {updated} updated, {unchanged} unchanged", file.name),
+    );
+    let mut code = OK;
     if args.wait && !new_instances.is_empty() {
-        return wait_online(&client, &file.name, &new_instances, Duration::from_secs(args.timeout)).await;
+        code = wait_online(&client, &file.name, &new_instances, Duration::from_secs(args.timeout), args.json).await?;
     }
-    Ok(OK)
+    if args.json {
+        print_json(&outcome_json(&file.name, &plan, false));
+    }
+    Ok(code)
 }

@@ -35,8 +35,11 @@ pub fn read_json_file(path: &Path) -> CliResult<serde_json::Value> {
     })
 }
 
-async fn after_change(client: &Client, change: &ConfigChange, wait: bool) -> CliResult {
+async fn after_change(client: &Client, change: &ConfigChange, wait: bool, json: bool) -> CliResult {
     warn(&change.warnings);
+    if json {
+        return after_change_json(client, change, wait).await;
+    }
     if change.changed {
         println!("{} Custom JSON is now version {}", change.scope, change.version);
     } else {
@@ -48,13 +51,37 @@ async fn after_change(client: &Client, change: &ConfigChange, wait: bool) -> Cli
         println!("follow it with: drover deployment show {id} --follow");
         return Ok(OK);
     }
-    follow(client, &client.deployment(id).await?).await
+    follow(client, &client.deployment(id).await?, false).await
 }
 
-async fn follow(client: &Client, deployment: &Deployment) -> CliResult {
-    stream_logs(client, deployment, false).await?;
+/// `{"change": …, "configure": …}`: the Configure run as started, or as it ended with `wait`
+/// (its logs on stderr), or null when none was started.
+async fn after_change_json(client: &Client, change: &ConfigChange, wait: bool) -> CliResult {
+    let mut code = OK;
+    let configure = match change.configure_deployment {
+        None => None,
+        Some(id) if wait => {
+            stream_logs(client, &client.deployment(id).await?, true).await?;
+            let finished = client.deployment(id).await?;
+            code = exit_code(&finished);
+            Some(finished)
+        }
+        Some(id) => Some(client.deployment(id).await?),
+    };
+    print_json(&serde_json::json!({ "change": change, "configure": configure }));
+    Ok(code)
+}
+
+/// Follows a deployment to its end: logs, then the results (or the finished deployment as JSON,
+/// the logs going to stderr).
+async fn follow(client: &Client, deployment: &Deployment, json: bool) -> CliResult {
+    stream_logs(client, deployment, json).await?;
     let finished = client.deployment(deployment.id).await?;
-    print!("{}", results(&finished));
+    if json {
+        print_json(&finished);
+    } else {
+        print!("{}", results(&finished));
+    }
     Ok(exit_code(&finished))
 }
 
@@ -64,19 +91,26 @@ pub async fn set_json(layer: Option<&str>, args: SetJsonArgs) -> CliResult {
     let custom_json = read_json_file(&args.file)?;
     let req = SetCustomJson { custom_json, comment: args.comment, configure: args.configure };
     let change = client.set_custom_json(&args.stack, layer, &req).await?;
-    after_change(&client, &change, args.wait).await
+    after_change(&client, &change, args.wait, args.json).await
 }
 
 /// `drover stack configure`.
-pub async fn configure(stack: &str, wait: bool) -> CliResult {
+pub async fn configure(stack: &str, wait: bool, json: bool) -> CliResult {
     let client = client()?;
     let deployment = client.configure(stack).await?;
-    println!("deployment {}: configure on {} instance(s)", deployment.id, deployment.commands.len());
-    if !wait {
-        println!("follow it with: drover deployment show {} --follow", deployment.id);
-        return Ok(OK);
+    if wait {
+        if !json {
+            println!("deployment {}: configure on {} instance(s)", deployment.id, deployment.commands.len());
+        }
+        return follow(&client, &deployment, json).await;
     }
-    follow(&client, &deployment).await
+    if json {
+        print_json(&deployment);
+    } else {
+        println!("deployment {}: configure on {} instance(s)", deployment.id, deployment.commands.len());
+        println!("follow it with: drover deployment show {} --follow", deployment.id);
+    }
+    Ok(OK)
 }
 
 fn pretty(doc: &serde_json::Value) -> String {
@@ -120,7 +154,7 @@ pub async fn run(args: ConfigArgs) -> CliResult {
                 print!("{}", table(&["VERSION", "CREATED", "COMMENT"], &rows));
             }
         }
-        Some(ConfigAction::Diff { stack, layer, from, to }) => {
+        Some(ConfigAction::Diff { stack, layer, from, to, json }) => {
             let versions = client.config_history(&stack, layer.as_deref()).await?;
             let old = find(&versions, from)?;
             let new = match to {
@@ -129,18 +163,27 @@ pub async fn run(args: ConfigArgs) -> CliResult {
             };
             let (a, b) = (pretty(&old.custom_json), pretty(&new.custom_json));
             let diff = similar::TextDiff::from_lines(&a, &b);
-            print!(
-                "{}",
-                diff.unified_diff().context_radius(3).header(
+            let unified = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(
                     &format!("{} version {}", old.scope, old.version),
-                    &format!("{} version {}", new.scope, new.version)
+                    &format!("{} version {}", new.scope, new.version),
                 )
-            );
+                .to_string();
+            if json {
+                let doc = serde_json::json!({
+                    "scope": new.scope, "from": old.version, "to": new.version, "diff": unified,
+                });
+                print_json(&doc);
+            } else {
+                print!("{unified}");
+            }
         }
-        Some(ConfigAction::Revert { stack, layer, target, comment, configure }) => {
+        Some(ConfigAction::Revert { stack, layer, target, comment, configure, json }) => {
             let req = RevertConfig { layer, version: target, comment, configure };
             let change = client.revert_config(&stack, &req).await?;
-            return after_change(&client, &change, false).await;
+            return after_change(&client, &change, false, json).await;
         }
     }
     Ok(OK)

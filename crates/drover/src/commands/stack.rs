@@ -40,7 +40,7 @@ pub async fn run(cmd: StackCommand) -> CliResult {
         }
         StackCommand::Config(args) => return super::config::run(args).await,
         StackCommand::SetJson(args) => return super::config::set_json(None, args).await,
-        StackCommand::Configure { stack, wait } => return super::config::configure(&stack, wait).await,
+        StackCommand::Configure { stack, wait, json } => return super::config::configure(&stack, wait, json).await,
         StackCommand::Frontends { stack, format } => {
             let frontends = client.frontends(&stack).await?;
             if format.json {

@@ -47,7 +47,7 @@ mod raw;
 mod render;
 
 pub use check::{AppSpec, StackFile, load};
-pub use plan::{Call, Current, Step, plan};
+pub use plan::{Call, Current, Plan, Step, plan};
 pub use render::render;
 
 /// One thing wrong with a stack file (or with applying it): where, and what to do.

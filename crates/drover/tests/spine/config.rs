@@ -92,10 +92,16 @@ async fn custom_json_is_validated_versioned_revertable_and_redacted() {
     assert!(diff.contains("-    \"per_cpu\": 1,") && diff.contains("+    \"per_cpu\": 2"), "{diff}");
     assert!(diff.contains("-    \"per_cpus\": 3"), "{diff}");
     assert!(!diff.contains("s3cret"), "{diff}");
+    let diff_json = json_out(&stack, &["stack", "config", "diff", "--stack", "demo", "2", "3", "--json"]);
+    assert_eq!((diff_json["from"].as_i64(), diff_json["to"].as_i64()), (Some(2), Some(3)), "{diff_json}");
+    assert!(diff_json["diff"].as_str().unwrap().contains("+    \"per_cpu\": 2"), "{diff_json}");
 
     // Setting the same document again changes nothing.
     let same = stack.cli_ok(&["stack", "set-json", "--stack", "demo", &write(&stack, "v3b.json", &v3)]);
     assert!(same.contains("unchanged (version 3)"), "{same}");
+    let same = json_out(&stack, &["stack", "set-json", "--stack", "demo", &write(&stack, "v3c.json", &v3), "--json"]);
+    assert_eq!((&same["change"]["changed"], &same["change"]["version"]), (&json!(false), &json!(3)), "{same}");
+    assert_eq!(same["configure"], json!(null), "{same}");
 
     // Revert brings version 2 back as version 4, secret included.
     let reverted = stack.cli_ok(&["stack", "config", "revert", "--stack", "demo", "2"]);
@@ -104,6 +110,8 @@ async fn custom_json_is_validated_versioned_revertable_and_redacted() {
     assert_eq!(history[0]["version"], 4);
     assert_eq!(history[0]["custom_json"], history[2]["custom_json"]);
     assert_eq!(history[0]["comment"], "revert to version 2");
+    let again = json_out(&stack, &["stack", "config", "revert", "--stack", "demo", "3", "--json"]);
+    assert_eq!((&again["change"]["changed"], &again["change"]["version"]), (&json!(true), &json!(5)), "{again}");
     let out = stack.cli(&["stack", "config", "revert", "--stack", "demo", "99"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Custom JSON version 99"));
@@ -232,6 +240,13 @@ async fn clients_follow_the_zeo_server_and_configure_rebuilds_only_what_changed(
     for (client, pid) in clients.iter().zip(&pids) {
         assert_eq!(&client_status(client).await.unwrap()["pid"], pid, "{client} was not restarted");
     }
+    // As JSON: the finished deployment on stdout, its logs on stderr.
+    let configured = json_out(stack, &["stack", "configure", "--stack", "demo", "--wait", "--json"]);
+    assert_eq!(
+        (&configured["kind"], &configured["status"]),
+        (&json!("configure"), &json!("successful")),
+        "{configured}"
+    );
 
     // A broken app template fails the deploy naming the template and line; nothing changes.
     let broken = "{% include \"builtin/deploy.cfg\" %}\n[site]\nid = {{ config.plone_instances.no_such_key.x }}\n";

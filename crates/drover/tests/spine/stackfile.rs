@@ -157,6 +157,12 @@ async fn apply_is_idempotent_and_export_applies_back_unchanged() {
     let dry = drover(&stack, &["apply", "-f", changed.to_str().unwrap(), "--dry-run"], &[("DB_PASSWORD", SECRET)]);
     assert_eq!(dry.code, Some(0), "{}", dry.stderr);
     assert!(dry.stdout.contains("app site: would update (environment.PLONE_ENV)"), "{}", dry.stdout);
+    let args = ["apply", "-f", changed.to_str().unwrap(), "--dry-run", "--json"];
+    let dry = drover(&stack, &args, &[("DB_PASSWORD", SECRET)]);
+    let planned: serde_json::Value = serde_json::from_str(&dry.stdout).expect("apply --dry-run --json prints JSON");
+    let site = planned["steps"].as_array().unwrap().iter().find(|s| s["kind"] == "app" && s["name"] == "site");
+    assert_eq!(site.unwrap()["action"], "update", "{planned}");
+    assert_eq!((&planned["dry_run"], &planned["updated"]), (&json!(true), &json!(1)), "{planned}");
     assert_eq!(
         json_out(&stack, &["app", "show", "--stack", "shop", "site", "--json"])["environment"]["PLONE_ENV"],
         "prod"
