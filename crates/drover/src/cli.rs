@@ -52,7 +52,7 @@ pub enum Command {
     #[command(subcommand)]
     Token(crate::cli_people::TokenCommand),
     /// Deploy an app: build what changed on each instance, switch, restart.
-    Deploy(AppDeployArgs),
+    Deploy(DeployArgs),
     /// Roll an app back to the previous (or a named) release.
     Rollback(RollbackArgs),
     /// Start an app's services.
@@ -683,18 +683,31 @@ pub struct AppDeployArgs {
     /// N instances at a time.
     #[arg(long)]
     pub batch: Option<u32>,
-    /// Seconds to wait for the app's lock if another deploy holds it (default: refuse at once).
-    #[arg(long, default_value_t = 0)]
-    pub lock_wait: u64,
-    /// Kill an instance's part after this many seconds.
-    #[arg(long)]
-    pub timeout: Option<u64>,
+    /// Kill an instance's part after this many seconds (its own limit, whether or not you wait).
+    #[arg(long, value_name = "SECS")]
+    pub kill_after: Option<u64>,
     /// Wait for the deployment and stream its output; exit 1 if it failed.
     #[arg(long)]
     pub wait: bool,
+    /// With --wait: stop waiting after this many seconds (exit 1; the deployment goes on).
+    #[arg(long, value_name = "SECS", requires = "wait")]
+    pub timeout: Option<u64>,
     /// Print the deployment as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `drover deploy` and `drover rollback`: they take the app's lock, so they can wait for it.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover deploy --stack prod site --rolling --wait\n  \
+                        drover deploy --stack prod site --layer clients --batch 2 --comment 'fix 1234' --wait --timeout 1800\n  \
+                        drover deploy --stack prod site --custom-json pin.json   # {\"deploy\": {\"site\": {\"scm\": {\"revision\": \"SHA\"}}}}")]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub common: AppDeployArgs,
+    /// Seconds to wait for the app's lock if another deploy holds it (default: refuse at once).
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub lock_wait: u64,
 }
 
 /// `drover rollback`.
@@ -704,7 +717,7 @@ pub struct RollbackArgs {
     #[arg(long = "to")]
     pub to: Option<String>,
     #[command(flatten)]
-    pub common: AppDeployArgs,
+    pub deploy: DeployArgs,
 }
 
 /// `drover release ...`.
@@ -738,7 +751,10 @@ pub struct ExecArgs {
     #[arg(long)]
     pub comment: Option<String>,
     /// Kill the command after this many seconds.
-    #[arg(long)]
+    #[arg(long, value_name = "SECS")]
+    pub kill_after: Option<u64>,
+    /// Stop waiting for the output after this many seconds (exit 1; the command goes on).
+    #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
     /// Print the deployment as JSON at the end instead of a table.
     #[arg(long)]

@@ -20,6 +20,11 @@ impl Progress {
         Self { terminal: std::io::stdout().is_terminal(), lines_to_stderr, frame: 0, last: String::new() }
     }
 
+    /// Whether the indicator is a spinner line on a terminal (else plain lines on change).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
     /// Updates the message.
     pub fn update(&mut self, message: &str) {
         if self.terminal {
@@ -55,5 +60,13 @@ impl Progress {
             eprint!("\r\x1b[2K");
             let _ = std::io::stderr().flush();
         }
+        self.last.clear();
+    }
+}
+
+impl Drop for Progress {
+    /// A wait given up on (an error, a deadline) leaves no spinner line behind.
+    fn drop(&mut self) {
+        self.finish();
     }
 }

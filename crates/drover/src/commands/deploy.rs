@@ -2,14 +2,14 @@
 
 use drover_proto::api::CreateDeployment;
 
-use super::follow::{exit_code, results, stream_logs};
+use super::follow::{exit_code, follow_to_end, results};
 use super::read_custom_json;
 use crate::cli::{AppDeployArgs, ReleaseCommand};
 use crate::exit::{CliResult, OK};
 use crate::login::client;
 use crate::output::{or_dash, print_json, table};
 
-pub async fn run(kind: &str, args: AppDeployArgs, rollback_to: Option<String>) -> CliResult {
+pub async fn run(kind: &str, args: AppDeployArgs, lock_wait: u64, rollback_to: Option<String>) -> CliResult {
     let client = client()?;
     let batch_size = if args.rolling { Some(1) } else { args.batch };
     let req = CreateDeployment {
@@ -21,8 +21,8 @@ pub async fn run(kind: &str, args: AppDeployArgs, rollback_to: Option<String>) -
         custom_json: read_custom_json(args.custom_json.as_deref())?,
         batch_size,
         rollback_to,
-        lock_wait_secs: Some(args.lock_wait),
-        timeout_secs: args.timeout,
+        lock_wait_secs: Some(lock_wait),
+        timeout_secs: args.kill_after,
         ..Default::default()
     };
     let deployment = client.create_deployment(&args.stack, &req).await?;
@@ -47,8 +47,7 @@ pub async fn run(kind: &str, args: AppDeployArgs, rollback_to: Option<String>) -
         }
         return Ok(OK);
     }
-    stream_logs(&client, &deployment, args.json).await?;
-    let finished = client.deployment(deployment.id).await?;
+    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
     if args.json {
         print_json(&finished)
     } else {

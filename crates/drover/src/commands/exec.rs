@@ -2,7 +2,7 @@
 
 use drover_proto::api::CreateDeployment;
 
-use super::follow::{exit_code, results, stream_logs};
+use super::follow::{exit_code, follow_to_end, results};
 use crate::cli::ExecArgs;
 use crate::exit::CliResult;
 use crate::login::client;
@@ -16,7 +16,7 @@ pub async fn run(args: ExecArgs) -> CliResult {
         layers: args.layers,
         instances: args.instances,
         comment: args.comment,
-        timeout_secs: args.timeout,
+        timeout_secs: args.kill_after,
         ..Default::default()
     };
     let deployment = client.create_deployment(&args.stack, &req).await?;
@@ -24,8 +24,7 @@ pub async fn run(args: ExecArgs) -> CliResult {
         let running = deployment.commands.iter().filter(|c| c.status != "skipped").count();
         println!("deployment {}: running {:?} on {running} instance(s)", deployment.id, deployment.command.join(" "));
     }
-    stream_logs(&client, &deployment, args.json).await?;
-    let finished = client.deployment(deployment.id).await?;
+    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
     if args.json {
         print_json(&finished);
     } else {

@@ -2,12 +2,13 @@
 //! instance's name in front, until every command has finished.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use drover_client::Client;
 use drover_proto::api::{Command, Deployment};
+use tokio::task::JoinSet;
 
-use crate::exit::{CliResult, FAILED, OK};
+use crate::exit::{CliResult, FAILED, Failure, OK};
 use crate::output::{or_dash, table};
 use crate::progress::Progress;
 
@@ -17,26 +18,76 @@ const LOG_WAIT: Duration = Duration::from_secs(20);
 const LOG_BATCH: Duration = Duration::from_millis(200);
 
 /// Streams every command's output (to stdout, or to stderr when stdout carries JSON); returns
-/// when all have finished.
+/// when all have finished. The progress line names the instances still running, as they finish
+/// in any order, and (on a terminal) the time since the start.
 pub async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) -> CliResult<()> {
     let width = deployment.commands.iter().map(|c| c.instance.len()).max().unwrap_or(0);
     let progress = Arc::new(Mutex::new(Progress::new(to_stderr)));
-    let followers: Vec<_> = deployment
-        .commands
-        .iter()
-        .filter(|c| c.status != "skipped")
-        .map(|c| {
-            let (client, command, progress) = (client.clone(), c.clone(), progress.clone());
-            tokio::spawn(async move { follow_one(&client, &command, width, &progress).await })
-        })
-        .collect();
-    let total = followers.len();
-    for (done, follower) in followers.into_iter().enumerate() {
-        lock(&progress).update(&format!("waiting for {} of {total} instance(s)", total - done));
-        follower.await.map_err(|e| crate::exit::Failure::new(FAILED, format!("log follower failed: {e}")))??;
+    let mut followers = JoinSet::new();
+    let mut running = Vec::new();
+    for c in deployment.commands.iter().filter(|c| c.status != "skipped") {
+        let (client, command, progress) = (client.clone(), c.clone(), progress.clone());
+        running.push(c.instance.clone());
+        followers
+            .spawn(async move { follow_one(&client, &command, width, &progress).await.map(|()| command.instance) });
+    }
+    let (total, started) = (running.len(), Instant::now());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        {
+            let mut progress = lock(&progress);
+            let elapsed = progress.is_terminal().then(|| started.elapsed().as_secs());
+            progress.update(&waiting_for(&running, total, elapsed));
+        }
+        tokio::select! {
+            joined = followers.join_next() => match joined {
+                None => break,
+                Some(Ok(Ok(done))) => running.retain(|r| *r != done),
+                Some(Ok(Err(e))) => return Err(e),
+                Some(Err(e)) => return Err(Failure::new(FAILED, format!("log follower failed: {e}"))),
+            },
+            _ = tick.tick() => {}
+        }
     }
     lock(&progress).finish();
     Ok(())
+}
+
+/// "waiting for web2, web3 (2 of 5 instances), 42 s": the instances still running, the first
+/// few by name.
+fn waiting_for(running: &[String], total: usize, elapsed_secs: Option<u64>) -> String {
+    const NAMED: usize = 3;
+    let mut names = running.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    if running.len() > NAMED {
+        names.push_str(&format!(" and {} more", running.len() - NAMED));
+    }
+    let elapsed = elapsed_secs.map(|s| format!(", {s} s")).unwrap_or_default();
+    format!("waiting for {names} ({} of {total} instance(s)){elapsed}", running.len())
+}
+
+/// Follows a deployment to its end and returns it finished. With `timeout`, gives up waiting
+/// after that many seconds with an error that says the deployment goes on.
+pub async fn follow_to_end(
+    client: &Client,
+    deployment: &Deployment,
+    to_stderr: bool,
+    timeout: Option<u64>,
+) -> CliResult<Deployment> {
+    let streamed = stream_logs(client, deployment, to_stderr);
+    match timeout {
+        None => streamed.await?,
+        Some(secs) => tokio::time::timeout(Duration::from_secs(secs), streamed).await.map_err(|_| {
+            Failure::new(
+                FAILED,
+                format!(
+                    "deployment {id} is still running after {secs} s (--timeout); it goes on without you: \
+                     follow it with `drover deployment show {id} --follow`",
+                    id = deployment.id
+                ),
+            )
+        })??,
+    }
+    Ok(client.deployment(deployment.id).await?)
 }
 
 fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
@@ -96,4 +147,23 @@ pub fn results(deployment: &Deployment) -> String {
 /// Exit code for a finished deployment: 1 if any command failed.
 pub fn exit_code(deployment: &Deployment) -> u8 {
     if deployment.commands.iter().any(|c| c.status == "failed") { FAILED } else { OK }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waiting_for;
+
+    #[test]
+    fn the_progress_line_names_who_is_still_running() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // (running, total, elapsed, line)
+        let cases: &[(&[&str], usize, Option<u64>, &str)] = &[
+            (&["web1", "web2", "web3"], 3, None, "waiting for web1, web2, web3 (3 of 3 instance(s))"),
+            (&["web3"], 3, Some(42), "waiting for web3 (1 of 3 instance(s)), 42 s"),
+            (&["a", "b", "c", "d", "e"], 9, None, "waiting for a, b, c and 2 more (5 of 9 instance(s))"),
+        ];
+        for (running, total, elapsed, line) in cases {
+            assert_eq!(waiting_for(&names(running), *total, *elapsed), *line);
+        }
+    }
 }

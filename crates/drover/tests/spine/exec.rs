@@ -81,11 +81,49 @@ async fn a_timed_out_command_is_killed_and_reported() {
     let stack = TestStack::start().await;
     stack.create_stack("demo", &[("web", "custom")]);
     stack.create_online_instance("demo", &["web"]);
-    let out =
-        stack.cli(&["exec", "--stack", "demo", "--timeout", "1", "--json", "--", "sh", "-c", "echo begin; sleep 30"]);
+    let out = stack.cli(&[
+        "exec",
+        "--stack",
+        "demo",
+        "--kill-after",
+        "1",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        "echo begin; sleep 30",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let deployment: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let command = &deployment["commands"][0];
     assert_eq!(command["status"], "failed");
     assert!(command["reason"].as_str().unwrap().contains("timed out"), "{command}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_deadline_gives_up_waiting_but_not_the_command() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    stack.create_online_instance("demo", &["web"]);
+    // --timeout is how long the CLI waits; --kill-after is the command's own limit.
+    let script = "echo begin; sleep 8; echo end";
+    let out =
+        stack.cli(&["exec", "--stack", "demo", "--timeout", "2", "--kill-after", "120", "--", "sh", "-c", script]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("still running after 2 s (--timeout); it goes on"), "{stderr}");
+    let id: i64 = stderr.split("deployment ").nth(1).and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+    let client = stack.client();
+    let finished = eventually(Duration::from_secs(120), "the command to go on and succeed", || async {
+        let d = client.deployment(id).await.ok()?;
+        (d.commands[0].status == "successful").then_some(d)
+    })
+    .await;
+    let log = client.command_log(finished.commands[0].id, 0, Duration::ZERO).await.unwrap();
+    assert!(log.data.contains("end"), "{}", log.data);
+
+    // --timeout is a wait deadline, so it needs --wait on deploy.
+    let out = stack.cli(&["deploy", "--stack", "demo", "site", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--wait"));
 }

@@ -34,7 +34,7 @@ async fn a_parallel_deploy_never_takes_two_clients_down_at_once() {
     // A new commit, deployed everywhere at once, under load sent straight to the clients.
     repo.write_and_commit("release-mark.txt", "v2\n", "v2");
     let (_, created, stderr) =
-        stack.cli_json(&["deploy", "--stack", "calm", "site", "--json", "--timeout", "900"], None);
+        stack.cli_json(&["deploy", "--stack", "calm", "site", "--json", "--kill-after", "900"], None);
     let id = created["id"].as_i64().unwrap_or_else(|| panic!("no deployment: {stderr}\n{first}"));
     let began = Instant::now();
     let (mut both_down, mut probes, mut failed_requests, mut requests) = (0, 0, 0, 0);

@@ -35,7 +35,7 @@ async fn every_instance_builds_the_resolved_commit_and_rollbacks_stick_for_new_i
     // A rolling deploy, one instance at a time; the branch moves to v2 right after it was
     // created, while its later batches still wait.
     let (_, created, stderr) =
-        stack.cli_json(&["deploy", "--stack", "pin", "site", "--rolling", "--json", "--timeout", "900"], None);
+        stack.cli_json(&["deploy", "--stack", "pin", "site", "--rolling", "--json", "--kill-after", "900"], None);
     assert_eq!(created["commit"], v1.as_str(), "the deployment shows the commit it resolved: {created:#} {stderr}");
     let v2 = repo.write_and_commit("release-mark.txt", "v2\n", "v2 (not deployed)");
     let first = wait_for(&stack, created["id"].as_i64().unwrap());
