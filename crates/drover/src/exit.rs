@@ -20,12 +20,14 @@ pub struct Failure {
     /// The exit code.
     pub code: u8,
     error: anyhow::Error,
+    /// The request field the server refused, when it named one (the CLI names the flag instead).
+    pub field: Option<String>,
 }
 
 impl Failure {
     /// A failure with an explicit exit code.
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Self { code, error: anyhow::anyhow!(message.into()) }
+        Self { code, error: anyhow::anyhow!(message.into()), field: None }
     }
 
     /// A usage error.
@@ -57,13 +59,17 @@ impl From<ClientError> for Failure {
             }
             _ => "",
         };
-        Self { code, error: anyhow::anyhow!("{e}{hint}") }
+        let field = match &e {
+            ClientError::Api { error, .. } => error.field.clone(),
+            _ => None,
+        };
+        Self { code, error: anyhow::anyhow!("{e}{hint}"), field }
     }
 }
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        Self { code: FAILED, error: e.into() }
+        Self { code: FAILED, error: e.into(), field: None }
     }
 }
 

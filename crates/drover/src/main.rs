@@ -7,15 +7,18 @@ mod cli_people;
 mod cli_scaling;
 mod commands;
 mod exit;
+mod flag_names;
 mod login;
 mod output;
 mod progress;
 mod stackfile;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let matches = cli::Cli::command().get_matches();
+    let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let flags = flag_names::of_invoked(cli::Cli::command(), &matches);
     let filter = if cli.is_daemon() { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -41,7 +44,12 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(commands::dispatch(cli)) {
         Ok(code) => std::process::ExitCode::from(code),
         Err(failure) => {
-            eprintln!("error: {}", failure.message());
+            let message = failure.message();
+            let message = match &failure.field {
+                Some(field) => flag_names::name_flag(&message, field, &flags),
+                None => message,
+            };
+            eprintln!("error: {message}");
             std::process::ExitCode::from(failure.code)
         }
     }

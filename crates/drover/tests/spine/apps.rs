@@ -83,8 +83,11 @@ async fn bad_app_settings_are_refused_by_name_and_change_nothing() {
     let bad_key = stack.dir.path().join("bad_key");
     std::fs::write(&bad_key, "ssh-ed25519 AAAAC3Nza user@host").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["app", "create", "--stack", "demo", "site2", "--layer", "nope", "--git", "/x.git"], "layers[0]"),
-        (vec!["app", "create", "--stack", "demo", "site2", "--layer", "clients", "--git", "not a url"], "repository"),
+        (
+            vec!["app", "create", "--stack", "demo", "site2", "--layer", "nope", "--git", "/x.git"],
+            "--layer (layers[0])",
+        ),
+        (vec!["app", "create", "--stack", "demo", "site2", "--layer", "clients", "--git", "not a url"], "--git"),
         (
             vec![
                 "app",
@@ -99,11 +102,11 @@ async fn bad_app_settings_are_refused_by_name_and_change_nothing() {
                 "--revision",
                 "a..b",
             ],
-            "revision",
+            "--revision",
         ),
         (
             vec!["app", "create", "--stack", "demo", "site2", "--layer", "clients", "--git", "/x.git", "--env", "1X=y"],
-            "environment.1X",
+            "--env (environment.1X)",
         ),
         (
             vec![
@@ -119,18 +122,19 @@ async fn bad_app_settings_are_refused_by_name_and_change_nothing() {
                 "--deploy-key",
                 bad_key.to_str().unwrap(),
             ],
-            "deploy_key",
+            "--deploy-key",
         ),
         (vec!["app", "create", "--stack", "demo", "site", "--layer", "clients", "--git", "/x.git"], "name"),
-        (vec!["app", "update", "--stack", "demo", "site", "--git=-oProxyCommand=evil"], "repository"),
-        (vec!["app", "update", "--stack", "demo", "site", "--unset-env", "NOPE"], "unset_environment[0]"),
+        (vec!["app", "update", "--stack", "demo", "site", "--git=-oProxyCommand=evil"], "--git"),
+        (vec!["app", "update", "--stack", "demo", "site", "--unset-env", "NOPE"], "--unset-env (unset_environment[0])"),
         (vec!["app", "show", "--stack", "demo", "nope"], "app"),
     ];
     for (args, field) in cases {
         let out = stack.cli(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(&format!("{field}:")), "{args:?} should name {field}: {stderr}");
+        // Named as the flag typed, with the request's path where it goes deeper.
+        assert!(stderr.contains(&format!("error: {field}:")), "{args:?} should name {field}: {stderr}");
     }
     assert_eq!(stack.cli_ok(&["app", "list", "--stack", "demo", "--json"]), before, "refused requests changed an app");
 }
