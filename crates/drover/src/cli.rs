@@ -8,6 +8,11 @@ use clap::{Args, Parser, Subcommand};
 /// Drover: stacks, layers, instances and deployments for buildout-based Plone sites — a
 /// self-hosted successor to OpsWorks Stacks.
 #[derive(Debug, Parser)]
+#[command(after_help = "Quick start:\n  drover server --data-dir /var/lib/drover &\n  \
+                        drover login --token-file /var/lib/drover/admin.token\n  \
+                        drover apply -f examples/demo-stack.toml --wait\n  \
+                        drover deploy --stack demo site --rolling --wait\n  \
+                        drover status --stack demo\n\nEvery command that works on a stack takes --stack (or DROVER_STACK); --json prints JSON.")]
 #[command(name = "drover", version, propagate_version = true)]
 pub struct Cli {
     /// What to do.
@@ -227,6 +232,8 @@ pub struct AgentArgs {
 
 /// `drover login`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover login --token-file /var/lib/drover/admin.token\n  \
+                        drover login --server https://drover.example.org:7443 --token-file ~/.drover-token")]
 pub struct LoginArgs {
     /// The server URL (default: the one in the token).
     #[arg(long)]
@@ -251,6 +258,7 @@ pub struct Format {
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {
     /// Create a stack.
+    #[command(after_help = "Examples:\n  drover stack create prod\n  drover stack create prod --custom-json prod.json")]
     Create {
         /// Its name.
         name: String,
@@ -396,6 +404,9 @@ pub struct SetJsonArgs {
 #[derive(Debug, Subcommand)]
 pub enum LayerCommand {
     /// Create a layer.
+    #[command(after_help = "Examples:\n  drover layer create --stack prod clients --type plone_instances\n  \
+                        drover layer create --stack prod zeo --type zeoserver\n  \
+                        drover layer create --stack prod front --type frontend")]
     Create {
         /// The stack.
         #[arg(long, env = "DROVER_STACK")]
@@ -471,6 +482,9 @@ pub enum LayerCommand {
 #[derive(Debug, Subcommand)]
 pub enum InstanceCommand {
     /// Create an instance; a local one is started at once.
+    #[command(after_help = "Examples:\n  drover instance create --stack prod --layer clients --wait\n  \
+                        drover instance create --stack prod --layer zeo --cpu-count 4\n  \
+                        drover instance create --stack prod --layer zeo --provider registered --hostname zeo1")]
     Create {
         /// The stack.
         #[arg(long, env = "DROVER_STACK")]
@@ -559,6 +573,9 @@ pub enum InstanceCommand {
 #[derive(Debug, Subcommand)]
 pub enum AppCommand {
     /// Create an app.
+    #[command(
+        after_help = "Examples:\n  drover app create --stack prod site --layer clients --layer zeo --git https://git.example.org/site.git \\\n      --revision main --deploy-key ~/.ssh/site_deploy --secret-env DB_PASSWORD"
+    )]
     Create {
         /// The stack.
         #[arg(long, env = "DROVER_STACK")]
@@ -712,6 +729,9 @@ pub struct DeployArgs {
 
 /// `drover rollback`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  drover rollback --stack prod site --wait\n  drover rollback --stack prod site --to 20261201101500 --rolling --wait"
+)]
 pub struct RollbackArgs {
     /// The release to go back to (default: the newest good one before current).
     #[arg(long = "to")]
@@ -737,6 +757,8 @@ pub enum ReleaseCommand {
 
 /// `drover exec`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover exec --stack prod --layer clients -- df -h /\n  \
+                        drover exec --stack prod --instance zeo1 --kill-after 600 -- bin/zeopack")]
 pub struct ExecArgs {
     /// The stack.
     #[arg(long, env = "DROVER_STACK")]
@@ -825,6 +847,9 @@ impl StackChoice {
 
 /// `drover apply`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  drover apply -f prod.toml --dry-run\n  drover apply -f prod.toml --wait\n  drover export --stack prod -o prod.toml"
+)]
 pub struct ApplyArgs {
     /// The stack file (TOML; examples/demo-stack.toml documents the format).
     #[arg(short = 'f', long = "file", value_name = "FILE")]

@@ -94,6 +94,8 @@ pub enum TokenCommand {
 
 /// `drover token create`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover token create --stack prod --level deploy --expires 90d   # for CI\n  \
+                        drover token create --join --stack prod --layer clients --expires 24h --uses 3")]
 pub struct TokenCreateArgs {
     /// Make a join token (for `drover agent --join-file`) instead of a personal one.
     #[arg(long)]

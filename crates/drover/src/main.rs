@@ -8,6 +8,7 @@ mod cli_scaling;
 mod commands;
 mod exit;
 mod flag_names;
+mod help_examples;
 mod login;
 mod output;
 mod progress;
