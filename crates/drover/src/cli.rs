@@ -122,7 +122,7 @@ pub struct ManArgs {
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// Keep printing new events as they happen (until interrupted).
     #[arg(long)]
@@ -288,7 +288,7 @@ pub enum StackCommand {
     /// Where the site and the HAProxy stats page answer, with the stats credentials.
     Frontends {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -297,7 +297,7 @@ pub enum StackCommand {
     /// deploy.cfg changed.
     Configure {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// Follow the output until every instance has finished.
         #[arg(long)]
@@ -331,7 +331,7 @@ pub enum ConfigAction {
     /// List the versions of the stack's (or a layer's) Custom JSON, newest first.
     History {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -342,7 +342,7 @@ pub enum ConfigAction {
     /// Show what changed between two versions (default: FROM and the one in force).
     Diff {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -358,7 +358,7 @@ pub enum ConfigAction {
     /// Bring back an earlier version (as a new version).
     Revert {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// A layer instead of the stack.
         #[arg(long)]
@@ -382,7 +382,7 @@ pub enum ConfigAction {
 #[derive(Debug, Args)]
 pub struct SetJsonArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// The file with the Custom JSON (`-` for standard input).
     pub file: PathBuf,
@@ -409,7 +409,7 @@ pub enum LayerCommand {
                         drover layer create --stack prod front --type frontend")]
     Create {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// Its shortname.
         shortname: String,
@@ -429,7 +429,7 @@ pub enum LayerCommand {
     /// Change a layer's hooks or auto-healing.
     Update {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The layer.
         shortname: String,
@@ -453,7 +453,7 @@ pub enum LayerCommand {
     /// List a stack's layers.
     List {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -461,7 +461,7 @@ pub enum LayerCommand {
     /// Show a layer.
     Show {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The layer.
         shortname: String,
@@ -471,7 +471,7 @@ pub enum LayerCommand {
     /// Delete a layer that no instance belongs to.
     Delete {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The layer.
         shortname: String,
@@ -487,7 +487,7 @@ pub enum InstanceCommand {
                         drover instance create --stack prod --layer zeo --provider registered --hostname zeo1")]
     Create {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// Its layers (repeatable, at least one).
         #[arg(long = "layer", required = true)]
@@ -516,7 +516,7 @@ pub enum InstanceCommand {
     /// List a stack's instances.
     List {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -524,7 +524,7 @@ pub enum InstanceCommand {
     /// Show an instance.
     Show {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The instance.
         hostname: String,
@@ -534,7 +534,7 @@ pub enum InstanceCommand {
     /// Start a stopped instance.
     Start {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The instance.
         hostname: String,
@@ -548,7 +548,7 @@ pub enum InstanceCommand {
     /// Stop an instance (its Shutdown phase runs first).
     Stop {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The instance.
         hostname: String,
@@ -562,7 +562,7 @@ pub enum InstanceCommand {
     /// Delete a stopped instance.
     Delete {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The instance.
         hostname: String,
@@ -578,7 +578,7 @@ pub enum AppCommand {
     )]
     Create {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app's shortname (its directory is /srv/www/NAME).
         name: String,
@@ -605,7 +605,7 @@ pub enum AppCommand {
     /// Change an app; only what is given changes.
     Update {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app.
         name: String,
@@ -637,7 +637,7 @@ pub enum AppCommand {
     /// List a stack's apps.
     List {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -645,7 +645,7 @@ pub enum AppCommand {
     /// Show an app (secret values are never shown).
     Show {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app.
         name: String,
@@ -655,7 +655,7 @@ pub enum AppCommand {
     /// Delete an app.
     Delete {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app.
         name: String,
@@ -667,7 +667,7 @@ pub enum AppCommand {
         #[arg(value_parser = ["enable", "disable"])]
         action: String,
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app.
         name: String,
@@ -678,7 +678,7 @@ pub enum AppCommand {
 #[derive(Debug, Args)]
 pub struct AppDeployArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// The app.
     pub app: String,
@@ -746,7 +746,7 @@ pub enum ReleaseCommand {
     /// List an app's releases on each instance.
     List {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// The app.
         app: String,
@@ -761,7 +761,7 @@ pub enum ReleaseCommand {
                         drover exec --stack prod --instance zeo1 --kill-after 600 -- bin/zeopack")]
 pub struct ExecArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// Only instances of this layer (repeatable).
     #[arg(long = "layer")]
@@ -792,7 +792,7 @@ pub enum DeploymentCommand {
     /// List a stack's deployments, newest first.
     List {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         #[command(flatten)]
         format: Format,
@@ -829,7 +829,7 @@ pub struct StackChoice {
     #[arg(value_name = "STACK")]
     pub positional: Option<String>,
     /// The stack.
-    #[arg(long = "stack", env = "DROVER_STACK", value_name = "STACK")]
+    #[arg(long = "stack", env = "DROVER_STACK", hide_env_values = true, value_name = "STACK")]
     pub flag: Option<String>,
 }
 
@@ -880,7 +880,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// Write the stack file here instead of to standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]

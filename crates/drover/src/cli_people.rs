@@ -27,7 +27,7 @@ pub enum UserCommand {
     /// Set a user's level on a stack: deny, show, deploy or manage.
     Grant {
         /// The stack.
-        #[arg(long, env = "DROVER_STACK")]
+        #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
         /// deny, show (reads, secrets redacted), deploy (also deploy, rollback, restart, start,
         /// stop, exec, configure) or manage (also changes to the stack and all it holds).

@@ -11,7 +11,7 @@ use crate::cli::Format;
 #[derive(Debug, Args)]
 pub struct InstanceUpdateArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// The instance.
     pub hostname: String,
@@ -32,7 +32,7 @@ pub struct InstanceUpdateArgs {
 )]
 pub struct ScheduleArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// The instance.
     pub hostname: String,
@@ -60,7 +60,7 @@ pub struct ScheduleArgs {
                   drover layer scaling --stack prod clients          # show the rule and the layer's averages")]
 pub struct LayerScalingArgs {
     /// The stack.
-    #[arg(long, env = "DROVER_STACK")]
+    #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
     pub stack: String,
     /// The layer.
     pub layer: String,

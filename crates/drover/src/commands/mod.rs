@@ -17,6 +17,8 @@ mod layer_scaling;
 mod people;
 mod scaling;
 mod shell_help;
+#[cfg(test)]
+mod snapshots;
 mod stack;
 mod status;
 mod token;

@@ -30,7 +30,7 @@ pub async fn run(args: StatusArgs) -> CliResult {
     if !services.is_empty() {
         println!("services:\n{services}");
     }
-    print_scaling(&status);
+    print!("{}", scaling_tables(&status));
     let deployments: Vec<Vec<String>> = status
         .recent_deployments
         .iter()
@@ -49,7 +49,8 @@ pub async fn run(args: StatusArgs) -> CliResult {
 }
 
 /// Each layer's load-based rule and what it would do now; each time-based instance's next change.
-fn print_scaling(status: &StackStatus) {
+pub fn scaling_tables(status: &StackStatus) -> String {
+    let mut out = String::new();
     let layers: Vec<Vec<String>> = status
         .load_scaling
         .iter()
@@ -59,7 +60,7 @@ fn print_scaling(status: &StackStatus) {
         })
         .collect();
     if !layers.is_empty() {
-        println!("load-based scaling:\n{}", table(&["LAYER", "RULE", "LAST ACTION", "NOW"], &layers));
+        out.push_str(&format!("load-based scaling:\n{}\n", table(&["LAYER", "RULE", "LAST ACTION", "NOW"], &layers)));
     }
     let timed: Vec<Vec<String>> = status
         .time_scaling
@@ -79,9 +80,8 @@ fn print_scaling(status: &StackStatus) {
         })
         .collect();
     if !timed.is_empty() {
-        println!(
-            "time-based instances (UTC):\n{}",
-            table(&["INSTANCE", "SCHEDULE", "WANTED NOW", "NEXT CHANGE"], &timed)
-        );
+        let shown = table(&["INSTANCE", "SCHEDULE", "WANTED NOW", "NEXT CHANGE"], &timed);
+        out.push_str(&format!("time-based instances (UTC):\n{shown}\n"));
     }
+    out
 }
