@@ -238,12 +238,14 @@ pub struct LoginArgs {
     /// The server URL (default: the one in the token).
     #[arg(long)]
     pub server: Option<String>,
-    /// The admin token.
-    #[arg(long, conflicts_with = "token_file")]
-    pub token: Option<String>,
-    /// A file holding the admin token (admin.token).
-    #[arg(long)]
+    /// A file holding the token: the admin token (admin.token) or a personal one; `-` reads it
+    /// from standard input. (Never on the command line, where other users could read it.)
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// The stack later commands use when they get no --stack (DROVER_STACK still wins). With no
+    /// --token-file, only this is changed.
+    #[arg(long)]
+    pub stack: Option<String>,
 }
 
 /// `--json` on read commands.

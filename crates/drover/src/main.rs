@@ -6,6 +6,7 @@ mod cli_agent;
 mod cli_people;
 mod cli_scaling;
 mod commands;
+mod default_stack;
 mod exit;
 mod flag_names;
 mod help_examples;
@@ -17,7 +18,11 @@ mod stackfile;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> std::process::ExitCode {
-    let matches = cli::Cli::command().get_matches();
+    let mut command = cli::Cli::command();
+    if let Some(stack) = login::saved_stack() {
+        command = default_stack::with_default_stack(command, &stack);
+    }
+    let matches = command.get_matches();
     let cli = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let flags = flag_names::of_invoked(cli::Cli::command(), &matches);
     let filter = if cli.is_daemon() { "info" } else { "warn" };

@@ -37,7 +37,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
             Some(action) => agent_install::run(action).await,
             None => daemon::agent(args).await,
         },
-        Command::Login(args) => login::login(args.server, args.token, args.token_file).await,
+        Command::Login(args) => login::login(args).await,
         Command::Stack(cmd) => stack::run(cmd).await,
         Command::Layer(cmd) => layer::run(cmd).await,
         Command::Instance(cmd) => instance::run(cmd).await,

@@ -2,6 +2,7 @@
 //! each time with an event that says why. The schedule is read at a clock the test controls
 //! (`drover server --schedule-clock-file`, a test-only flag), so an hour passes in a write.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -61,6 +62,24 @@ async fn a_time_based_instance_starts_and_stops_at_its_schedule_s_hours() {
     let listed =
         cli_command(&stack.url(), &stack.admin_token(), &["instance", "list"]).env("DROVER_STACK", "demo").output();
     assert!(String::from_utf8_lossy(&listed.unwrap().stdout).contains(host.as_str()));
+    // `drover login --stack` saves a default stack with the token (0600); the token comes from a
+    // file or stdin, never argv.
+    let home = tempfile::tempdir().unwrap();
+    let token_file = home.path().join("admin.token");
+    std::fs::write(&token_file, stack.admin_token()).unwrap();
+    let as_logged_in = |args: &[&str]| {
+        let mut command = cli_command(&stack.url(), "", args);
+        command.env("HOME", home.path()).env_remove("DROVER_TOKEN");
+        command.output().unwrap()
+    };
+    let login = as_logged_in(&["login", "--token-file", token_file.to_str().unwrap(), "--stack", "demo"]);
+    assert!(login.status.success(), "{}", String::from_utf8_lossy(&login.stderr));
+    let saved = home.path().join(".config/drover/login.json");
+    assert_eq!(std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(String::from_utf8_lossy(&as_logged_in(&["status"]).stdout), status);
+    let out = as_logged_in(&["login", "--stack", "no such stack"]);
+    assert_eq!(out.status.code(), Some(2), "a bad default stack is refused");
+
     let out = stack.cli(&["status"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stack NAME (or set DROVER_STACK)"));
