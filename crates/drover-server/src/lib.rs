@@ -5,6 +5,7 @@
 
 mod api;
 mod config;
+mod console;
 mod error;
 mod metrics_history;
 mod orchestrator;

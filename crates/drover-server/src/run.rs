@@ -86,7 +86,8 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(release_configures(state.clone()));
 
     let limits = state.config.limits;
-    let app = crate::serve::rate_limit::limit_requests(api::router(state.clone()), limits.rate, state);
+    let app = crate::console::router(api::router(state.clone()));
+    let app = crate::serve::rate_limit::limit_requests(app, limits.rate, state);
     crate::serve::serve(listener, TlsAcceptor::from(pki.tls.clone()), app, limits, shutdown_signal()).await;
     println!("drover server stopped");
     Ok(())

@@ -9,6 +9,7 @@ mod apps;
 mod auth;
 mod bad_input;
 mod config;
+mod console;
 mod cookbook;
 mod deploy;
 mod exec;

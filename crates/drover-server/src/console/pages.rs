@@ -1,0 +1,408 @@
+//! The console's pages. Each reads and acts through the API ([`super::internal`]) with the
+//! signed-in person's token; a refusal from the API is shown as the API worded it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use drover_core::Shortname;
+use drover_proto::api::{App, Deployment, LogChunk, Stack, StackStatus};
+use drover_proto::people::WhoAmI;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Console;
+use super::internal::{Api, Refused};
+use super::render::page;
+use super::session::{
+    LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL, Session, cookie, random_secret, same_secret, set_cookie,
+};
+
+/// The peer's address, when the connection gave one (the audit trail records it).
+pub struct Peer(Option<ConnectInfo<SocketAddr>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().copied()))
+    }
+}
+
+/// A signed-in request: the session and the API as that person.
+struct Signed {
+    session: Session,
+    api: Api,
+}
+
+fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Option<Signed> {
+    let session = console.sessions.find(headers)?;
+    let api = Api::new(console.api.clone(), session.token.clone(), peer.0);
+    Some(Signed { session, api })
+}
+
+fn see_other(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// A page about a refusal, in the API's words.
+fn refused(console: &Console, who: Option<&Session>, refusal: Refused, back: &str) -> Response {
+    let title = match refusal.status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        s if s.is_client_error() => "Refused",
+        _ => "Something went wrong",
+    };
+    let context = json!({
+        "title": title, "who": who.map(|s| &s.name), "csrf": who.map(|s| &s.csrf),
+        "message": refusal.error.message, "field": refusal.error.field, "back": back,
+    });
+    page(&console.templates, refusal.status, "error.html", context)
+}
+
+fn not_found(console: &Console, who: &Session, what: &str) -> Response {
+    let error = drover_proto::ApiError::new(drover_proto::ErrorCode::NotFound, format!("there is no {what}"));
+    refused(console, Some(who), Refused { status: StatusCode::NOT_FOUND, error }, "/")
+}
+
+/// A form's fields, repeated ones included.
+fn fields(body: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(body).unwrap_or_default()
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// The caller's level on a stack, as `whoami` tells it.
+async fn level_on(api: &Api, stack: &str) -> Result<String, Refused> {
+    let me: WhoAmI = api.get("/whoami").await?;
+    if me.admin {
+        return Ok("manage".to_owned());
+    }
+    Ok(me.stacks.into_iter().find(|g| g.stack == stack).map_or_else(|| "show".to_owned(), |g| g.level))
+}
+
+fn may_deploy(level: &str) -> bool {
+    matches!(level, "deploy" | "manage")
+}
+
+/// `GET /login`.
+pub async fn login_form(State(console): State<Console>, headers: HeaderMap) -> Response {
+    if console.sessions.find(&headers).is_some() {
+        return see_other("/");
+    }
+    login_page(&console, StatusCode::OK, None)
+}
+
+fn login_page(console: &Console, status: StatusCode, error: Option<String>) -> Response {
+    let secret = random_secret();
+    let context = json!({ "title": "Sign in", "login_csrf": secret, "error": error });
+    let response = page(&console.templates, status, "login.html", context);
+    with_cookie(response, &set_cookie(LOGIN_COOKIE, &secret, std::time::Duration::from_secs(3600)))
+}
+
+/// `POST /login`: a token that the API accepts starts a session.
+pub async fn login(State(console): State<Console>, headers: HeaderMap, peer: Peer, body: String) -> Response {
+    let form = fields(&body);
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !same_secret(&expected, field(&form, "csrf").unwrap_or_default()) {
+        let why = "the sign-in form had expired or came from another site; sign in again".to_owned();
+        return login_page(&console, StatusCode::FORBIDDEN, Some(why));
+    }
+    let Some(token) = field(&form, "token") else {
+        return login_page(&console, StatusCode::UNPROCESSABLE_ENTITY, Some("enter a token".to_owned()));
+    };
+    let api = Api::new(console.api.clone(), token.to_owned(), peer.0);
+    match api.get::<WhoAmI>("/whoami").await {
+        Ok(me) => {
+            let id = console.sessions.start(token.to_owned(), me.name);
+            let response = with_cookie(see_other("/"), &set_cookie(SESSION_COOKIE, &id, SESSION_TTL));
+            with_cookie(response, &set_cookie(LOGIN_COOKIE, "", std::time::Duration::ZERO))
+        }
+        Err(refusal) => login_page(&console, refusal.status, Some(refusal.error.message)),
+    }
+}
+
+/// `POST /logout`.
+pub async fn logout(State(console): State<Console>, headers: HeaderMap, body: String) -> Response {
+    let Some(session) = console.sessions.find(&headers) else { return see_other("/login") };
+    if !same_secret(&session.csrf, field(&fields(&body), "csrf").unwrap_or_default()) {
+        return forged(&console, &session);
+    }
+    console.sessions.end(&headers);
+    with_cookie(see_other("/login"), &set_cookie(SESSION_COOKIE, "", std::time::Duration::ZERO))
+}
+
+fn forged(console: &Console, session: &Session) -> Response {
+    let error = drover_proto::ApiError::new(
+        drover_proto::ErrorCode::Forbidden,
+        "the form did not carry this session's CSRF secret (a stale page, or a request from another site); \
+         nothing was done: reload the page and try again",
+    );
+    refused(console, Some(session), Refused { status: StatusCode::FORBIDDEN, error }, "/")
+}
+
+/// `GET /`: the stacks.
+pub async fn stacks(State(console): State<Console>, headers: HeaderMap, peer: Peer) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    let listed: Vec<Stack> = match api.get("/stacks").await {
+        Ok(stacks) => stacks,
+        Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
+    };
+    let mut rows = Vec::new();
+    for stack in listed {
+        let Ok(status) = api.get::<StackStatus>(&format!("/stacks/{}/status", stack.name)).await else { continue };
+        let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+        for i in &status.instances {
+            *by_status.entry(i.status.clone()).or_default() += 1;
+        }
+        rows.push(json!({
+            "name": stack.name, "layers": status.layers.len(), "by_status": by_status,
+            "last": status.recent_deployments.first(),
+        }));
+    }
+    let context = json!({ "title": "Stacks", "who": session.name, "csrf": session.csrf, "stacks": rows });
+    page(&console.templates, StatusCode::OK, "stacks.html", context)
+}
+
+/// `GET /stacks/{stack}`.
+pub async fn stack(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(name): Path<String>,
+) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    if Shortname::parse(&name).is_err() {
+        return not_found(&console, &session, "such stack");
+    }
+    let read = async {
+        let status: StackStatus = api.get(&format!("/stacks/{name}/status")).await?;
+        let apps: Vec<App> = api.get(&format!("/stacks/{name}/apps")).await?;
+        let level = level_on(&api, &name).await?;
+        Ok::<_, Refused>((status, apps, level))
+    };
+    let (status, apps, level) = match read.await {
+        Ok(read) => read,
+        Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
+    };
+    let layers: Vec<Value> = status
+        .layers
+        .iter()
+        .map(|l| {
+            let members = status.instances.iter().filter(|i| i.layers.contains(&l.shortname));
+            let online = members.clone().filter(|i| i.status == "online").count();
+            let scaling = status.load_scaling.iter().find(|s| s.layer == l.shortname).map(|s| {
+                let on = if s.enabled { "on" } else { "off" };
+                format!("{on}: {}", s.decision)
+            });
+            json!({
+                "shortname": l.shortname, "type": l.layer_type, "online": online, "total": members.count(),
+                "auto_healing": l.auto_healing, "scaling": scaling,
+            })
+        })
+        .collect();
+    let context = json!({
+        "title": format!("Stack {name}"), "who": session.name, "csrf": session.csrf, "stack": name,
+        "level": level, "can_deploy": may_deploy(&level), "apps": apps, "layers": layers,
+        "instances": status.instances, "deployments": status.recent_deployments,
+    });
+    page(&console.templates, StatusCode::OK, "stack.html", context)
+}
+
+/// What the deploy pages need: the app, its instances and the caller's level.
+struct DeployTarget {
+    app: App,
+    instances: Vec<drover_proto::api::Instance>,
+    level: String,
+}
+
+async fn deploy_target(api: &Api, stack: &str, app: &str) -> Result<DeployTarget, Refused> {
+    let found: App = api.get(&format!("/stacks/{stack}/apps/{app}")).await?;
+    let status: StackStatus = api.get(&format!("/stacks/{stack}/status")).await?;
+    let mut instances: Vec<_> =
+        status.instances.into_iter().filter(|i| i.layers.iter().any(|l| found.layers.contains(l))).collect();
+    instances.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+    Ok(DeployTarget { app: found, instances, level: level_on(api, stack).await? })
+}
+
+fn deploy_page(console: &Console, session: &Session, stack: &str, target: &DeployTarget, extra: Value) -> Response {
+    let mut context = json!({
+        "title": format!("Deploy {}", target.app.name), "who": session.name, "csrf": session.csrf,
+        "stack": stack, "app": target.app.name, "instances": target.instances,
+        "default_revision": target.app.revision, "pinned": target.app.pinned.as_ref().map(|p| &p.commit),
+    });
+    let status = extra.get("status").and_then(Value::as_u64).and_then(|s| StatusCode::from_u16(s as u16).ok());
+    if let (Some(context), Some(extra)) = (context.as_object_mut(), extra.as_object()) {
+        context.extend(extra.clone());
+    }
+    page(&console.templates, status.unwrap_or(StatusCode::OK), "deploy.html", context)
+}
+
+fn forbidden_to_deploy(console: &Console, session: &Session, stack: &str, level: &str) -> Response {
+    let error = drover_proto::ApiError::new(
+        drover_proto::ErrorCode::Forbidden,
+        format!(
+            "{} may not deploy on stack {stack}: it needs the deploy level (yours is {level}); ask an admin for \
+             `drover user grant --stack {stack} --level deploy {}`",
+            session.name, session.name
+        ),
+    );
+    refused(console, Some(session), Refused { status: StatusCode::FORBIDDEN, error }, &format!("/stacks/{stack}"))
+}
+
+/// `GET /stacks/{stack}/apps/{app}/deploy`: the deploy form.
+pub async fn deploy_form(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path((stack, app)): Path<(String, String)>,
+) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+        return not_found(&console, &session, "such app");
+    }
+    let target = match deploy_target(&api, &stack, &app).await {
+        Ok(target) => target,
+        Err(refusal) => return refused(&console, Some(&session), refusal, &format!("/stacks/{stack}")),
+    };
+    if !may_deploy(&target.level) {
+        return forbidden_to_deploy(&console, &session, &stack, &target.level);
+    }
+    deploy_page(&console, &session, &stack, &target, json!({ "confirm": false }))
+}
+
+/// `POST /stacks/{stack}/apps/{app}/deploy`: `step=confirm` shows what will happen; `step=go`
+/// starts the deployment and goes to its page.
+pub async fn deploy(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path((stack, app)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    let form = fields(&body);
+    if !same_secret(&session.csrf, field(&form, "csrf").unwrap_or_default()) {
+        return forged(&console, &session);
+    }
+    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+        return not_found(&console, &session, "such app");
+    }
+    let target = match deploy_target(&api, &stack, &app).await {
+        Ok(target) => target,
+        Err(refusal) => return refused(&console, Some(&session), refusal, &format!("/stacks/{stack}")),
+    };
+    let chosen: Vec<String> = form.iter().filter(|(k, _)| k == "instance").map(|(_, v)| v.clone()).collect();
+    let revision = field(&form, "revision").map(str::to_owned);
+    let comment = field(&form, "comment").map(str::to_owned);
+    let batch = match field(&form, "batch").map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(n)) if n >= 1 => Some(n),
+        Some(_) => {
+            let extra = json!({ "confirm": false, "status": 422, "error_field": "batch",
+                                "error": "instances at a time: give a whole number of at least 1, or leave it empty" });
+            return deploy_page(&console, &session, &stack, &target, extra);
+        }
+    };
+    if field(&form, "step") != Some("go") {
+        let targets: Vec<String> = if chosen.is_empty() {
+            target.instances.iter().filter(|i| i.status == "online").map(|i| i.hostname.clone()).collect()
+        } else {
+            target.instances.iter().filter(|i| chosen.contains(&i.hostname)).map(|i| i.hostname.clone()).collect()
+        };
+        let batches = drover_core::deploy::batches::batches(&targets, batch.map(|b| b as usize));
+        let pacing = match batch {
+            Some(1) => "One instance at a time, in this order; each starts after the one before succeeded:",
+            Some(_) => "In batches, in this order; each batch starts after the one before succeeded:",
+            None => "All at once:",
+        };
+        let extra = json!({
+            "confirm": true, "chosen": chosen, "batch": batch, "revision": revision, "comment": comment,
+            "batches": batches, "pacing": pacing,
+        });
+        return deploy_page(&console, &session, &stack, &target, extra);
+    }
+    let custom_json = revision.as_ref().map(|r| json!({ "deploy": { app.clone(): { "scm": { "revision": r } } } }));
+    let request = json!({
+        "kind": "deploy", "app": app, "instances": chosen, "batch_size": batch, "comment": comment,
+        "custom_json": custom_json,
+    });
+    match api.post::<Deployment>(&format!("/stacks/{stack}/deployments"), &request).await {
+        Ok(deployment) => see_other(&format!("/deployments/{}", deployment.id)),
+        Err(refusal) => {
+            let extra = json!({ "confirm": false, "status": refusal.status.as_u16(),
+                                "error": refusal.error.message, "error_field": refusal.error.field });
+            deploy_page(&console, &session, &stack, &target, extra)
+        }
+    }
+}
+
+/// `GET /deployments/{id}`: its commands and their logs (followed live by the page's script).
+pub async fn deployment(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(id): Path<i64>,
+) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    let read = async {
+        let d: Deployment = api.get(&format!("/deployments/{id}")).await?;
+        let mut logs: HashMap<String, LogChunk> = HashMap::new();
+        for c in d.commands.iter().filter(|c| c.status != "skipped") {
+            logs.insert(c.id.to_string(), api.get(&format!("/commands/{}/log?offset=0", c.id)).await?);
+        }
+        Ok::<_, Refused>((d, logs))
+    };
+    let (d, logs) = match read.await {
+        Ok(read) => read,
+        Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
+    };
+    let title = format!("Deployment {id}");
+    let context = json!({ "title": title, "who": session.name, "csrf": session.csrf, "d": d, "logs": logs });
+    page(&console.templates, StatusCode::OK, "deployment.html", context)
+}
+
+/// The query of [`command_log`].
+#[derive(Deserialize)]
+pub struct LogQuery {
+    #[serde(default)]
+    offset: u64,
+    #[serde(default)]
+    wait: u64,
+}
+
+/// `GET /console/commands/{id}/log?offset=N&wait=S`: what the deployment page's script follows.
+pub async fn command_log(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(id): Path<i64>,
+    Query(query): Query<LogQuery>,
+) -> Response {
+    let Some(Signed { api, .. }) = signed(&console, &headers, peer) else {
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "sign in again" }))).into_response();
+    };
+    let path = format!("/commands/{id}/log?offset={}&wait={}", query.offset, query.wait.min(20));
+    match api.get::<LogChunk>(&path).await {
+        Ok(chunk) => Json(chunk).into_response(),
+        Err(refusal) => (refusal.status, Json(json!({ "error": refusal.error }))).into_response(),
+    }
+}

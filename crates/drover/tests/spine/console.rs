@@ -1,0 +1,197 @@
+//! The web console over real HTTPS against a real server: sign-in makes a session cookie that is
+//! Secure, HttpOnly and SameSite=Strict; forms without the session's CSRF secret do nothing; a
+//! `show`-level user sees no Deploy button and is refused if they post one anyway; the Deploy
+//! button, through its confirmation, deploys the app and its page shows the log.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::support::{TestStack, eventually};
+
+/// A cookie-keeping HTTPS client that does not follow redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+    set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(stack: &TestStack) -> Self {
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(drover_client::tls::pinned_client_config(&stack.fingerprint()).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { http, base: stack.url(), cookies: HashMap::new(), set_cookies: Vec::new() }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let response = request.header("Cookie", cookie.join("; ")).send().await.unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap().to_owned();
+            let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
+            if set.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+            self.set_cookies.push(set);
+        }
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        Page { status, location, body: response.text().await.unwrap() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Signs in with `token`; answers the session's CSRF secret (from the next page's forms).
+    async fn sign_in(&mut self, token: &str) -> String {
+        let form = self.get("/login").await;
+        let csrf = hidden(&form.body, "csrf");
+        let signed = self.post("/login", &[("csrf", &csrf), ("token", token)]).await;
+        assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/")), "{}", signed.body);
+        hidden(&self.get("/").await.body, "csrf")
+    }
+}
+
+/// The value of the first hidden input named `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in:\n{html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_see_the_stack_and_deploy_with_the_button() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("zeoserver", "zeoserver")]);
+    let host = stack.create_online_instance("demo", &["zeoserver"]);
+    let repo = stack.create_demo_app("demo", &["zeoserver"]);
+    let mut browser = Browser::new(&stack);
+
+    // Signed out, every page sends you to sign in; the API is where it was.
+    let home = browser.get("/").await;
+    assert_eq!((home.status, home.location.as_deref()), (303, Some("/login")));
+    let api = browser.get("/api/v1/stacks").await;
+    assert_eq!(api.status, 401, "the API still wants its token: {}", api.body);
+
+    // The sign-in form's own CSRF secret, and a refused token, change nothing.
+    let form = browser.get("/login").await;
+    assert_eq!(form.status, 200);
+    let forged = browser.post("/login", &[("csrf", "0123"), ("token", &stack.admin_token())]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(!browser.cookies.contains_key("drover_session"));
+    let csrf = hidden(&browser.get("/login").await.body, "csrf");
+    let wrong = browser.post("/login", &[("csrf", &csrf), ("token", "drv1:user:00:nope:x")]).await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert!(wrong.body.contains("not valid for this server"), "{}", wrong.body);
+
+    // Signed in as the admin: a session cookie a script cannot read, sent to this site only.
+    let csrf = browser.sign_in(&stack.admin_token()).await;
+    let session = browser.set_cookies.iter().find(|c| c.starts_with("drover_session=")).unwrap();
+    for part in ["Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(session.contains(part), "{session}");
+    }
+    let stacks = browser.get("/").await;
+    assert!(stacks.body.contains("href=\"/stacks/demo\""), "{}", stacks.body);
+    let page = browser.get("/stacks/demo").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&host) && page.body.contains("zeoserver"), "{}", page.body);
+    assert!(page.body.contains("/stacks/demo/apps/site/deploy"), "an admin has the Deploy button");
+
+    // The Deploy button: the form, the confirmation of what will happen, then the deployment.
+    let v2 = repo.write_and_commit("release-mark.txt", "v2\n", "v2");
+    let deploy_path = "/stacks/demo/apps/site/deploy";
+    assert_eq!(browser.get(deploy_path).await.status, 200);
+    let no_csrf = browser.post(deploy_path, &[("step", "go")]).await;
+    assert_eq!(no_csrf.status, 403, "a form without the CSRF secret does nothing: {}", no_csrf.body);
+    let confirm = browser.post(deploy_path, &[("csrf", &csrf), ("step", "confirm"), ("batch", "1")]).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(confirm.body.contains("What will happen") && confirm.body.contains(&host), "{}", confirm.body);
+    assert!(stack.client().deployments("demo").await.unwrap().iter().all(|d| d.kind != "deploy"), "not yet");
+    let go = [("csrf", csrf.as_str()), ("step", "go"), ("batch", "1"), ("comment", "from the console")];
+    let started = browser.post(deploy_path, &go).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let deployment_path = started.location.unwrap();
+    assert!(deployment_path.starts_with("/deployments/"), "{deployment_path}");
+    let id: i64 = deployment_path.trim_start_matches("/deployments/").parse().unwrap();
+
+    // The deployment's page shows its commands and, once done, its log.
+    let client = stack.client();
+    let done = eventually(Duration::from_secs(600), "the console's deploy to finish", || async {
+        let d = client.deployment(id).await.ok()?;
+        d.finished_at.is_some().then_some(d)
+    })
+    .await;
+    assert_eq!(done.status, "successful", "{done:#?}");
+    assert_eq!(done.comment.as_deref(), Some("from the console"));
+    assert_eq!(done.commit.as_deref(), Some(v2.as_str()));
+    let shown = browser.get(&deployment_path).await;
+    assert!(shown.body.contains("successful") && shown.body.contains(&host), "{}", shown.body);
+    assert!(shown.body.contains("class=\"log\""), "{}", shown.body);
+    let command = done.commands[0].id;
+    let log = browser.get(&format!("/console/commands/{command}/log?offset=0")).await;
+    let chunk: serde_json::Value = serde_json::from_str(&log.body).unwrap();
+    assert_eq!(chunk["complete"], true, "{chunk}");
+    assert!(!chunk["data"].as_str().unwrap().is_empty(), "the log followed by the page has the output");
+
+    // The audit trail names the console's actor and the deploy.
+    let audit = stack.cli_ok(&["audit", "list", "--stack", "demo", "--json"]);
+    assert!(audit.contains("deployments"), "{audit}");
+
+    // Signing out ends the session.
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/login")));
+    assert_eq!(browser.get("/stacks/demo").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_show_user_gets_no_deploy_button_and_a_forged_deploy_is_refused() {
+    let stack = TestStack::start().await;
+    stack.create_stack("shop", &[("web", "custom")]);
+    stack.create_online_instance("shop", &["web"]);
+    stack.cli_ok(&["app", "create", "--stack", "shop", "site", "--layer", "web", "--git", "/srv/git/site.git"]);
+    stack.cli_ok(&["user", "create", "sam"]);
+    stack.cli_ok(&["user", "grant", "--stack", "shop", "--level", "show", "sam"]);
+    let token = stack.cli_ok(&["token", "create", "--user", "sam"]).trim().to_owned();
+    let mut browser = Browser::new(&stack);
+    let csrf = browser.sign_in(&token).await;
+
+    let page = browser.get("/stacks/shop").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<strong>show</strong>"), "{}", page.body);
+    assert!(!page.body.contains("/apps/site/deploy"), "a show user sees no Deploy button:\n{}", page.body);
+    let form = browser.get("/stacks/shop/apps/site/deploy").await;
+    assert_eq!(form.status, 403, "{}", form.body);
+    // With a good CSRF secret, the API itself refuses: the console offers nothing the API allows not.
+    let forged = browser.post("/stacks/shop/apps/site/deploy", &[("csrf", &csrf), ("step", "go")]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert!(forged.body.contains("deploy level"), "{}", forged.body);
+    assert!(stack.client().deployments("shop").await.unwrap().iter().all(|d| d.kind != "deploy"));
+    let refusals = stack.cli_ok(&["audit", "list", "--user", "sam", "--json"]);
+    assert!(refusals.contains("403") || refusals.contains("forbidden"), "the refusal is audited: {refusals}");
+
+    // Names that cannot be a stack or app are not passed on.
+    assert_eq!(browser.get("/stacks/..%2Fusers").await.status, 404);
+}
