@@ -133,6 +133,32 @@ pub struct ConfigChange {
     pub configure_deployment: Option<i64>,
 }
 
+/// `POST /stacks/{stack}/custom_json/check`: a document checked as a change would be, without
+/// storing it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckCustomJson {
+    /// The document (an object). Secret values shown as `<redacted>` stand for the stored ones.
+    #[schema(value_type = Object)]
+    pub custom_json: Value,
+    /// A layer's document instead of the stack's.
+    #[serde(default)]
+    pub layer: Option<String>,
+}
+
+/// The answer to a check: what saving the document would change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CustomJsonCheck {
+    /// `stack` or `layer:<shortname>`.
+    pub scope: String,
+    /// Whether it differs from the document in force.
+    pub changed: bool,
+    /// Likely typos of known keys (a save would keep the document).
+    pub warnings: Vec<ConfigWarning>,
+    /// A unified diff from the document in force to this one, secrets redacted.
+    pub diff: String,
+}
+
 /// A warning about a Custom JSON document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConfigWarning {

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use drover_core::InstanceStatus;
 use drover_core::attributes::{Warning, no_effect, redact, unredact};
 use drover_proto::api::{
-    ConfigChange, ConfigVersion, ConfigWarning, Deployment, EffectiveConfig, FrontendView, Layer, RevertConfig,
-    SetCustomJson, UpdateLayer,
+    CheckCustomJson, ConfigChange, ConfigVersion, ConfigWarning, CustomJsonCheck, Deployment, EffectiveConfig,
+    FrontendView, Layer, RevertConfig, SetCustomJson, UpdateLayer,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -100,6 +100,66 @@ pub async fn effective(
     Ok(Json(EffectiveConfig { instance: q.instance, config, warnings: warnings(found) }))
 }
 
+/// A new document for a scope, checked as a change is: its secrets that stand `<redacted>`
+/// filled in from `current`, with its warnings.
+fn checked(current: &str, custom_json: Value) -> ApiResult<(Value, Vec<Warning>)> {
+    let (mut doc, mut found) = parse::custom_json("custom_json", Some(custom_json))?;
+    unredact(&mut doc, &stored(current)).map_err(|path| {
+        Failure::invalid(
+            format!("custom_json.{path}"),
+            "the value is <redacted> but no value is stored there to keep; give the real value",
+        )
+    })?;
+    found.extend(no_effect(&doc));
+    Ok((doc, found))
+}
+
+/// A unified diff of two documents, pretty-printed, secrets redacted.
+fn redacted_diff(old: &Value, new: &Value, scope: &str) -> String {
+    let pretty = |doc: &Value| {
+        let mut doc = doc.clone();
+        redact(&mut doc);
+        format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default())
+    };
+    let (a, b) = (pretty(old), pretty(new));
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    diff.unified_diff().context_radius(3).header(&format!("{scope} in force"), &format!("{scope} checked")).to_string()
+}
+
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/custom_json/check",
+    operation_id = "check_custom_json",
+    tag = "config",
+    summary = "Check a Custom JSON document for the stack or a layer without saving it; answers the diff",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CheckCustomJson,
+    responses((status = 200, description = "The document is valid", body = drover_proto::api::CustomJsonCheck), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 422, description = "The document is refused, at its JSON path", body = drover_proto::ErrorBody))
+)]
+pub async fn check_json(
+    _: Can<MANAGE>,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<CheckCustomJson>,
+) -> ApiResult<Json<CustomJsonCheck>> {
+    let stack = load_stack(&state, &stack).await?;
+    let (scope, current) = match &req.layer {
+        Some(name) => {
+            let layer = load_layer(&state, &stack, name).await?;
+            (layer_scope(&layer.shortname), layer.custom_json)
+        }
+        None => (STACK_SCOPE.to_owned(), stack.custom_json.clone()),
+    };
+    let (doc, found) = checked(&current, req.custom_json)?;
+    let before = stored(&current);
+    Ok(Json(CustomJsonCheck {
+        diff: redacted_diff(&before, &doc, &scope),
+        changed: doc != before,
+        warnings: warnings(found),
+        scope,
+    }))
+}
+
 /// Validates and stores a new Custom JSON document for a scope; optionally runs Configure.
 async fn set(
     state: &AppState,
@@ -108,14 +168,7 @@ async fn set(
     current: &str,
     req: SetCustomJson,
 ) -> ApiResult<ConfigChange> {
-    let (mut doc, mut found) = parse::custom_json("custom_json", Some(req.custom_json))?;
-    unredact(&mut doc, &stored(current)).map_err(|path| {
-        Failure::invalid(
-            format!("custom_json.{path}"),
-            "the value is <redacted> but no value is stored there to keep; give the real value",
-        )
-    })?;
-    found.extend(no_effect(&doc));
+    let (doc, found) = checked(current, req.custom_json)?;
     if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
         return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
     }

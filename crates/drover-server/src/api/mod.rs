@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/layers/{layer}/custom_json", put(config::set_layer_json))
         .route("/stacks/{stack}/layers/{layer}/scaling", get(layer_scaling::show).put(layer_scaling::set))
         .route("/stacks/{stack}/custom_json", put(config::set_stack_json))
+        .route("/stacks/{stack}/custom_json/check", post(config::check_json))
         .route("/stacks/{stack}/config", get(config::effective))
         .route("/stacks/{stack}/config/history", get(config::history))
         .route("/stacks/{stack}/config/revert", post(config::revert))

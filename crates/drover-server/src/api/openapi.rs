@@ -52,6 +52,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         resources::delete_layer,
         config::set_layer_json,
         config::set_stack_json,
+        config::check_json,
         config::effective,
         config::history,
         config::revert,

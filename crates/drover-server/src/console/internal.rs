@@ -49,6 +49,11 @@ impl Api {
         self.call(Method::POST, path, Some(body)).await
     }
 
+    /// `PUT /api/v1{path}` with a JSON body.
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> Result<T, Refused> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

@@ -8,6 +8,7 @@
 //! layers, instances with their heartbeat metrics, recent deployments), the deploy form with a
 //! confirmation of what will happen, and a deployment with its logs followed live.
 
+mod config_pages;
 mod internal;
 mod pages;
 mod render;
@@ -38,6 +39,8 @@ pub fn router(api: Router) -> Router {
         .route("/logout", post(pages::logout))
         .route("/stacks/{stack}", get(pages::stack))
         .route("/stacks/{stack}/apps/{app}/deploy", get(pages::deploy_form).post(pages::deploy))
+        .route("/stacks/{stack}/custom-json", get(config_pages::show).post(config_pages::change))
+        .route("/console/stacks/{stack}/custom-json/check", post(config_pages::check))
         .route("/deployments/{id}", get(pages::deployment))
         .route("/console/commands/{id}/log", get(pages::command_log))
         .route("/assets/console.css", get(render::stylesheet))

@@ -35,18 +35,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
 }
 
 /// A signed-in request: the session and the API as that person.
-struct Signed {
-    session: Session,
-    api: Api,
+pub(super) struct Signed {
+    pub session: Session,
+    pub api: Api,
 }
 
-fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Option<Signed> {
+pub(super) fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Option<Signed> {
     let session = console.sessions.find(headers)?;
     let api = Api::new(console.api.clone(), session.token.clone(), peer.0);
     Some(Signed { session, api })
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(to) {
         response.headers_mut().insert(LOCATION, value);
@@ -62,7 +62,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 }
 
 /// A page about a refusal, in the API's words.
-fn refused(console: &Console, who: Option<&Session>, refusal: Refused, back: &str) -> Response {
+pub(super) fn refused(console: &Console, who: Option<&Session>, refusal: Refused, back: &str) -> Response {
     let title = match refusal.status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",
@@ -76,22 +76,22 @@ fn refused(console: &Console, who: Option<&Session>, refusal: Refused, back: &st
     page(&console.templates, refusal.status, "error.html", context)
 }
 
-fn not_found(console: &Console, who: &Session, what: &str) -> Response {
+pub(super) fn not_found(console: &Console, who: &Session, what: &str) -> Response {
     let error = drover_proto::ApiError::new(drover_proto::ErrorCode::NotFound, format!("there is no {what}"));
     refused(console, Some(who), Refused { status: StatusCode::NOT_FOUND, error }, "/")
 }
 
 /// A form's fields, repeated ones included.
-fn fields(body: &str) -> Vec<(String, String)> {
+pub(super) fn fields(body: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str(body).unwrap_or_default()
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
 /// The caller's level on a stack, as `whoami` tells it.
-async fn level_on(api: &Api, stack: &str) -> Result<String, Refused> {
+pub(super) async fn level_on(api: &Api, stack: &str) -> Result<String, Refused> {
     let me: WhoAmI = api.get("/whoami").await?;
     if me.admin {
         return Ok("manage".to_owned());
@@ -150,7 +150,7 @@ pub async fn logout(State(console): State<Console>, headers: HeaderMap, body: St
     with_cookie(see_other("/login"), &set_cookie(SESSION_COOKIE, "", std::time::Duration::ZERO))
 }
 
-fn forged(console: &Console, session: &Session) -> Response {
+pub(super) fn forged(console: &Console, session: &Session) -> Response {
     let error = drover_proto::ApiError::new(
         drover_proto::ErrorCode::Forbidden,
         "the form did not carry this session's CSRF secret (a stale page, or a request from another site); \

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("stack.html", include_str!("templates/stack.html")),
     ("deploy.html", include_str!("templates/deploy.html")),
     ("deployment.html", include_str!("templates/deployment.html")),
+    ("custom_json.html", include_str!("templates/custom_json.html")),
 ];
 
 /// The console's templates (HTML-escaped by name), checked at start-up.

@@ -56,7 +56,8 @@ impl Browser {
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(form).unwrap();
+        let form: Vec<(&str, &str)> = form.to_vec();
+        let body = serde_urlencoded::to_string(&form).unwrap();
         let request = self
             .http
             .post(format!("{}{path}", self.base))
@@ -194,4 +195,93 @@ async fn a_show_user_gets_no_deploy_button_and_a_forged_deploy_is_refused() {
 
     // Names that cannot be a stack or app are not passed on.
     assert_eq!(browser.get("/stacks/..%2Fusers").await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_custom_json_editor_checks_shows_the_diff_saves_and_reverts() {
+    let stack = TestStack::start().await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    let mut browser = Browser::new(&stack);
+    let csrf = browser.sign_in(&stack.admin_token()).await;
+    let versions = || async { stack.client().config_history("demo", None).await.unwrap().len() };
+    let before = versions().await;
+    let editor = browser.get("/stacks/demo/custom-json").await;
+    assert_eq!(editor.status, 200, "{}", editor.body);
+    assert!(editor.body.contains("<textarea"), "an admin may edit: {}", editor.body);
+
+    // A wrong type is shown at its JSON path, a syntax error at its line, and nothing is saved.
+    let review = |doc: &'static str| [("csrf", csrf.clone()), ("step", "review".into()), ("document", doc.into())];
+    let wrong =
+        browser.post("/stacks/demo/custom-json", &pairs(&review(r#"{"plone_instances": {"per_cpu": "many"}}"#))).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(
+        wrong.body.contains("plone_instances.per_cpu") && wrong.body.contains("Nothing was saved"),
+        "{}",
+        wrong.body
+    );
+    let broken = browser.post("/stacks/demo/custom-json", &pairs(&review(r#"{"plone_instances": "#))).await;
+    assert_eq!(broken.status, 422);
+    assert!(broken.body.contains("not valid JSON") && broken.body.contains("line 1"), "{}", broken.body);
+    assert_eq!(versions().await, before);
+
+    // The check as you type: the API's own check, behind the session's secret.
+    let checked = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/console/stacks/demo/custom-json/check", browser.base))
+                .header("X-Drover-Csrf", &csrf)
+                .header("Content-Type", "application/json")
+                .body(r#"{"custom_json": {"plone_instances": {"per_cpu": "many"}}}"#),
+        )
+        .await;
+    assert_eq!(checked.status, 422, "{}", checked.body);
+    let error: serde_json::Value = serde_json::from_str(&checked.body).unwrap();
+    assert_eq!(error["error"]["field"], "custom_json.plone_instances.per_cpu", "{error}");
+    let unsigned = browser
+        .send(
+            browser
+                .http
+                .post(format!("{}/console/stacks/demo/custom-json/check", browser.base))
+                .header("Content-Type", "application/json")
+                .body(r#"{"custom_json": {}}"#),
+        )
+        .await;
+    assert_eq!(unsigned.status, 403);
+
+    // A valid change: the diff first, then the save.
+    let good = r#"{"plone_instances": {"per_cpu": 2}}"#;
+    let shown = browser.post("/stacks/demo/custom-json", &pairs(&review(good))).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(
+        shown.body.contains("What will change") && shown.body.contains("+  &quot;plone_instances&quot;"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(versions().await, before, "a review saves nothing");
+    let save = [("csrf", csrf.as_str()), ("step", "save"), ("document", good), ("comment", "two per CPU")];
+    let saved = browser.post("/stacks/demo/custom-json", &save).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(saved.location.as_deref().unwrap().contains("saved="), "{:?}", saved.location);
+    let history = stack.client().config_history("demo", None).await.unwrap();
+    assert_eq!(history.len(), before + 1);
+    assert_eq!(history[0].custom_json["plone_instances"]["per_cpu"], 2);
+    assert_eq!(history[0].comment.as_deref(), Some("two per CPU"));
+
+    // A revert brings the earlier version back as a new one.
+    if let Some(earlier) = history.get(1) {
+        let version = earlier.version.to_string();
+        let revert = [("csrf", csrf.as_str()), ("step", "revert"), ("version", version.as_str())];
+        assert_eq!(browser.post("/stacks/demo/custom-json", &revert).await.status, 303);
+        let after = stack.client().config_history("demo", None).await.unwrap();
+        assert_eq!(after[0].custom_json, earlier.custom_json);
+    }
+
+    // Without the session's secret, a save does nothing.
+    let forged = browser.post("/stacks/demo/custom-json", &[("step", "save"), ("document", "{}")]).await;
+    assert_eq!(forged.status, 403);
+}
+
+fn pairs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

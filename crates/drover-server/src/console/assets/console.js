@@ -32,3 +32,43 @@
     })
   );
 })();
+
+// Checks the Custom JSON editor's document as it is typed, through the API's own check, and
+// shows the first problem at its JSON path.
+(function () {
+  "use strict";
+  const editor = document.querySelector("textarea[data-check]");
+  if (!editor) return;
+  const shown = document.getElementById("json-error");
+  let timer = null;
+  function show(text) {
+    shown.textContent = text;
+    shown.hidden = text === "";
+  }
+  async function check() {
+    let doc;
+    try {
+      doc = JSON.parse(editor.value);
+    } catch (e) {
+      show("not valid JSON: " + e.message);
+      return;
+    }
+    const answer = await fetch(editor.dataset.check, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-Drover-Csrf": editor.dataset.csrf },
+      body: JSON.stringify({ custom_json: doc, layer: editor.dataset.layer || null }),
+    });
+    if (answer.ok) {
+      show("");
+      return;
+    }
+    const body = await answer.json().catch(() => ({}));
+    const error = body.error || {};
+    show((error.field ? error.field + ": " : "") + (error.message || "refused (" + answer.status + ")"));
+  }
+  editor.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, 400);
+  });
+})();
