@@ -169,3 +169,31 @@ async fn an_agent_whose_new_binary_does_not_start_keeps_the_old_one() {
     assert_eq!(listed_versions(&stack, "demo"), vec![(host.clone(), Some(old_version))]);
     assert!(!stack.instance_root("demo", &host).join("var/lib/drover/bin/drover").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_moves_one_agent_at_a_time() {
+    let scratch = tempfile::tempdir().unwrap();
+    let next = modified_copy(scratch.path());
+    let new_version = version_of(&next);
+    let stack = TestStack::start_with(server_with_binary(scratch.path(), &next)).await;
+    stack.create_stack("demo", &[("web", "custom")]);
+    let hosts = [stack.create_online_instance("demo", &["web"]), stack.create_online_instance("demo", &["web"])];
+
+    let (code, d, stderr) = upgrade(&stack, &["--rolling"]);
+    assert_eq!(code, Some(0), "{d:#}\n{stderr}");
+    let mut commands: Vec<&Value> = d["commands"].as_array().unwrap().iter().collect();
+    commands.sort_by_key(|c| c["id"].as_i64());
+    assert_eq!(commands.len(), 2, "{d:#}");
+    assert!(commands.iter().all(|c| c["status"] == "successful"), "{d:#}");
+    // The second agent began only after the first was back on the new binary.
+    let (first_done, second_began) =
+        (commands[0]["finished_at"].as_str().unwrap(), commands[1]["started_at"].as_str().unwrap());
+    assert!(first_done <= second_began, "{d:#}");
+    let want: Vec<(String, Option<String>)> = hosts.iter().map(|h| (h.clone(), Some(new_version.clone()))).collect();
+    let mut listed = listed_versions(&stack, "demo");
+    listed.sort();
+    assert_eq!(listed, want);
+    for host in &hosts {
+        stack.wait_status("demo", host, "online", WAIT).await;
+    }
+}
