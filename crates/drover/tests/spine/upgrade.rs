@@ -196,4 +196,7 @@ async fn a_rolling_upgrade_moves_one_agent_at_a_time() {
     for host in &hosts {
         stack.wait_status("demo", host, "online", WAIT).await;
     }
+    // Audited like every change.
+    let audit = stack.client().audit(Some("demo"), None, None, 50).await.unwrap();
+    assert!(audit.iter().any(|a| a.action.contains("/stacks/demo/agent-upgrades") && a.status == 201), "{audit:#?}");
 }
