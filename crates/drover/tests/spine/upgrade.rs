@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{Options, TestStack, client_status, drover_bin, eventually};
+use crate::support::{Options, TestStack, cli_with, client_status, drover_bin, eventually};
 
 const WAIT: Duration = Duration::from_secs(180);
 
@@ -178,6 +178,15 @@ async fn a_rolling_upgrade_moves_one_agent_at_a_time() {
     let stack = TestStack::start_with(server_with_binary(scratch.path(), &next)).await;
     stack.create_stack("demo", &[("web", "custom")]);
     let hosts = [stack.create_online_instance("demo", &["web"]), stack.create_online_instance("demo", &["web"])];
+
+    // The manage level is needed; a refusal queues nothing.
+    stack.cli_ok(&["user", "create", "dana"]);
+    stack.cli_ok(&["user", "grant", "--stack", "demo", "--level", "deploy", "dana"]);
+    let dana = stack.cli_ok(&["token", "create", "--user", "dana"]).trim().to_owned();
+    let out = cli_with(&stack.url(), &dana, &["agent", "upgrade", "--stack", "demo"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("needs the manage level"), "{stderr}");
+    assert!(stack.client().deployments("demo").await.unwrap().iter().all(|d| d.kind != "agent_upgrade"));
 
     let (code, d, stderr) = upgrade(&stack, &["--rolling"]);
     assert_eq!(code, Some(0), "{d:#}\n{stderr}");
