@@ -208,3 +208,47 @@ pub fn exec(installed: &Installed) -> String {
     }
     reason
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swapping_in_keeps_the_old_binary_as_previous() {
+        let dir = tempfile::tempdir().unwrap();
+        let (temp, target) = (dir.path().join(".new.tmp"), dir.path().join("drover"));
+        std::fs::write(&temp, "new").unwrap();
+        std::fs::write(&target, "old").unwrap();
+        let previous = swap_in(&temp, &target).unwrap();
+        assert_eq!(previous, Some(dir.path().join("drover.previous")));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(dir.path().join("drover.previous")).unwrap(), "old");
+        assert!(!temp.exists());
+    }
+
+    #[test]
+    fn a_first_install_has_no_previous_and_a_failed_swap_leaves_the_old_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let (temp, target) = (dir.path().join(".new.tmp"), dir.path().join("drover"));
+        std::fs::write(&temp, "new").unwrap();
+        assert_eq!(swap_in(&temp, &target).unwrap(), None);
+        // The new file is gone: the rename fails, and the old binary is back in place.
+        let e = swap_in(&dir.path().join("missing.tmp"), &target).unwrap_err();
+        assert!(e.contains("failed to move the new binary"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[tokio::test]
+    async fn a_binary_that_does_not_start_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("broken");
+        std::fs::write(&script, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let e = starts(&script).await.unwrap_err();
+        assert!(e.contains("does not start") && e.contains("broken"), "{e}");
+        let not_drover = dir.path().join("echo");
+        std::fs::write(&not_drover, "#!/bin/sh\necho hello\n").unwrap();
+        std::fs::set_permissions(&not_drover, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        assert!(starts(&not_drover).await.is_err());
+    }
+}
