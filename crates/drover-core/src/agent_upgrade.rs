@@ -22,6 +22,24 @@ pub fn build_version(package_version: &str, exe_sha256: Option<&str>) -> String 
     }
 }
 
+/// Whether an agent reporting `version` knows how to upgrade: its version ends in the build
+/// identity [`build_version`] adds. An older agent could not even read the command (and would
+/// retry its long-poll forever), so it is skipped, to be restarted on the new binary by hand.
+pub fn knows_upgrades(version: Option<&str>) -> bool {
+    let Some(version) = version else { return false };
+    let Some(cut) = version.len().checked_sub(BUILD_ID_HEX + 1) else { return false };
+    let (Some(sep), Some(id)) = (version.get(cut..=cut), version.get(cut + 1..)) else { return false };
+    version.contains('+') && matches!(sep, "+" | ".") && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Why an agent that does not know upgrades is skipped.
+pub fn predates_upgrades(version: Option<&str>) -> String {
+    format!(
+        "this agent (version {}) predates agent upgrades; restart it on the new binary by hand, once",
+        version.unwrap_or("unknown")
+    )
+}
+
 /// Whether `text` is a SHA-256 in hex (64 digits, either case).
 pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
@@ -135,6 +153,27 @@ mod tests {
             pid: 42,
         };
         assert_eq!(crate::facts::check_facts(&facts), Ok(()));
+    }
+
+    #[test]
+    fn which_agents_know_upgrades() {
+        let cases: &[(Option<&str>, bool)] = &[
+            (Some("0.1.0+1a2b3c4d5e6f"), true),
+            (Some("0.1.0-dev+g1a2b.1a2b3c4d5e6f"), true),
+            (Some("0.1.0"), false),
+            (Some("0.1.0-dev+g1a2b"), false),
+            (Some("0.1.0-1a2b3c4d5e6f"), false),
+            (Some("0.1.0+1a2b3c4d5e6g"), false),
+            (Some("+1a2b3c4d5e6f"), true),
+            (Some("1a2b3c4d5e6f"), false),
+            (Some(""), false),
+            (None, false),
+        ];
+        for (version, want) in cases {
+            assert_eq!(knows_upgrades(*version), *want, "{version:?}");
+        }
+        assert!(knows_upgrades(Some(&build_version("0.1.0", Some(SHA)))));
+        assert!(knows_upgrades(Some(&build_version("0.1.0-dev+g1a2b", Some(SHA)))));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use drover_core::DeploymentKind;
+use drover_core::agent_upgrade::{knows_upgrades, predates_upgrades};
 use drover_core::targeting::Plan;
 use drover_proto::agent::CommandSpec;
 use drover_proto::api::Deployment;
@@ -54,18 +55,26 @@ pub async fn create(
     let binary = measured(&state).await?;
     let spec = CommandSpec::AgentUpgrade { binary, timeout_secs: Some(new.timeout_secs) };
     let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
-    let runs: Vec<bool> = targets.iter().map(|t| t.plan == Plan::Run).collect();
+    let runs: Vec<bool> = targets
+        .iter()
+        .map(|t| {
+            let version = instances.iter().find(|i| i.hostname == t.hostname).and_then(|i| i.agent_version.as_deref());
+            t.plan == Plan::Run && knows_upgrades(version)
+        })
+        .collect();
     let batches = drover_core::agent_upgrade::batches(&runs, new.rolling);
     let planned: Vec<PlannedCommand> = targets
         .into_iter()
         .zip(batches)
         .filter_map(|(t, batch)| {
-            let instance_id = instances.iter().find(|i| i.hostname == t.hostname)?.id;
+            let instance = instances.iter().find(|i| i.hostname == t.hostname)?;
+            let version = instance.agent_version.as_deref();
             let skip = match t.plan {
-                Plan::Run => None,
+                Plan::Run if knows_upgrades(version) => None,
+                Plan::Run => Some(predates_upgrades(version)),
                 Plan::Skip(why) => Some(why),
             };
-            Some(PlannedCommand { instance_id, spec_json: spec_json.clone(), skip, batch, held: false })
+            Some(PlannedCommand { instance_id: instance.id, spec_json: spec_json.clone(), skip, batch, held: false })
         })
         .collect();
     let id = queue_commands(
