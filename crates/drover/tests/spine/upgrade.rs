@@ -30,8 +30,8 @@ fn modified_copy(dir: &Path) -> PathBuf {
     path
 }
 
-fn server_with_binary(dir: &Path, binary: &Path) -> Options {
-    let _ = dir;
+/// A server that gives upgrading agents `binary`.
+fn server_with_binary(binary: &Path) -> Options {
     Options { server_args: vec!["--agent-binary".into(), binary.to_string_lossy().into_owned()], ..Options::default() }
 }
 
@@ -76,7 +76,7 @@ async fn agents_upgrade_in_place_and_refuse_a_corrupted_download() {
     let next = modified_copy(scratch.path());
     let (old_version, new_version) = (version_of(&drover_bin()), version_of(&next));
     assert_ne!(old_version, new_version);
-    let stack = TestStack::start_with(server_with_binary(scratch.path(), &next)).await;
+    let stack = TestStack::start_with(server_with_binary(&next)).await;
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
     stack.create_zeo_and_client_instance("demo");
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
@@ -154,7 +154,7 @@ async fn an_agent_whose_new_binary_does_not_start_keeps_the_old_one() {
     let scratch = tempfile::tempdir().unwrap();
     let broken = scratch.path().join("drover-broken");
     std::fs::write(&broken, "#!/bin/sh\necho 'no such build' >&2\nexit 1\n").unwrap();
-    let stack = TestStack::start_with(server_with_binary(scratch.path(), &broken)).await;
+    let stack = TestStack::start_with(server_with_binary(&broken)).await;
     stack.create_stack("demo", &[("web", "custom")]);
     let host = stack.create_online_instance("demo", &["web"]);
     let agent_pid = stack.agent_pid("demo", &host).unwrap();
@@ -175,7 +175,7 @@ async fn a_rolling_upgrade_moves_one_agent_at_a_time() {
     let scratch = tempfile::tempdir().unwrap();
     let next = modified_copy(scratch.path());
     let new_version = version_of(&next);
-    let stack = TestStack::start_with(server_with_binary(scratch.path(), &next)).await;
+    let stack = TestStack::start_with(server_with_binary(&next)).await;
     stack.create_stack("demo", &[("web", "custom")]);
     let hosts = [stack.create_online_instance("demo", &["web"]), stack.create_online_instance("demo", &["web"])];
 
