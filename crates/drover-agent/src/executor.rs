@@ -168,8 +168,22 @@ impl Executor {
             let (out, client, nonce) = (out.clone(), self.client.clone(), nonce.clone());
             tokio::spawn(async move { out.send_all(&client, id, nonce).await })
         };
+        let mut upgrade = None;
         let mut result = match command.spec {
             CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
+            CommandSpec::AgentUpgrade { binary, timeout_secs } => {
+                match self.upgrade(id, &binary, timeout_secs, &out).await {
+                    Ok(installed) => {
+                        out.push(&format!(
+                            "restarting the agent on the new binary (version {}); its services keep running\n",
+                            installed.version
+                        ));
+                        upgrade = Some(installed);
+                        finished(Ok(()), None, &out)
+                    }
+                    Err(reason) => finished(Err(reason), None, &out),
+                }
+            }
             CommandSpec::App { action, app, plan, timeout_secs, stack_config, hooks } => {
                 let work =
                     AppCommand { action: &action, spec: &app, plan: &plan, stack_config: &stack_config, hooks: &hooks };
@@ -196,7 +210,57 @@ impl Executor {
         if let Err(e) = self.journal.put(id, nonce.as_deref(), &Entry::Finished { result: result.clone() }) {
             tracing::warn!(id, "failed to journal the result: {e}");
         }
+        if let Some(installed) = upgrade {
+            // The result is journaled: the new process reports it once it is back (a
+            // successful upgrade is an agent running the new binary). Exec returns only on
+            // failure, with the old binary back in place.
+            tracing::info!(id, version = %installed.version, "executing the new agent binary");
+            let reason = crate::upgrade::exec(&installed);
+            tracing::error!(id, "{reason}");
+            result = ResultReport { nonce: nonce.clone(), ..failed(reason) };
+            if let Err(e) = self.journal.put(id, nonce.as_deref(), &Entry::Finished { result: result.clone() }) {
+                tracing::warn!(id, "failed to journal the result: {e}");
+            }
+        }
         self.report(id, result).await;
+    }
+
+    /// Installs the server's binary for an upgrade, once no other command runs here (exec would
+    /// cut them short), all within the command's time limit.
+    async fn upgrade(
+        &self,
+        id: i64,
+        binary: &drover_proto::upgrade::ServedBinary,
+        timeout_secs: Option<u64>,
+        out: &OutputStream,
+    ) -> Result<crate::upgrade::Installed, String> {
+        let limit = Duration::from_secs(timeout_secs.unwrap_or(600));
+        let work = async {
+            let mut told = false;
+            loop {
+                let others: Vec<i64> = {
+                    let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                    in_flight.iter().copied().filter(|c| *c != id).collect()
+                };
+                if others.is_empty() {
+                    break;
+                }
+                if !told {
+                    out.push(&format!("waiting for the commands running here to end first: {others:?}\n"));
+                    told = true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            crate::upgrade::install(&self.client, &self.config.root, binary, limit, out).await
+        };
+        match tokio::time::timeout(limit, work).await {
+            Ok(installed) => installed,
+            Err(_) => Err(format!(
+                "timed out after {} s (waiting for other commands, or downloading); the agent keeps its current \
+                 binary",
+                limit.as_secs()
+            )),
+        }
     }
 
     /// Runs a lifecycle event: the built-in recipe, the frontend (Setup, Configure), each app

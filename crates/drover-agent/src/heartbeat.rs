@@ -39,7 +39,7 @@ impl Meter {
             address: config.address.clone(),
             cpu_count: self.cpu_count(),
             memory_bytes: self.system.total_memory(),
-            agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+            agent_version: crate::upgrade::own_version().to_owned(),
             pid: std::process::id(),
         }
     }

@@ -23,6 +23,7 @@ mod result_size;
 mod run;
 mod step_groups;
 mod supervisor;
+mod upgrade;
 
 pub use config::AgentConfig;
 pub use run::{AgentError, run};

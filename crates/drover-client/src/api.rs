@@ -428,6 +428,15 @@ impl Client {
         self.http.required(self.http.call(Method::POST, &path, Some(req), timeout).await)
     }
 
+    /// Queues an upgrade of the stack's agents to the server's binary.
+    pub async fn upgrade_agents(
+        &self,
+        stack: &str,
+        req: &drover_proto::upgrade::CreateAgentUpgrade,
+    ) -> Result<Deployment, ClientError> {
+        self.http.post(&format!("/stacks/{}/agent-upgrades", seg(stack)), req).await
+    }
+
     /// Lists a stack's deployments, newest first.
     pub async fn deployments(&self, stack: &str) -> Result<Vec<Deployment>, ClientError> {
         self.http.get(&format!("/stacks/{}/deployments", seg(stack))).await
@@ -471,6 +480,26 @@ impl AgentClient {
     /// Announces that the agent has started.
     pub async fn hello(&self, req: &Hello) -> Result<(), ClientError> {
         self.http.post_empty("/agent/hello", req).await
+    }
+
+    /// Starts downloading the server's agent binary (`GET /agent/binary`); the caller reads it
+    /// chunk by chunk and checks its checksum. `timeout` bounds the whole download.
+    pub async fn download_binary(&self, timeout: Duration) -> Result<BinaryDownload, ClientError> {
+        let http = &self.http;
+        let url = format!("{}{API_PREFIX}/agent/binary", http.base);
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable { url: http.base.clone(), detail: chain(&e) };
+        let resp = http.inner.get(&url).bearer_auth(&http.token).timeout(timeout).send().await.map_err(unreachable)?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let bytes = resp.bytes().await.map_err(unreachable)?;
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(body) => ClientError::Api { status, error: body.error, retry_after: None },
+                Err(_) => ClientError::Protocol { status, detail: String::from_utf8_lossy(&bytes).into_owned() },
+            });
+        }
+        let sha256 =
+            resp.headers().get(drover_proto::upgrade::SHA256_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok(BinaryDownload { resp, sha256, base: http.base.clone() })
     }
 
     /// Sends a heartbeat.
@@ -542,5 +571,33 @@ impl AgentClient {
     pub async fn give_back_restart_slot(&self, id: i64, req: &RestartSlotRequest) -> Result<(), ClientError> {
         let path = format!("/agent/commands/{id}/restart-slot");
         self.http.call::<_, serde_json::Value>(Method::DELETE, &path, Some(req), CALL_TIMEOUT).await.map(|_| ())
+    }
+}
+
+/// A download of the agent binary in progress.
+pub struct BinaryDownload {
+    resp: reqwest::Response,
+    /// The SHA-256 the server announced in its header.
+    pub sha256: Option<String>,
+    base: String,
+}
+
+impl BinaryDownload {
+    /// The size the server announced.
+    pub fn len(&self) -> Option<u64> {
+        self.resp.content_length()
+    }
+
+    /// Whether the server announced an empty body.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
+    /// The next chunk of bytes; `None` at the end.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, ClientError> {
+        match self.resp.chunk().await {
+            Ok(chunk) => Ok(chunk.map(|c| c.to_vec())),
+            Err(e) => Err(ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) }),
+        }
     }
 }

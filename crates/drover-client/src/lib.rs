@@ -7,5 +7,5 @@ mod api;
 mod error;
 pub mod tls;
 
-pub use api::{AgentClient, Client};
+pub use api::{AgentClient, BinaryDownload, Client};
 pub use error::ClientError;

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod address;
+pub mod agent_upgrade;
 pub mod app;
 pub mod attributes;
 pub mod child_env;

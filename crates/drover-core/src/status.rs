@@ -166,6 +166,8 @@ named_enum!(
         Shutdown => "shutdown",
         /// A command given by the user (`drover exec`).
         Execute => "execute",
+        /// Agents download the server's binary and exec it (`drover agent upgrade`).
+        AgentUpgrade => "agent_upgrade",
     }
 );
 

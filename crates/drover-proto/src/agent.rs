@@ -209,6 +209,15 @@ pub enum CommandSpec {
         #[serde(default)]
         hooks: Vec<Hook>,
     },
+    /// Download the server's binary (`GET /agent/binary`), check it, install it and exec it
+    /// (`drover agent upgrade`). The result is journaled before the exec and reported by the new
+    /// process, so a successful result means the agent is back on the new binary.
+    AgentUpgrade {
+        /// What the server serves: its SHA-256, size and the version it reports.
+        binary: crate::upgrade::ServedBinary,
+        /// Fail after this many seconds (the download, the checks, waiting for other commands).
+        timeout_secs: Option<u64>,
+    },
     /// Run a lifecycle event's recipes with the stack configuration.
     Lifecycle {
         /// The event.

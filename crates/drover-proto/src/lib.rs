@@ -15,6 +15,7 @@ pub mod relay;
 pub mod scaling;
 mod schema;
 pub mod token;
+pub mod upgrade;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};
 

@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub command_logs_kept: usize,
     /// The `drover` binary the local provider runs as `drover agent`.
     pub agent_binary: PathBuf,
+    /// The binary served to agents that upgrade (`GET /agent/binary`); default the running
+    /// executable, `--agent-binary` for operators who ship another build.
+    pub served_binary: PathBuf,
     /// The first loopback address given to local instances (then upward within its /24).
     pub local_first_address: std::net::Ipv4Addr,
     /// Largest request body accepted, in bytes.
@@ -83,6 +86,7 @@ impl ServerConfig {
             shutdown_timeout: Duration::from_secs(120),
             command_logs_kept: 30,
             agent_binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("drover")),
+            served_binary: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("drover")),
             local_first_address: drover_core::address::DEFAULT_FIRST,
             body_limit: 1024 * 1024,
             command_log_max_bytes: DEFAULT_COMMAND_LOG_MAX_BYTES,

@@ -16,6 +16,7 @@ mod relay;
 mod run;
 mod secrets;
 mod serve;
+mod served_binary;
 mod state;
 mod store;
 mod time;

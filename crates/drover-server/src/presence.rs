@@ -69,19 +69,36 @@ impl AgentPresence {
     }
 
     /// The instances whose agents have had no long-poll open for longer than `grace`, with how
-    /// long; each is reported once (forgotten until it polls again).
+    /// long; each is reported once (forgotten until it polls again). The same grace for all.
+    #[cfg(test)]
     pub fn gone(&self, grace: Duration, now: Instant) -> Vec<(i64, Duration)> {
+        self.gone_with(now, |_| grace)
+    }
+
+    /// As [`Self::gone`], with each instance's own grace (an agent that is upgrading gets longer).
+    pub fn gone_with(&self, now: Instant, grace: impl Fn(i64) -> Duration) -> Vec<(i64, Duration)> {
         let mut polls = self.lock();
-        let gone: Vec<(i64, Duration)> = polls
-            .iter()
-            .filter(|(_, p)| p.open == 0)
-            .filter_map(|(id, p)| Some((*id, now.checked_duration_since(p.idle_since?)?)))
-            .filter(|(_, idle)| *idle > grace)
-            .collect();
+        let gone: Vec<(i64, Duration)> =
+            Self::idle_in(&polls, now).into_iter().filter(|(id, idle)| *idle > grace(*id)).collect();
         for (id, _) in &gone {
             polls.remove(id);
         }
         gone
+    }
+
+    /// The instances whose agents have had no long-poll open for longer than `grace` (nothing is
+    /// forgotten).
+    pub fn idle(&self, grace: Duration, now: Instant) -> Vec<i64> {
+        let polls = self.lock();
+        Self::idle_in(&polls, now).into_iter().filter(|(_, idle)| *idle > grace).map(|(id, _)| id).collect()
+    }
+
+    fn idle_in(polls: &HashMap<i64, Polls>, now: Instant) -> Vec<(i64, Duration)> {
+        polls
+            .iter()
+            .filter(|(_, p)| p.open == 0)
+            .filter_map(|(id, p)| Some((*id, now.checked_duration_since(p.idle_since?)?)))
+            .collect()
     }
 
     /// Forgets an instance (stopped on purpose, or deleted).
@@ -126,5 +143,25 @@ mod tests {
         drop(presence.polling(1));
         let _again = presence.polling(1);
         assert!(presence.gone(grace, Instant::now() + Duration::from_secs(60)).is_empty());
+    }
+
+    #[test]
+    fn an_upgrading_agent_gets_its_own_grace() {
+        let presence = Arc::new(AgentPresence::default());
+        let t0 = Instant::now();
+        drop(presence.polling(1));
+        drop(presence.polling(2));
+        presence.ended(1, Some(t0));
+        presence.ended(2, Some(t0));
+        let grace = |id| Duration::from_secs(if id == 2 { 60 } else { 10 });
+        let at = t0 + Duration::from_secs(20);
+        let mut idle = presence.idle(Duration::from_secs(10), at);
+        idle.sort();
+        assert_eq!(idle, vec![1, 2], "idle() forgets nothing");
+        let gone: Vec<i64> = presence.gone_with(at, grace).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(gone, vec![1]);
+        let gone: Vec<i64> =
+            presence.gone_with(t0 + Duration::from_secs(61), grace).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(gone, vec![2]);
     }
 }

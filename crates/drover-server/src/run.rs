@@ -59,6 +59,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         store.clone(),
         config.agent_heartbeat_interval,
     );
+    let config_served_binary = config.served_binary.clone();
     let state = AppState {
         store,
         config: Arc::new(config),
@@ -74,7 +75,9 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         frontend_relay: Arc::default(),
         presence: Arc::default(),
         metrics: Arc::default(),
+        agent_binary: crate::served_binary::AgentBinary::new(config_served_binary),
     };
+    state.agent_binary.measure_in_background();
     crate::provider::adopt_local_agents(&state).await?;
     // Before the API answers, so no agent's report races the follow-ups it re-runs.
     crate::orchestrator::sweep(&state).await?;

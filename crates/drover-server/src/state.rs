@@ -27,6 +27,8 @@ pub struct AppState {
     pub presence: Arc<crate::presence::AgentPresence>,
     /// Recent heartbeat metrics per instance, for load-based scaling.
     pub metrics: Arc<crate::metrics_history::MetricsHistory>,
+    /// The binary upgrading agents download, with its checksum from the start.
+    pub agent_binary: Arc<crate::served_binary::AgentBinary>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the

@@ -187,6 +187,10 @@ pub struct ServerArgs {
     /// For tests only: read time-based schedules at the Unix time (seconds) this file holds.
     #[arg(long, hide = true)]
     pub schedule_clock_file: Option<PathBuf>,
+    /// The binary `drover agent upgrade` gives agents (default: this server's own executable).
+    /// Its SHA-256 is computed once at start.
+    #[arg(long, value_name = "FILE")]
+    pub agent_binary: Option<PathBuf>,
 }
 
 /// `drover agent`.

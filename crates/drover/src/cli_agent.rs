@@ -13,6 +13,38 @@ pub enum AgentAction {
     Install(InstallArgs),
     /// Remove what `drover agent install` wrote (the agent's data and the apps stay).
     Uninstall(UninstallArgs),
+    /// Upgrade a stack's agents to the server's binary without restarting their services: each
+    /// downloads it, checks its SHA-256 and that it starts, replaces itself and execs it.
+    Upgrade(UpgradeArgs),
+}
+
+/// `drover agent upgrade`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  drover agent upgrade --stack prod --wait\n  drover agent upgrade --stack prod \
+                        --rolling --wait\n\nExit codes: 0 every agent upgraded (or not waited for), 1 some upgrade \
+                        failed, 2 usage, 3 server unreachable.")]
+pub struct UpgradeArgs {
+    /// The stack whose online agents upgrade.
+    #[arg(long)]
+    pub stack: String,
+    /// Only these instances (repeatable; default: every online instance).
+    #[arg(long = "instance")]
+    pub instances: Vec<String>,
+    /// One agent at a time: the next starts once the one before is back on the new binary.
+    #[arg(long)]
+    pub rolling: bool,
+    /// Follow the upgrade until every agent has finished; the exit code says whether all succeeded.
+    #[arg(long)]
+    pub wait: bool,
+    /// Fail an agent's upgrade after this many seconds (default 600).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// A note for the history.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Print the deployment as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `drover agent install`.

@@ -274,6 +274,7 @@ impl Service {
             inner.generation
         };
         tracing::info!(service = %self.spec.name, pid, "re-adopted service");
+        reap_if_child(pid);
         self.watch(generation);
     }
 
@@ -351,4 +352,13 @@ impl Service {
         tracing::warn!(service = %self.spec.name, pid, "did not stop after SIGTERM; killing it");
         let _ = killpg(group, Signal::SIGKILL);
     }
+}
+
+/// After an upgrade the agent is the same process, so the services it re-adopts are still its
+/// children: a thread waits for such a one, so it never lingers as a zombie once it exits. For a
+/// process that is not our child (adopted after a restart) `waitpid` returns at once.
+fn reap_if_child(pid: i32) {
+    std::thread::spawn(move || {
+        let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+    });
 }

@@ -2,6 +2,7 @@
 //! store or the orchestrator, and answer with wire types or a [`Failure`].
 
 mod agent;
+mod agent_upgrades;
 mod apps;
 pub mod audit;
 mod auth;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/agent-upgrades", post(agent_upgrades::create))
         .route("/stacks/{stack}/events", get(events::list))
         .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
         .route("/join-tokens", get(join_tokens::list_all))
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/enroll", post(agent::enroll))
         .route("/agent/hello", post(agent::hello))
         .route("/agent/heartbeat", post(agent::heartbeat))
+        .route("/agent/binary", get(agent_upgrades::binary))
         .route("/agent/commands/next", get(agent::next))
         .route("/agent/commands/unfinished", get(agent::unfinished))
         .route("/agent/commands/{id}/secrets", get(agent::secrets))

@@ -18,8 +18,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    apps, audit, config, deployments, events, instances, join_tokens, layer_scaling, people, resources, scaling,
-    user_tokens, webhooks,
+    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_scaling, people, resources,
+    scaling, user_tokens, webhooks,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -79,6 +79,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         webhooks::deploy,
         deployments::list,
         deployments::create,
+        agent_upgrades::create,
         deployments::show,
         deployments::show_command,
         deployments::log,

@@ -181,6 +181,37 @@ pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
     })
 }
 
+/// A checked `POST /stacks/{stack}/agent-upgrades`.
+#[derive(Debug)]
+pub struct NewAgentUpgrade {
+    pub instances: Vec<String>,
+    pub rolling: bool,
+    pub comment: Option<String>,
+    pub timeout_secs: u64,
+}
+
+/// The longest an agent's upgrade may take by default: the download, the checks, and waiting
+/// for its other commands to end.
+pub const AGENT_UPGRADE_TIMEOUT_SECS: u64 = 600;
+
+pub fn agent_upgrade(req: drover_proto::upgrade::CreateAgentUpgrade) -> Result<NewAgentUpgrade, Failure> {
+    for (i, raw) in req.instances.iter().enumerate() {
+        name(&format!("instances[{i}]"), raw)?;
+    }
+    if req.timeout_secs.is_some_and(|t| t == 0 || t > 86_400) {
+        return Err(Failure::invalid("timeout_secs", "use a timeout from 1 to 86400 seconds, or none (600)"));
+    }
+    if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
+        return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
+    }
+    Ok(NewAgentUpgrade {
+        instances: req.instances,
+        rolling: req.rolling,
+        comment: req.comment,
+        timeout_secs: req.timeout_secs.unwrap_or(AGENT_UPGRADE_TIMEOUT_SECS),
+    })
+}
+
 /// App kinds a deployment can have.
 const APP_KINDS: &[DeploymentKind] = &[
     DeploymentKind::Deploy,
@@ -271,6 +302,22 @@ mod tests {
         match r {
             Ok(_) => panic!("accepted"),
             Err(f) => f.0.field.unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn agent_upgrade_fields() {
+        use drover_proto::upgrade::CreateAgentUpgrade;
+        let ok = CreateAgentUpgrade::default();
+        assert_eq!(agent_upgrade(ok.clone()).map(|u| u.timeout_secs).ok(), Some(AGENT_UPGRADE_TIMEOUT_SECS));
+        let cases: &[(CreateAgentUpgrade, &str)] = &[
+            (CreateAgentUpgrade { instances: vec!["web1".into(), "Bad Name".into()], ..ok.clone() }, "instances[1]"),
+            (CreateAgentUpgrade { timeout_secs: Some(0), ..ok.clone() }, "timeout_secs"),
+            (CreateAgentUpgrade { timeout_secs: Some(86_401), ..ok.clone() }, "timeout_secs"),
+            (CreateAgentUpgrade { comment: Some("x".repeat(5000)), ..ok.clone() }, "comment"),
+        ];
+        for (req, field) in cases {
+            assert_eq!(field_of(agent_upgrade(req.clone())), *field, "{req:?}");
         }
     }
 

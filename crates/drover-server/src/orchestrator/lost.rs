@@ -20,6 +20,10 @@ const SPAWN_GRACE: Duration = Duration::from_secs(5);
 /// The least time without a long-poll before an agent counts as gone (an agent retrying a
 /// refused poll backs off up to 10 s).
 const MIN_POLL_GRACE: Duration = Duration::from_secs(10);
+/// How long an agent that is upgrading (it took an `agent_upgrade` command that has not ended)
+/// may be without a long-poll: it execs its new binary, which hashes itself, says hello and
+/// polls again; a local agent's pid is watched all along.
+const UPGRADE_POLL_GRACE: Duration = Duration::from_secs(60);
 
 /// Looks for gone agents forever.
 pub async fn watch_agents(state: AppState) {
@@ -28,7 +32,15 @@ pub async fn watch_agents(state: AppState) {
 
 async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {
     let grace = (state.config.agent_heartbeat_interval * 2).max(MIN_POLL_GRACE);
-    for (id, idle) in state.presence.gone(grace, Instant::now()) {
+    let now = Instant::now();
+    let mut upgrading = std::collections::HashSet::new();
+    for id in state.presence.idle(grace, now) {
+        if state.store.upgrading(id).await? {
+            upgrading.insert(id);
+        }
+    }
+    let grace_of = |id| if upgrading.contains(&id) { UPGRADE_POLL_GRACE.max(grace) } else { grace };
+    for (id, idle) in state.presence.gone_with(now, grace_of) {
         let Some(instance) = state.store.instance_by_id(id).await? else { continue };
         let cause = format!(
             "its agent's connection dropped and it did not poll again for {} s (two heartbeat intervals)",

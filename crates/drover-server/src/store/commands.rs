@@ -71,6 +71,19 @@ impl Store {
         Ok(self.command(id).await?.filter(|c| c.instance_id == instance_id))
     }
 
+    /// Whether the instance's agent has taken an `agent_upgrade` command that has not ended (it
+    /// may be executing its new binary).
+    pub async fn upgrading(&self, instance_id: i64) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id \
+             WHERE c.instance_id = ? AND c.status IN ('acknowledged', 'running') AND d.kind = 'agent_upgrade' LIMIT 1",
+        )
+        .bind(instance_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// pending → acknowledged.
     pub async fn ack_command(&self, id: i64, instance_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(

@@ -16,6 +16,7 @@ pub async fn run(action: AgentAction) -> CliResult {
     match action {
         AgentAction::Install(args) => install(args),
         AgentAction::Uninstall(args) => uninstall(&args),
+        AgentAction::Upgrade(args) => super::agent_upgrade::run(args).await,
     }
 }
 

@@ -42,6 +42,10 @@ pub async fn server(args: ServerArgs) -> CliResult {
     }
     config.local_first_address = args.local_first_address;
     config.schedule_clock_file = args.schedule_clock_file;
+    if let Some(path) = args.agent_binary {
+        config.served_binary = std::path::absolute(&path)
+            .map_err(|e| Failure::usage(format!("--agent-binary {}: {e}", path.display())))?;
+    }
     config.limits = drover_server::ConnectionLimits {
         header_read_timeout: secs("header-read-timeout-secs", args.header_read_timeout_secs)?,
         idle_timeout: secs("idle-timeout-secs", args.idle_timeout_secs)?,

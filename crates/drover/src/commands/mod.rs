@@ -1,6 +1,7 @@
 //! One module per verb; each turns parsed arguments into API calls and printed results.
 
 mod agent_install;
+mod agent_upgrade;
 mod app;
 mod apply;
 mod config;

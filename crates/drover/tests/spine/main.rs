@@ -37,6 +37,7 @@ mod stackfile;
 mod stranded;
 mod supervise;
 mod untrusted_facts;
+mod upgrade;
 mod webhook;
 
 use std::time::Duration;
