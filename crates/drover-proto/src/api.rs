@@ -226,6 +226,11 @@ pub struct CreateInstance {
     /// For local instances: the CPU count the instance reports (default: this machine's).
     #[serde(default)]
     pub cpu_count: Option<u32>,
+    /// `24/7` (default: started at once), `time` or `load` (left stopped: its schedule or its
+    /// layer's load-based rule starts it).
+    #[serde(default)]
+    #[schema(pattern = "^(24/7|time|load)$")]
+    pub scaling: Option<String>,
 }
 
 /// Metrics from the latest heartbeat.

@@ -489,7 +489,7 @@ pub enum LayerCommand {
 pub enum InstanceCommand {
     /// Create an instance; a local one is started at once.
     #[command(after_help = "Examples:\n  drover instance create --stack prod --layer clients --wait\n  \
-                        drover instance create --stack prod --layer zeo --cpu-count 4\n  \
+                        drover instance create --stack prod --layer clients --scaling load\n  \
                         drover instance create --stack prod --layer zeo --provider registered --hostname zeo1")]
     Create {
         /// The stack.
@@ -507,6 +507,10 @@ pub enum InstanceCommand {
         /// For local instances: the CPU count to report.
         #[arg(long)]
         cpu_count: Option<u32>,
+        /// 24/7 (started at once), time or load (left stopped: its schedule, `drover instance
+        /// schedule`, or its layer's rule, `drover layer scaling`, starts it).
+        #[arg(long, default_value = "24/7")]
+        scaling: String,
         /// Wait until the instance is online (or failed).
         #[arg(long)]
         wait: bool,

@@ -135,6 +135,7 @@ async fn register(
         cpu_count: None,
         address: Some(&req.facts.address),
         hostname_field: "instance",
+        scaling: drover_core::scaling::ScalingType::AlwaysOn,
     };
     Ok(register_instance(state, stack, request, join).await?)
 }

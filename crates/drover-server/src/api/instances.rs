@@ -90,6 +90,7 @@ pub async fn create(
         cpu_count: new.cpu_count,
         address: None,
         hostname_field: "hostname",
+        scaling: new.scaling,
     };
     let row = create_instance(&state, &stack, request).await?;
     Ok((StatusCode::CREATED, Json(views::instance(&row))))

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use drover_core::attributes::{Warning, check};
 use drover_core::hooks::check_hooks;
+use drover_core::scaling::ScalingType;
 use drover_core::{DeploymentKind, LayerType, Provider, Shortname};
 use drover_proto::FieldError;
 use drover_proto::api::{CreateDeployment, CreateInstance, CreateLayer, CreateStack};
@@ -107,6 +108,7 @@ pub struct NewInstance {
     pub provider: Provider,
     pub hostname: Option<Shortname>,
     pub cpu_count: Option<u32>,
+    pub scaling: ScalingType,
 }
 
 pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
@@ -131,11 +133,18 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
     {
         return Err(Failure::invalid("cpu_count", format!("{n} is not a CPU count; use 1 to 1024")));
     }
+    let scaling = match req.scaling.as_deref() {
+        None => ScalingType::AlwaysOn,
+        Some(s) => {
+            s.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("scaling", e.to_string()))?
+        }
+    };
     Ok(NewInstance {
         layers,
         provider,
         hostname: req.hostname.as_deref().map(|h| name("hostname", h)).transpose()?,
         cpu_count: req.cpu_count,
+        scaling,
     })
 }
 
@@ -353,7 +362,13 @@ mod tests {
 
     #[test]
     fn instance_fields() {
-        let ok = CreateInstance { layers: vec!["web".into()], provider: None, hostname: None, cpu_count: None };
+        let ok = CreateInstance {
+            layers: vec!["web".into()],
+            provider: None,
+            hostname: None,
+            cpu_count: None,
+            scaling: None,
+        };
         assert_eq!(instance(ok.clone()).unwrap().provider, Provider::Local);
         assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
         assert_eq!(

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use drover_core::address::next_local_address;
 use drover_core::lifecycle::Event;
+use drover_core::scaling::ScalingType;
 use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
 
 use super::{OrchestratorError, apply_event};
@@ -26,6 +27,9 @@ pub struct InstanceRequest<'a> {
     pub address: Option<&'a str>,
     /// The request field that names the hostname (for the error on a duplicate).
     pub hostname_field: &'static str,
+    /// How it is started: a `24/7` local instance at once; a `time` or `load` one is left
+    /// stopped for its schedule or its layer's rule to start.
+    pub scaling: ScalingType,
 }
 
 /// Creates an instance; a local one's agent is started (a failure to start it leaves the
@@ -85,7 +89,9 @@ async fn create(
                 state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
             let address = next_local_address(state.config.local_first_address, &taken)
                 .map_err(|e| OrchestratorError::conflict(Some("provider"), e.to_string()))?;
-            (Some(address.to_string()), InstanceStatus::Booting)
+            let status =
+                if req.scaling == ScalingType::AlwaysOn { InstanceStatus::Booting } else { InstanceStatus::Stopped };
+            (Some(address.to_string()), status)
         }
         (Provider::Registered, Some(address)) => (Some(address.to_owned()), InstanceStatus::Registered),
         (Provider::Registered, None) => (None, InstanceStatus::Registering),
@@ -99,6 +105,7 @@ async fn create(
             status,
             address: address.as_deref(),
             cpu_count_override: req.cpu_count,
+            scaling: req.scaling.as_str(),
             layer_ids: &layer_ids,
             join,
         })
@@ -117,6 +124,7 @@ async fn create(
         .await?
         .ok_or_else(|| OrchestratorError::Internal(format!("instance {hostname} vanished after its creation")))?;
     if req.provider == Provider::Local
+        && row.status() == InstanceStatus::Booting
         && let Err(e) = state.local.spawn(&row).await
     {
         tracing::error!(instance = %row.hostname, "failed to start the agent: {e}");

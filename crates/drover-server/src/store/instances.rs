@@ -19,6 +19,8 @@ pub struct NewInstance<'a> {
     pub status: InstanceStatus,
     pub address: Option<&'a str>,
     pub cpu_count_override: Option<u32>,
+    /// `24/7`, `time` or `load`.
+    pub scaling: &'a str,
     pub layer_ids: &'a [i64],
     /// For a host that registers itself: the join token it uses and the credential it gets.
     pub join: Option<super::JoinUse<'a>>,
@@ -54,7 +56,7 @@ impl Store {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO instances (stack_id, hostname, provider, status, status_changed_at, address, \
-             cpu_count_override, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             cpu_count_override, scaling, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.stack_id)
         .bind(new.hostname)
@@ -63,6 +65,7 @@ impl Store {
         .bind(now)
         .bind(new.address)
         .bind(new.cpu_count_override.map(i64::from))
+        .bind(new.scaling)
         .bind(now)
         .fetch_one(&mut *tx)
         .await

@@ -135,14 +135,23 @@ const START_FAILED: &[&str] = &["setup_failed", "start_failed"];
 pub async fn run(cmd: InstanceCommand) -> CliResult {
     let client = client()?;
     match cmd {
-        InstanceCommand::Create { stack, layers, provider, hostname, cpu_count, wait, timeout } => {
-            let req = CreateInstance { layers, provider: Some(provider), hostname, cpu_count };
+        InstanceCommand::Create { stack, layers, provider, hostname, cpu_count, scaling, wait, timeout } => {
+            let req = CreateInstance { layers, provider: Some(provider), hostname, cpu_count, scaling: Some(scaling) };
             let instance = client.create_instance(&stack, &req).await?;
             println!("created instance {} ({}, {})", instance.hostname, instance.provider, instance.status);
             if instance.provider == "registered" {
                 println!("{}", super::token::join_hint(&stack, &instance.hostname));
             }
-            if wait {
+            let scheduled = instance.scaling != "24/7";
+            if scheduled {
+                let by = if instance.scaling == "time" {
+                    format!("its schedule (`drover instance schedule --stack {stack} {} --on ...`)", instance.hostname)
+                } else {
+                    "its layer's load-based rule (`drover layer scaling`)".to_owned()
+                };
+                println!("it stays stopped until {by} starts it");
+            }
+            if wait && !scheduled {
                 let i =
                     wait_for(&client, &stack, &instance.hostname, ONLINE, START_FAILED, Duration::from_secs(timeout))
                         .await?;

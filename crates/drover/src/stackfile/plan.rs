@@ -260,6 +260,7 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                     provider: Some(want.provider.clone()),
                     hostname: Some(want.hostname.clone()),
                     cpu_count: want.cpu_count,
+                    scaling: None,
                 }));
             }
             Some(have) => {

@@ -100,4 +100,17 @@ async fn a_time_based_instance_starts_and_stops_at_its_schedule_s_hours() {
     assert_eq!(kinds, ["scheduled_stop", "scheduled_start", "scheduled_stop"], "{events:#?}");
     let start = events.iter().find(|e| e.kind == "scheduled_start").unwrap();
     assert!(start.message.contains("mon 10-11") && start.message.contains("wants it online"), "{start:?}");
+
+    // Created time-based, an instance stays stopped until its schedule wants it (11:00 now).
+    let out = stack.cli(&["instance", "create", "--stack", "demo", "--layer", "web", "--scaling", "sometimes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scaling"), "{}", String::from_utf8_lossy(&out.stderr));
+    let created =
+        stack.cli_ok(&["instance", "create", "--stack", "demo", "--layer", "web", "--scaling", "time", "--wait"]);
+    assert!(created.contains("stays stopped until its schedule"), "{created}");
+    let late = stack.client().instances("demo").await.unwrap().into_iter().find(|i| i.hostname != host).unwrap();
+    assert_eq!((late.status.as_str(), late.scaling.as_str()), ("stopped", "time"), "{late:?}");
+    assert!(stack.agent_pid("demo", &late.hostname).is_none(), "no agent was started for it");
+    stack.cli_ok(&["instance", "schedule", "--stack", "demo", &late.hostname, "--on", "mon 11-12"]);
+    stack.wait_status("demo", &late.hostname, "online", ONLINE_WAIT).await;
 }

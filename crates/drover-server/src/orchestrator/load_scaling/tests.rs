@@ -120,6 +120,7 @@ async fn timing_of_one_pass_for_a_layer() {
             status: if n <= INSTANCES / 2 { InstanceStatus::Online } else { InstanceStatus::Stopped },
             address: None,
             cpu_count_override: None,
+            scaling: "24/7",
             layer_ids: &[layer.id],
             join: None,
         };
