@@ -11,6 +11,7 @@
 mod config_pages;
 mod internal;
 mod pages;
+mod release_pages;
 mod render;
 mod session;
 
@@ -41,6 +42,9 @@ pub fn router(api: Router) -> Router {
         .route("/stacks/{stack}/apps/{app}/deploy", get(pages::deploy_form).post(pages::deploy))
         .route("/stacks/{stack}/custom-json", get(config_pages::show).post(config_pages::change))
         .route("/console/stacks/{stack}/custom-json/check", post(config_pages::check))
+        .route("/stacks/{stack}/apps/{app}/releases", get(release_pages::releases))
+        .route("/stacks/{stack}/apps/{app}/actions", post(release_pages::act))
+        .route("/stacks/{stack}/events", get(release_pages::events))
         .route("/deployments/{id}", get(pages::deployment))
         .route("/console/commands/{id}/log", get(pages::command_log))
         .route("/assets/console.css", get(render::stylesheet))

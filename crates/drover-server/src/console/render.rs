@@ -16,6 +16,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("deploy.html", include_str!("templates/deploy.html")),
     ("deployment.html", include_str!("templates/deployment.html")),
     ("custom_json.html", include_str!("templates/custom_json.html")),
+    ("releases.html", include_str!("templates/releases.html")),
+    ("events.html", include_str!("templates/events.html")),
 ];
 
 /// The console's templates (HTML-escaped by name), checked at start-up.

@@ -157,6 +157,30 @@ async fn sign_in_see_the_stack_and_deploy_with_the_button() {
     assert_eq!(chunk["complete"], true, "{chunk}");
     assert!(!chunk["data"].as_str().unwrap().is_empty(), "the log followed by the page has the output");
 
+    // Releases: a newer deploy from the CLI, then the console rolls back to the console's one.
+    let v3 = repo.write_and_commit("release-mark.txt", "v3\n", "v3");
+    stack.cli_ok(&["deploy", "--stack", "demo", "site", "--wait", "--timeout", "600"]);
+    let releases = browser.get("/stacks/demo/apps/site/releases").await;
+    assert_eq!(releases.status, 200, "{}", releases.body);
+    assert!(releases.body.contains(&v3[..12]) && releases.body.contains("(current)"), "{}", releases.body);
+    let kept = stack.client().releases("demo", "site").await.unwrap();
+    let earlier = kept.iter().find(|r| r.sha == v2 && !r.current).expect("the console's release is kept");
+    assert!(releases.body.contains("Roll back to this"), "{}", releases.body);
+    let rollback = [("csrf", csrf.as_str()), ("action", "rollback"), ("to", &earlier.name), ("instance", &host)];
+    let rolled = browser.post("/stacks/demo/apps/site/actions", &rollback).await;
+    assert_eq!(rolled.status, 303, "{}", rolled.body);
+    let id: i64 = rolled.location.unwrap().trim_start_matches("/deployments/").parse().unwrap();
+    let done = eventually(Duration::from_secs(600), "the console's rollback to finish", || async {
+        let d = client.deployment(id).await.ok()?;
+        d.finished_at.is_some().then_some(d)
+    })
+    .await;
+    assert_eq!((done.kind.as_str(), done.status.as_str()), ("rollback", "successful"), "{done:#?}");
+    let current = stack.client().releases("demo", "site").await.unwrap().into_iter().find(|r| r.current).unwrap();
+    assert_eq!(current.sha, v2, "rolled back to the console's release");
+    let events = browser.get("/stacks/demo/events").await;
+    assert_eq!(events.status, 200, "{}", events.body);
+
     // The audit trail names the console's actor and the deploy.
     let audit = stack.cli_ok(&["audit", "list", "--stack", "demo", "--json"]);
     assert!(audit.contains("deployments"), "{audit}");
