@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::Console;
 use super::internal::{Api, Refused};
-use super::pages::{Peer, Signed, field, fields, forged, level_on, not_found, refused, see_other, signed};
+use super::pages::{Peer, Signed, field, level_on, not_found, posted, refused, see_other, signed};
 use super::render::page;
 use super::session::{Session, same_secret};
 
@@ -119,11 +119,10 @@ pub async fn change(
     Path(stack): Path<String>,
     body: String,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
-    let form = fields(&body);
-    if !same_secret(&session.csrf, field(&form, "csrf").unwrap_or_default()) {
-        return forged(&console, &session);
-    }
+    let (Signed { session, api }, form) = match posted(&console, &headers, peer, &body) {
+        Ok(posted) => posted,
+        Err(answer) => return *answer,
+    };
     let layer = field(&form, "layer");
     if !valid_names(&stack, layer) {
         return not_found(&console, &session, "such stack or layer");

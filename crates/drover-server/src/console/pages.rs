@@ -46,6 +46,30 @@ pub(super) fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Opti
     Some(Signed { session, api })
 }
 
+/// A form's fields, in order, repeated names included.
+pub(super) type Form = Vec<(String, String)>;
+
+/// A signed-in form post: the session, the API and the form's fields, once the form carried the
+/// session's CSRF secret; otherwise the answer to give (sign in first, or refused).
+pub(super) fn posted(
+    console: &Console,
+    headers: &HeaderMap,
+    peer: Peer,
+    body: &str,
+) -> Result<(Signed, Form), Box<Response>> {
+    let Some(signed) = signed(console, headers, peer) else { return Err(Box::new(see_other("/login"))) };
+    let form = fields(body);
+    if !same_secret(&signed.session.csrf, field(&form, "csrf").unwrap_or_default()) {
+        return Err(Box::new(forged(console, &signed.session)));
+    }
+    Ok((signed, form))
+}
+
+/// Whether both names can be a stack's and an app's (anything else is never passed on).
+pub(super) fn app_names(stack: &str, app: &str) -> bool {
+    Shortname::parse(stack).is_ok() && Shortname::parse(app).is_ok()
+}
+
 pub(super) fn see_other(to: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(to) {
@@ -82,7 +106,7 @@ pub(super) fn not_found(console: &Console, who: &Session, what: &str) -> Respons
 }
 
 /// A form's fields, repeated ones included.
-pub(super) fn fields(body: &str) -> Vec<(String, String)> {
+pub(super) fn fields(body: &str) -> Form {
     serde_urlencoded::from_str(body).unwrap_or_default()
 }
 
@@ -276,7 +300,7 @@ pub async fn deploy_form(
     Path((stack, app)): Path<(String, String)>,
 ) -> Response {
     let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
-    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+    if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
     let target = match deploy_target(&api, &stack, &app).await {
@@ -298,12 +322,11 @@ pub async fn deploy(
     Path((stack, app)): Path<(String, String)>,
     body: String,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
-    let form = fields(&body);
-    if !same_secret(&session.csrf, field(&form, "csrf").unwrap_or_default()) {
-        return forged(&console, &session);
-    }
-    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+    let (Signed { session, api }, form) = match posted(&console, &headers, peer, &body) {
+        Ok(posted) => posted,
+        Err(answer) => return *answer,
+    };
+    if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
     let target = match deploy_target(&api, &stack, &app).await {

@@ -13,9 +13,8 @@ use serde_json::json;
 
 use super::Console;
 use super::internal::Refused;
-use super::pages::{Peer, Signed, field, fields, forged, level_on, not_found, refused, see_other, signed};
+use super::pages::{Peer, Signed, app_names, field, level_on, not_found, posted, refused, see_other, signed};
 use super::render::page;
-use super::session::same_secret;
 
 /// `GET /stacks/{stack}/apps/{app}/releases`.
 pub async fn releases(
@@ -25,7 +24,7 @@ pub async fn releases(
     Path((stack, app)): Path<(String, String)>,
 ) -> Response {
     let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
-    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+    if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
     let read = async {
@@ -56,12 +55,11 @@ pub async fn act(
     Path((stack, app)): Path<(String, String)>,
     body: String,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
-    let form = fields(&body);
-    if !same_secret(&session.csrf, field(&form, "csrf").unwrap_or_default()) {
-        return forged(&console, &session);
-    }
-    if Shortname::parse(&stack).is_err() || Shortname::parse(&app).is_err() {
+    let (Signed { session, api }, form) = match posted(&console, &headers, peer, &body) {
+        Ok(posted) => posted,
+        Err(answer) => return *answer,
+    };
+    if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
     let instances: Vec<&str> = field(&form, "instance").into_iter().collect();
