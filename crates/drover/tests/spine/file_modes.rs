@@ -65,7 +65,9 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     });
     let path = stack.data_dir().parent().unwrap().join("stack.json");
     std::fs::write(&path, doc.to_string()).unwrap();
-    stack.cli_ok(&["stack", "set-json", "--stack", "demo", path.to_str().unwrap()]);
+    // Configure runs on every online instance with the new document, so the frontend gets the
+    // stats password now rather than with whichever Configure comes next.
+    stack.cli_ok(&["stack", "set-json", "--stack", "demo", path.to_str().unwrap(), "--configure", "--wait"]);
     let out = stack.cli(&["deploy", "--stack", "demo", "site", "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let client = stack.client();
@@ -78,8 +80,7 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     let deploy_cfg = app_root.join("srv/www/site/current/deploy.cfg");
     let haproxy_cfg = stack.instance_root("demo", &web.hostname).join("srv/www/.frontend/shared/haproxy.cfg");
     assert!(std::fs::read_to_string(&deploy_cfg).unwrap().contains(APP_SECRET), "the secret is in deploy.cfg");
-    // The frontend gets the new stats password with the Configure that the change set off, which
-    // may end after the deploy.
+    // The Configure above rendered it (the eventual wait covers a frontend still finishing it).
     eventually(WAIT, "the stats password in haproxy.cfg", || async {
         std::fs::read_to_string(&haproxy_cfg).ok().filter(|cfg| cfg.contains(STATS_PASSWORD))
     })
