@@ -145,6 +145,9 @@ cat <<MSG
 Open the site URL above (nginx -> HAProxy -> the ZEO clients); log in as admin / admin.
 The stats page takes the user and password shown.
 
+The web console is at https://$LISTEN/ (its certificate is from the server's own CA in
+$DATA/pki): sign in with the admin token in $DATA/admin.token.
+
 The server keeps running. More:
   export DROVER_TOKEN=\$(cat $DATA/admin.token)
   $DROVER deploy --stack plone site --rolling --wait     # a zero-downtime redeploy
