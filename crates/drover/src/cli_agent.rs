@@ -37,7 +37,10 @@ pub struct UpgradeArgs {
     #[arg(long)]
     pub wait: bool,
     /// Fail an agent's upgrade after this many seconds (default 600).
-    #[arg(long)]
+    #[arg(long, value_name = "SECS")]
+    pub kill_after: Option<u64>,
+    /// With --wait: stop waiting after this many seconds (exit 1; the upgrade goes on).
+    #[arg(long, value_name = "SECS", requires = "wait")]
     pub timeout: Option<u64>,
     /// A note for the history.
     #[arg(long)]

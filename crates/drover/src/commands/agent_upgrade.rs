@@ -3,7 +3,7 @@
 
 use drover_proto::upgrade::CreateAgentUpgrade;
 
-use super::follow::{exit_code, results, stream_logs};
+use super::follow::{exit_code, follow_to_end, results};
 use crate::cli_agent::UpgradeArgs;
 use crate::exit::{CliResult, OK};
 use crate::login::client;
@@ -15,7 +15,7 @@ pub async fn run(args: UpgradeArgs) -> CliResult {
         instances: args.instances,
         rolling: args.rolling,
         comment: args.comment,
-        timeout_secs: args.timeout,
+        timeout_secs: args.kill_after,
     };
     let deployment = client.upgrade_agents(&args.stack, &req).await?;
     if !args.json {
@@ -31,8 +31,7 @@ pub async fn run(args: UpgradeArgs) -> CliResult {
         }
         return Ok(OK);
     }
-    stream_logs(&client, &deployment, args.json).await?;
-    let finished = client.deployment(deployment.id).await?;
+    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
     if args.json {
         print_json(&finished);
     } else {

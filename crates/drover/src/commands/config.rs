@@ -7,7 +7,7 @@ use std::path::Path;
 use drover_client::Client;
 use drover_proto::api::{ConfigChange, ConfigVersion, ConfigWarning, Deployment, RevertConfig, SetCustomJson};
 
-use super::follow::{exit_code, results, stream_logs};
+use super::follow::{exit_code, follow_to_end, results};
 use crate::cli::{ConfigAction, ConfigArgs, SetJsonArgs};
 use crate::exit::{CliResult, Failure, OK};
 use crate::login::client;
@@ -61,8 +61,7 @@ async fn after_change_json(client: &Client, change: &ConfigChange, wait: bool) -
     let configure = match change.configure_deployment {
         None => None,
         Some(id) if wait => {
-            stream_logs(client, &client.deployment(id).await?, true).await?;
-            let finished = client.deployment(id).await?;
+            let finished = follow_to_end(client, &client.deployment(id).await?, true, None).await?;
             code = exit_code(&finished);
             Some(finished)
         }
@@ -75,8 +74,7 @@ async fn after_change_json(client: &Client, change: &ConfigChange, wait: bool) -
 /// Follows a deployment to its end: logs, then the results (or the finished deployment as JSON,
 /// the logs going to stderr).
 async fn follow(client: &Client, deployment: &Deployment, json: bool) -> CliResult {
-    stream_logs(client, deployment, json).await?;
-    let finished = client.deployment(deployment.id).await?;
+    let finished = follow_to_end(client, deployment, json, None).await?;
     if json {
         print_json(&finished);
     } else {

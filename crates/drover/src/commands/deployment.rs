@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::follow::{exit_code, results, stream_logs};
+use super::follow::{exit_code, follow_to_end, results};
 use crate::cli::DeploymentCommand;
 use crate::exit::{CliResult, OK};
 use crate::login::client;
@@ -36,8 +36,7 @@ pub async fn run(cmd: DeploymentCommand) -> CliResult {
         DeploymentCommand::Show { id, follow, logs, format } => {
             let mut deployment = client.deployment(id).await?;
             if follow {
-                stream_logs(&client, &deployment, format.json).await?;
-                deployment = client.deployment(id).await?;
+                deployment = follow_to_end(&client, &deployment, format.json, None).await?;
             }
             if format.json {
                 print_json(&deployment);

@@ -20,7 +20,7 @@ const LOG_BATCH: Duration = Duration::from_millis(200);
 /// Streams every command's output (to stdout, or to stderr when stdout carries JSON); returns
 /// when all have finished. The progress line names the instances still running, as they finish
 /// in any order, and (on a terminal) the time since the start.
-pub async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) -> CliResult<()> {
+async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) -> CliResult<()> {
     let width = deployment.commands.iter().map(|c| c.instance.len()).max().unwrap_or(0);
     let progress = Arc::new(Mutex::new(Progress::new(to_stderr)));
     let mut followers = JoinSet::new();
@@ -73,9 +73,12 @@ pub async fn follow_to_end(
     to_stderr: bool,
     timeout: Option<u64>,
 ) -> CliResult<Deployment> {
-    let streamed = stream_logs(client, deployment, to_stderr);
+    let streamed = async {
+        stream_logs(client, deployment, to_stderr).await?;
+        finished(client, deployment.id).await
+    };
     match timeout {
-        None => streamed.await?,
+        None => streamed.await,
         Some(secs) => tokio::time::timeout(Duration::from_secs(secs), streamed).await.map_err(|_| {
             Failure::new(
                 FAILED,
@@ -85,9 +88,20 @@ pub async fn follow_to_end(
                     id = deployment.id
                 ),
             )
-        })??,
+        })?,
     }
-    Ok(client.deployment(deployment.id).await?)
+}
+
+/// The deployment once the server has closed it. Its commands' logs end a moment before the
+/// deployment's own status is settled, so it is read again until it has finished.
+async fn finished(client: &Client, id: i64) -> CliResult<Deployment> {
+    loop {
+        let deployment = client.deployment(id).await?;
+        if deployment.finished_at.is_some() {
+            return Ok(deployment);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
