@@ -9,11 +9,13 @@ use drover_proto::agent::{
 };
 use drover_proto::api::{
     App, Command, ConfigChange, ConfigVersion, CreateApp, CreateDeployment, CreateInstance, CreateJoinToken,
-    CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendView, Instance, JoinToken, Layer,
-    LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
+    CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendBackend, FrontendView, Instance,
+    JoinToken, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
 use drover_proto::layer_scaling::{LayerScaling, SetLayerScaling};
-use drover_proto::people::{AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, TokenInfo, User, WhoAmI};
+use drover_proto::people::{
+    AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, SetPassword, TokenInfo, User, WhoAmI,
+};
 use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
 use drover_proto::scaling::{InstanceScaling, SetScaling};
 use drover_proto::{API_PREFIX, ErrorBody};
@@ -94,6 +96,10 @@ impl Http {
 
     async fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
         self.call::<B, serde_json::Value>(Method::POST, path, Some(body), CALL_TIMEOUT).await.map(|_| ())
+    }
+
+    async fn put_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
+        self.call::<B, serde_json::Value>(Method::PUT, path, Some(body), CALL_TIMEOUT).await.map(|_| ())
     }
 
     async fn delete(&self, path: &str) -> Result<(), ClientError> {
@@ -403,6 +409,21 @@ impl Client {
     /// The stack's frontends: site and stats URLs, stats credentials.
     pub async fn frontends(&self, stack: &str) -> Result<Vec<FrontendView>, ClientError> {
         self.http.get(&format!("/stacks/{}/frontends", seg(stack))).await
+    }
+
+    /// Sets a user's console password.
+    pub async fn set_password(&self, user: &str, body: &SetPassword) -> Result<(), ClientError> {
+        self.http.put_empty(&format!("/users/{}/password", seg(user)), body).await
+    }
+
+    /// Removes a user's console password.
+    pub async fn remove_password(&self, user: &str) -> Result<(), ClientError> {
+        self.http.delete(&format!("/users/{}/password", seg(user))).await
+    }
+
+    /// HAProxy's backend as each online frontend of the stack sees it now.
+    pub async fn frontend_backends(&self, stack: &str) -> Result<Vec<FrontendBackend>, ClientError> {
+        self.http.get(&format!("/stacks/{}/frontends/backend", seg(stack))).await
     }
 
     /// Runs Configure on every online instance of the stack.

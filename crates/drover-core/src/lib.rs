@@ -22,6 +22,7 @@ pub mod join;
 pub mod lifecycle;
 pub mod log_cap;
 pub mod names;
+pub mod password;
 pub mod process;
 pub mod rate_limit;
 pub mod retention;

@@ -200,6 +200,30 @@ pub struct FrontendView {
     pub servers: Vec<String>,
 }
 
+/// `GET /stacks/{stack}/frontends/backend`: HAProxy's backend as one frontend sees it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FrontendBackend {
+    /// The frontend instance.
+    pub frontend: String,
+    /// Each server Drover configured in its `plone` backend.
+    pub servers: Vec<BackendServerState>,
+}
+
+/// One server of a frontend's backend, as its HAProxy reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BackendServerState {
+    /// `<hostname>-client<n>`.
+    pub server: String,
+    /// `address:port`.
+    pub address: String,
+    /// `UP`, `DOWN`, `DRAIN`, `MAINT`, `no check`, …; none when the frontend could not tell.
+    pub status: Option<String>,
+    /// Requests in flight.
+    pub sessions: Option<u64>,
+    /// Why the state is unknown (the frontend's agent did not answer, or HAProxy did not know it).
+    pub error: Option<String>,
+}
+
 /// `GET /stacks/{stack}/config?instance=H`: the configuration in force.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EffectiveConfig {
@@ -341,6 +365,40 @@ pub struct CreateDeployment {
     /// For `execute`: kill the command after this many seconds.
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// For deploys: the commit a review of the plan showed (`POST …/deployments/plan`); the deploy
+    /// is refused (409) when the revision resolves to another one now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_commit: Option<String>,
+}
+
+/// `POST /stacks/{stack}/deployments/plan`: what an app deployment would do, without doing it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeploymentPlan {
+    /// The app.
+    pub app: String,
+    /// The revision asked for (none: the app's revision or default branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The one commit every instance would build (deploys); pass it back as `expect_commit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The instances that would run the app action, batch by batch, in order.
+    pub batches: Vec<Vec<String>>,
+    /// Other targeted instances, which would run Configure.
+    #[serde(default)]
+    pub configure: Vec<String>,
+    /// Targeted instances that would be skipped, with why.
+    #[serde(default)]
+    pub skipped: Vec<SkippedInstance>,
+}
+
+/// An instance a deployment would skip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SkippedInstance {
+    /// The instance.
+    pub instance: String,
+    /// Why it is skipped.
+    pub reason: String,
 }
 
 /// A deployment: one user action over a set of instances.
@@ -445,6 +503,22 @@ pub struct StackStatus {
     /// it next changes its mind.
     #[serde(default)]
     pub time_scaling: Vec<crate::scaling::InstanceScaling>,
+    /// What each instance runs: each app's current release and its commit.
+    #[serde(default)]
+    pub running: Vec<RunningRelease>,
+}
+
+/// The release `current` points at, for one app on one instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunningRelease {
+    /// The instance.
+    pub instance: String,
+    /// The app.
+    pub app: String,
+    /// The release's directory name.
+    pub release: String,
+    /// The commit it was built from.
+    pub commit: String,
 }
 
 /// `POST /stacks/{stack}/apps`.

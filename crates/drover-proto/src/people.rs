@@ -67,6 +67,28 @@ pub struct CreateToken {
     pub comment: Option<String>,
 }
 
+/// `PUT /users/{name}/password`: a user's console password (kept only as a hash).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    /// At least 12 characters, not one repeated, not containing the user's name.
+    pub password: String,
+}
+
+/// `POST /sessions`: signing in with a user name and password makes a personal token that
+/// expires.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSignIn {
+    /// The user.
+    pub user: String,
+    /// Their password.
+    pub password: String,
+    /// Seconds until the token expires (default and most: 12 hours).
+    #[serde(default)]
+    pub expires_in_secs: Option<u64>,
+}
+
 /// A personal token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenInfo {

@@ -9,6 +9,7 @@ mod console;
 mod error;
 mod metrics_history;
 mod orchestrator;
+mod passwords;
 mod pki;
 mod presence;
 mod provider;

@@ -76,6 +76,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         presence: Arc::default(),
         metrics: Arc::default(),
         agent_binary: crate::served_binary::AgentBinary::new(config_served_binary),
+        wrong_passwords: Arc::default(),
     };
     state.agent_binary.measure_in_background();
     crate::provider::adopt_local_agents(&state).await?;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics_history::MetricsHistory>,
     /// The binary upgrading agents download, with its checksum from the start.
     pub agent_binary: Arc<crate::served_binary::AgentBinary>,
+    /// Wrong console passwords per user name, to slow down guessing.
+    pub wrong_passwords: Arc<crate::passwords::WrongGuesses>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the

@@ -291,11 +291,15 @@ pub enum StackCommand {
     Config(ConfigArgs),
     /// Replace the stack's Custom JSON (validated first; a new version is kept).
     SetJson(SetJsonArgs),
-    /// Where the site and the HAProxy stats page answer, with the stats credentials.
+    /// Where the site and the HAProxy stats page answer, with the stats credentials; with
+    /// --backend, HAProxy's backend as each frontend sees it now (UP, DOWN, DRAIN per client).
     Frontends {
         /// The stack.
         #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
         stack: String,
+        /// Ask each online frontend's HAProxy for the state of its servers.
+        #[arg(long)]
+        backend: bool,
         #[command(flatten)]
         format: Format,
     },

@@ -24,6 +24,21 @@ pub enum UserCommand {
         /// The user.
         name: String,
     },
+    /// Set (or remove) a user's password for the web console: your own, or as an admin anyone's.
+    #[command(
+        after_help = "Examples:\n  drover user password dana --password-file -   # reads it from stdin\n  drover user password dana --remove"
+    )]
+    Password {
+        /// The user.
+        name: String,
+        /// A file holding the password (its first line); `-` reads it from standard input.
+        /// (Never on the command line, where other users could read it.)
+        #[arg(long, value_name = "FILE", required_unless_present = "remove", conflicts_with = "remove")]
+        password_file: Option<std::path::PathBuf>,
+        /// Remove the password: the user signs in with tokens only.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Set a user's level on a stack: deny, show, deploy or manage.
     Grant {
         /// The stack.

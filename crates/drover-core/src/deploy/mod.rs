@@ -7,6 +7,7 @@ pub mod case;
 pub mod deploy_cfg;
 pub mod follow_up;
 pub mod history;
+pub mod log_steps;
 pub mod pin;
 pub mod plan;
 pub mod release_name;

@@ -227,6 +227,7 @@ pub async fn delete(
         timeout_secs: None,
         takes_lock: false,
         follows_setup: false,
+        expect_commit: None,
     };
     let deployment = match app_deploy::create(&state, &stack, undeploy).await {
         Ok(id) => Some(id),

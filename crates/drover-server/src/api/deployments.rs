@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use drover_core::targeting::Plan;
 use drover_core::{CommandStatus, DeploymentKind};
 use drover_proto::agent::CommandSpec;
-use drover_proto::api::{Command, CreateDeployment, Deployment, LogChunk};
+use drover_proto::api::{Command, CreateDeployment, Deployment, DeploymentPlan, LogChunk};
 use serde::Deserialize;
 
 use super::auth::{Can, DEPLOY, SHOW};
@@ -51,6 +51,30 @@ pub async fn create(
         app_deploy::create(&state, &stack, new).await?
     };
     Ok((StatusCode::CREATED, Json(load(&state, id).await?)))
+}
+
+/// `POST /stacks/{stack}/deployments/plan`: what an app deployment would do (the commit it
+/// would build, and which instances in which order), without doing it.
+#[utoipa::path(
+    post,
+    path = "/stacks/{stack}/deployments/plan",
+    operation_id = "plan_deployment",
+    tag = "deployments",
+    summary = "What an app deployment would do, without doing it",
+    params(("stack" = String, Path, description = "The stack's name")),
+    request_body = drover_proto::api::CreateDeployment,
+    responses((status = 200, description = "The plan", body = drover_proto::api::DeploymentPlan), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 422, description = "The request or its revision is wrong", body = drover_proto::ErrorBody))
+)]
+pub async fn plan(
+    _: Can<DEPLOY>,
+    State(state): State<AppState>,
+    Path(stack): Path<String>,
+    Body(req): Body<CreateDeployment>,
+) -> ApiResult<Json<DeploymentPlan>> {
+    let new = parse::app_deployment(req)?;
+    let stack = load_stack(&state, &stack).await?;
+    let plan = app_deploy::plan(&state, &stack, &new).await?;
+    Ok(Json(views::deployment_plan(&plan)))
 }
 
 async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> ApiResult<i64> {

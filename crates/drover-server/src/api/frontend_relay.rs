@@ -10,13 +10,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::frontend::parse_server_name;
 use drover_core::{CommandStatus, InstanceStatus, LayerType};
-use drover_proto::relay::{BackendState, FrontendAnswer, FrontendAnswers, FrontendCall};
+use drover_proto::relay::{BackendState, FrontendAction, FrontendAnswer, FrontendAnswers, FrontendCall};
 
 use super::agent::{own_command, own_instance};
 use super::extract::{Agent, Body, Id};
 use super::failure::{ApiResult, Failure};
 use crate::orchestrator::model::StackModel;
 use crate::state::AppState;
+use crate::store::InstanceRow;
 
 /// How long the frontends have to answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(10);
@@ -48,24 +49,47 @@ pub async fn call(
         .iter()
         .filter(|i| i.status() == InstanceStatus::Online && model.types_of(i).contains(&LayerType::Frontend))
         .collect();
-    let asked: Vec<_> =
-        frontends.iter().map(|f| (f, state.frontend_relay.ask(f.id, &req.server, req.action))).collect();
-    for frontend in &frontends {
-        state.wakeups.agent(frontend.id).notify_waiters();
+    let asks: Vec<Ask> = frontends.iter().map(|f| Ask { frontend: f, server: req.server.clone() }).collect();
+    let answers = ask_all(&state, &asks, req.action, ANSWER_WAIT)
+        .await
+        .into_iter()
+        .map(|(ask, state)| FrontendAnswer { frontend: ask.frontend.hostname.clone(), state })
+        .collect();
+    Ok(Json(FrontendAnswers { frontends: answers }))
+}
+
+/// One question for one frontend's HAProxy: the state of one server.
+pub(super) struct Ask<'a> {
+    pub frontend: &'a InstanceRow,
+    pub server: String,
+}
+
+/// Hands every question to its frontend's agent, wakes them, and waits up to `wait` for all the
+/// answers; a frontend that did not answer in time gets an error in its place.
+pub(super) async fn ask_all<'a>(
+    state: &AppState,
+    asks: &'a [Ask<'a>],
+    action: FrontendAction,
+    wait: Duration,
+) -> Vec<(&'a Ask<'a>, BackendState)> {
+    let pending: Vec<_> =
+        asks.iter().map(|ask| (ask, state.frontend_relay.ask(ask.frontend.id, &ask.server, action))).collect();
+    for ask in asks {
+        state.wakeups.agent(ask.frontend.id).notify_waiters();
     }
-    let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
-    let mut answers = Vec::with_capacity(asked.len());
-    for (frontend, pending) in asked {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut answers = Vec::with_capacity(pending.len());
+    for (ask, pending) in pending {
         let state = match tokio::time::timeout_at(deadline, pending.answer()).await {
             Ok(Some(state)) => state,
             Ok(None) | Err(_) => BackendState {
-                error: Some(format!("its agent did not answer within {} s", ANSWER_WAIT.as_secs())),
+                error: Some(format!("its agent did not answer within {} s", wait.as_secs())),
                 ..Default::default()
             },
         };
-        answers.push(FrontendAnswer { frontend: frontend.hostname.clone(), state });
+        answers.push((ask, state));
     }
-    Ok(Json(FrontendAnswers { frontends: answers }))
+    answers
 }
 
 /// `POST /agent/frontend-requests/{id}`: a frontend's agent answers a relayed request.

@@ -11,6 +11,7 @@ pub mod deployments;
 mod events;
 mod extract;
 mod failure;
+mod frontend_backend;
 mod frontend_relay;
 mod instances;
 mod join_tokens;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod parse;
 mod parse_agent;
 mod parse_app;
+mod passwords;
 mod people;
 mod resources;
 mod restart_slots;
@@ -57,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/config/revert", post(config::revert))
         .route("/stacks/{stack}/configure", post(config::configure))
         .route("/stacks/{stack}/frontends", get(config::frontends))
+        .route("/stacks/{stack}/frontends/backend", get(frontend_backend::show))
         .route("/stacks/{stack}/instances", get(instances::list).post(instances::create))
         .route("/stacks/{stack}/instances/{host}", get(instances::show).delete(instances::delete))
         .route("/stacks/{stack}/instances/{host}/start", post(instances::start))
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stacks/{stack}/apps/{app}/webhook", post(webhooks::enable).delete(webhooks::disable))
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
+        .route("/stacks/{stack}/deployments/plan", post(deployments::plan))
         .route("/stacks/{stack}/agent-upgrades", post(agent_upgrades::create))
         .route("/stacks/{stack}/events", get(events::list))
         .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))
@@ -80,6 +84,8 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(people::list).post(people::create))
         .route("/users/{name}", axum::routing::delete(people::delete))
         .route("/users/{name}/grants/{stack}", put(people::grant))
+        .route("/users/{name}/password", put(passwords::set).delete(passwords::remove))
+        .route("/sessions", post(passwords::sign_in))
         .route("/tokens", get(user_tokens::list).post(user_tokens::create))
         .route("/tokens/{id}", axum::routing::delete(user_tokens::revoke))
         .route("/audit", get(audit::list))

@@ -18,8 +18,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_scaling, people, resources,
-    scaling, user_tokens, webhooks,
+    agent_upgrades, apps, audit, config, deployments, events, frontend_backend, instances, join_tokens, layer_scaling,
+    passwords, people, resources, scaling, user_tokens, webhooks,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -58,6 +58,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         config::revert,
         config::configure,
         config::frontends,
+        frontend_backend::show,
         instances::list,
         instances::create,
         instances::show,
@@ -79,6 +80,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         webhooks::deploy,
         deployments::list,
         deployments::create,
+        deployments::plan,
         agent_upgrades::create,
         deployments::show,
         deployments::show_command,
@@ -93,6 +95,9 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         people::create,
         people::delete,
         people::grant,
+        passwords::set,
+        passwords::remove,
+        passwords::sign_in,
         user_tokens::list,
         user_tokens::create,
         user_tokens::revoke,

@@ -164,6 +164,9 @@ pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
     if req.command.is_empty() || req.command[0].is_empty() {
         return Err(Failure::invalid("command", "give the program to run and its arguments, e.g. [\"uptime\"]"));
     }
+    if req.expect_commit.is_some() {
+        return Err(Failure::invalid("expect_commit", "only a deploy builds a commit to expect"));
+    }
     if req.command.len() > MAX_ARGS {
         return Err(Failure::invalid("command", format!("{} arguments; the limit is {MAX_ARGS}", req.command.len())));
     }
@@ -286,6 +289,18 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
     if req.comment.as_ref().is_some_and(|c| c.len() > 4096) {
         return Err(Failure::invalid("comment", "keep the comment under 4096 bytes"));
     }
+    match (&req.expect_commit, kind) {
+        (Some(_), k) if k != DeploymentKind::Deploy => {
+            return Err(Failure::invalid("expect_commit", "only a deploy builds a commit to expect"));
+        }
+        (Some(sha), _) if !drover_core::deploy::revision::is_full_sha(sha) => {
+            return Err(Failure::invalid(
+                "expect_commit",
+                format!("{sha:?} is not a full commit id (40 hex digits), as the deployment's plan gives it"),
+            ));
+        }
+        _ => {}
+    }
     Ok(NewAppDeployment {
         kind,
         app,
@@ -299,6 +314,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
         timeout_secs: req.timeout_secs,
         takes_lock: matches!(kind, DeploymentKind::Deploy | DeploymentKind::Rollback),
         follows_setup: false,
+        expect_commit: req.expect_commit.map(|c| c.to_ascii_lowercase()),
     })
 }
 

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use drover_core::access::Level;
 use drover_core::scaling::ScalingType;
-use drover_proto::api::{CreateLayer, CreateStack, Layer, Stack, StackStatus};
+use drover_proto::api::{CreateLayer, CreateStack, Layer, RunningRelease, Stack, StackStatus};
 
 use super::auth::{Admin, Caller, Can, MANAGE, SHOW, no_such_stack};
 use super::extract::{Body, Path};
@@ -149,6 +149,7 @@ pub async fn stack_status(
         }
     }
     let timed = instances.iter().filter(|i| i.scaling == ScalingType::Time.as_str());
+    let running = state.store.current_releases(stack.id).await?;
     Ok(Json(StackStatus {
         stack: views::stack(&stack),
         layers: layers.iter().map(|l| views::layer(&stack.name, l)).collect(),
@@ -156,6 +157,10 @@ pub async fn stack_status(
         recent_deployments: deployments.iter().map(|d| views::deployment(d, &[])).collect(),
         load_scaling,
         time_scaling: timed.map(|i| super::scaling::view(&state, i)).collect(),
+        running: running
+            .into_iter()
+            .map(|r| RunningRelease { instance: r.hostname, app: r.app, release: r.name, commit: r.sha })
+            .collect(),
     }))
 }
 

@@ -106,18 +106,22 @@ pub async fn create(
     {
         return Err(Failure::invalid("comment", format!("a comment is one line of at most {MAX_COMMENT} characters")));
     }
+    let new = NewUserToken {
+        user_id: user.id,
+        secret_hash: "",
+        stack_id: stack.as_ref().map(|s| s.id),
+        level: level.map(Level::as_str),
+        comment,
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(issue(&state, new).await?)))
+}
+
+/// Makes a personal token (`new` without its secret's hash): stores its hash, shows it once.
+pub async fn issue(state: &AppState, new: NewUserToken<'_>) -> ApiResult<CreatedToken> {
     let secret = secrets::generate();
-    let id = state
-        .store
-        .create_user_token(&NewUserToken {
-            user_id: user.id,
-            secret_hash: &secrets::hash(&secret),
-            stack_id: stack.as_ref().map(|s| s.id),
-            level: level.map(Level::as_str),
-            comment,
-            expires_at,
-        })
-        .await?;
+    let secret_hash = secrets::hash(&secret);
+    let id = state.store.create_user_token(&NewUserToken { secret_hash: &secret_hash, ..new }).await?;
     let row = state.store.user_token(id).await?.ok_or_else(|| Failure::internal("a new token vanished"))?;
     let token = Token {
         kind: TokenKind::User,
@@ -125,7 +129,7 @@ pub async fn create(
         secret,
         server_url: state.auth.server_url.clone(),
     };
-    Ok((StatusCode::CREATED, Json(CreatedToken { info: token_info(&row), token: token.to_string() })))
+    Ok(CreatedToken { info: token_info(&row), token: token.to_string() })
 }
 
 /// The caller's tokens; an admin sees everyone's.

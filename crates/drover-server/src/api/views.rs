@@ -1,8 +1,11 @@
 //! Store rows as API bodies.
 
 use drover_proto::agent::ServiceReport;
-use drover_proto::api::{Command, Deployment, Instance, Layer, Metrics, Service, Stack};
+use drover_proto::api::{
+    Command, Deployment, DeploymentPlan, Instance, Layer, Metrics, Service, SkippedInstance, Stack,
+};
 
+use crate::orchestrator::app_deploy::AppDeploymentPlan;
 use crate::store::{CommandRow, DeploymentRow, InstanceRow, LayerRow, StackRow};
 use crate::time::{now_ms, rfc3339};
 
@@ -107,4 +110,33 @@ pub fn deployment(row: &DeploymentRow, commands: &[CommandRow]) -> Deployment {
         finished_at: row.finished_at.map(rfc3339),
         commands: commands.iter().map(command).collect(),
     }
+}
+
+/// What an app deployment would do, from its plan.
+pub fn deployment_plan(plan: &AppDeploymentPlan) -> DeploymentPlan {
+    let host = |id: i64| plan.hostnames.get(&id).cloned().unwrap_or_else(|| format!("instance {id}"));
+    let mut batches: Vec<Vec<String>> = Vec::new();
+    let mut shown = DeploymentPlan {
+        app: plan.app.name.clone(),
+        revision: plan.revision.clone(),
+        commit: plan.commit.clone(),
+        ..Default::default()
+    };
+    for c in &plan.planned {
+        match &c.skip {
+            Some(reason) => {
+                shown.skipped.push(SkippedInstance { instance: host(c.instance_id), reason: reason.clone() })
+            }
+            None if plan.app_instances.contains(&c.instance_id) => {
+                let batch = c.batch as usize;
+                if batches.len() <= batch {
+                    batches.resize(batch + 1, Vec::new());
+                }
+                batches[batch].push(host(c.instance_id));
+            }
+            None => shown.configure.push(host(c.instance_id)),
+        }
+    }
+    shown.batches = batches;
+    shown
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use drover_core::Shortname;
-use drover_proto::api::{ConfigChange, ConfigVersion, CustomJsonCheck, Layer};
+use drover_proto::api::{ConfigChange, ConfigVersion, CustomJsonCheck, EffectiveConfig, Layer};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -217,4 +217,28 @@ pub async fn check(
         Ok(review) => Json(review).into_response(),
         Err(refusal) => (refusal.status, Json(json!({ "error": refusal.error }))).into_response(),
     }
+}
+
+/// `GET /stacks/{stack}/instances/{host}/config`: the configuration in force on one instance
+/// (defaults, apps, the stack's and its layers' Custom JSON, merged), secrets redacted.
+pub async fn instance_config(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path((stack, host)): Path<(String, String)>,
+) -> Response {
+    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+    if Shortname::parse(&stack).is_err() || Shortname::parse(&host).is_err() {
+        return not_found(&console, &session, "such instance");
+    }
+    let effective: EffectiveConfig = match api.get(&format!("/stacks/{stack}/config?instance={host}")).await {
+        Ok(effective) => effective,
+        Err(refusal) => return refused(&console, Some(&session), refusal, &format!("/stacks/{stack}")),
+    };
+    let context = json!({
+        "title": format!("Configuration of {host}"), "who": session.name, "csrf": session.csrf, "stack": stack,
+        "host": host, "document": serde_json::to_string_pretty(&effective.config).unwrap_or_default(),
+        "warnings": effective.warnings,
+    });
+    page(&console.templates, StatusCode::OK, "instance_config.html", context)
 }

@@ -54,6 +54,11 @@ impl Api {
         self.call(Method::PUT, path, Some(body)).await
     }
 
+    /// `DELETE /api/v1{path}`.
+    pub async fn delete(&self, path: &str) -> Result<(), Refused> {
+        self.call::<serde_json::Value>(Method::DELETE, path, None).await.map(|_| ())
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -68,10 +73,11 @@ impl Api {
             Some(json) => Body::from(serde_json::to_vec(json).map_err(|e| internal(e.to_string()))?),
             None => Body::empty(),
         };
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", drover_proto::API_PREFIX))
-            .header(AUTHORIZATION, format!("Bearer {}", self.token))
+        let mut request = Request::builder().method(method).uri(format!("{}{path}", drover_proto::API_PREFIX));
+        if !self.token.is_empty() {
+            request = request.header(AUTHORIZATION, format!("Bearer {}", self.token));
+        }
+        let mut request = request
             .header(CONTENT_TYPE, "application/json")
             .body(body)
             .map_err(|e| internal(format!("bad request to {path}: {e}")))?;

@@ -10,6 +10,7 @@
 
 mod config_pages;
 mod internal;
+mod live;
 mod pages;
 mod release_pages;
 mod render;
@@ -45,8 +46,10 @@ pub fn router(api: Router) -> Router {
         .route("/stacks/{stack}/apps/{app}/releases", get(release_pages::releases))
         .route("/stacks/{stack}/apps/{app}/actions", post(release_pages::act))
         .route("/stacks/{stack}/events", get(release_pages::events))
+        .route("/stacks/{stack}/instances/{host}/config", get(config_pages::instance_config))
         .route("/deployments/{id}", get(pages::deployment))
-        .route("/console/commands/{id}/log", get(pages::command_log))
+        .route("/console/commands/{id}/log", get(live::command_log))
+        .route("/console/commands/{id}/events", get(live::command_events))
         .route("/assets/console.css", get(render::stylesheet))
         .route("/assets/console.js", get(render::script))
         .with_state(console)

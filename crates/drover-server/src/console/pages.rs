@@ -4,16 +4,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
-use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use drover_core::Shortname;
-use drover_proto::api::{App, Deployment, LogChunk, Stack, StackStatus};
-use drover_proto::people::WhoAmI;
-use serde::Deserialize;
+use drover_core::deploy::log_steps::LogProgress;
+use drover_proto::api::{App, Deployment, DeploymentPlan, FrontendBackend, LogChunk, Stack, StackStatus};
+use drover_proto::people::{CreatedToken, WhoAmI};
 use serde_json::{Value, json};
 
 use super::Console;
@@ -142,7 +141,8 @@ fn login_page(console: &Console, status: StatusCode, error: Option<String>) -> R
     with_cookie(response, &set_cookie(LOGIN_COOKIE, &secret, std::time::Duration::from_secs(3600)))
 }
 
-/// `POST /login`: a token that the API accepts starts a session.
+/// `POST /login`: a user name and password, or a token, that the API accepts starts a session.
+/// A password makes a personal token that lasts as long as the session, revoked at sign-out.
 pub async fn login(State(console): State<Console>, headers: HeaderMap, peer: Peer, body: String) -> Response {
     let form = fields(&body);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
@@ -150,13 +150,27 @@ pub async fn login(State(console): State<Console>, headers: HeaderMap, peer: Pee
         let why = "the sign-in form had expired or came from another site; sign in again".to_owned();
         return login_page(&console, StatusCode::FORBIDDEN, Some(why));
     }
-    let Some(token) = field(&form, "token") else {
-        return login_page(&console, StatusCode::UNPROCESSABLE_ENTITY, Some("enter a token".to_owned()));
+    let (token, token_id) = match (field(&form, "user"), form.iter().find(|(k, _)| k == "password")) {
+        (Some(user), Some((_, password))) => {
+            let anonymous = Api::new(console.api.clone(), String::new(), peer.0);
+            let request = json!({ "user": user, "password": password, "expires_in_secs": SESSION_TTL.as_secs() });
+            match anonymous.post::<CreatedToken>("/sessions", &request).await {
+                Ok(created) => (created.token, Some(created.info.id)),
+                Err(refusal) => return login_page(&console, refusal.status, Some(refusal.error.message)),
+            }
+        }
+        _ => match field(&form, "token") {
+            Some(token) => (token.to_owned(), None),
+            None => {
+                let why = "enter your user name and password, or a token".to_owned();
+                return login_page(&console, StatusCode::UNPROCESSABLE_ENTITY, Some(why));
+            }
+        },
     };
-    let api = Api::new(console.api.clone(), token.to_owned(), peer.0);
+    let api = Api::new(console.api.clone(), token.clone(), peer.0);
     match api.get::<WhoAmI>("/whoami").await {
         Ok(me) => {
-            let id = console.sessions.start(token.to_owned(), me.name);
+            let id = console.sessions.start(token, me.name, token_id);
             let response = with_cookie(see_other("/"), &set_cookie(SESSION_COOKIE, &id, SESSION_TTL));
             with_cookie(response, &set_cookie(LOGIN_COOKIE, "", std::time::Duration::ZERO))
         }
@@ -165,12 +179,19 @@ pub async fn login(State(console): State<Console>, headers: HeaderMap, peer: Pee
 }
 
 /// `POST /logout`.
-pub async fn logout(State(console): State<Console>, headers: HeaderMap, body: String) -> Response {
+pub async fn logout(State(console): State<Console>, headers: HeaderMap, peer: Peer, body: String) -> Response {
     let Some(session) = console.sessions.find(&headers) else { return see_other("/login") };
     if !same_secret(&session.csrf, field(&fields(&body), "csrf").unwrap_or_default()) {
         return forged(&console, &session);
     }
     console.sessions.end(&headers);
+    if let Some(id) = session.token_id {
+        // The token a password made ends with the session.
+        let api = Api::new(console.api.clone(), session.token.clone(), peer.0);
+        if let Err(refusal) = api.delete(&format!("/tokens/{id}")).await {
+            tracing::warn!("failed to revoke the console session's token {id}: {}", refusal.error.message);
+        }
+    }
     with_cookie(see_other("/login"), &set_cookie(SESSION_COOKIE, "", std::time::Duration::ZERO))
 }
 
@@ -218,12 +239,20 @@ pub async fn stack(
         return not_found(&console, &session, "such stack");
     }
     let read = async {
-        let status: StackStatus = api.get(&format!("/stacks/{name}/status")).await?;
-        let apps: Vec<App> = api.get(&format!("/stacks/{name}/apps")).await?;
-        let level = level_on(&api, &name).await?;
-        Ok::<_, Refused>((status, apps, level))
+        let paths = [
+            format!("/stacks/{name}/status"),
+            format!("/stacks/{name}/apps"),
+            format!("/stacks/{name}/frontends/backend"),
+        ];
+        let (status, apps, level, backends) = tokio::join!(
+            api.get::<StackStatus>(&paths[0]),
+            api.get::<Vec<App>>(&paths[1]),
+            level_on(&api, &name),
+            api.get::<Vec<FrontendBackend>>(&paths[2]),
+        );
+        Ok::<_, Refused>((status?, apps?, level?, backends?))
     };
-    let (status, apps, level) = match read.await {
+    let (status, apps, level, backends) = match read.await {
         Ok(read) => read,
         Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
     };
@@ -243,10 +272,19 @@ pub async fn stack(
             })
         })
         .collect();
+    let mut runs: HashMap<&str, Vec<String>> = HashMap::new();
+    for r in &status.running {
+        runs.entry(r.instance.as_str()).or_default().push(format!(
+            "{} {}",
+            r.app,
+            r.commit.get(..12).unwrap_or(&r.commit)
+        ));
+    }
     let context = json!({
         "title": format!("Stack {name}"), "who": session.name, "csrf": session.csrf, "stack": name,
         "level": level, "can_deploy": may_deploy(&level), "apps": apps, "layers": layers,
-        "instances": status.instances, "deployments": status.recent_deployments,
+        "instances": status.instances, "deployments": status.recent_deployments, "runs": runs,
+        "backends": backends,
     });
     page(&console.templates, StatusCode::OK, "stack.html", context)
 }
@@ -345,29 +383,32 @@ pub async fn deploy(
             return deploy_page(&console, &session, &stack, &target, extra);
         }
     };
+    let custom_json = revision.as_ref().map(|r| json!({ "deploy": { app.clone(): { "scm": { "revision": r } } } }));
+    let expect_commit = field(&form, "expect_commit").map(str::to_owned);
+    let request = json!({
+        "kind": "deploy", "app": app, "instances": chosen, "batch_size": batch, "comment": comment,
+        "custom_json": custom_json, "expect_commit": expect_commit,
+    });
     if field(&form, "step") != Some("go") {
-        let targets: Vec<String> = if chosen.is_empty() {
-            target.instances.iter().filter(|i| i.status == "online").map(|i| i.hostname.clone()).collect()
-        } else {
-            target.instances.iter().filter(|i| chosen.contains(&i.hostname)).map(|i| i.hostname.clone()).collect()
+        let plan = match api.post::<DeploymentPlan>(&format!("/stacks/{stack}/deployments/plan"), &request).await {
+            Ok(plan) => plan,
+            Err(refusal) => {
+                let extra = json!({ "confirm": false, "status": refusal.status.as_u16(),
+                                    "error": refusal.error.message, "error_field": refusal.error.field });
+                return deploy_page(&console, &session, &stack, &target, extra);
+            }
         };
-        let batches = drover_core::deploy::batches::batches(&targets, batch.map(|b| b as usize));
-        let pacing = match batch {
-            Some(1) => "One instance at a time, in this order; each starts after the one before succeeded:",
-            Some(_) => "In batches, in this order; each batch starts after the one before succeeded:",
-            None => "All at once:",
+        let pacing = match (batch, plan.batches.len()) {
+            (_, 1) => "All at once:",
+            (Some(1), _) => "One instance at a time, in this order; each starts after the one before succeeded:",
+            _ => "In batches, in this order; each batch starts after the one before succeeded:",
         };
         let extra = json!({
             "confirm": true, "chosen": chosen, "batch": batch, "revision": revision, "comment": comment,
-            "batches": batches, "pacing": pacing,
+            "plan": plan, "pacing": pacing,
         });
         return deploy_page(&console, &session, &stack, &target, extra);
     }
-    let custom_json = revision.as_ref().map(|r| json!({ "deploy": { app.clone(): { "scm": { "revision": r } } } }));
-    let request = json!({
-        "kind": "deploy", "app": app, "instances": chosen, "batch_size": batch, "comment": comment,
-        "custom_json": custom_json,
-    });
     match api.post::<Deployment>(&format!("/stacks/{stack}/deployments"), &request).await {
         Ok(deployment) => see_other(&format!("/deployments/{}", deployment.id)),
         Err(refusal) => {
@@ -378,7 +419,8 @@ pub async fn deploy(
     }
 }
 
-/// `GET /deployments/{id}`: its commands and their logs (followed live by the page's script).
+/// `GET /deployments/{id}`: its commands, the case and steps each took, and their logs
+/// (followed live by the page's script, [`super::live`]).
 pub async fn deployment(
     State(console): State<Console>,
     headers: HeaderMap,
@@ -398,34 +440,14 @@ pub async fn deployment(
         Ok(read) => read,
         Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
     };
+    let progress: HashMap<&String, LogProgress> =
+        logs.iter().map(|(id, chunk)| (id, LogProgress::read(&chunk.data))).collect();
+    let running: HashMap<&String, Option<&str>> =
+        progress.iter().map(|(id, p)| (*id, p.running().map(|s| s.shown.as_str()))).collect();
     let title = format!("Deployment {id}");
-    let context = json!({ "title": title, "who": session.name, "csrf": session.csrf, "d": d, "logs": logs });
+    let context = json!({
+        "title": title, "who": session.name, "csrf": session.csrf, "d": d, "logs": logs,
+        "progress": progress, "running": running,
+    });
     page(&console.templates, StatusCode::OK, "deployment.html", context)
-}
-
-/// The query of [`command_log`].
-#[derive(Deserialize)]
-pub struct LogQuery {
-    #[serde(default)]
-    offset: u64,
-    #[serde(default)]
-    wait: u64,
-}
-
-/// `GET /console/commands/{id}/log?offset=N&wait=S`: what the deployment page's script follows.
-pub async fn command_log(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
-    Path(id): Path<i64>,
-    Query(query): Query<LogQuery>,
-) -> Response {
-    let Some(Signed { api, .. }) = signed(&console, &headers, peer) else {
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "sign in again" }))).into_response();
-    };
-    let path = format!("/commands/{id}/log?offset={}&wait={}", query.offset, query.wait.min(20));
-    match api.get::<LogChunk>(&path).await {
-        Ok(chunk) => Json(chunk).into_response(),
-        Err(refusal) => (refusal.status, Json(json!({ "error": refusal.error }))).into_response(),
-    }
 }

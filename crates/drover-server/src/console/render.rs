@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("custom_json.html", include_str!("templates/custom_json.html")),
     ("releases.html", include_str!("templates/releases.html")),
     ("events.html", include_str!("templates/events.html")),
+    ("instance_config.html", include_str!("templates/instance_config.html")),
 ];
 
 /// The console's templates (HTML-escaped by name), checked at start-up.

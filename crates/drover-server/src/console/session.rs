@@ -28,6 +28,8 @@ pub struct Session {
     pub token: String,
     /// Who it is (`admin`, or the user's name).
     pub name: String,
+    /// The token's id when signing in with a password made it (revoked at sign-out).
+    pub token_id: Option<i64>,
     /// What every form must post back.
     pub csrf: String,
     expires: Instant,
@@ -52,9 +54,9 @@ fn hash(id: &str) -> [u8; 32] {
 
 impl Sessions {
     /// Starts a session; answers its id (for the cookie).
-    pub fn start(&self, token: String, name: String) -> String {
+    pub fn start(&self, token: String, name: String, token_id: Option<i64>) -> String {
         let id = random_secret();
-        let session = Session { token, name, csrf: random_secret(), expires: Instant::now() + SESSION_TTL };
+        let session = Session { token, name, token_id, csrf: random_secret(), expires: Instant::now() + SESSION_TTL };
         let mut all = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         all.retain(|_, s| s.expires > now);
@@ -114,7 +116,7 @@ mod tests {
     #[test]
     fn sessions_are_found_by_cookie_and_ended() {
         let sessions = Sessions::default();
-        let id = sessions.start("drv1:user:x:y:z".into(), "dana".into());
+        let id = sessions.start("drv1:user:x:y:z".into(), "dana".into(), None);
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, HeaderValue::from_str(&format!("other=1; {SESSION_COOKIE}={id}")).unwrap());
         let found = sessions.find(&headers).expect("the session");

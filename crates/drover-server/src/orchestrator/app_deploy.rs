@@ -37,6 +37,8 @@ pub struct NewAppDeployment {
     pub takes_lock: bool,
     /// The deploy an instance gets after its Setup: it builds the app's pinned commit.
     pub follows_setup: bool,
+    /// The commit a reviewed plan showed: refused when the revision resolves elsewhere now.
+    pub expect_commit: Option<String>,
 }
 
 fn action(new: &NewAppDeployment) -> AppAction {
@@ -132,8 +134,26 @@ async fn resolve_commit(
     }
 }
 
-/// Creates an app deployment; returns its id.
-pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, OrchestratorError> {
+/// What an app deployment would do: the commit it builds, and its commands in order (each with
+/// its batch), before anything is stored.
+pub struct AppDeploymentPlan {
+    pub app: AppRow,
+    pub revision: Option<String>,
+    pub commit: Option<String>,
+    pub planned: Vec<PlannedCommand>,
+    /// The instances that run the app action (the others run Configure, or are skipped).
+    pub app_instances: Vec<i64>,
+    /// The targeted instances' hostnames, by id.
+    pub hostnames: std::collections::HashMap<i64, String>,
+    pub max_unavailable: u32,
+}
+
+/// Plans an app deployment: resolves its commit and its targets, and changes nothing.
+pub async fn plan(
+    state: &AppState,
+    stack: &StackRow,
+    new: &NewAppDeployment,
+) -> Result<AppDeploymentPlan, OrchestratorError> {
     let app = state.store.app(stack.id, new.app.as_str()).await?.ok_or_else(|| {
         OrchestratorError::not_found(
             "app",
@@ -150,7 +170,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
     let app_layers = app.layers();
     let stack_level = model.effective(None, &new.custom_json);
     let max_unavailable = RestartPolicy::from_attributes(&stack_level).max_unavailable;
-    let (revision, commit) = resolve_commit(state, &new, &app, &stack_level).await?;
+    let (revision, commit) = resolve_commit(state, new, &app, &stack_level).await?;
 
     let mut app_commands = Vec::new();
     let mut others = Vec::new();
@@ -166,7 +186,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
                 held: false,
             });
         } else if has_app {
-            let spec = app_command(&new, &model, &app, instance, commit.as_deref())?;
+            let spec = app_command(new, &model, &app, instance, commit.as_deref())?;
             app_commands.push(PlannedCommand {
                 instance_id: instance.id,
                 spec_json: serde_json::to_string(&spec)
@@ -203,6 +223,26 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
         }
     }
 
+    let hostnames = instances.iter().map(|i| (i.id, i.hostname.clone())).collect();
+    let app_instances = app_commands.iter().map(|c| c.instance_id).collect();
+    Ok(AppDeploymentPlan { app, revision, commit, planned, app_instances, hostnames, max_unavailable })
+}
+
+/// Creates an app deployment; returns its id.
+pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -> Result<i64, OrchestratorError> {
+    let AppDeploymentPlan { app, revision, commit, planned, max_unavailable, .. } = plan(state, stack, &new).await?;
+    if let (Some(expected), Some(commit)) = (&new.expect_commit, &commit)
+        && expected != commit
+    {
+        return Err(OrchestratorError::conflict(
+            Some("expect_commit"),
+            format!(
+                "{} now resolves to {commit}, not to the {expected} that was reviewed (the branch moved); review \
+                 the deploy again",
+                revision.as_deref().unwrap_or("the app's revision")
+            ),
+        ));
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(new.lock_wait_secs);
     // Checking the lock and taking it happen under the gate, so they cannot interleave with
     // another creation; the waiting happens outside it.
@@ -263,6 +303,7 @@ pub async fn deploy_after_setup(state: &AppState, instance: &InstanceRow) -> Res
             timeout_secs: None,
             takes_lock: false,
             follows_setup: true,
+            expect_commit: None,
         };
         if let Err(e) = create(state, &stack, new).await {
             tracing::warn!(instance = %instance.hostname, app = %app.name, "failed to deploy after Setup: {}", e);

@@ -81,6 +81,27 @@ impl Store {
         sqlx::query_as("SELECT * FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await
     }
 
+    /// Sets (or, with none, removes) a user's password hash.
+    pub async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// A user by name, with their password hash when they have one.
+    pub async fn user_with_password(&self, name: &str) -> Result<Option<(UserRow, Option<String>)>, sqlx::Error> {
+        let user = self.user(name).await?;
+        let Some(user) = user else { return Ok(None) };
+        let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+            .bind(user.id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some((user, hash)))
+    }
+
     /// Deletes a user with their grants and tokens.
     pub async fn delete_user(&self, id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&self.pool).await.map(|_| ())

@@ -20,6 +20,15 @@ pub struct ReleaseRow {
     pub finished_at: Option<i64>,
 }
 
+/// The release `current` points at, for one app on one instance.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CurrentRelease {
+    pub hostname: String,
+    pub app: String,
+    pub name: String,
+    pub sha: String,
+}
+
 /// Who holds an app's lock.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LockHolder {
@@ -75,6 +84,18 @@ impl Store {
              WHERE r.app_id = ? ORDER BY i.hostname, r.name",
         )
         .bind(app_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// What every instance of a stack runs: each app's current release, by instance then app.
+    pub async fn current_releases(&self, stack_id: i64) -> Result<Vec<CurrentRelease>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT i.hostname, a.name AS app, r.name, r.sha FROM releases r \
+             JOIN instances i ON i.id = r.instance_id JOIN apps a ON a.id = r.app_id \
+             WHERE i.stack_id = ? AND r.is_current = 1 ORDER BY i.hostname, a.name",
+        )
+        .bind(stack_id)
         .fetch_all(&self.pool)
         .await
     }

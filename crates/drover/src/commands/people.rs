@@ -1,7 +1,7 @@
 //! `drover user ...`, personal tokens (`drover token ...` without `--join`), `drover whoami`,
 //! `drover audit list`.
 
-use drover_proto::people::{CreateToken, CreateUser, SetGrant, TokenInfo, User};
+use drover_proto::people::{CreateToken, CreateUser, SetGrant, SetPassword, TokenInfo, User};
 
 use crate::cli::Format;
 use crate::cli_people::{AuditCommand, TokenCreateArgs, UserCommand};
@@ -58,6 +58,16 @@ pub async fn users(cmd: UserCommand) -> CliResult {
         UserCommand::Delete { name } => {
             client.delete_user(&name).await?;
             println!("deleted user {name} with their tokens");
+        }
+        UserCommand::Password { name, remove: true, .. } => {
+            client.remove_password(&name).await?;
+            println!("{name} has no password now: they sign in with tokens only");
+        }
+        UserCommand::Password { name, password_file, remove: false } => {
+            let Some(file) = password_file else { return Err(Failure::usage("pass --password-file FILE or --remove")) };
+            let password = read_secret_line(&file)?;
+            client.set_password(&name, &SetPassword { password }).await?;
+            println!("{name} may sign in to the web console with this password");
         }
         UserCommand::Grant { stack, level, name } => {
             client.grant(&name, &stack, &SetGrant { level: level.clone() }).await?;
@@ -173,4 +183,22 @@ pub async fn audit(cmd: AuditCommand) -> CliResult {
         .collect();
     print!("{}", table(&["AT", "WHO", "FROM", "STACK", "WHAT", "STATUS", "OUTCOME"], &rows));
     Ok(OK)
+}
+
+/// The first line of `file` (`-`: standard input), without its line ending.
+fn read_secret_line(file: &std::path::Path) -> CliResult<String> {
+    let text = if file == std::path::Path::new("-") {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("failed to read the password from standard input: {e}")))?;
+        line
+    } else {
+        std::fs::read_to_string(file).map_err(|e| Failure::usage(format!("failed to read {}: {e}", file.display())))?
+    };
+    let line = text.lines().next().unwrap_or_default().to_owned();
+    if line.is_empty() {
+        return Err(Failure::usage(format!("{} holds no password on its first line", file.display())));
+    }
+    Ok(line)
 }

@@ -41,7 +41,29 @@ pub async fn run(cmd: StackCommand) -> CliResult {
         StackCommand::Config(args) => return super::config::run(args).await,
         StackCommand::SetJson(args) => return super::config::set_json(None, args).await,
         StackCommand::Configure { stack, wait, json } => return super::config::configure(&stack, wait, json).await,
-        StackCommand::Frontends { stack, format } => {
+        StackCommand::Frontends { stack, backend: true, format } => {
+            let backends = client.frontend_backends(&stack).await?;
+            if format.json {
+                print_json(&backends);
+            } else if backends.is_empty() {
+                println!("stack {stack} has no online frontend instance");
+            } else {
+                let mut rows = Vec::new();
+                for b in &backends {
+                    for s in &b.servers {
+                        let state = match (&s.status, &s.error) {
+                            (Some(status), _) => status.clone(),
+                            (None, Some(error)) => format!("unknown ({error})"),
+                            (None, None) => "unknown".to_owned(),
+                        };
+                        let sessions = s.sessions.map_or_else(|| "-".to_owned(), |n| n.to_string());
+                        rows.push(vec![b.frontend.clone(), s.server.clone(), s.address.clone(), state, sessions]);
+                    }
+                }
+                print!("{}", table(&["FRONTEND", "SERVER", "ADDRESS", "STATE", "IN FLIGHT"], &rows));
+            }
+        }
+        StackCommand::Frontends { stack, backend: false, format } => {
             let frontends = client.frontends(&stack).await?;
             if format.json {
                 print_json(&frontends);

@@ -66,6 +66,33 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Reads a Server-Sent Events stream until its `end` event (or ten minutes).
+    async fn events(&mut self, path: &str) -> String {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", cookie.join("; "))
+            .header("Accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        let mut text = String::new();
+        let read = async {
+            while let Some(chunk) = response.chunk().await.unwrap() {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+                if text.contains("event: end\n") && text.ends_with("\n\n") {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(600), read).await.expect("the stream to end");
+        text
+    }
+
     /// Signs in with `token`; answers the session's CSRF secret (from the next page's forms).
     async fn sign_in(&mut self, token: &str) -> String {
         let form = self.get("/login").await;
@@ -130,16 +157,42 @@ async fn sign_in_see_the_stack_and_deploy_with_the_button() {
     let confirm = browser.post(deploy_path, &[("csrf", &csrf), ("step", "confirm"), ("batch", "1")]).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     assert!(confirm.body.contains("What will happen") && confirm.body.contains(&host), "{}", confirm.body);
+    assert!(confirm.body.contains(&v2), "the confirmation shows the commit it will build: {}", confirm.body);
+    assert_eq!(hidden(&confirm.body, "expect_commit"), v2);
     assert!(stack.client().deployments("demo").await.unwrap().iter().all(|d| d.kind != "deploy"), "not yet");
-    let go = [("csrf", csrf.as_str()), ("step", "go"), ("batch", "1"), ("comment", "from the console")];
-    let started = browser.post(deploy_path, &go).await;
+
+    // The branch moves between the review and the click: nothing is deployed, and the page says
+    // to review again; the new review shows the new commit.
+    let v2 = repo.write_and_commit("release-mark.txt", "v2b\n", "v2b");
+    let go = |commit: &str| {
+        [
+            ("csrf", csrf.clone()),
+            ("step", "go".into()),
+            ("batch", "1".into()),
+            ("comment", "from the console".into()),
+            ("expect_commit", commit.to_owned()),
+        ]
+    };
+    let moved = browser.post(deploy_path, &pairs(&go(&hidden(&confirm.body, "expect_commit")))).await;
+    assert_eq!(moved.status, 409, "{}", moved.body);
+    assert!(moved.body.contains("review") && moved.body.contains(&v2), "{}", moved.body);
+    assert!(stack.client().deployments("demo").await.unwrap().iter().all(|d| d.kind != "deploy"), "not yet");
+    let confirm = browser.post(deploy_path, &[("csrf", &csrf), ("step", "confirm"), ("batch", "1")]).await;
+    assert_eq!(hidden(&confirm.body, "expect_commit"), v2, "{}", confirm.body);
+    let started = browser.post(deploy_path, &pairs(&go(&v2))).await;
     assert_eq!(started.status, 303, "{}", started.body);
     let deployment_path = started.location.unwrap();
     assert!(deployment_path.starts_with("/deployments/"), "{deployment_path}");
     let id: i64 = deployment_path.trim_start_matches("/deployments/").parse().unwrap();
 
-    // The deployment's page shows its commands and, once done, its log.
+    // The deployment's page follows the log live, as Server-Sent Events, with the step and case.
     let client = stack.client();
+    let command = client.deployment(id).await.unwrap().commands[0].id;
+    let events = browser.events(&format!("/console/commands/{command}/events?offset=0")).await;
+    assert!(events.contains("event: log") && events.contains("event: progress"), "{events}");
+    assert!(events.contains(r#""case":"new_revision""#), "{events}");
+    assert!(events.contains("event: end") && events.contains(r#""status":"successful""#), "{events}");
+    assert!(events.contains("\nid: "), "log events carry their offset, to resume from: {events}");
     let done = eventually(Duration::from_secs(600), "the console's deploy to finish", || async {
         let d = client.deployment(id).await.ok()?;
         d.finished_at.is_some().then_some(d)
@@ -151,7 +204,12 @@ async fn sign_in_see_the_stack_and_deploy_with_the_button() {
     let shown = browser.get(&deployment_path).await;
     assert!(shown.body.contains("successful") && shown.body.contains(&host), "{}", shown.body);
     assert!(shown.body.contains("class=\"log\""), "{}", shown.body);
-    let command = done.commands[0].id;
+    assert!(shown.body.contains("new revision"), "the case each instance took: {}", shown.body);
+    let page = browser.get("/stacks/demo").await;
+    assert!(page.body.contains(&format!("site {}", &v2[..12])), "the commit the instance runs: {}", page.body);
+    let config = browser.get(&format!("/stacks/demo/instances/{host}/config")).await;
+    assert_eq!(config.status, 200, "{}", config.body);
+    assert!(config.body.contains("plone_zeoserver"), "the configuration in force: {}", config.body);
     let log = browser.get(&format!("/console/commands/{command}/log?offset=0")).await;
     let chunk: serde_json::Value = serde_json::from_str(&log.body).unwrap();
     assert_eq!(chunk["complete"], true, "{chunk}");
@@ -308,4 +366,81 @@ async fn the_custom_json_editor_checks_shows_the_diff_saves_and_reverts() {
 
 fn pairs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Runs the CLI with `input` on its standard input.
+fn cli_with_input(stack: &TestStack, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = crate::support::cli_command(&stack.url(), &stack.admin_token(), args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_signs_in_wrong_ones_are_slowed_and_signing_out_revokes_its_token() {
+    let stack = TestStack::start().await;
+    stack.create_stack("shop", &[("web", "custom")]);
+    stack.cli_ok(&["user", "create", "dana"]);
+    stack.cli_ok(&["user", "grant", "--stack", "shop", "--level", "deploy", "dana"]);
+
+    // A weak password is refused, naming the field; a good one is taken from stdin.
+    let weak = cli_with_input(&stack, &["user", "password", "dana", "--password-file", "-"], "short\n");
+    assert_eq!(weak.status.code(), Some(2), "{}", String::from_utf8_lossy(&weak.stdout));
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("password") && stderr.contains("at least 12"), "{stderr}");
+    let password = "correct horse battery staple";
+    let set = cli_with_input(&stack, &["user", "password", "dana", "--password-file", "-"], &format!("{password}\n"));
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
+    // Signed in with it: a session that acts as dana.
+    let mut browser = Browser::new(&stack);
+    let form = browser.get("/login").await;
+    let csrf = hidden(&form.body, "csrf");
+    let signed = browser.post("/login", &[("csrf", &csrf), ("user", "dana"), ("password", password)]).await;
+    assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/")), "{}", signed.body);
+    let page = browser.get("/stacks/shop").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<strong>deploy</strong>") && page.body.contains("dana"), "{}", page.body);
+    let tokens = stack.client().tokens().await.unwrap();
+    let made = tokens.iter().find(|t| t.user == "dana" && t.comment.as_deref() == Some("signed in with a password"));
+    let made = made.expect("the sign-in made a token").clone();
+    assert!(made.expires_at.is_some() && made.revoked_at.is_none(), "{made:?}");
+
+    // Signing out revokes that token.
+    let csrf = hidden(&page.body, "csrf");
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    let after = stack.client().tokens().await.unwrap().into_iter().find(|t| t.id == made.id).unwrap();
+    assert!(after.revoked_at.is_some(), "{after:?}");
+
+    // Wrong passwords (and unknown names) get one answer; after five, even the right one waits.
+    for (user, wrong) in [("dana", "not the password"), ("nobody", password)] {
+        let csrf = hidden(&browser.get("/login").await.body, "csrf");
+        let refused = browser.post("/login", &[("csrf", &csrf), ("user", user), ("password", wrong)]).await;
+        assert_eq!(refused.status, 401, "{}", refused.body);
+        assert!(refused.body.contains("wrong user name or password"), "{}", refused.body);
+    }
+    for _ in 0..4 {
+        let csrf = hidden(&browser.get("/login").await.body, "csrf");
+        browser.post("/login", &[("csrf", &csrf), ("user", "dana"), ("password", "still not it")]).await;
+    }
+    let csrf = hidden(&browser.get("/login").await.body, "csrf");
+    let slowed = browser.post("/login", &[("csrf", &csrf), ("user", "dana"), ("password", password)]).await;
+    assert_eq!(slowed.status, 429, "{}", slowed.body);
+    assert!(slowed.body.contains("too many wrong passwords"), "{}", slowed.body);
+    assert!(!browser.cookies.contains_key("drover_session"));
+
+    // Only dana herself or an admin sets her password; a removed one signs nobody in.
+    stack.cli_ok(&["user", "create", "sam"]);
+    let sam = stack.cli_ok(&["token", "create", "--user", "sam"]).trim().to_owned();
+    let mut command = crate::support::cli_command(&stack.url(), &sam, &["user", "password", "dana", "--remove"]);
+    let refused = command.output().unwrap();
+    assert_ne!(refused.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only your own password"), "{refused:?}");
+    stack.cli_ok(&["user", "password", "dana", "--remove"]);
 }

@@ -130,6 +130,19 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
     let names: Vec<&str> = servers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["clients1-client1", "clients1-client2", "clients2-client1", "clients2-client2"]);
 
+    // The backend as each frontend's HAProxy sees it, through the frontends' agents.
+    let backends: Vec<drover_proto::api::FrontendBackend> =
+        serde_json::from_str(&stack.cli_ok(&["stack", "frontends", "--stack", "demo", "--backend", "--json"])).unwrap();
+    assert_eq!(backends.len(), 2, "{backends:?}");
+    for b in &backends {
+        let states: Vec<(&str, Option<&str>)> =
+            b.servers.iter().map(|s| (s.server.as_str(), s.status.as_deref())).collect();
+        assert_eq!(states.len(), 4, "{b:?}");
+        assert!(states.iter().all(|(_, status)| *status == Some("UP")), "{b:?}");
+    }
+    let shown = stack.cli_ok(&["stack", "frontends", "--stack", "demo", "--backend"]);
+    assert!(shown.contains("clients2-client2") && shown.contains("UP"), "{shown}");
+
     // A rolling deploy of a new revision under load: no request fails.
     repo.write_and_commit("release-mark.txt", "v2", "v2");
     let stop = Arc::new(AtomicBool::new(false));

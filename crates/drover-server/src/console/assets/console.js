@@ -1,36 +1,52 @@
-// Follows each running command's log on the deployment page: new text is appended as the
-// command writes it; when every command has finished, the page reloads to show the results.
+// Follows each running command on the deployment page as Server-Sent Events: new log text is
+// appended as the command writes it, and the step it is on is shown with the time it has taken
+// so far. When every command has finished, the page reloads to show the results.
 (function () {
   "use strict";
   const logs = Array.from(document.querySelectorAll("pre.log[data-command]"));
-  if (logs.length === 0 || logs.every((pre) => pre.dataset.finished === "yes")) return;
-  let running = logs.filter((pre) => pre.dataset.finished !== "yes").length;
-  async function follow(pre) {
-    while (true) {
-      const url = "/console/commands/" + pre.dataset.command + "/log?wait=10&offset=" + pre.dataset.offset;
-      let chunk;
-      try {
-        const answer = await fetch(url, { credentials: "same-origin" });
-        if (!answer.ok) throw new Error(String(answer.status));
-        chunk = await answer.json();
-      } catch (e) {
-        await new Promise((r) => setTimeout(r, 2000));
-        continue;
-      }
-      if (chunk.data) {
-        pre.append(document.createTextNode(chunk.data));
-        pre.scrollTop = pre.scrollHeight;
-      }
-      pre.dataset.offset = String(chunk.next_offset);
-      if (chunk.complete) return;
-    }
+  const following = logs.filter((pre) => pre.dataset.finished !== "yes");
+  if (following.length === 0) return;
+  let running = following.length;
+  function finished() {
+    running -= 1;
+    if (running === 0) window.location.reload();
   }
-  logs.filter((pre) => pre.dataset.finished !== "yes").forEach((pre) =>
-    follow(pre).then(() => {
-      running -= 1;
-      if (running === 0) window.location.reload();
-    })
-  );
+  function follow(pre) {
+    const id = pre.dataset.command;
+    const step = document.getElementById("step-" + id);
+    const caseCell = document.getElementById("case-" + id);
+    let stepName = null;
+    let stepSince = 0;
+    const timer = setInterval(() => {
+      if (step && stepName) step.textContent = stepName + " (" + Math.round((Date.now() - stepSince) / 1000) + " s)";
+    }, 1000);
+    const source = new EventSource("/console/commands/" + id + "/events?offset=" + pre.dataset.offset);
+    source.addEventListener("log", (e) => {
+      const chunk = JSON.parse(e.data);
+      const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.append(document.createTextNode(chunk.data));
+      pre.dataset.offset = String(chunk.next_offset);
+      if (atEnd) pre.scrollTop = pre.scrollHeight;
+    });
+    source.addEventListener("progress", (e) => {
+      const p = JSON.parse(e.data);
+      if (caseCell && p.case) caseCell.textContent = p.case.replace(/_/g, " ");
+      if (p.running !== stepName) {
+        stepName = p.running;
+        stepSince = Date.now();
+        if (step) step.textContent = stepName || p.steps + " steps";
+      }
+    });
+    function end() {
+      source.close();
+      clearInterval(timer);
+      pre.dataset.finished = "yes";
+      finished();
+    }
+    source.addEventListener("end", end);
+    source.addEventListener("refused", end);
+  }
+  following.forEach(follow);
 })();
 
 // Checks the Custom JSON editor's document as it is typed, through the API's own check, and
