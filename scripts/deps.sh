@@ -29,5 +29,5 @@ ensure_rust() {
 ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3 curl
 # Headless Chromium and its WebDriver, for the web console's tests in a real browser
 # (tests/spine/browser.rs starts chromedriver itself). Not needed to run drover.
-ensure_packages chromium chromium-driver
+ensure_packages chromium chromium-driver fonts-dejavu-core
 ensure_rust
