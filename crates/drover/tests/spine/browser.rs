@@ -85,7 +85,8 @@ async fn browser_signs_in_deploys_with_the_button_follows_the_log_and_rolls_back
         "--hook",
         "deploy=for i in 1 2 3 4 5 6; do echo \"warming up $i\"; sleep 1; done",
     ]);
-    let hosts = [stack.create_online_instance("demo", &["zeoserver"]), stack.create_online_instance("demo", &["zeoserver"])];
+    let hosts =
+        [stack.create_online_instance("demo", &["zeoserver"]), stack.create_online_instance("demo", &["zeoserver"])];
     let repo = stack.create_demo_app("demo", &["zeoserver"]);
     stack.cli_ok(&["deploy", "--stack", "demo", "site", "--wait", "--timeout", "600"]);
     let client = stack.client();
@@ -115,23 +116,29 @@ async fn browser_signs_in_deploys_with_the_button_follows_the_log_and_rolls_back
 
     // 3. The Deploy button, rolling (one instance at a time), through the confirmation.
     let deploy_link = chrome.find("a[href='/stacks/demo/apps/site/deploy']").await;
-    assert_eq!(deploy_link.text().await.unwrap(), "Deploy");
+    assert!(deploy_link.text().await.unwrap().contains("Deploy"), "the Deploy button");
     follow(&chrome, "/stacks/demo/apps/site/deploy").await;
     audit.check(&chrome, "deploy form").await;
-    chrome.type_into("#batch", "1").await;
-    chrome.type_into("#comment", "from the browser").await;
+    let form = "form[action='/stacks/demo/apps/site/deploy']";
+    chrome.type_into(&format!("{form} input[name='batch']"), "1").await;
+    chrome.type_into(&format!("{form} input[name='comment']"), "from the browser").await;
     chrome.button("Review the deploy").await.click().await.unwrap();
     let plan = chrome.find("section[aria-labelledby='plan']").await.text().await.unwrap();
     assert!(plan.contains("What will happen"), "{plan}");
-    let batches = chrome.client.find_all(fantoccini::Locator::Css("section[aria-labelledby='plan'] ol li")).await.unwrap();
+    let batches =
+        chrome.client.find_all(fantoccini::Locator::Css("section[aria-labelledby='plan'] ol li")).await.unwrap();
     let mut order = Vec::new();
     for batch in &batches {
-        order.push(batch.text().await.unwrap());
+        let text = batch.text().await.unwrap();
+        let named: Vec<&String> =
+            hosts.iter().filter(|h| text.split([' ', ',', '(']).any(|w| w == h.as_str())).collect();
+        assert_eq!(named.len(), 1, "rolling: one instance a batch: {plan}");
+        order.push(named[0].clone());
     }
     order.sort();
     let mut both = hosts.to_vec();
     both.sort();
-    assert_eq!(order, both, "rolling: one instance a batch, each once: {plan}");
+    assert_eq!(order, both, "rolling: each instance in one batch: {plan}");
     let started_before = client.deployments("demo").await.unwrap().len();
     chrome.screenshot("deploy-confirmation").await;
     audit.check(&chrome, "deploy confirmation").await;
@@ -146,8 +153,17 @@ async fn browser_signs_in_deploys_with_the_button_follows_the_log_and_rolls_back
     let (_, first) = logs_now(&chrome).await.expect("the deployment page answers");
     let mut seen = vec![first.len()];
     let deadline = std::time::Instant::now() + DEPLOY_WAIT;
+    let mut finished_at = None;
     while seen.len() < 3 {
         assert!(std::time::Instant::now() < deadline, "the log did not grow twice (lengths {seen:?})");
+        // A page that does not follow the log fails soon after the deployment ends, not at the deadline.
+        if finished_at.is_none() && client.deployment(id).await.unwrap().finished_at.is_some() {
+            finished_at = Some(std::time::Instant::now());
+        }
+        assert!(
+            finished_at.is_none_or(|at| at.elapsed() < Duration::from_secs(30)),
+            "the deployment ended 30 s ago, and its page's log was not seen growing twice (lengths {seen:?})"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
         let Some((same_page, log)) = logs_now(&chrome).await else { continue };
         assert!(same_page, "the page was reloaded or left before its log was seen growing twice (lengths {seen:?})");
@@ -250,7 +266,7 @@ async fn browser_custom_json_editor_shows_a_wrong_type_at_its_path_then_the_diff
     assert_eq!(versions().await, versions_before, "a review saves nothing");
     chrome.screenshot("custom-json-diff").await;
     audit.check(&chrome, "custom JSON diff").await;
-    chrome.type_into("#comment", "two per CPU").await;
+    chrome.type_into("form[action='/stacks/demo/custom-json'] input[name='comment']", "two per CPU").await;
     chrome.button("Save").await.click().await.unwrap();
     chrome.wait_for_path("the editor after saving", |p| p.contains("saved=")).await;
     assert!(chrome.page_text().await.contains("Saved: version"), "{}", chrome.page_text().await);

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use crate::support::eventually;
 pub const UI_WAIT: Duration = Duration::from_secs(90);
 
 /// The browser window (and so every screenshot): fixed, for stable pictures.
-const WINDOW: (u32, u32) = (1280, 900);
+const WINDOW: (u32, u32) = (1280, 1040);
 
 /// One chromedriver process and one browser session in it.
 pub struct Chrome {
@@ -208,6 +208,8 @@ async fn open_session(chromium: &str, port: u16, profile: &Path) -> Result<Clien
                 "--no-first-run",
                 "--no-default-browser-check",
                 "--no-pings",
+                "--disable-breakpad",
+                "--disable-crash-reporter",
                 "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
             ],
         },
