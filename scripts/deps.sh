@@ -27,4 +27,7 @@ ensure_rust() {
 # agents run on frontend instances (drover runs its own; on a host with systemd, disable the
 # packaged services so they do not hold port 80).
 ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3 curl
+# Headless Chromium and its WebDriver, for the web console's tests in a real browser
+# (tests/spine/browser.rs starts chromedriver itself). Not needed to run drover.
+ensure_packages chromium chromium-driver fonts-dejavu-core
 ensure_rust
