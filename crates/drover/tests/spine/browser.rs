@@ -27,7 +27,7 @@ const DEPLOY_WAIT: Duration = Duration::from_secs(600);
 async fn sign_in(chrome: &Chrome, token: &str) {
     chrome.goto("/login").await;
     chrome.type_into("form[action='/login'] input[name='token']", token).await;
-    chrome.button("Sign in").await.click().await.unwrap();
+    chrome.button("Sign in with the token").await.click().await.unwrap();
     chrome.wait_for_path("the stacks page after signing in", |p| p == "/").await;
 }
 
@@ -125,6 +125,7 @@ async fn browser_signs_in_deploys_with_the_button_follows_the_log_and_rolls_back
     chrome.button("Review the deploy").await.click().await.unwrap();
     let plan = chrome.find("section[aria-labelledby='plan']").await.text().await.unwrap();
     assert!(plan.contains("What will happen"), "{plan}");
+    assert!(plan.contains(&v2), "the confirmation names the commit it will build: {plan}");
     let batches =
         chrome.client.find_all(fantoccini::Locator::Css("section[aria-labelledby='plan'] ol li")).await.unwrap();
     let mut order = Vec::new();
@@ -181,6 +182,8 @@ async fn browser_signs_in_deploys_with_the_button_follows_the_log_and_rolls_back
     );
     let log = logs_now(&chrome).await.unwrap().1;
     assert!(log.contains("warming up 6"), "the page shows the whole log:\n{log}");
+    let text = chrome.page_text().await;
+    assert!(text.contains("new revision"), "the case each instance took:\n{text}");
     chrome.screenshot("deployment").await;
     audit.check(&chrome, "deployment").await;
 
