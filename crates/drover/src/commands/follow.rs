@@ -1,8 +1,11 @@
 //! Following a deployment: each command's log streamed as it is written, line by line with the
 //! instance's name in front, until every command has finished.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use drover_core::deploy::log_steps::LogProgress;
 
 use drover_client::Client;
 use drover_proto::api::{Command, Deployment};
@@ -17,27 +20,43 @@ const LOG_WAIT: Duration = Duration::from_secs(20);
 /// The pause between log requests of one command while it runs.
 const LOG_BATCH: Duration = Duration::from_millis(200);
 
+/// The step each instance is on, from its log, and since when.
+type Steps = Arc<Mutex<HashMap<String, (String, Instant)>>>;
+
 /// Streams every command's output (to stdout, or to stderr when stdout carries JSON); returns
 /// when all have finished. The progress line names the instances still running, as they finish
-/// in any order, and (on a terminal) the time since the start.
+/// in any order, with the step each is on, and (on a terminal) how long it and the whole have
+/// taken.
 async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) -> CliResult<()> {
     let width = deployment.commands.iter().map(|c| c.instance.len()).max().unwrap_or(0);
     let progress = Arc::new(Mutex::new(Progress::new(to_stderr)));
+    let steps = Steps::default();
     let mut followers = JoinSet::new();
     let mut running = Vec::new();
     for c in deployment.commands.iter().filter(|c| c.status != "skipped") {
-        let (client, command, progress) = (client.clone(), c.clone(), progress.clone());
+        let (client, command, progress, steps) = (client.clone(), c.clone(), progress.clone(), steps.clone());
         running.push(c.instance.clone());
-        followers
-            .spawn(async move { follow_one(&client, &command, width, &progress).await.map(|()| command.instance) });
+        followers.spawn(async move {
+            follow_one(&client, &command, width, &progress, &steps).await.map(|()| command.instance)
+        });
     }
     let (total, started) = (running.len(), Instant::now());
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         {
             let mut progress = lock(&progress);
-            let elapsed = progress.is_terminal().then(|| started.elapsed().as_secs());
-            progress.update(&waiting_for(&running, total, elapsed));
+            let terminal = progress.is_terminal();
+            let on = lock(&steps);
+            let named: Vec<Running> = running
+                .iter()
+                .map(|host| Running {
+                    host,
+                    step: on
+                        .get(host)
+                        .map(|(step, since)| (step.as_str(), terminal.then(|| since.elapsed().as_secs()))),
+                })
+                .collect();
+            progress.update(&waiting_for(&named, total, terminal.then(|| started.elapsed().as_secs())));
         }
         tokio::select! {
             joined = followers.join_next() => match joined {
@@ -53,11 +72,32 @@ async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) 
     Ok(())
 }
 
-/// "waiting for web2, web3 (2 of 5 instances), 42 s": the instances still running, the first
-/// few by name.
-fn waiting_for(running: &[String], total: usize, elapsed_secs: Option<u64>) -> String {
+/// An instance still running, with the step its log says it is on and for how long.
+struct Running<'a> {
+    host: &'a str,
+    step: Option<(&'a str, Option<u64>)>,
+}
+
+/// "waiting for web2 (bin/buildout 42 s), web3 (2 of 5 instance(s)), 70 s": the instances still
+/// running, the first few by name with their step.
+fn waiting_for(running: &[Running], total: usize, elapsed_secs: Option<u64>) -> String {
     const NAMED: usize = 3;
-    let mut names = running.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    const STEP_CHARS: usize = 40;
+    let named: Vec<String> = running
+        .iter()
+        .take(NAMED)
+        .map(|r| match r.step {
+            None => r.host.to_owned(),
+            Some((step, secs)) => {
+                let mut step: String = step.chars().take(STEP_CHARS).collect();
+                if let Some(secs) = secs {
+                    step.push_str(&format!(" {secs} s"));
+                }
+                format!("{} ({step})", r.host)
+            }
+        })
+        .collect();
+    let mut names = named.join(", ");
     if running.len() > NAMED {
         names.push_str(&format!(" and {} more", running.len() - NAMED));
     }
@@ -104,13 +144,20 @@ async fn finished(client: &Client, id: i64) -> CliResult<Deployment> {
     }
 }
 
-fn lock(progress: &Mutex<Progress>) -> std::sync::MutexGuard<'_, Progress> {
-    progress.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn follow_one(client: &Client, command: &Command, width: usize, progress: &Mutex<Progress>) -> CliResult<()> {
+async fn follow_one(
+    client: &Client,
+    command: &Command,
+    width: usize,
+    progress: &Mutex<Progress>,
+    steps: &Steps,
+) -> CliResult<()> {
     let mut offset = 0;
     let mut partial = String::new();
+    let mut read = LogProgress::default();
     let prefix = format!("[{:<width$}]", command.instance);
     loop {
         let chunk = match client.command_log(command.id, offset, LOG_WAIT).await {
@@ -122,6 +169,20 @@ async fn follow_one(client: &Client, command: &Command, width: usize, progress: 
             }
             Err(e) => return Err(e.into()),
         };
+        read.feed(&chunk.data);
+        let step = read.running().map(|s| s.shown.clone());
+        {
+            let mut steps = lock(steps);
+            match step {
+                Some(step) if steps.get(&command.instance).is_none_or(|(shown, _)| *shown != step) => {
+                    steps.insert(command.instance.clone(), (step, Instant::now()));
+                }
+                Some(_) => {}
+                None => {
+                    steps.remove(&command.instance);
+                }
+            }
+        }
         partial.push_str(&chunk.data);
         while let Some(end) = partial.find('\n') {
             lock(progress).println(&format!("{prefix} {}", &partial[..end]));
@@ -165,19 +226,38 @@ pub fn exit_code(deployment: &Deployment) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::waiting_for;
+    use super::{Running, waiting_for};
 
     #[test]
-    fn the_progress_line_names_who_is_still_running() {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    fn the_progress_line_names_who_is_still_running_and_their_step() {
+        let at = |host, step| Running { host, step };
         // (running, total, elapsed, line)
-        let cases: &[(&[&str], usize, Option<u64>, &str)] = &[
-            (&["web1", "web2", "web3"], 3, None, "waiting for web1, web2, web3 (3 of 3 instance(s))"),
-            (&["web3"], 3, Some(42), "waiting for web3 (1 of 3 instance(s)), 42 s"),
-            (&["a", "b", "c", "d", "e"], 9, None, "waiting for a, b, c and 2 more (5 of 9 instance(s))"),
+        let cases: Vec<(Vec<Running>, usize, Option<u64>, &str)> = vec![
+            (
+                vec![at("web1", None), at("web2", None), at("web3", None)],
+                3,
+                None,
+                "waiting for web1, web2, web3 (3 of 3 instance(s))",
+            ),
+            (vec![at("web3", None)], 3, Some(42), "waiting for web3 (1 of 3 instance(s)), 42 s"),
+            (
+                vec![at("web2", Some(("bin/buildout -c deploy.cfg", Some(42)))), at("web3", Some(("git fetch", None)))],
+                5,
+                Some(70),
+                "waiting for web2 (bin/buildout -c deploy.cfg 42 s), web3 (git fetch) (2 of 5 instance(s)), 70 s",
+            ),
+            (
+                vec![at("a", None), at("b", None), at("c", None), at("d", None), at("e", None)],
+                9,
+                None,
+                "waiting for a, b, c and 2 more (5 of 9 instance(s))",
+            ),
         ];
         for (running, total, elapsed, line) in cases {
-            assert_eq!(waiting_for(&names(running), *total, *elapsed), *line);
+            assert_eq!(waiting_for(&running, total, elapsed), line);
         }
+        let long = "x".repeat(100);
+        let shown = waiting_for(&[at("web1", Some((long.as_str(), None)))], 1, None);
+        assert_eq!(shown, format!("waiting for web1 ({}) (1 of 1 instance(s))", "x".repeat(40)));
     }
 }
