@@ -3,82 +3,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use drover_proto::relay::{FrontendAction, FrontendCall};
 use serde_json::{Value, json};
 
+use crate::http_load::{PACED, backend, http, load, site};
 use crate::support::{TestStack, eventually};
 
 const WAIT: Duration = Duration::from_secs(180);
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build().unwrap()
-}
-
-/// HAProxy's view of the backend, through the stats page: server name → status.
-async fn backend(stats_url: &str, user: &str, password: &str) -> Option<Vec<(String, String)>> {
-    let csv =
-        http().get(format!("{stats_url};csv")).basic_auth(user, Some(password)).send().await.ok()?.text().await.ok()?;
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next()?.trim_start_matches("# ").split(',').collect();
-    let (sv, st) = (header.iter().position(|h| *h == "svname")?, header.iter().position(|h| *h == "status")?);
-    Some(
-        lines
-            .map(|l| l.split(',').collect::<Vec<_>>())
-            .filter(|f| f.first() == Some(&"plone") && !matches!(f.get(sv), Some(&"BACKEND" | &"FRONTEND")))
-            .map(|f| (f[sv].to_owned(), f[st].to_owned()))
-            .collect(),
-    )
-}
-
-async fn site(url: &str) -> Option<Value> {
-    let resp = http().get(url).send().await.ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.json().await.ok()
-}
-
-struct Load {
-    ok: usize,
-    failed: Vec<String>,
-    latencies: Vec<Duration>,
-}
-
-/// Requests through nginx at fixed concurrency, paced, until `stop` is set (bounded by `max`
-/// requests and `limit` in time).
-async fn load(url: String, stop: Arc<AtomicBool>, max: usize, limit: Duration) -> Load {
-    let began = Instant::now();
-    let client = http();
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut out = Load { ok: 0, failed: Vec::new(), latencies: Vec::new() };
-                while !stop.load(Ordering::Relaxed) && out.ok + out.failed.len() < max / 4 && began.elapsed() < limit {
-                    let t = Instant::now();
-                    match client.get(&url).send().await {
-                        Ok(r) if r.status().is_success() => out.ok += 1,
-                        Ok(r) => out.failed.push(format!("HTTP {}", r.status())),
-                        Err(e) => out.failed.push(e.to_string()),
-                    }
-                    out.latencies.push(t.elapsed());
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                out
-            })
-        })
-        .collect();
-    let mut all = Load { ok: 0, failed: Vec::new(), latencies: Vec::new() };
-    for w in workers {
-        let part = w.await.unwrap();
-        all.ok += part.ok;
-        all.failed.extend(part.failed);
-        all.latencies.extend(part.latencies);
-    }
-    all
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
@@ -146,7 +79,7 @@ async fn the_frontend_follows_the_clients_and_deploys_behind_it_drop_nothing() {
     // A rolling deploy of a new revision under load: no request fails.
     repo.write_and_commit("release-mark.txt", "v2", "v2");
     let stop = Arc::new(AtomicBool::new(false));
-    let load_task = tokio::spawn(load(url.clone(), stop.clone(), 200_000, Duration::from_secs(600)));
+    let load_task = tokio::spawn(load(url.clone(), stop.clone(), PACED, 200_000, Duration::from_secs(600)));
     let out = tokio::task::spawn_blocking({
         let args: Vec<String> = ["deploy", "--stack", "demo", "site", "--rolling", "--wait"].map(String::from).to_vec();
         let (url, token) = (stack.url(), stack.admin_token());

@@ -19,6 +19,7 @@ mod file_modes;
 mod frontend;
 mod frontend_names;
 mod hardening;
+mod http_load;
 mod join_tokens;
 mod load_scaling;
 mod lost;

@@ -283,10 +283,16 @@ impl TestStack {
 
     /// Creates a local instance in these layers and waits until it is online.
     pub fn create_online_instance(&self, stack: &str, layers: &[&str]) -> String {
+        self.create_online_instance_with(stack, layers, &[])
+    }
+
+    /// [`Self::create_online_instance`] with more `instance create` flags.
+    pub fn create_online_instance_with(&self, stack: &str, layers: &[&str], extra: &[&str]) -> String {
         let mut args = vec!["instance", "create", "--stack", stack, "--wait", "--timeout", "120"];
         for l in layers {
             args.extend(["--layer", l]);
         }
+        args.extend_from_slice(extra);
         let out = self.cli_ok(&args);
         out.lines().find_map(|l| l.strip_prefix("created instance ")).unwrap().split(' ').next().unwrap().to_owned()
     }
