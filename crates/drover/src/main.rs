@@ -3,8 +3,11 @@
 
 mod cli;
 mod cli_agent;
+mod cli_app;
+mod cli_instance;
 mod cli_people;
 mod cli_scaling;
+mod cli_stack;
 mod commands;
 mod default_stack;
 mod exit;

@@ -65,7 +65,8 @@ pub async fn load(url: String, stop: Arc<AtomicBool>, pace: Pace, max: usize, li
             let (client, url, stop) = (client.clone(), url.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut out = Load { ok: 0, failed: Vec::new(), latencies: Vec::new() };
-                while !stop.load(Ordering::Relaxed) && out.ok + out.failed.len() < per_worker && began.elapsed() < limit {
+                while !stop.load(Ordering::Relaxed) && out.ok + out.failed.len() < per_worker && began.elapsed() < limit
+                {
                     let t = Instant::now();
                     match client.get(&url).send().await {
                         Ok(r) if r.status().is_success() => out.ok += 1,

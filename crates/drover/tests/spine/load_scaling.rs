@@ -211,7 +211,12 @@ async fn cpu_load_starts_a_load_based_client_behind_haproxy_and_its_end_drains_a
     tokio::time::sleep(Duration::from_secs(5)).await;
     stop_http.store(true, Ordering::Relaxed);
     let visited = visitors.await.unwrap();
-    assert!(visited.failed.is_empty(), "{} failed requests, e.g. {:?}", visited.failed.len(), &visited.failed[..visited.failed.len().min(5)]);
+    assert!(
+        visited.failed.is_empty(),
+        "{} failed requests, e.g. {:?}",
+        visited.failed.len(),
+        &visited.failed[..visited.failed.len().min(5)]
+    );
     assert!(visited.ok > 100, "the visitors' load ran: {} requests", visited.ok);
     let kinds: Vec<String> = stack
         .client()
