@@ -89,12 +89,10 @@ fn valid_names(stack: &str, layer: Option<&str>) -> bool {
 /// `GET /stacks/{stack}/custom-json[?layer=L]`.
 pub async fn show(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path(stack): Path<String>,
     Query(query): Query<EditorQuery>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     let layer = query.layer.as_deref().filter(|l| !l.is_empty());
     if !valid_names(&stack, layer) {
         return not_found(&console, &session, "such stack or layer");
@@ -223,11 +221,9 @@ pub async fn check(
 /// (defaults, apps, the stack's and its layers' Custom JSON, merged), secrets redacted.
 pub async fn instance_config(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path((stack, host)): Path<(String, String)>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     if Shortname::parse(&stack).is_err() || Shortname::parse(&host).is_err() {
         return not_found(&console, &session, "such instance");
     }

@@ -39,6 +39,16 @@ pub(super) struct Signed {
     pub api: Api,
 }
 
+/// A page for signed-in people: the session and the API as them; anyone else is sent to sign in.
+impl FromRequestParts<Console> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
+        let peer = Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().copied());
+        signed(console, &parts.headers, peer).ok_or_else(|| see_other("/login"))
+    }
+}
+
 pub(super) fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Option<Signed> {
     let session = console.sessions.find(headers)?;
     let api = Api::new(console.api.clone(), session.token.clone(), peer.0);
@@ -205,15 +215,18 @@ pub(super) fn forged(console: &Console, session: &Session) -> Response {
 }
 
 /// `GET /`: the stacks.
-pub async fn stacks(State(console): State<Console>, headers: HeaderMap, peer: Peer) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
+pub async fn stacks(State(console): State<Console>, Signed { session, api }: Signed) -> Response {
     let listed: Vec<Stack> = match api.get("/stacks").await {
         Ok(stacks) => stacks,
         Err(refusal) => return refused(&console, Some(&session), refusal, "/"),
     };
+    // Each stack's status, read at once rather than one after another.
+    let paths: Vec<String> = listed.iter().map(|s| format!("/stacks/{}/status", s.name)).collect();
+    let statuses = futures_util::future::join_all(paths.iter().map(|p| api.get::<StackStatus>(p))).await;
     let mut rows = Vec::new();
-    for stack in listed {
-        let Ok(status) = api.get::<StackStatus>(&format!("/stacks/{}/status", stack.name)).await else { continue };
+    for (stack, status) in listed.into_iter().zip(statuses) {
+        // A stack deleted since the list was read.
+        let Ok(status) = status else { continue };
         let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
         for i in &status.instances {
             *by_status.entry(i.status.clone()).or_default() += 1;
@@ -230,11 +243,9 @@ pub async fn stacks(State(console): State<Console>, headers: HeaderMap, peer: Pe
 /// `GET /stacks/{stack}`.
 pub async fn stack(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path(name): Path<String>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     if Shortname::parse(&name).is_err() {
         return not_found(&console, &session, "such stack");
     }
@@ -333,11 +344,9 @@ fn forbidden_to_deploy(console: &Console, session: &Session, stack: &str, level:
 /// `GET /stacks/{stack}/apps/{app}/deploy`: the deploy form.
 pub async fn deploy_form(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path((stack, app)): Path<(String, String)>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
@@ -423,11 +432,9 @@ pub async fn deploy(
 /// (followed live by the page's script, [`super::live`]).
 pub async fn deployment(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path(id): Path<i64>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     let read = async {
         let d: Deployment = api.get(&format!("/deployments/{id}")).await?;
         let mut logs: HashMap<String, LogChunk> = HashMap::new();

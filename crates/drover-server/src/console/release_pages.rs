@@ -13,17 +13,15 @@ use serde_json::json;
 
 use super::Console;
 use super::internal::Refused;
-use super::pages::{Peer, Signed, app_names, field, level_on, not_found, posted, refused, see_other, signed};
+use super::pages::{Peer, Signed, app_names, field, level_on, not_found, posted, refused, see_other};
 use super::render::page;
 
 /// `GET /stacks/{stack}/apps/{app}/releases`.
 pub async fn releases(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path((stack, app)): Path<(String, String)>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     if !app_names(&stack, &app) {
         return not_found(&console, &session, "such app");
     }
@@ -79,11 +77,9 @@ pub async fn act(
 /// `GET /stacks/{stack}/events`: the newest 200, oldest first.
 pub async fn events(
     State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    Signed { session, api }: Signed,
     Path(stack): Path<String>,
 ) -> Response {
-    let Some(Signed { session, api }) = signed(&console, &headers, peer) else { return see_other("/login") };
     if Shortname::parse(&stack).is_err() {
         return not_found(&console, &session, "such stack");
     }
