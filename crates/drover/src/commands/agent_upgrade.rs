@@ -3,11 +3,10 @@
 
 use drover_proto::upgrade::CreateAgentUpgrade;
 
-use super::follow::{exit_code, follow_to_end, results};
+use super::follow::report;
 use crate::cli_agent::UpgradeArgs;
-use crate::exit::{CliResult, OK};
+use crate::exit::CliResult;
 use crate::login::client;
-use crate::output::print_json;
 
 pub async fn run(args: UpgradeArgs) -> CliResult {
     let client = client()?;
@@ -23,19 +22,5 @@ pub async fn run(args: UpgradeArgs) -> CliResult {
         let pacing = if args.rolling { "one agent at a time" } else { "all agents at once" };
         println!("deployment {}: upgrading {running} agent(s), {pacing}", deployment.id);
     }
-    if !args.wait {
-        if args.json {
-            print_json(&deployment);
-        } else {
-            println!("follow it with: drover deployment show {} --follow", deployment.id);
-        }
-        return Ok(OK);
-    }
-    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
-    if args.json {
-        print_json(&finished);
-    } else {
-        print!("{}", results(&finished));
-    }
-    Ok(exit_code(&finished))
+    report(&client, &deployment, args.wait, args.json, args.timeout).await
 }

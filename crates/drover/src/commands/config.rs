@@ -7,7 +7,7 @@ use std::path::Path;
 use drover_client::Client;
 use drover_proto::api::{ConfigChange, ConfigVersion, ConfigWarning, Deployment, RevertConfig, SetCustomJson};
 
-use super::follow::{exit_code, follow_to_end, results};
+use super::follow::{exit_code, follow_to_end, report};
 use crate::cli::{ConfigAction, ConfigArgs, SetJsonArgs};
 use crate::exit::{CliResult, Failure, OK};
 use crate::login::client;
@@ -74,13 +74,7 @@ async fn after_change_json(client: &Client, change: &ConfigChange, wait: bool) -
 /// Follows a deployment to its end: logs, then the results (or the finished deployment as JSON,
 /// the logs going to stderr).
 async fn follow(client: &Client, deployment: &Deployment, json: bool) -> CliResult {
-    let finished = follow_to_end(client, deployment, json, None).await?;
-    if json {
-        print_json(&finished);
-    } else {
-        print!("{}", results(&finished));
-    }
-    Ok(exit_code(&finished))
+    report(client, deployment, true, json, None).await
 }
 
 /// `drover stack set-json` and `drover layer set-json`.

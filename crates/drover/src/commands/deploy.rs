@@ -2,7 +2,7 @@
 
 use drover_proto::api::CreateDeployment;
 
-use super::follow::{exit_code, follow_to_end, results};
+use super::follow::report;
 use super::read_custom_json;
 use crate::cli::{AppDeployArgs, ReleaseCommand};
 use crate::exit::{CliResult, OK};
@@ -39,21 +39,7 @@ pub async fn run(kind: &str, args: AppDeployArgs, lock_wait: u64, rollback_to: O
             deployment.commands.len()
         );
     }
-    if !args.wait {
-        if args.json {
-            print_json(&deployment);
-        } else {
-            println!("follow it with: drover deployment show {} --follow", deployment.id);
-        }
-        return Ok(OK);
-    }
-    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
-    if args.json {
-        print_json(&finished)
-    } else {
-        print!("{}", results(&finished))
-    }
-    Ok(exit_code(&finished))
+    report(&client, &deployment, args.wait, args.json, args.timeout).await
 }
 
 pub async fn releases(cmd: ReleaseCommand) -> CliResult {

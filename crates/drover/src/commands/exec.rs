@@ -2,11 +2,10 @@
 
 use drover_proto::api::CreateDeployment;
 
-use super::follow::{exit_code, follow_to_end, results};
+use super::follow::report;
 use crate::cli::ExecArgs;
 use crate::exit::CliResult;
 use crate::login::client;
-use crate::output::print_json;
 
 pub async fn run(args: ExecArgs) -> CliResult {
     let client = client()?;
@@ -24,11 +23,5 @@ pub async fn run(args: ExecArgs) -> CliResult {
         let running = deployment.commands.iter().filter(|c| c.status != "skipped").count();
         println!("deployment {}: running {:?} on {running} instance(s)", deployment.id, deployment.command.join(" "));
     }
-    let finished = follow_to_end(&client, &deployment, args.json, args.timeout).await?;
-    if args.json {
-        print_json(&finished);
-    } else {
-        print!("{}", results(&finished));
-    }
-    Ok(exit_code(&finished))
+    report(&client, &deployment, true, args.json, args.timeout).await
 }

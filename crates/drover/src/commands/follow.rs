@@ -12,7 +12,7 @@ use drover_proto::api::{Command, Deployment};
 use tokio::task::JoinSet;
 
 use crate::exit::{CliResult, FAILED, Failure, OK};
-use crate::output::{or_dash, table};
+use crate::output::{or_dash, print_json, table};
 use crate::progress::Progress;
 
 /// How long one log request waits for output.
@@ -130,6 +130,34 @@ pub async fn follow_to_end(
             )
         })?,
     }
+}
+
+/// What a command that started a deployment prints last. With `wait`: follows it to its end
+/// (within `timeout`), then prints the results (or the finished deployment as JSON, the logs
+/// having gone to stderr) and answers its exit code. Without: prints the deployment (as JSON) or
+/// how to follow it.
+pub async fn report(
+    client: &Client,
+    deployment: &Deployment,
+    wait: bool,
+    json: bool,
+    timeout: Option<u64>,
+) -> CliResult {
+    if !wait {
+        if json {
+            print_json(deployment);
+        } else {
+            println!("follow it with: drover deployment show {} --follow", deployment.id);
+        }
+        return Ok(OK);
+    }
+    let finished = follow_to_end(client, deployment, json, timeout).await?;
+    if json {
+        print_json(&finished);
+    } else {
+        print!("{}", results(&finished));
+    }
+    Ok(exit_code(&finished))
 }
 
 /// The deployment once the server has closed it. Its commands' logs end a moment before the
