@@ -320,7 +320,7 @@ fn deploy_page(console: &Console, session: &Session, stack: &str, target: &Deplo
     let mut context = json!({
         "title": format!("Deploy {}", target.app.name), "who": session.name, "csrf": session.csrf,
         "stack": stack, "app": target.app.name, "instances": target.instances,
-        "default_revision": target.app.revision, "pinned": target.app.pinned.as_ref().map(|p| &p.commit),
+        "app_layers": target.app.layers, "default_revision": target.app.revision, "pinned": target.app.pinned.as_ref().map(|p| &p.commit),
     });
     let status = extra.get("status").and_then(Value::as_u64).and_then(|s| StatusCode::from_u16(s as u16).ok());
     if let (Some(context), Some(extra)) = (context.as_object_mut(), extra.as_object()) {
@@ -392,11 +392,19 @@ pub async fn deploy(
             return deploy_page(&console, &session, &stack, &target, extra);
         }
     };
-    let custom_json = revision.as_ref().map(|r| json!({ "deploy": { app.clone(): { "scm": { "revision": r } } } }));
+    let layers: Vec<String> = form.iter().filter(|(k, _)| k == "layer").map(|(_, v)| v.clone()).collect();
+    let override_text = field(&form, "custom_json").map(str::to_owned);
+    let custom_json = match deploy_json(&app, override_text.as_deref(), revision.as_deref()) {
+        Ok(doc) => doc,
+        Err(error) => {
+            let extra = json!({ "confirm": false, "status": 422, "error_field": "custom_json", "error": error });
+            return deploy_page(&console, &session, &stack, &target, extra);
+        }
+    };
     let expect_commit = field(&form, "expect_commit").map(str::to_owned);
     let request = json!({
-        "kind": "deploy", "app": app, "instances": chosen, "batch_size": batch, "comment": comment,
-        "custom_json": custom_json, "expect_commit": expect_commit,
+        "kind": "deploy", "app": app, "instances": chosen, "layers": layers, "batch_size": batch,
+        "comment": comment, "custom_json": custom_json, "expect_commit": expect_commit,
     });
     if field(&form, "step") != Some("go") {
         let plan = match api.post::<DeploymentPlan>(&format!("/stacks/{stack}/deployments/plan"), &request).await {
@@ -413,8 +421,8 @@ pub async fn deploy(
             _ => "In batches, in this order; each batch starts after the one before succeeded:",
         };
         let extra = json!({
-            "confirm": true, "chosen": chosen, "batch": batch, "revision": revision, "comment": comment,
-            "plan": plan, "pacing": pacing,
+            "confirm": true, "chosen": chosen, "chosen_layers": layers, "batch": batch, "revision": revision,
+            "comment": comment, "custom_json": override_text, "plan": plan, "pacing": pacing,
         });
         return deploy_page(&console, &session, &stack, &target, extra);
     }
@@ -426,6 +434,36 @@ pub async fn deploy(
             deploy_page(&console, &session, &stack, &target, extra)
         }
     }
+}
+
+/// The deploy's own Custom JSON: the form's document (an object, or nothing), with the revision
+/// asked for set at `deploy.<app>.scm.revision`; none when neither was given.
+fn deploy_json(app: &str, text: Option<&str>, revision: Option<&str>) -> Result<Option<Value>, String> {
+    let mut doc = match text {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(doc @ Value::Object(_)) => doc,
+            Ok(_) => return Err("Custom JSON for this deploy is a JSON object, like {\"deploy\": {…}}".to_owned()),
+            Err(e) => return Err(format!("not valid JSON: {e}")),
+        },
+        None => json!({}),
+    };
+    if let Some(revision) = revision {
+        let scm = doc
+            .as_object_mut()
+            .map(|d| d.entry("deploy").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+            .map(|d| d.entry(app).or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+            .map(|a| a.entry("scm").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut);
+        match scm {
+            Some(scm) => {
+                scm.insert("revision".to_owned(), json!(revision));
+            }
+            None => return Err(format!("deploy.{app}.scm in the Custom JSON must be an object to take the revision")),
+        }
+    }
+    Ok((doc != json!({})).then_some(doc))
 }
 
 /// `GET /deployments/{id}`: its commands, the case and steps each took, and their logs
@@ -457,4 +495,36 @@ pub async fn deployment(
         "progress": progress, "running": running,
     });
     page(&console.templates, StatusCode::OK, "deployment.html", context)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::deploy_json;
+
+    #[test]
+    fn the_deploys_custom_json_takes_the_revision() {
+        // (document, revision, result)
+        let cases = [
+            (None, None, Ok(None)),
+            (None, Some("v2"), Ok(Some(json!({"deploy": {"site": {"scm": {"revision": "v2"}}}})))),
+            (
+                Some(r#"{"deploy": {"site": {"environment": {"A": "1"}}}}"#),
+                Some("v2"),
+                Ok(Some(json!({"deploy": {"site": {"environment": {"A": "1"}, "scm": {"revision": "v2"}}}}))),
+            ),
+            (Some(r#"{"haproxy": {"maxconn": 10}}"#), None, Ok(Some(json!({"haproxy": {"maxconn": 10}})))),
+            (Some("{}"), None, Ok(None)),
+        ];
+        for (text, revision, result) in cases {
+            assert_eq!(deploy_json("site", text, revision), result, "{text:?} {revision:?}");
+        }
+        for (text, needle) in
+            [("[1]", "a JSON object"), ("{", "not valid JSON"), (r#"{"deploy": 1}"#, "must be an object")]
+        {
+            let error = deploy_json("site", Some(text), Some("v2")).unwrap_err();
+            assert!(error.contains(needle), "{text}: {error}");
+        }
+    }
 }

@@ -154,6 +154,23 @@ async fn sign_in_see_the_stack_and_deploy_with_the_button() {
     assert_eq!(browser.get(deploy_path).await.status, 200);
     let no_csrf = browser.post(deploy_path, &[("step", "go")]).await;
     assert_eq!(no_csrf.status, 403, "a form without the CSRF secret does nothing: {}", no_csrf.body);
+    let bad = [("csrf", csrf.as_str()), ("step", "confirm"), ("custom_json", "[1]")];
+    let refused = browser.post(deploy_path, &bad).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("custom_json") && refused.body.contains("a JSON object"), "{}", refused.body);
+    let with_json = [
+        ("csrf", csrf.as_str()),
+        ("step", "confirm"),
+        ("layer", "zeoserver"),
+        ("custom_json", r#"{"deploy": {"site": {"environment": {"MARK": "console"}}}}"#),
+    ];
+    let reviewed = browser.post(deploy_path, &with_json).await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.body);
+    assert!(
+        reviewed.body.contains("MARK") && reviewed.body.contains("name=\"layer\" value=\"zeoserver\""),
+        "{}",
+        reviewed.body
+    );
     let confirm = browser.post(deploy_path, &[("csrf", &csrf), ("step", "confirm"), ("batch", "1")]).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     assert!(confirm.body.contains("What will happen") && confirm.body.contains(&host), "{}", confirm.body);
