@@ -458,6 +458,9 @@ pub struct Command {
     pub finished_at: Option<String>,
     /// Bytes of log kept (0 once pruned).
     pub log_bytes: u64,
+    /// Its batch in a rolling deployment, from 0 (every command is in batch 0 otherwise).
+    #[serde(default)]
+    pub batch: u32,
 }
 
 /// `GET /commands/{id}/log?offset=N&wait=S`: log text from `offset`, waiting up to `wait` seconds

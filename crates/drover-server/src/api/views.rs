@@ -92,6 +92,7 @@ pub fn command(row: &CommandRow) -> Command {
         started_at: row.started_at.map(rfc3339),
         finished_at: row.finished_at.map(rfc3339),
         log_bytes: row.log_bytes as u64,
+        batch: u32::try_from(row.batch).unwrap_or(0),
     }
 }
 

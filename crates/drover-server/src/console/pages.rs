@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use drover_core::Shortname;
 use drover_core::deploy::log_steps::LogProgress;
-use drover_proto::api::{App, Deployment, DeploymentPlan, FrontendBackend, LogChunk, Stack, StackStatus};
+use drover_proto::api::{App, Deployment, DeploymentPlan, FrontendBackend, FrontendView, LogChunk, Stack, StackStatus};
 use drover_proto::people::{CreatedToken, WhoAmI};
 use serde_json::{Value, json};
 
@@ -222,9 +222,12 @@ pub async fn stacks(State(console): State<Console>, Signed { session, api }: Sig
     };
     // Each stack's status, read at once rather than one after another.
     let paths: Vec<String> = listed.iter().map(|s| format!("/stacks/{}/status", s.name)).collect();
-    let statuses = futures_util::future::join_all(paths.iter().map(|p| api.get::<StackStatus>(p))).await;
+    let statuses = futures_util::future::join_all(paths.iter().map(|p| api.get::<StackStatus>(p)));
+    let site_paths: Vec<String> = listed.iter().map(|s| format!("/stacks/{}/frontends", s.name)).collect();
+    let sites = futures_util::future::join_all(site_paths.iter().map(|p| api.get::<Vec<FrontendView>>(p)));
+    let (statuses, sites) = tokio::join!(statuses, sites);
     let mut rows = Vec::new();
-    for (stack, status) in listed.into_iter().zip(statuses) {
+    for ((stack, status), site) in listed.into_iter().zip(statuses).zip(sites) {
         // A stack deleted since the list was read.
         let Ok(status) = status else { continue };
         let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
@@ -234,6 +237,7 @@ pub async fn stacks(State(console): State<Console>, Signed { session, api }: Sig
         rows.push(json!({
             "name": stack.name, "layers": status.layers.len(), "by_status": by_status,
             "last": status.recent_deployments.first(),
+            "site": site.ok().and_then(|frontends| frontends.into_iter().next()).map(|f| f.url),
         }));
     }
     let context = json!({ "title": "Stacks", "who": session.name, "csrf": session.csrf, "stacks": rows });

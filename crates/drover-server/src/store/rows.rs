@@ -105,6 +105,8 @@ pub struct CommandRow {
     pub exit_code: Option<i64>,
     pub reason: Option<String>,
     pub log_bytes: i64,
+    /// The rolling batch it belongs to (0: the first, or a deployment without batches).
+    pub batch: i64,
     pub created_at: i64,
     pub acknowledged_at: Option<i64>,
     pub started_at: Option<i64>,

@@ -41,6 +41,8 @@ async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) 
         });
     }
     let (total, started) = (running.len(), Instant::now());
+    let batch_of: HashMap<String, u32> = deployment.commands.iter().map(|c| (c.instance.clone(), c.batch)).collect();
+    let batches = deployment.commands.iter().map(|c| c.batch + 1).max().unwrap_or(1);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         {
@@ -56,7 +58,12 @@ async fn stream_logs(client: &Client, deployment: &Deployment, to_stderr: bool) 
                         .map(|(step, since)| (step.as_str(), terminal.then(|| since.elapsed().as_secs()))),
                 })
                 .collect();
-            progress.update(&waiting_for(&named, total, terminal.then(|| started.elapsed().as_secs())));
+            let batch = running.iter().filter_map(|h| batch_of.get(h)).min().map(|b| (b + 1, batches));
+            let line = waiting_for(&named, total, terminal.then(|| started.elapsed().as_secs()));
+            progress.update(&match batch {
+                Some((at, of)) if of > 1 => format!("batch {at} of {of}: {line}"),
+                _ => line,
+            });
         }
         tokio::select! {
             joined = followers.join_next() => match joined {
