@@ -28,3 +28,16 @@ ensure_rust() {
 # packaged services so they do not hold port 80).
 ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3 curl
 ensure_rust
+
+# moto's EC2 server, which the `ec2` provider's tests run against (not real AWS): a venv of its
+# own under ~/.cache/drover, made and filled only when missing. The tests find it there (or
+# through DROVER_MOTO_SERVER).
+MOTO_VERSION=5.2.5
+ensure_moto() {
+  local venv="${DROVER_MOTO_VENV:-$HOME/.cache/drover/moto-venv-$MOTO_VERSION}"
+  [ -x "$venv/bin/moto_server" ] && return 0
+  echo "installing moto[server]==$MOTO_VERSION into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+}
+ensure_moto

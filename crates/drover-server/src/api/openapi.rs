@@ -18,7 +18,7 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_scaling, people, resources,
+    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_provider, layer_scaling, people, resources,
     scaling, user_tokens, webhooks,
 };
 
@@ -68,6 +68,8 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         scaling::set,
         layer_scaling::show,
         layer_scaling::set,
+        layer_provider::show,
+        layer_provider::set,
         apps::list,
         apps::create,
         apps::show,

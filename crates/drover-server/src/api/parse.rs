@@ -105,7 +105,8 @@ pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
 /// A checked `POST /stacks/{stack}/instances` (layer existence is checked against the store).
 pub struct NewInstance {
     pub layers: Vec<Shortname>,
-    pub provider: Provider,
+    /// None: the first layer's provider.
+    pub provider: Option<Provider>,
     pub hostname: Option<Shortname>,
     pub cpu_count: Option<u32>,
     pub scaling: ScalingType,
@@ -123,10 +124,10 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
         }
     }
     let provider = match req.provider.as_deref() {
-        None => Provider::Local,
-        Some(p) => {
-            p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?
-        }
+        None => None,
+        Some(p) => Some(
+            p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?,
+        ),
     };
     if let Some(n) = req.cpu_count
         && !(1..=1024).contains(&n)
@@ -369,7 +370,7 @@ mod tests {
             cpu_count: None,
             scaling: None,
         };
-        assert_eq!(instance(ok.clone()).unwrap().provider, Provider::Local);
+        assert_eq!(instance(ok.clone()).unwrap().provider, None);
         assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
         assert_eq!(
             field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })),
