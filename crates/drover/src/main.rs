@@ -4,6 +4,7 @@
 mod cli;
 mod cli_agent;
 mod cli_people;
+mod cli_provider;
 mod cli_scaling;
 mod commands;
 mod default_stack;
