@@ -33,7 +33,8 @@ mod tests {
 
     #[test]
     fn drover_tags_come_after_the_users() {
-        let mut settings = Ec2Settings { ami: "ami-12345678".into(), instance_type: "t3.micro".into(), ..Default::default() };
+        let mut settings =
+            Ec2Settings { ami: "ami-12345678".into(), instance_type: "t3.micro".into(), ..Default::default() };
         settings.tags.insert("team".into(), "web".into());
         let tags = machine_tags(&settings, "prod", "clients", "clients1");
         let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();

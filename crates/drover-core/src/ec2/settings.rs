@@ -66,7 +66,9 @@ fn is_region(raw: &str) -> bool {
 
 fn is_endpoint(raw: &str) -> bool {
     let rest = raw.strip_prefix("https://").or_else(|| raw.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_whitespace() || c.is_control()))
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
 }
 
 impl Ec2Settings {
@@ -87,7 +89,10 @@ impl Ec2Settings {
         }
         for (i, group) in self.security_groups.iter().enumerate() {
             if !is_id(group, "sg-") {
-                bad(&format!("security_groups[{i}]"), format!("{group:?} is not a security group id; give one like sg-0abc1234"));
+                bad(
+                    &format!("security_groups[{i}]"),
+                    format!("{group:?} is not a security group id; give one like sg-0abc1234"),
+                );
             }
         }
         if let Some(key) = &self.key_name
@@ -96,7 +101,10 @@ impl Ec2Settings {
             bad("key_name", format!("{key:?} is not a key pair name; use 1 to 255 printable ASCII characters"));
         }
         if self.tags.len() > MAX_USER_TAGS {
-            bad("tags", format!("{} tags are too many; EC2 takes {MAX_USER_TAGS} besides Drover's own", self.tags.len()));
+            bad(
+                "tags",
+                format!("{} tags are too many; EC2 takes {MAX_USER_TAGS} besides Drover's own", self.tags.len()),
+            );
         }
         for (key, value) in &self.tags {
             let field = format!("tags.{key}");
@@ -150,10 +158,12 @@ mod tests {
     #[test]
     fn settings_are_checked_by_field() {
         assert_eq!(good().validate(), Ok(()));
-        let minimal = Ec2Settings { ami: "ami-12345678".into(), instance_type: "m5.large".into(), ..Default::default() };
+        let minimal =
+            Ec2Settings { ami: "ami-12345678".into(), instance_type: "m5.large".into(), ..Default::default() };
         assert_eq!(minimal.validate(), Ok(()));
         // (the change, the fields refused)
-        let cases: Vec<(fn(&mut Ec2Settings), Vec<&str>)> = vec![
+        type Change = fn(&mut Ec2Settings);
+        let cases: Vec<(Change, Vec<&str>)> = vec![
             (|s| s.ami = "ubuntu".into(), vec!["ami"]),
             (|s| s.ami = "ami-XYZ12345".into(), vec!["ami"]),
             (|s| s.instance_type = "micro".into(), vec!["instance_type"]),

@@ -30,8 +30,10 @@ fn check(req: LayerProvider) -> Result<(Provider, Option<Ec2Settings>), Failure>
         (Provider::Ec2, Some(config)) => {
             let settings = Ec2Settings::from(config);
             let Err(problems) = settings.validate() else { return Ok((provider, Some(settings))) };
-            let details: Vec<FieldError> =
-                problems.into_iter().map(|p| FieldError { field: format!("ec2.{}", p.field), message: p.message }).collect();
+            let details: Vec<FieldError> = problems
+                .into_iter()
+                .map(|p| FieldError { field: format!("ec2.{}", p.field), message: p.message })
+                .collect();
             let lines: Vec<String> = details.iter().map(|p| format!("  {}: {}", p.field, p.message)).collect();
             let mut failure = Failure::invalid(
                 details[0].field.clone(),
@@ -40,9 +42,10 @@ fn check(req: LayerProvider) -> Result<(Provider, Option<Ec2Settings>), Failure>
             failure.0.details = details;
             Err(failure)
         }
-        (_, Some(_)) => {
-            Err(Failure::invalid("ec2", format!("EC2 settings are for the ec2 provider, not {provider}; leave them out")))
-        }
+        (_, Some(_)) => Err(Failure::invalid(
+            "ec2",
+            format!("EC2 settings are for the ec2 provider, not {provider}; leave them out"),
+        )),
         (_, None) => Ok((provider, None)),
     }
 }
@@ -134,7 +137,7 @@ mod tests {
             (req("cloud", None), vec!["provider"]),
             (req("ec2", None), vec!["ec2"]),
             (req("local", ec2("ami-12345678", None)), vec!["ec2"]),
-            (req("ec2", ec2("ubuntu", Some("moon")))  , vec!["ec2.ami", "ec2.region"]),
+            (req("ec2", ec2("ubuntu", Some("moon"))), vec!["ec2.ami", "ec2.region"]),
         ];
         for (request, fields) in cases {
             let failure = check(request).unwrap_err();

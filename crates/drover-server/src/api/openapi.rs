@@ -18,8 +18,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_provider, layer_scaling, people, resources,
-    scaling, user_tokens, webhooks,
+    agent_upgrades, apps, audit, config, deployments, events, instances, join_tokens, layer_provider, layer_scaling,
+    people, resources, scaling, user_tokens, webhooks,
 };
 
 /// What the document says about itself; `info.description` of the document.

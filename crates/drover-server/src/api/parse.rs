@@ -125,9 +125,9 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
     }
     let provider = match req.provider.as_deref() {
         None => None,
-        Some(p) => Some(
-            p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?,
-        ),
+        Some(p) => {
+            Some(p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?)
+        }
     };
     if let Some(n) = req.cpu_count
         && !(1..=1024).contains(&n)

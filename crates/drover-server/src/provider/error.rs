@@ -25,6 +25,8 @@ pub enum ProviderError {
     },
     /// This server was built without the `ec2` feature.
     #[cfg_attr(feature = "ec2", allow(dead_code))]
-    #[error("this drover server was built without the `ec2` feature; rebuild it with `--features ec2` to manage EC2 machines")]
+    #[error(
+        "this drover server was built without the `ec2` feature; rebuild it with `--features ec2` to manage EC2 machines"
+    )]
     NotBuilt,
 }

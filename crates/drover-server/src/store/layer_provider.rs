@@ -18,12 +18,10 @@ pub struct LayerProviderRow {
 impl Store {
     /// A layer's provider and settings.
     pub async fn layer_provider(&self, layer_id: i64) -> Result<Option<LayerProviderRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT id AS layer_id, shortname, provider, provider_settings FROM layers WHERE id = ?",
-        )
-        .bind(layer_id)
-        .fetch_optional(&self.pool)
-        .await
+        sqlx::query_as("SELECT id AS layer_id, shortname, provider, provider_settings FROM layers WHERE id = ?")
+            .bind(layer_id)
+            .fetch_optional(&self.pool)
+            .await
     }
 
     /// The provider and settings of a stack's layer, by shortname.

@@ -102,7 +102,11 @@ pub async fn run(client: &Client, args: LayerProviderArgs) -> CliResult {
         Some(req) => client.set_layer_provider(&args.stack, &args.layer, &req).await?,
         None => client.layer_provider(&args.stack, &args.layer).await?,
     };
-    if args.format.json { print_json(&view) } else { print(&view) }
+    if args.format.json {
+        print_json(&view)
+    } else {
+        print(&view)
+    }
     Ok(OK)
 }
 
@@ -142,7 +146,10 @@ mod tests {
         .unwrap()
         .unwrap();
         let ec2 = req.ec2.unwrap();
-        assert_eq!((req.provider.as_str(), ec2.ami.as_str(), ec2.region.as_deref()), ("ec2", "ami-12345678", Some("us-east-1")));
+        assert_eq!(
+            (req.provider.as_str(), ec2.ami.as_str(), ec2.region.as_deref()),
+            ("ec2", "ami-12345678", Some("us-east-1"))
+        );
         assert_eq!(ec2.tags.get("team").map(String::as_str), Some("web"));
         assert!(request(&args(&[])).unwrap().is_none());
         assert_eq!(request(&args(&["local"])).unwrap().unwrap().ec2, None);
@@ -156,7 +163,10 @@ mod tests {
             (&["ec2", "--ami", "ami-12345678"], "--instance-type is required"),
             (&["ec2", "--ami", "ubuntu", "--instance-type", "t3.micro"], "--ami: \"ubuntu\" is not an image id"),
             (&["ec2", "--ami", "ami-12345678", "--instance-type", "t3"], "--instance-type: "),
-            (&["ec2", "--ami", "ami-12345678", "--instance-type", "t3.micro", "--security-group", "web"], "--security-group: "),
+            (
+                &["ec2", "--ami", "ami-12345678", "--instance-type", "t3.micro", "--security-group", "web"],
+                "--security-group: ",
+            ),
             (&["ec2", "--ami", "ami-12345678", "--instance-type", "t3.micro", "--tag", "team"], "--tag: "),
             (&["local", "--ami", "ami-12345678"], "for the ec2 provider, not local"),
         ];

@@ -476,6 +476,7 @@ mod tests {
                 created_at: String::new(),
                 services: Vec::new(),
                 scaling: "24/7".into(),
+                machine_id: None,
             }],
         }
     }

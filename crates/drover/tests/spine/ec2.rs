@@ -51,10 +51,8 @@ impl Moto {
             .unwrap();
         let moto = Self { child, url: format!("http://127.0.0.1:{port}") };
         let client = moto.client();
-        eventually(Duration::from_secs(60), "moto to answer", || async {
-            client.describe_regions().send().await.ok()
-        })
-        .await;
+        eventually(Duration::from_secs(60), "moto to answer", || async { client.describe_regions().send().await.ok() })
+            .await;
         moto
     }
 
@@ -166,12 +164,37 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
     // The layer's settings; a mistake names its flag.
     let images = ec2.describe_images().send().await.unwrap();
     let ami = images.images().iter().filter_map(|i| i.image_id()).find(|id| id.len() == 12).unwrap().to_owned();
-    let bad = stack.cli(&["layer", "provider", "--stack", "cloud", "web", "ec2", "--ami", "ubuntu", "--instance-type", "t3.micro"]);
+    let bad = stack.cli(&[
+        "layer",
+        "provider",
+        "--stack",
+        "cloud",
+        "web",
+        "ec2",
+        "--ami",
+        "ubuntu",
+        "--instance-type",
+        "t3.micro",
+    ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--ami: \"ubuntu\" is not an image id"), "{bad:?}");
     let out = stack.cli_ok(&[
-        "layer", "provider", "--stack", "cloud", "web", "ec2", "--ami", &ami, "--instance-type", "t3.micro", "--tag",
-        "team=web", "--region", "us-east-1", "--endpoint-url", &moto.url,
+        "layer",
+        "provider",
+        "--stack",
+        "cloud",
+        "web",
+        "ec2",
+        "--ami",
+        &ami,
+        "--instance-type",
+        "t3.micro",
+        "--tag",
+        "team=web",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &moto.url,
     ]);
     assert!(out.contains("layer web: provider ec2") && out.contains(&format!("ami: {ami}")), "{out}");
     let shown = stack.cli_ok(&["layer", "provider", "--stack", "cloud", "web"]);

@@ -111,10 +111,11 @@ impl Ec2Api {
             .send()
             .await
             .map_err(failed("RunInstances"))?;
-        out.instances().first().and_then(|i| i.instance_id()).map(str::to_owned).ok_or(ProviderError::Ec2 {
-            call: "RunInstances",
-            message: "the answer names no instance".into(),
-        })
+        out.instances()
+            .first()
+            .and_then(|i| i.instance_id())
+            .map(str::to_owned)
+            .ok_or(ProviderError::Ec2 { call: "RunInstances", message: "the answer names no instance".into() })
     }
 
     /// Starts a stopped machine.

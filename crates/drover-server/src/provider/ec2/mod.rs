@@ -158,9 +158,11 @@ pub async fn settings_of(store: &Store, stack_id: i64, layer: &str) -> Result<Ec
             "layer {layer} has no EC2 settings; set them with `drover layer provider {layer} ec2 --ami AMI --instance-type TYPE`"
         ))
     };
-    let raw = row.and_then(|r| r.provider_settings.filter(|_| r.provider.as_deref() == Some("ec2"))).ok_or_else(missing)?;
-    let settings: Ec2Settings = serde_json::from_str(&raw)
-        .map_err(|e| ProviderError::Settings(format!("layer {layer}'s EC2 settings are unreadable ({e}); set them again")))?;
+    let raw =
+        row.and_then(|r| r.provider_settings.filter(|_| r.provider.as_deref() == Some("ec2"))).ok_or_else(missing)?;
+    let settings: Ec2Settings = serde_json::from_str(&raw).map_err(|e| {
+        ProviderError::Settings(format!("layer {layer}'s EC2 settings are unreadable ({e}); set them again"))
+    })?;
     settings.validate().map_err(|problems| {
         let list: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();
         ProviderError::Settings(format!("layer {layer}'s EC2 settings are wrong: {}", list.join("; ")))
