@@ -371,6 +371,8 @@ mod tests {
             scaling: None,
         };
         assert_eq!(instance(ok.clone()).unwrap().provider, None);
+        let ec2 = CreateInstance { provider: Some("ec2".into()), ..ok.clone() };
+        assert_eq!(instance(ec2).unwrap().provider, Some(Provider::Ec2));
         assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
         assert_eq!(
             field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })),
@@ -380,7 +382,7 @@ mod tests {
             field_of(instance(CreateInstance { layers: vec!["web".into(), "web".into()], ..ok.clone() })),
             "layers[1]"
         );
-        assert_eq!(field_of(instance(CreateInstance { provider: Some("ec2".into()), ..ok.clone() })), "provider");
+        assert_eq!(field_of(instance(CreateInstance { provider: Some("cloud".into()), ..ok.clone() })), "provider");
         assert_eq!(field_of(instance(CreateInstance { hostname: Some("a/b".into()), ..ok.clone() })), "hostname");
         assert_eq!(field_of(instance(CreateInstance { cpu_count: Some(0), ..ok })), "cpu_count");
     }
