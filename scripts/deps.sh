@@ -31,13 +31,12 @@ ensure_rust
 
 # moto's EC2 server, which the `ec2` provider's tests run against (not real AWS): a venv of its
 # own under ~/.cache/drover, made and filled only when missing. The tests find it there (or
-# through DROVER_MOTO_SERVER).
+# through DROVER_MOTO_SERVER). Called by test.sh (the tests need it; quickstart does not).
 MOTO_VERSION=5.2.5
 ensure_moto() {
-  local venv="${DROVER_MOTO_VENV:-$HOME/.cache/drover/moto-venv-$MOTO_VERSION}"
+  local venv="$HOME/.cache/drover/moto-venv-$MOTO_VERSION"
   [ -x "$venv/bin/moto_server" ] && return 0
   echo "installing moto[server]==$MOTO_VERSION into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
 }
-ensure_moto

@@ -94,7 +94,6 @@ pub async fn show(
     request_body = drover_proto::layer_provider::LayerProvider,
     responses(
         (status = 200, description = "The layer's provider", body = drover_proto::layer_provider::LayerProviderView),
-        (status = 400, description = "A setting is wrong (named by its field)", body = drover_proto::ErrorBody),
         (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody),
     )
 )]
