@@ -255,6 +255,8 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
         .status()
         .unwrap();
     assert!(update.success());
+    // From here a lost machine is healed within seconds (the heartbeat timeout).
+    stack.options.heartbeat_timeout_secs = 15.0;
     stack.start_server().await;
     eventually(Duration::from_secs(60), "the server to find the machine by its tags", || async {
         let instance = stack.client().instance("cloud", "web1").await.ok()?;
@@ -262,8 +264,24 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
     })
     .await;
 
-    // Delete (once stopped): TerminateInstances.
+    // Auto-healing: a machine whose agent is gone past the heartbeat timeout is stopped and
+    // started again through the provider (StopInstances, waiting for `stopped`, then
+    // StartInstances); the test's machine boots again and its agent comes back.
     stack.wait_status("cloud", "web1", "online", ONLINE_WAIT).await;
+    drop(agent);
+    let healing = eventually(Duration::from_secs(120), "a healing event for web1", || async {
+        let events = stack.client().events("cloud", None, Duration::ZERO, 100).await.ok()?;
+        events.into_iter().find(|e| e.kind == "healing" && e.instance.as_deref() == Some("web1"))
+    })
+    .await;
+    assert!(healing.message.contains("through the ec2 provider"), "{}", healing.message);
+    stack.wait_status("cloud", "web1", "booting", ONLINE_WAIT).await;
+    wait_state(&ec2, &id, "running").await;
+    let agent = HostAgent::start_at(&root, &address, &join_file, &agent_args);
+    stack.wait_status("cloud", "web1", "online", ONLINE_WAIT).await;
+    assert_eq!(tagged(&ec2, "cloud", "web1").await.len(), 1, "healed on the same machine");
+
+    // Delete (once stopped): TerminateInstances.
     stack.cli_ok(&["instance", "stop", "--stack", "cloud", "web1", "--wait", "--timeout", "120"]);
     wait_state(&ec2, &id, "stopped").await;
     drop(agent);
