@@ -234,6 +234,15 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
     let (status, log) = again.refused(&stack.dir.path().join("another")).await;
     assert!(!status.success(), "a second use of the machine's join token is refused: {log}");
 
+    // The stack file carries the layer's provider and settings: its export applies back unchanged.
+    let exported = stack.dir.path().join("cloud.toml");
+    stack.cli_ok(&["export", "--stack", "cloud", "-o", exported.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.contains("provider = \"ec2\"\nec2 = {") && text.contains(&moto.url), "{text}");
+    let out = stack.cli_ok(&["apply", "-f", exported.to_str().unwrap()]);
+    assert!(out.contains("0 created, 0 updated"), "{out}");
+    assert_eq!(tagged(&ec2, "cloud", "web1").await.len(), 1, "applying launched nothing");
+
     // Stop: Shutdown, then StopInstances; the machine is off, and so is its agent.
     stack.cli_ok(&["instance", "stop", "--stack", "cloud", "web1", "--wait", "--timeout", "120"]);
     wait_state(&ec2, &id, "stopped").await;
