@@ -56,6 +56,15 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Forgets an instance's agent credential (its machine is gone; the next one enrolls anew).
+    pub async fn forget_credential(&self, instance_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE instances SET credential_hash = NULL WHERE id = ?")
+            .bind(instance_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// Records (or clears) an instance's machine id at its provider.
     pub async fn set_machine_id(&self, instance_id: i64, machine_id: Option<&str>) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE instances SET machine_id = ? WHERE id = ?")

@@ -290,6 +290,27 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
     stack.wait_status("cloud", "web1", "online", ONLINE_WAIT).await;
     assert_eq!(tagged(&ec2, "cloud", "web1").await.len(), 1, "healed on the same machine");
 
+    // A machine terminated behind Drover's back: the instance is lost, and healing launches a
+    // new machine, whose user data carries a new single-use token; it enrolls in the old one's place.
+    ec2.terminate_instances().instance_ids(&id).send().await.unwrap();
+    drop(agent);
+    wait_state(&ec2, &id, "terminated").await;
+    let replacement = eventually(Duration::from_secs(120), "a new machine for web1", || async {
+        let machines = tagged(&ec2, "cloud", "web1").await;
+        machines.into_iter().find(|m| m.id != id && m.state == "running")
+    })
+    .await;
+    let id = replacement.id;
+    let (token, _, _) = registration(&user_data(&ec2, &id).await);
+    assert_ne!(token.parse::<drover_proto::token::Token>().unwrap().secret, secret, "a new token");
+    let new_join = stack.dir.path().join("machine-web1-new.token");
+    std::fs::write(&new_join, format!("{token}\n")).unwrap();
+    std::fs::set_permissions(&new_join, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let new_root = stack.dir.path().join("machine-web1-new");
+    let agent = HostAgent::start_at(&new_root, &address, &new_join, &agent_args);
+    stack.wait_status("cloud", "web1", "online", ONLINE_WAIT).await;
+    assert_eq!(stack.instance("cloud", "web1").await.machine_id.as_deref(), Some(id.as_str()));
+
     // Delete (once stopped): TerminateInstances.
     stack.cli_ok(&["instance", "stop", "--stack", "cloud", "web1", "--wait", "--timeout", "120"]);
     wait_state(&ec2, &id, "stopped").await;

@@ -120,8 +120,13 @@ impl Ec2Provider {
         Ok(token.to_string())
     }
 
-    /// Launches a machine for the instance and stores its id.
+    /// Launches a machine for the instance and stores its id. An instance whose earlier machine
+    /// is gone loses that machine's agent credential: the new machine enrolls with its own token.
     async fn launch(&self, api: &Ec2Api, instance: &InstanceRow) -> Result<(), ProviderError> {
+        if instance.credential_hash.is_some() {
+            tracing::info!(instance = %instance.hostname, "its machine is gone: a new one enrolls in its place");
+            self.inner.store.forget_credential(instance.id).await?;
+        }
         let settings = api.settings();
         let layer = instance.layers().into_iter().next().unwrap_or_default();
         let tags = machine_tags(settings, &instance.stack_name, &layer, &instance.hostname);
