@@ -31,3 +31,15 @@ ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv 
 # (tests/spine/browser.rs starts chromedriver itself). Not needed to run drover.
 ensure_packages chromium chromium-driver fonts-dejavu-core
 ensure_rust
+
+# moto's EC2 server, which the `ec2` provider's tests run against (not real AWS): a venv of its
+# own under ~/.cache/drover, made and filled only when missing. The tests find it there (or
+# through DROVER_MOTO_SERVER). Called by test.sh (the tests need it; quickstart does not).
+MOTO_VERSION=5.2.5
+ensure_moto() {
+  local venv="$HOME/.cache/drover/moto-venv-$MOTO_VERSION"
+  [ -x "$venv/bin/moto_server" ] && return 0
+  echo "installing moto[server]==$MOTO_VERSION into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+}

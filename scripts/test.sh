@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
+ensure_moto
 cargo test --workspace --locked "$@"
 if [ $# -eq 0 ]; then
   scripts/schemathesis.sh

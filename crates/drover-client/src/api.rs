@@ -12,6 +12,7 @@ use drover_proto::api::{
     CreateLayer, CreateStack, CreatedJoinToken, Deployment, EffectiveConfig, FrontendBackend, FrontendView, Instance,
     JoinToken, Layer, LogChunk, ReleaseView, RevertConfig, SetCustomJson, Stack, StackStatus, UpdateApp, UpdateLayer,
 };
+use drover_proto::layer_provider::{LayerProvider, LayerProviderView};
 use drover_proto::layer_scaling::{LayerScaling, SetLayerScaling};
 use drover_proto::people::{
     AuditEntry, CreateToken, CreateUser, CreatedToken, SetGrant, SetPassword, TokenInfo, User, WhoAmI,
@@ -335,6 +336,22 @@ impl Client {
         req: &SetLayerScaling,
     ) -> Result<LayerScaling, ClientError> {
         let path = format!("/stacks/{}/layers/{}/scaling", seg(stack), seg(layer));
+        self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
+    /// A layer's host provider and its settings.
+    pub async fn layer_provider(&self, stack: &str, layer: &str) -> Result<LayerProviderView, ClientError> {
+        self.http.get(&format!("/stacks/{}/layers/{}/provider", seg(stack), seg(layer))).await
+    }
+
+    /// Sets a layer's host provider and its settings.
+    pub async fn set_layer_provider(
+        &self,
+        stack: &str,
+        layer: &str,
+        req: &LayerProvider,
+    ) -> Result<LayerProviderView, ClientError> {
+        let path = format!("/stacks/{}/layers/{}/provider", seg(stack), seg(layer));
         self.http.required(self.http.call(Method::PUT, &path, Some(req), CALL_TIMEOUT).await)
     }
 

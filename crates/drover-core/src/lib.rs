@@ -14,6 +14,7 @@ pub mod config_values;
 pub mod deploy;
 pub mod deployment;
 pub mod duration;
+pub mod ec2;
 pub mod facts;
 pub mod frontend;
 pub mod hooks;

@@ -101,6 +101,8 @@ named_enum!(
         Registering => "registering",
         /// A registered host whose agent joined.
         Registered => "registered",
+        /// An EC2 machine the server runs, stops, starts and terminates (a layer's EC2 settings).
+        Ec2 => "ec2",
     }
 );
 
@@ -192,6 +194,8 @@ named_enum!(
         Local => "local",
         /// An existing host whose agent joined with a join token.
         Registered => "registered",
+        /// An EC2 machine the server runs, stops, starts and terminates (a layer's EC2 settings).
+        Ec2 => "ec2",
     }
 );
 
@@ -216,7 +220,7 @@ mod tests {
     #[test]
     fn unknown_name_lists_the_choices() {
         let err = "cloud".parse::<Provider>().unwrap_err().to_string();
-        assert_eq!(err, "\"cloud\" is not a valid provider; expected one of: local, registered");
+        assert_eq!(err, "\"cloud\" is not a valid provider; expected one of: local, registered, ec2");
     }
 
     #[test]

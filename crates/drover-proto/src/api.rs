@@ -241,7 +241,9 @@ pub struct EffectiveConfig {
 pub struct CreateInstance {
     /// Layers the instance belongs to (at least one).
     pub layers: Vec<String>,
-    /// `local` (the server starts it) or `registered` (an agent joins from another host).
+    /// `local` (the server starts it), `ec2` (the server launches an EC2 machine with the
+    /// layer's settings) or `registered` (an agent joins from another host); by default the
+    /// first layer's provider (`drover layer provider`), else `local`.
     #[serde(default)]
     pub provider: Option<String>,
     /// Its hostname; by default the first layer's name and the lowest free number.
@@ -277,7 +279,7 @@ pub struct Instance {
     pub stack: String,
     /// Its layers.
     pub layers: Vec<String>,
-    /// local or registered.
+    /// local, registered or ec2.
     pub provider: String,
     /// Its status (reference names: online, setup_failed, connection_lost, ...).
     pub status: String,
@@ -301,6 +303,9 @@ pub struct Instance {
     /// `24/7`, `time` or `load` (`drover instance update --scaling`).
     #[serde(default = "always_on")]
     pub scaling: String,
+    /// Its machine's id at its provider (an EC2 instance id), once it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
 }
 
 fn always_on() -> String {

@@ -10,7 +10,7 @@ pub struct Event {
     pub id: i64,
     /// When (RFC 3339).
     pub at: String,
-    /// `lost`, `healing`, `healing_gave_up`, ...
+    /// `lost`, `healing`, `healing_gave_up`, `start_failed`, `stop_failed`, ...
     pub kind: String,
     /// The instance it is about, if one.
     pub instance: Option<String>,

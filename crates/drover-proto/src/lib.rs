@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod events;
 pub mod hooks;
+pub mod layer_provider;
 pub mod layer_scaling;
 pub mod people;
 pub mod relay;

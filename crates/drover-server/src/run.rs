@@ -13,7 +13,7 @@ use crate::error::ServerError;
 use crate::orchestrator::{
     follow_load, follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats,
 };
-use crate::provider::LocalProvider;
+use crate::provider::{Ec2Provider, LocalProvider};
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
 use crate::{api, pki, secrets};
@@ -59,6 +59,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         store.clone(),
         config.agent_heartbeat_interval,
     );
+    let ec2 = Ec2Provider::new(store.clone(), url.clone(), pki.fingerprint.clone());
     let config_served_binary = config.served_binary.clone();
     let state = AppState {
         store,
@@ -70,6 +71,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         }),
         wakeups: Arc::new(Wakeups::new()),
         local,
+        ec2,
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
         frontend_relay: Arc::default(),
@@ -80,6 +82,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     };
     state.agent_binary.measure_in_background();
     crate::provider::adopt_local_agents(&state).await?;
+    crate::provider::adopt_ec2_machines(&state);
     // Before the API answers, so no agent's report races the follow-ups it re-runs.
     crate::orchestrator::sweep(&state).await?;
     tokio::spawn(watch_heartbeats(state.clone()));

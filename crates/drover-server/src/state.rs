@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, watch};
 
 use crate::config::ServerConfig;
-use crate::provider::LocalProvider;
+use crate::provider::{Ec2Provider, LocalProvider};
 use crate::store::Store;
 
 /// Shared server state.
@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth: Arc<AuthKeys>,
     pub wakeups: Arc<Wakeups>,
     pub local: LocalProvider,
+    /// EC2 machines of `ec2` layers.
+    pub ec2: Ec2Provider,
     /// Serialises the creation of app deployments (lock check and take).
     pub deploy_gate: Arc<tokio::sync::Mutex<()>>,
     /// Held Configure commands waiting for their stack to settle.

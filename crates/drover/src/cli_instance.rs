@@ -10,7 +10,8 @@ pub enum InstanceCommand {
     /// Create an instance; a local one is started at once.
     #[command(after_help = "Examples:\n  drover instance create --stack prod --layer clients --wait\n  \
                         drover instance create --stack prod --layer clients --scaling load\n  \
-                        drover instance create --stack prod --layer zeo --provider registered --hostname zeo1")]
+                        drover instance create --stack prod --layer zeo --provider registered --hostname zeo1\n  \
+                        drover instance create --stack prod --layer web          # an ec2 layer: launches a machine")]
     Create {
         /// The stack.
         #[arg(long, env = "DROVER_STACK", hide_env_values = true)]
@@ -18,9 +19,11 @@ pub enum InstanceCommand {
         /// Its layers (repeatable, at least one).
         #[arg(long = "layer", required = true)]
         layers: Vec<String>,
-        /// local (started by the server) or registered (an agent joins from another host).
-        #[arg(long, default_value = "local")]
-        provider: String,
+        /// local (started by the server), ec2 (an EC2 machine the server launches with the
+        /// layer's settings) or registered (an agent joins from another host); by default the
+        /// first layer's provider (`drover layer provider`), else local.
+        #[arg(long)]
+        provider: Option<String>,
         /// Its hostname (default: the first layer's name and a number).
         #[arg(long)]
         hostname: Option<String>,

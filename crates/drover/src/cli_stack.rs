@@ -199,6 +199,9 @@ pub enum LayerCommand {
     /// Set or show a layer's load-based scaling: its load instances start and stop by the
     /// average CPU, memory or load of its online instances.
     Scaling(crate::cli_scaling::LayerScalingArgs),
+    /// Set or show the provider new instances of a layer get: local, registered, or ec2 with
+    /// its machines' settings.
+    Provider(crate::cli_provider::LayerProviderArgs),
     /// Replace the layer's Custom JSON (validated first; a new version is kept).
     SetJson {
         /// The layer.

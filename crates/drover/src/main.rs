@@ -6,6 +6,7 @@ mod cli_agent;
 mod cli_app;
 mod cli_instance;
 mod cli_people;
+mod cli_provider;
 mod cli_scaling;
 mod cli_stack;
 mod commands;

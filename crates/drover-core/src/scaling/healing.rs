@@ -224,7 +224,7 @@ mod tests {
         let one_off = vec![layer("clients", true), layer("zeo", false)];
         let ago = |minutes: &[i64]| minutes.iter().map(|m| NOW - m * MIN).collect::<Vec<_>>();
         use InstanceStatus::{ConnectionLost, Online};
-        use Provider::{Local, Registered};
+        use Provider::{Ec2, Local, Registered};
         // (input: status, provider, lost minutes ago, layers, attempts minutes ago, expected)
         type Case<'a> = (InstanceStatus, Provider, i64, &'a [LayerHealing], Vec<i64>, Want);
         let cases: Vec<Case> = vec![
@@ -261,6 +261,7 @@ mod tests {
                 ),
             ),
             (ConnectionLost, Registered, 2, &on, vec![], Want::Wait(NOW + 3 * MIN, "")),
+            (ConnectionLost, Ec2, 7, &on, vec![], Want::Heal("restarting it through the ec2 provider (attempt 1 of 5")),
             // backoff: 30 s after one attempt, 60 s after two, 120 s after three
             (
                 ConnectionLost,

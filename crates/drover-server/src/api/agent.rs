@@ -130,7 +130,7 @@ async fn register(
     };
     let request = InstanceRequest {
         layers: &layers,
-        provider: Provider::Registered,
+        provider: Some(Provider::Registered),
         hostname,
         cpu_count: None,
         address: Some(&req.facts.address),

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use drover_core::{InstanceStatus, Provider};
+use drover_core::InstanceStatus;
 use drover_proto::api::{CreateInstance, Instance};
 
 use super::auth::{Can, DEPLOY, MANAGE, SHOW};
@@ -173,15 +173,14 @@ pub async fn delete(
             format!("instance {host} is {}; stop it first with `drover instance stop {host}`", instance.status),
         ));
     }
-    if instance.provider == Provider::Local.as_str() {
-        state.local.stop(&instance).await;
-    }
+    // The host goes first (an EC2 machine is terminated): a refusal keeps the instance, to retry.
+    crate::provider::remove_host(&state, &instance).await.map_err(|e| {
+        Failure::conflict(
+            Some("instance"),
+            format!("instance {host}'s host could not be removed, so the instance is kept: {e}; try again"),
+        )
+    })?;
     orchestrator::abandon_commands(&state, instance.id, "the instance was deleted").await?;
     state.store.delete_instance(instance.id).await?;
-    if instance.provider == Provider::Local.as_str()
-        && let Err(e) = state.local.remove_root(&instance)
-    {
-        tracing::warn!(instance = %host, "failed to remove the instance's root: {e}");
-    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,6 +15,7 @@ mod frontend_backend;
 mod frontend_relay;
 mod instances;
 mod join_tokens;
+mod layer_provider;
 mod layer_scaling;
 pub mod openapi;
 pub mod parse;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/stacks/{stack}/layers/{layer}/custom_json", put(config::set_layer_json))
         .route("/stacks/{stack}/layers/{layer}/scaling", get(layer_scaling::show).put(layer_scaling::set))
+        .route("/stacks/{stack}/layers/{layer}/provider", get(layer_provider::show).put(layer_provider::set))
         .route("/stacks/{stack}/custom_json", put(config::set_stack_json))
         .route("/stacks/{stack}/custom_json/check", post(config::check_json))
         .route("/stacks/{stack}/config", get(config::effective))

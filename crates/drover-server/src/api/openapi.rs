@@ -18,8 +18,8 @@ use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, ResponseBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent_upgrades, apps, audit, config, deployments, events, frontend_backend, instances, join_tokens, layer_scaling,
-    passwords, people, resources, scaling, user_tokens, webhooks,
+    agent_upgrades, apps, audit, config, deployments, events, frontend_backend, instances, join_tokens, layer_provider,
+    layer_scaling, passwords, people, resources, scaling, user_tokens, webhooks,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -69,6 +69,8 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         scaling::set,
         layer_scaling::show,
         layer_scaling::set,
+        layer_provider::show,
+        layer_provider::set,
         apps::list,
         apps::create,
         apps::show,

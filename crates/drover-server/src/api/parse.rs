@@ -105,7 +105,8 @@ pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
 /// A checked `POST /stacks/{stack}/instances` (layer existence is checked against the store).
 pub struct NewInstance {
     pub layers: Vec<Shortname>,
-    pub provider: Provider,
+    /// None: the first layer's provider.
+    pub provider: Option<Provider>,
     pub hostname: Option<Shortname>,
     pub cpu_count: Option<u32>,
     pub scaling: ScalingType,
@@ -123,9 +124,9 @@ pub fn instance(req: CreateInstance) -> Result<NewInstance, Failure> {
         }
     }
     let provider = match req.provider.as_deref() {
-        None => Provider::Local,
+        None => None,
         Some(p) => {
-            p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?
+            Some(p.parse().map_err(|e: drover_core::status::UnknownName| Failure::invalid("provider", e.to_string()))?)
         }
     };
     if let Some(n) = req.cpu_count
@@ -385,7 +386,9 @@ mod tests {
             cpu_count: None,
             scaling: None,
         };
-        assert_eq!(instance(ok.clone()).unwrap().provider, Provider::Local);
+        assert_eq!(instance(ok.clone()).unwrap().provider, None);
+        let ec2 = CreateInstance { provider: Some("ec2".into()), ..ok.clone() };
+        assert_eq!(instance(ec2).unwrap().provider, Some(Provider::Ec2));
         assert_eq!(field_of(instance(CreateInstance { layers: vec![], ..ok.clone() })), "layers");
         assert_eq!(
             field_of(instance(CreateInstance { layers: vec!["web".into(), "Bad".into()], ..ok.clone() })),
@@ -395,7 +398,7 @@ mod tests {
             field_of(instance(CreateInstance { layers: vec!["web".into(), "web".into()], ..ok.clone() })),
             "layers[1]"
         );
-        assert_eq!(field_of(instance(CreateInstance { provider: Some("ec2".into()), ..ok.clone() })), "provider");
+        assert_eq!(field_of(instance(CreateInstance { provider: Some("cloud".into()), ..ok.clone() })), "provider");
         assert_eq!(field_of(instance(CreateInstance { hostname: Some("a/b".into()), ..ok.clone() })), "hostname");
         assert_eq!(field_of(instance(CreateInstance { cpu_count: Some(0), ..ok })), "cpu_count");
     }

@@ -57,6 +57,7 @@ pub fn instance(row: &InstanceRow) -> Instance {
         created_at: rfc3339(row.created_at),
         services: services(row.services.as_deref()),
         scaling: row.scaling.clone(),
+        machine_id: row.machine_id.clone(),
     }
 }
 

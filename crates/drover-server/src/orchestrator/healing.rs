@@ -67,8 +67,8 @@ async fn consider(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::
         HealDecision::Heal { reason } => {
             events::record(state, &event(HEALING, &reason)).await?;
             // Whatever is left of the old agent goes first, so the new one is the only one.
-            if instance.provider == Provider::Local.as_str() {
-                state.local.stop(instance).await;
+            if let Err(e) = crate::provider::stop_host(state, instance).await {
+                tracing::warn!(instance = %instance.hostname, "failed to stop its host before healing: {e}");
             }
             if let Err(e) = super::start_instance(state, instance).await {
                 let message = format!("{}: failed to start it again: {e}", instance.hostname);

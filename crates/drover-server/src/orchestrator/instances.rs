@@ -1,6 +1,6 @@
 //! Creating instances, the one way: from the API (`drover instance create`) and for a host that
 //! registers itself when its agent joins. Names, addresses and layers are checked and allocated
-//! here; a local instance's agent is started at once.
+//! here; a local instance's agent is started at once, an ec2 instance's machine is launched.
 
 use std::net::Ipv4Addr;
 
@@ -11,14 +11,15 @@ use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
 
 use super::{OrchestratorError, apply_event};
 use crate::state::AppState;
-use crate::store::{InstanceRow, JoinUse, NewInstance, StackRow, StoreError};
+use crate::store::{InstanceRow, JoinUse, NewEvent, NewInstance, StackRow, StoreError};
 
 /// What a new instance is.
 pub struct InstanceRequest<'a> {
     /// Its layers' shortnames, at least one.
     pub layers: &'a [Shortname],
-    /// Local (the server starts its agent) or registered (a host that joins).
-    pub provider: Provider,
+    /// Local (the server starts its agent), ec2 (the server launches a machine) or registered
+    /// (a host that joins); none: the first layer's provider (`drover layer provider`), or local.
+    pub provider: Option<Provider>,
     /// Its hostname; by default the next free one of its first layer.
     pub hostname: Option<Shortname>,
     /// A CPU count to use instead of the one its agent reports.
@@ -27,13 +28,13 @@ pub struct InstanceRequest<'a> {
     pub address: Option<&'a str>,
     /// The request field that names the hostname (for the error on a duplicate).
     pub hostname_field: &'static str,
-    /// How it is started: a `24/7` local instance at once; a `time` or `load` one is left
+    /// How it is started: a `24/7` local or ec2 instance at once; a `time` or `load` one is left
     /// stopped for its schedule or its layer's rule to start.
     pub scaling: ScalingType,
 }
 
-/// Creates an instance; a local one's agent is started (a failure to start it leaves the
-/// instance `start_failed`, not missing).
+/// Creates an instance; a local one's agent is started, an ec2 one's machine launched (a failure
+/// to start it leaves the instance `start_failed`, not missing).
 pub async fn create_instance(
     state: &AppState,
     stack: &StackRow,
@@ -74,6 +75,16 @@ async fn create(
         layer_ids.push(layer.id);
     }
 
+    let provider = match req.provider {
+        Some(p) => p,
+        None => layer_provider(state, stack.id, first.as_str()).await?,
+    };
+    if provider == Provider::Ec2 {
+        // Refused before anything is created: the machine could not be launched.
+        crate::provider::ec2::settings_of(&state.store, stack.id, first.as_str())
+            .await
+            .map_err(|e| OrchestratorError::invalid("provider", e.to_string()))?;
+    }
     let guard = state.local.allocation_guard().await;
     let hostname = match req.hostname {
         Some(h) => h,
@@ -83,7 +94,7 @@ async fn create(
             next_hostname(first, &taken)
         }
     };
-    let (address, status) = match (req.provider, req.address) {
+    let (address, status) = match (provider, req.address) {
         (Provider::Local, _) => {
             let taken: Vec<Ipv4Addr> =
                 state.store.local_addresses().await?.iter().filter_map(|a| a.parse().ok()).collect();
@@ -93,6 +104,11 @@ async fn create(
                 if req.scaling == ScalingType::AlwaysOn { InstanceStatus::Booting } else { InstanceStatus::Stopped };
             (Some(address.to_string()), status)
         }
+        (Provider::Ec2, _) => {
+            let status =
+                if req.scaling == ScalingType::AlwaysOn { InstanceStatus::Booting } else { InstanceStatus::Stopped };
+            (None, status)
+        }
         (Provider::Registered, Some(address)) => (Some(address.to_owned()), InstanceStatus::Registered),
         (Provider::Registered, None) => (None, InstanceStatus::Registering),
     };
@@ -101,7 +117,7 @@ async fn create(
         .create_instance(&NewInstance {
             stack_id: stack.id,
             hostname: hostname.as_str(),
-            provider: req.provider.as_str(),
+            provider: provider.as_str(),
             status,
             address: address.as_deref(),
             cpu_count_override: req.cpu_count,
@@ -123,12 +139,28 @@ async fn create(
         .instance_by_id(id)
         .await?
         .ok_or_else(|| OrchestratorError::Internal(format!("instance {hostname} vanished after its creation")))?;
-    if req.provider == Provider::Local
+    if provider != Provider::Registered
         && row.status() == InstanceStatus::Booting
-        && let Err(e) = state.local.spawn(&row).await
+        && let Err(e) = crate::provider::start_host(state, &row).await
     {
-        tracing::error!(instance = %row.hostname, "failed to start the agent: {e}");
+        tracing::error!(instance = %row.hostname, "failed to start its host: {e}");
+        let message = format!("{} failed to start: {e}", row.hostname);
+        let event = NewEvent {
+            stack_id: row.stack_id,
+            kind: "start_failed",
+            instance: Some(&row.hostname),
+            layer: None,
+            message: &message,
+        };
+        super::events::record(state, &event).await?;
         apply_event(state, &row, Event::StartFailed).await?;
     }
     Ok(state.store.instance_by_id(id).await?.unwrap_or(row))
+}
+
+/// The provider new instances of the layer get: the one set with `drover layer provider`, or
+/// local.
+async fn layer_provider(state: &AppState, stack_id: i64, layer: &str) -> Result<Provider, OrchestratorError> {
+    let row = state.store.layer_provider_by_name(stack_id, layer).await?;
+    Ok(row.and_then(|r| r.provider).and_then(|p| p.parse().ok()).unwrap_or(Provider::Local))
 }

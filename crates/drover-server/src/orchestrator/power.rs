@@ -10,28 +10,37 @@
 use std::time::Duration;
 
 use drover_core::lifecycle::{Event, on_event};
-use drover_core::{CommandStatus, DeploymentKind, InstanceStatus, Provider};
+use drover_core::{CommandStatus, DeploymentKind, InstanceStatus};
 use drover_proto::agent::LifecycleEvent;
 
 use super::OrchestratorError;
 use super::{abandon_commands, apply_event, queue_lifecycle};
 use crate::state::AppState;
-use crate::store::InstanceRow;
+use crate::store::{InstanceRow, NewEvent};
 
-/// Starts a stopped instance (a local one's agent is spawned; a registered one's agent begins
-/// Setup at its next heartbeat).
+/// Starts a stopped instance through its provider (a local one's agent is spawned; an ec2 one's
+/// machine is started, or launched; a registered one's agent begins Setup at its next heartbeat).
 pub async fn start_instance(state: &AppState, instance: &InstanceRow) -> Result<(), OrchestratorError> {
     on_event(instance.status(), Event::StartRequested)
         .map_err(|e| OrchestratorError::conflict(Some("instance"), e.to_string()))?;
     if apply_event(state, instance, Event::StartRequested).await?.is_none() {
         return Ok(()); // already starting or running
     }
-    if instance.provider == Provider::Local.as_str() {
-        let fresh = state.store.instance_by_id(instance.id).await?.unwrap_or_else(|| instance.clone());
-        if let Err(e) = state.local.spawn(&fresh).await {
-            tracing::error!(instance = %instance.hostname, "failed to start the agent: {e}");
-            apply_event(state, &fresh, Event::StartFailed).await?;
-        }
+    let fresh = state.store.instance_by_id(instance.id).await?.unwrap_or_else(|| instance.clone());
+    if let Err(e) = crate::provider::start_host(state, &fresh).await {
+        tracing::error!(instance = %instance.hostname, "failed to start its host: {e}");
+        super::events::record(
+            state,
+            &NewEvent {
+                stack_id: instance.stack_id,
+                kind: "start_failed",
+                instance: Some(&instance.hostname),
+                layer: None,
+                message: &format!("{} failed to start: {e}", instance.hostname),
+            },
+        )
+        .await?;
+        apply_event(state, &fresh, Event::StartFailed).await?;
     }
     Ok(())
 }
@@ -82,10 +91,20 @@ pub(super) async fn resume_stop(state: &AppState, instance: &InstanceRow) -> Res
     stop_host(state, instance).await
 }
 
-/// Stops a local instance's agent, fails what it will not finish, and marks the instance stopped.
+/// Stops the instance's host through its provider (a local agent, an EC2 machine), fails what
+/// it will not finish, and marks the instance stopped.
 async fn stop_host(state: &AppState, instance: &InstanceRow) -> Result<(), sqlx::Error> {
-    if instance.provider == Provider::Local.as_str() {
-        state.local.stop(instance).await;
+    if let Err(e) = crate::provider::stop_host(state, instance).await {
+        tracing::error!(instance = %instance.hostname, "failed to stop its host: {e}");
+        let message = format!("{}: failed to stop its host: {e}", instance.hostname);
+        let event = NewEvent {
+            stack_id: instance.stack_id,
+            kind: "stop_failed",
+            instance: Some(&instance.hostname),
+            layer: None,
+            message: &message,
+        };
+        super::events::record(state, &event).await?;
     }
     abandon_commands(state, instance.id, "the instance stopped before the command finished").await?;
     state.store.clear_services(instance.id).await?;

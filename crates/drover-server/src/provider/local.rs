@@ -253,3 +253,22 @@ fn read_identity(pid: i32) -> Option<ProcessIdentity> {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     ProcessIdentity::from_proc(&boot_id, &stat, &cmdline)
 }
+
+impl super::HostProvider for LocalProvider {
+    async fn start(&self, instance: &InstanceRow) -> Result<(), super::ProviderError> {
+        self.spawn(instance).await.map(|_| ()).map_err(Into::into)
+    }
+
+    async fn stop(&self, instance: &InstanceRow) -> Result<(), super::ProviderError> {
+        LocalProvider::stop(self, instance).await;
+        Ok(())
+    }
+
+    async fn remove(&self, instance: &InstanceRow) -> Result<(), super::ProviderError> {
+        LocalProvider::stop(self, instance).await;
+        if let Err(e) = self.remove_root(instance) {
+            tracing::warn!(instance = %instance.hostname, "failed to remove the instance's root: {e}");
+        }
+        Ok(())
+    }
+}

@@ -11,6 +11,7 @@ mod deployments;
 mod events;
 mod instances;
 mod join_tokens;
+mod layer_provider;
 mod layers;
 mod load_scaling;
 mod nonces;
@@ -35,6 +36,7 @@ pub use deployments::{NewDeployment, PlannedCommand};
 pub use events::NewEvent;
 pub use instances::NewInstance;
 pub use join_tokens::{JoinTokenRow, JoinUse, NewJoinToken};
+pub use layer_provider::LayerProviderRow;
 pub use load_scaling::{LoadScaling, LoadScalingRow};
 pub use people::{NewUserToken, UserRow, UserTokenRow};
 

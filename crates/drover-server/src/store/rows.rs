@@ -62,6 +62,10 @@ pub struct InstanceRow {
     pub scaling: String,
     /// For time-based instances: the weekly schedule (OpsWorks' grid, JSON).
     pub schedule: Option<String>,
+    /// The machine's id at its provider (an EC2 instance id); none for local and registered
+    /// instances, and for an `ec2` one not launched yet.
+    #[sqlx(default)]
+    pub machine_id: Option<String>,
 }
 
 impl InstanceRow {

@@ -26,7 +26,23 @@ async fn fetch(client: &Client, name: &str) -> CliResult<Current> {
         Err(e) => return Err(e.into()),
     };
     let (layers, apps, instances) = tokio::try_join!(client.layers(name), client.apps(name), client.instances(name))?;
-    Ok(Current { stack: Some(stack), layers, apps, instances })
+    let providers = providers(client, name, &layers).await?;
+    Ok(Current { stack: Some(stack), layers, apps, instances, providers })
+}
+
+/// The layers' providers, by layer.
+pub async fn providers(
+    client: &Client,
+    stack: &str,
+    layers: &[drover_proto::api::Layer],
+) -> Result<std::collections::BTreeMap<String, drover_proto::layer_provider::LayerProvider>, ClientError> {
+    let mut providers = std::collections::BTreeMap::new();
+    for layer in layers {
+        let view = client.layer_provider(stack, &layer.shortname).await?;
+        let provider = drover_proto::layer_provider::LayerProvider { provider: view.provider, ec2: view.ec2 };
+        providers.insert(layer.shortname.clone(), provider);
+    }
+    Ok(providers)
 }
 
 fn refused(path: &Path, problems: &[Problem]) -> Failure {
@@ -76,6 +92,7 @@ async fn execute(
             }
             Call::CreateLayer(req) => drop(client.create_layer(stack, &req).await?),
             Call::UpdateLayer(name, req) => drop(client.update_layer(stack, &name, &req).await?),
+            Call::SetLayerProvider(name, req) => drop(client.set_layer_provider(stack, &name, &req).await?),
             Call::CreateApp(req) => drop(client.create_app(stack, &req).await?),
             Call::UpdateApp(name, req) => drop(client.update_app(stack, &name, &req).await?),
             Call::CreateInstance(req) => {

@@ -10,7 +10,8 @@ pub async fn run(args: ExportArgs) -> CliResult {
     let name = &args.stack;
     let stack = client.stack(name).await?;
     let (layers, apps, instances) = tokio::try_join!(client.layers(name), client.apps(name), client.instances(name))?;
-    let text = render(&stack, &layers, &apps, &instances);
+    let providers = super::apply::providers(&client, name, &layers).await?;
+    let text = render(&stack, &layers, &apps, &instances, &providers);
     match &args.output {
         Some(path) => {
             std::fs::write(path, text)

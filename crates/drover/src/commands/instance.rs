@@ -136,7 +136,7 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
     let client = client()?;
     match cmd {
         InstanceCommand::Create { stack, layers, provider, hostname, cpu_count, scaling, wait, timeout } => {
-            let req = CreateInstance { layers, provider: Some(provider), hostname, cpu_count, scaling: Some(scaling) };
+            let req = CreateInstance { layers, provider, hostname, cpu_count, scaling: Some(scaling) };
             let instance = client.create_instance(&stack, &req).await?;
             println!("created instance {} ({}, {})", instance.hostname, instance.provider, instance.status);
             if instance.provider == "registered" {
@@ -171,6 +171,9 @@ pub async fn run(cmd: InstanceCommand) -> CliResult {
             } else {
                 let one = std::slice::from_ref(&instance);
                 print!("{}", rows(one));
+                if let Some(machine) = &instance.machine_id {
+                    println!("machine: {machine}");
+                }
                 let services = service_rows(one);
                 if !services.is_empty() {
                     print!("\nservices:\n{services}");

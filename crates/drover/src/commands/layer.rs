@@ -86,6 +86,7 @@ pub async fn run(cmd: LayerCommand) -> CliResult {
             }
         }
         LayerCommand::Scaling(args) => return super::layer_scaling::run(&client, args).await,
+        LayerCommand::Provider(args) => return super::layer_provider::run(&client, args).await,
         LayerCommand::SetJson { layer, args } => return super::config::set_json(Some(&layer), args).await,
         LayerCommand::Delete { stack, shortname } => {
             client.delete_layer(&stack, &shortname).await?;

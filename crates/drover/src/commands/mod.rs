@@ -14,6 +14,7 @@ mod export;
 mod follow;
 mod instance;
 mod layer;
+mod layer_provider;
 mod layer_scaling;
 mod people;
 mod scaling;

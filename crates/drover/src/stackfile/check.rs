@@ -6,8 +6,10 @@ use std::path::{Component, Path, PathBuf};
 
 use drover_core::app::{check_deploy_key, check_env_name, check_repository, check_revision};
 use drover_core::attributes::check as check_attributes;
+use drover_core::ec2::Ec2Settings;
 use drover_core::hooks::check_hooks;
 use drover_core::{LayerType, Provider, Shortname};
+use drover_proto::layer_provider::LayerProvider;
 use serde_json::Value;
 use toml::Spanned;
 
@@ -51,6 +53,8 @@ pub struct LayerSpec {
     pub hooks: BTreeMap<String, String>,
     /// Its Custom JSON (an object).
     pub custom_json: Value,
+    /// The provider its new instances get, with its settings (local when the file has none).
+    pub provider: LayerProvider,
 }
 
 /// An app as the file describes it, with its secret references resolved.
@@ -319,12 +323,19 @@ pub fn parse(text: &str, base: &Path, env: &dyn Fn(&str) -> Option<String>) -> R
         apps.push(app(&mut cx, &path, app_name, raw.get_ref(), layers));
     }
 
+    let all_layers = layers.clone();
     let mut instances = Vec::new();
     let mut hostnames = BTreeSet::new();
     for (i, raw) in file.instances.iter().enumerate() {
         let path = format!("instances[{i}]");
         let layers = layer_list(&mut cx, &format!("{path}.layers"), &raw.get_ref().layers);
-        let spec = instance(&mut cx, &path, raw, layers);
+        // Without a provider of its own, an instance gets its first layer's (as on the server).
+        let default_provider = layers
+            .first()
+            .and_then(|first| all_layers.iter().find(|l| &l.name == first))
+            .map_or("local", |l| l.provider.provider.as_str())
+            .to_owned();
+        let spec = instance(&mut cx, &path, raw, layers, &default_provider);
         if let Some(h) = &raw.get_ref().hostname
             && !hostnames.insert(spec.hostname.clone())
         {
@@ -359,7 +370,41 @@ fn layer(cx: &mut Ctx, path: &str, name: &str, raw: &RawLayer) -> LayerSpec {
         auto_healing: raw.auto_healing.unwrap_or(true),
         hooks,
         custom_json: cx.custom_json(&format!("{path}.custom_json"), raw.custom_json.as_ref()),
+        provider: layer_provider(cx, path, raw),
     }
+}
+
+/// A layer's `provider` and `ec2` table, checked (the EC2 settings by core `Ec2Settings::validate`).
+fn layer_provider(cx: &mut Ctx, path: &str, raw: &RawLayer) -> LayerProvider {
+    let provider = raw.provider.as_ref().map_or_else(|| "local".to_owned(), |p| p.get_ref().clone());
+    if let Some(p) = &raw.provider
+        && let Err(e) = p.get_ref().parse::<Provider>()
+    {
+        cx.fail(&format!("{path}.provider"), p, e.to_string());
+    }
+    let ec2 = raw.ec2.as_ref().map(|e| e.get_ref().clone());
+    match (&raw.ec2, provider.as_str()) {
+        (None, "ec2") => {
+            let p = raw.provider.as_ref().map(|p| cx.at(p)).unwrap_or_default();
+            cx.problems.push(Problem::new(
+                format!("{path}.ec2"),
+                p,
+                "an ec2 layer needs its machines' settings: add an ec2 table with at least ami and instance_type",
+            ));
+        }
+        (Some(table), "ec2") => {
+            if let Err(problems) = Ec2Settings::from(table.get_ref().clone()).validate() {
+                for p in problems {
+                    cx.fail(&format!("{path}.ec2.{}", p.field), table, p.message);
+                }
+            }
+        }
+        (Some(table), other) => {
+            cx.fail(&format!("{path}.ec2"), table, format!("an ec2 table is for provider = \"ec2\", not {other}"))
+        }
+        (None, _) => {}
+    }
+    LayerProvider { provider, ec2 }
 }
 
 fn app(cx: &mut Ctx, path: &str, name: &str, raw: &RawApp, layers: Vec<String>) -> AppSpec {
@@ -418,7 +463,13 @@ fn app(cx: &mut Ctx, path: &str, name: &str, raw: &RawApp, layers: Vec<String>) 
     AppSpec { name: name.to_owned(), repository, revision, layers, environment, secret_environment, deploy_key }
 }
 
-fn instance(cx: &mut Ctx, path: &str, raw: &Spanned<RawInstance>, layers: Vec<String>) -> InstanceSpec {
+fn instance(
+    cx: &mut Ctx,
+    path: &str,
+    raw: &Spanned<RawInstance>,
+    layers: Vec<String>,
+    default_provider: &str,
+) -> InstanceSpec {
     let r = raw.get_ref();
     let hostname = match &r.hostname {
         Some(h) => {
@@ -430,7 +481,7 @@ fn instance(cx: &mut Ctx, path: &str, raw: &Spanned<RawInstance>, layers: Vec<St
             String::new()
         }
     };
-    let provider = r.provider.as_ref().map_or_else(|| "local".to_owned(), |p| p.get_ref().clone());
+    let provider = r.provider.as_ref().map_or_else(|| default_provider.to_owned(), |p| p.get_ref().clone());
     if let Some(p) = &r.provider
         && let Err(e) = p.get_ref().parse::<Provider>()
     {
@@ -448,7 +499,7 @@ fn instance(cx: &mut Ctx, path: &str, raw: &Spanned<RawInstance>, layers: Vec<St
         cx.problems.push(Problem::new(
             format!("{path}.cpu_count"),
             at,
-            "only a local instance takes a cpu_count; a registered one reports its own",
+            "only a local instance takes a cpu_count; a registered or ec2 one reports its own",
         ));
     }
     let provider_at = match &r.provider {
@@ -598,6 +649,42 @@ layers = ["web"]
         }
         assert!(!shown.iter().any(|s| s.contains("plaintext-secret")), "a pasted secret is not repeated");
         assert_eq!(problems.len(), want.len(), "{}", shown.join("\n"));
+    }
+
+    #[test]
+    fn ec2_layers_are_checked_and_their_instances_get_ec2() {
+        let good = r#"[stack]
+name = "cloud"
+[layers.web]
+type = "custom"
+provider = "ec2"
+ec2 = { ami = "ami-12345678", instance_type = "t3.micro", tags = { team = "web" }, region = "eu-west-1" }
+[[instances]]
+hostname = "web1"
+layers = ["web"]
+"#;
+        let f = check(good).unwrap();
+        let ec2 = f.layers[0].provider.ec2.clone().unwrap();
+        assert_eq!((f.layers[0].provider.provider.as_str(), ec2.ami.as_str()), ("ec2", "ami-12345678"));
+        assert_eq!(ec2.tags.get("team").map(String::as_str), Some("web"));
+        assert_eq!(f.instances[0].provider, "ec2", "an instance gets its first layer's provider");
+
+        // (the layer's lines, the problem's key path and words)
+        let cases = [
+            ("provider = \"ec2\"", "layers.web.ec2", "needs its machines' settings"),
+            ("provider = \"cloud\"", "layers.web.provider", "not a valid provider"),
+            ("ec2 = { ami = \"ami-12345678\", instance_type = \"t3.micro\" }", "layers.web.ec2", "not local"),
+            (
+                "provider = \"ec2\"\nec2 = { ami = \"ubuntu\", instance_type = \"t3.micro\" }",
+                "layers.web.ec2.ami",
+                "is not an image id",
+            ),
+        ];
+        for (lines, at, words) in cases {
+            let text = format!("[stack]\nname = \"cloud\"\n[layers.web]\ntype = \"custom\"\n{lines}\n");
+            let shown: Vec<String> = check(&text).unwrap_err().iter().map(ToString::to_string).collect();
+            assert!(shown.iter().any(|s| s.starts_with(at) && s.contains(words)), "{at}: {words} in {shown:?}");
+        }
     }
 
     #[test]

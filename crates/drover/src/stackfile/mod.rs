@@ -13,6 +13,10 @@
 //! auto_healing = true               # default true
 //! hooks = { configure = "scripts/configure.sh" }
 //! custom_json = { }                 # a JSON string, or a TOML table
+//! provider = "local"                # default local; registered; or ec2 with an ec2 table:
+//! # ec2 = { ami = "ami-0abc1234", instance_type = "t3.micro", subnet = "subnet-0abc1234",
+//! #         security_groups = ["sg-0abc1234"], key_name = "deploy", tags = { team = "web" },
+//! #         region = "eu-west-1" }  # endpoint_url for an EC2-compatible endpoint
 //!
 //! [apps.site]
 //! git = "../site.git"               # a URL, an absolute path, or a path relative to this file
@@ -26,7 +30,7 @@
 //! hostname = "clients1"             # required: instances are matched by hostname
 //! layers = ["clients"]
 //! cpu_count = 2                     # optional, local instances only
-//! provider = "local"                # default local; or registered
+//! provider = "local"                # default: its first layer's provider; local, registered, ec2
 //! ```
 //!
 //! An object in the file is described completely: what it omits takes its default (no hooks, no

@@ -7,6 +7,7 @@ use drover_core::attributes::{redact, unredact};
 use drover_proto::api::{
     App, CreateApp, CreateInstance, CreateLayer, CreateStack, Instance, Layer, Stack, UpdateApp, UpdateLayer,
 };
+use drover_proto::layer_provider::LayerProvider;
 use serde_json::Value;
 
 use super::{Problem, StackFile};
@@ -22,6 +23,13 @@ pub struct Current {
     pub apps: Vec<App>,
     /// Its instances.
     pub instances: Vec<Instance>,
+    /// Its layers' providers, by layer (a layer not here is local).
+    pub providers: BTreeMap<String, LayerProvider>,
+}
+
+/// A layer's provider when none was set: local, without settings.
+pub fn local_provider() -> LayerProvider {
+    LayerProvider { provider: "local".into(), ec2: None }
 }
 
 /// One API call.
@@ -40,6 +48,8 @@ pub enum Call {
     CreateLayer(CreateLayer),
     /// Change a layer's hooks or auto-healing.
     UpdateLayer(String, UpdateLayer),
+    /// Set a layer's provider and its settings.
+    SetLayerProvider(String, LayerProvider),
     /// Create an app.
     CreateApp(CreateApp),
     /// Change an app.
@@ -188,6 +198,9 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                 {
                     problems.push(p);
                 }
+                if want.provider != local_provider() {
+                    step.calls.push(Call::SetLayerProvider(want.name.clone(), want.provider.clone()));
+                }
             }
             Some(have) => {
                 if have.layer_type != want.layer_type {
@@ -214,6 +227,11 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                 }
                 if req.hooks.is_some() || req.auto_healing.is_some() {
                     step.calls.push(Call::UpdateLayer(want.name.clone(), req));
+                }
+                let have_provider = current.providers.get(&want.name).cloned().unwrap_or_else(local_provider);
+                if have_provider != want.provider {
+                    step.changes.push("provider".into());
+                    step.calls.push(Call::SetLayerProvider(want.name.clone(), want.provider.clone()));
                 }
                 let path = format!("{path}.custom_json");
                 if let Err(p) = custom_json(&path, &want.custom_json, &have.custom_json, Some(&want.name), &mut step) {
@@ -408,6 +426,7 @@ mod tests {
                 auto_healing: true,
                 hooks: BTreeMap::from([("configure".into(), "true".into())]),
                 custom_json: json!({}),
+                provider: local_provider(),
             }],
             apps: vec![AppSpec {
                 name: "site".into(),
@@ -476,7 +495,9 @@ mod tests {
                 created_at: String::new(),
                 services: Vec::new(),
                 scaling: "24/7".into(),
+                machine_id: None,
             }],
+            providers: BTreeMap::new(),
         }
     }
 
@@ -512,6 +533,18 @@ mod tests {
             (|f, _| f.layers[0].auto_healing = false, "layer clients", "auto_healing"),
             (|f, _| f.layers[0].hooks.clear(), "layer clients", "hooks"),
             (|f, _| f.layers[0].custom_json = json!({"x": null}), "layer clients", "custom_json"),
+            (
+                |f, _| {
+                    let ec2 = drover_proto::layer_provider::Ec2Config {
+                        ami: "ami-12345678".into(),
+                        instance_type: "t3.micro".into(),
+                        ..Default::default()
+                    };
+                    f.layers[0].provider = LayerProvider { provider: "ec2".into(), ec2: Some(ec2) };
+                },
+                "layer clients",
+                "provider",
+            ),
             (|f, _| f.apps[0].revision = Some("v2".into()), "app site", "revision"),
             (|f, _| f.apps[0].repository = "/other.git".into(), "app site", "git"),
             (|f, _| drop(f.apps[0].environment.insert("A".into(), "2".into())), "app site", "environment.A"),

@@ -43,6 +43,12 @@ pub struct RawLayer {
     pub custom_json: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub hooks: BTreeMap<String, Spanned<String>>,
+    /// The provider its new instances get: local (default), registered or ec2.
+    #[serde(default)]
+    pub provider: Option<Spanned<String>>,
+    /// For ec2: the machines' settings.
+    #[serde(default)]
+    pub ec2: Option<Spanned<drover_proto::layer_provider::Ec2Config>>,
 }
 
 /// `[apps.NAME]`.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use drover_proto::api::{App, Instance, Layer, Stack};
+use drover_proto::layer_provider::LayerProvider;
 use serde_json::Value;
 
 use super::locate::key;
@@ -38,7 +39,13 @@ fn is_empty_object(v: &Value) -> bool {
 }
 
 /// Renders the stack file.
-pub fn render(stack: &Stack, layers: &[Layer], apps: &[App], instances: &[Instance]) -> String {
+pub fn render(
+    stack: &Stack,
+    layers: &[Layer],
+    apps: &[App],
+    instances: &[Instance],
+    providers: &BTreeMap<String, LayerProvider>,
+) -> String {
     let mut out = String::new();
     let name = &stack.name;
     let _ =
@@ -59,6 +66,12 @@ pub fn render(stack: &Stack, layers: &[Layer], apps: &[App], instances: &[Instan
         }
         if !is_empty_object(&l.custom_json) {
             let _ = writeln!(out, "custom_json = {}", json_string(&l.custom_json));
+        }
+        if let Some(p) = providers.get(&l.shortname).filter(|p| p.provider != "local") {
+            let _ = writeln!(out, "provider = {}", string(&p.provider));
+            if let Some(table) = p.ec2.as_ref().and_then(|ec2| toml::Value::try_from(ec2).ok()) {
+                let _ = writeln!(out, "ec2 = {table}");
+            }
         }
     }
 
@@ -154,6 +167,7 @@ mod tests {
             created_at: String::new(),
             services: Vec::new(),
             scaling: "24/7".into(),
+            machine_id: None,
         };
         (stack, vec![layer], vec![app], vec![instance])
     }
@@ -161,7 +175,18 @@ mod tests {
     #[test]
     fn an_export_reads_back_as_the_same_stack() {
         let (stack, layers, apps, instances) = sample();
-        let text = render(&stack, &layers, &apps, &instances);
+        let ec2 = drover_proto::layer_provider::Ec2Config {
+            ami: "ami-12345678".into(),
+            instance_type: "t3.micro".into(),
+            security_groups: vec!["sg-12345678".into()],
+            tags: BTreeMap::from([("team".into(), "web".into())]),
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        };
+        let providers =
+            BTreeMap::from([("clients".to_owned(), LayerProvider { provider: "ec2".into(), ec2: Some(ec2) })]);
+        let text = render(&stack, &layers, &apps, &instances, &providers);
+        assert!(text.contains("provider = \"ec2\"\nec2 = {"), "{text}");
         assert!(text.contains("deploy_key = \"file:REPLACE_WITH_KEY_PATH\""), "{text}");
         assert!(!text.contains("cpu_count ="), "{text}");
         // The placeholders must be filled in before it applies: a key file and the variable.
@@ -179,7 +204,8 @@ mod tests {
         assert_eq!(file.apps[0].secret_environment, BTreeMap::from([("PW".into(), "v".into())]));
         assert_eq!(file.apps[0].revision.as_deref(), Some("main"));
         assert_eq!(file.instances[0].provider, "registered");
-        let current = super::super::Current { stack: Some(stack), layers, apps, instances };
+        assert_eq!(file.layers[0].provider, providers["clients"]);
+        let current = super::super::Current { stack: Some(stack), layers, apps, instances, providers };
         let plan = super::super::plan(&file, &current, false).unwrap();
         assert!(plan.is_noop(), "{:?}", plan.steps);
     }
@@ -188,7 +214,7 @@ mod tests {
     fn the_shape_is_stable() {
         let (mut stack, layers, apps, _) = sample();
         stack.custom_json = json!({"plone_instances": {"per_cpu": 1}});
-        let text = render(&stack, &layers, &apps, &[]);
+        let text = render(&stack, &layers, &apps, &[], &BTreeMap::new());
         let want = r#"# Stack demo, written by `drover export --stack demo`; `drover apply -f FILE` reads it.
 # No secret value is in this file: secret values in Custom JSON read "<redacted>" (applying
 # keeps the value the server stores), app secrets are env: references to set when applying.

@@ -13,6 +13,8 @@ mod config;
 mod console;
 mod cookbook;
 mod deploy;
+#[cfg(feature = "ec2")]
+mod ec2;
 mod exec;
 mod faults;
 mod file_modes;

@@ -32,6 +32,7 @@ fn row(id: i64, hostname: &str, scaling: &str, status: &str) -> InstanceRow {
         services: None,
         scaling: scaling.into(),
         schedule: None,
+        machine_id: None,
     }
 }
 
