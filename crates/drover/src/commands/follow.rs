@@ -172,7 +172,8 @@ pub async fn report(
 async fn finished(client: &Client, id: i64) -> CliResult<Deployment> {
     loop {
         let deployment = client.deployment(id).await?;
-        if deployment.finished_at.is_some() {
+        // Both, as a reader may see the one a moment before the other.
+        if deployment.finished_at.is_some() && deployment.status != "running" {
             return Ok(deployment);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
