@@ -197,15 +197,20 @@ impl Store {
         .await
     }
 
-    /// Recomputes a deployment's status from its commands.
+    /// Recomputes a deployment's status from its commands, in a write transaction: the commands
+    /// are read under the write lock, so a result committed meanwhile is never overwritten by a
+    /// status computed before it (which left a finished deployment `running`).
     pub async fn refresh_deployment(&self, deployment_id: i64) -> Result<DeploymentStatus, sqlx::Error> {
-        let mut conn = self.pool.acquire().await?;
-        refresh_in(&mut conn, deployment_id).await
+        let mut tx = self.begin_write().await?;
+        let status = refresh_in(&mut tx, deployment_id).await?;
+        tx.commit().await?;
+        Ok(status)
     }
 }
 
-/// Recomputes a deployment's status from its commands, on a connection or in a transaction (so
-/// a command's result and its deployment's status change together).
+/// Recomputes a deployment's status from its commands, in a write transaction (so a command's
+/// result and its deployment's status change together). The end time is kept once set and
+/// cleared while the deployment runs, so a deployment never shows an end time and `running`.
 pub(super) async fn refresh_in(
     conn: &mut sqlx::SqliteConnection,
     deployment_id: i64,
@@ -217,11 +222,17 @@ pub(super) async fn refresh_in(
     let statuses: Vec<CommandStatus> = raw.iter().filter_map(|s| s.parse().ok()).collect();
     let status = overall_status(&statuses);
     let finished = (status != DeploymentStatus::Running).then(now_ms);
-    sqlx::query("UPDATE deployments SET status = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?")
-        .bind(status.as_str())
-        .bind(finished)
-        .bind(deployment_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE deployments SET status = ?1, \
+         finished_at = CASE WHEN ?2 IS NULL THEN NULL ELSE COALESCE(finished_at, ?2) END WHERE id = ?3",
+    )
+    .bind(status.as_str())
+    .bind(finished)
+    .bind(deployment_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(status)
 }
+
+#[cfg(test)]
+mod refresh_tests;

@@ -168,17 +168,13 @@ pub async fn report(
 }
 
 /// The deployment once the server has closed it. Its commands' logs end a moment before the
-/// deployment's own status is settled, so it is read again until it has finished.
+/// deployment's own status is settled, so it is read again until it has its end time (the server
+/// sets the end time and the final status together, and never one without the other).
 async fn finished(client: &Client, id: i64) -> CliResult<Deployment> {
-    // Once it has its end time, its final status is given a few seconds more to show.
-    let mut ended: Option<Instant> = None;
     loop {
         let deployment = client.deployment(id).await?;
         if deployment.finished_at.is_some() {
-            let since = *ended.get_or_insert_with(Instant::now);
-            if deployment.status != "running" || since.elapsed() > Duration::from_secs(10) {
-                return Ok(deployment);
-            }
+            return Ok(deployment);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
