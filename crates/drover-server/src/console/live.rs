@@ -14,7 +14,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +27,7 @@ use tokio::sync::mpsc;
 
 use super::Console;
 use super::internal::Api;
-use super::pages::{Peer, Signed, signed};
+use super::pages::{Signed, signed_request};
 
 /// How long one read of the log waits for more output.
 const READ_WAIT_SECS: u64 = 20;
@@ -42,19 +43,26 @@ pub struct LogQuery {
     wait: u64,
 }
 
-fn sign_in_again() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({ "error": "sign in again" }))).into_response()
+/// A signed-in script's request (the log follower): like [`Signed`], but one without a session
+/// gets a 401 JSON answer, which a script can read, rather than a redirect to the sign-in page.
+pub struct SignedScript(Signed);
+
+impl FromRequestParts<Console> for SignedScript {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
+        signed_request(parts, console)
+            .map(Self)
+            .ok_or_else(|| (StatusCode::UNAUTHORIZED, Json(json!({ "error": "sign in again" }))).into_response())
+    }
 }
 
 /// `GET /console/commands/{id}/log?offset=N&wait=S`: one page of the log, long-polled.
 pub async fn command_log(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    peer: Peer,
+    SignedScript(Signed { api, .. }): SignedScript,
     Path(id): Path<i64>,
     Query(query): Query<LogQuery>,
 ) -> Response {
-    let Some(Signed { api, .. }) = signed(&console, &headers, peer) else { return sign_in_again() };
     let path = format!("/commands/{id}/log?offset={}&wait={}", query.offset, query.wait.min(READ_WAIT_SECS));
     match api.get::<LogChunk>(&path).await {
         Ok(chunk) => Json(chunk).into_response(),
@@ -65,13 +73,11 @@ pub async fn command_log(
 /// `GET /console/commands/{id}/events?offset=N`: the log from `N` (or from the browser's
 /// `Last-Event-ID`) as Server-Sent Events, until the command has finished.
 pub async fn command_events(
-    State(console): State<Console>,
+    SignedScript(Signed { api, .. }): SignedScript,
     headers: HeaderMap,
-    peer: Peer,
     Path(id): Path<i64>,
     Query(query): Query<LogQuery>,
 ) -> Response {
-    let Some(Signed { api, .. }) = signed(&console, &headers, peer) else { return sign_in_again() };
     let resumed = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let (tx, rx) = mpsc::channel::<Event>(BACKLOG);
     tokio::spawn(stream_log(api, id, resumed.unwrap_or(query.offset), tx));

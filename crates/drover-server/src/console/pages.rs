@@ -44,9 +44,14 @@ impl FromRequestParts<Console> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Response> {
-        let peer = Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().copied());
-        signed(console, &parts.headers, peer).ok_or_else(|| see_other("/login"))
+        signed_request(parts, console).ok_or_else(|| see_other("/login"))
     }
+}
+
+/// The session and the API of a request's signed-in person, if it has one.
+pub(super) fn signed_request(parts: &Parts, console: &Console) -> Option<Signed> {
+    let peer = Peer(parts.extensions.get::<ConnectInfo<SocketAddr>>().copied());
+    signed(console, &parts.headers, peer)
 }
 
 pub(super) fn signed(console: &Console, headers: &HeaderMap, peer: Peer) -> Option<Signed> {
