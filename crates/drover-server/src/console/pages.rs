@@ -249,6 +249,9 @@ pub async fn stacks(State(console): State<Console>, Signed { session, api }: Sig
     page(&console.templates, StatusCode::OK, "stacks.html", context)
 }
 
+/// How long the stack page waits for HAProxy's backend as the frontends see it.
+const BACKEND_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// `GET /stacks/{stack}`.
 pub async fn stack(
     State(console): State<Console>,
@@ -264,13 +267,21 @@ pub async fn stack(
             format!("/stacks/{name}/apps"),
             format!("/stacks/{name}/frontends/backend"),
         ];
+        // The frontends' agents answer through the relay: one that is slow to answer must not
+        // hold the page, so the section is left out (with a note) after a short wait.
+        let backends = async {
+            tokio::time::timeout(BACKEND_WAIT, api.get::<Vec<FrontendBackend>>(&paths[2]))
+                .await
+                .ok()
+                .and_then(Result::ok)
+        };
         let (status, apps, level, backends) = tokio::join!(
             api.get::<StackStatus>(&paths[0]),
             api.get::<Vec<App>>(&paths[1]),
             level_on(&api, &name),
-            api.get::<Vec<FrontendBackend>>(&paths[2]),
+            backends,
         );
-        Ok::<_, Refused>((status?, apps?, level?, backends?))
+        Ok::<_, Refused>((status?, apps?, level?, backends))
     };
     let (status, apps, level, backends) = match read.await {
         Ok(read) => read,
@@ -304,6 +315,7 @@ pub async fn stack(
         "title": format!("Stack {name}"), "who": session.name, "csrf": session.csrf, "stack": name,
         "level": level, "can_deploy": may_deploy(&level), "apps": apps, "layers": layers,
         "instances": status.instances, "deployments": status.recent_deployments, "runs": runs,
+        "backends_unanswered": backends.is_none() && status.layers.iter().any(|l| l.layer_type == "frontend"),
         "backends": backends,
     });
     page(&console.templates, StatusCode::OK, "stack.html", context)
