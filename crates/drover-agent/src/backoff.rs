@@ -24,10 +24,12 @@ impl Backoff {
     }
 
     /// Sleeps after a failed call: the current delay, or longer when the server asked for a
-    /// pause (`Retry-After`, capped at a minute); then doubles the delay.
+    /// pause (`Retry-After`, capped at a minute); then doubles the delay. The delay is spread
+    /// by ±50 % ([`jitter`]), so thousands of agents that lost a restarting server do not all
+    /// come back in the same instant.
     pub async fn wait_after(&mut self, e: &drover_client::ClientError) {
         let asked = e.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
-        tokio::time::sleep(self.next.max(asked)).await;
+        tokio::time::sleep(self.next.mul_f64(jitter()).max(asked)).await;
         self.next = (self.next * 2).min(self.max);
     }
 
@@ -35,6 +37,16 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.next = self.start;
     }
+}
+
+/// A factor in [0.5, 1.5), different on every call (from the standard library's randomly
+/// seeded hasher: no cryptographic quality needed to spread retries).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher
+        .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    0.5 + (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Whether a failed call is worth trying again: the server was away or answered with a
@@ -75,6 +87,15 @@ mod tests {
     use drover_client::ClientError;
 
     use super::*;
+
+    #[test]
+    fn jitter_stays_within_half_either_way_and_varies() {
+        let factors: Vec<f64> = (0..200).map(|_| jitter()).collect();
+        assert!(factors.iter().all(|f| (0.5..1.5).contains(f)), "{factors:?}");
+        let spread =
+            factors.iter().cloned().fold(f64::MIN, f64::max) - factors.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(spread > 0.5, "retries must spread out, got a spread of {spread}");
+    }
 
     #[test]
     fn transient_failures() {

@@ -25,3 +25,4 @@ mod time;
 pub use config::{ConnectionLimits, DEFAULT_COMMAND_LOG_MAX_BYTES, ServerConfig};
 pub use error::ServerError;
 pub use run::run;
+pub use serve::default_max_connections;

@@ -180,8 +180,10 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 90.0)]
     pub idle_timeout_secs: f64,
     /// The most connections served at once; more wait in the kernel's backlog until one closes.
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_connections: u32,
+    /// Default: the open-files limit less 256 (descriptors for the store, logs and children), so
+    /// the cap and not the descriptor limit decides; every agent holds one connection.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
     /// Requests per second allowed per token (per address without one); 0 turns the limit off.
     #[arg(long, default_value_t = 100.0)]
     pub rate_limit_per_second: f64,

@@ -41,6 +41,7 @@ pub async fn serve(
 ) {
     tokio::pin!(shutdown);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tracing::info!("serving at most {} connections at once (--max-connections)", limits.max_connections);
     let mut failing = AcceptFailures::default();
     let mut at_cap = false;
     loop {
@@ -158,6 +159,18 @@ async fn serve_connection(
     if let Err(e) = served {
         tracing::debug!(%peer, "connection ended: {e}");
     }
+}
+
+/// Descriptors kept back from connections: the store, logs, pid files, children's pipes.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// The connection cap when none is given: the open-files limit (raised to its hard limit
+/// first) less [`RESERVED_DESCRIPTORS`], at least 64.
+pub fn default_max_connections() -> usize {
+    use nix::sys::resource::{Resource, getrlimit};
+    raise_open_files_limit();
+    let soft = getrlimit(Resource::RLIMIT_NOFILE).map(|(soft, _)| soft).unwrap_or(4096);
+    usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS).clamp(64, 1 << 20)).unwrap_or(4096)
 }
 
 /// Raises this process's soft limit on open files to its hard limit, so the connection cap and

@@ -49,7 +49,7 @@ pub async fn server(args: ServerArgs) -> CliResult {
     config.limits = drover_server::ConnectionLimits {
         header_read_timeout: secs("header-read-timeout-secs", args.header_read_timeout_secs)?,
         idle_timeout: secs("idle-timeout-secs", args.idle_timeout_secs)?,
-        max_connections: args.max_connections as usize,
+        max_connections: args.max_connections.map_or_else(drover_server::default_max_connections, |n| n as usize),
         rate: rate_limit(args.rate_limit_per_second, args.rate_limit_burst)?,
     };
     if let Some(url) = &config.advertise_url

@@ -311,7 +311,12 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_accept_loop_pauses_when_descriptors_run_out() {
-    let options = Options { server_wrapper: args(&["prlimit", "--nofile=96:96", "--"]), ..Options::default() };
+    // A cap above the descriptors, as an operator who set one too high would have.
+    let options = Options {
+        server_wrapper: args(&["prlimit", "--nofile=96:96", "--"]),
+        server_args: args(&["--max-connections", "4096"]),
+        ..Options::default()
+    };
     let stack = TestStack::start_with(options).await;
     let server = stack.server_pid().unwrap();
     let limits = std::fs::read_to_string(format!("/proc/{server}/limits")).unwrap();
