@@ -1,0 +1,112 @@
+//! RelStorage on a real PostgreSQL (a cluster of the test's own, `support::postgres`): a stack
+//! with `plone_instances.enable_relstorage` and two client instances, no ZEO server. The demo
+//! buildout's `cfg/relstorage.cfg` makes the clients open RelStorage from deploy.cfg's
+//! `[relstorage]`; a write through one client is read through the other. The database password
+//! is given in the stack's Custom JSON only: it reaches deploy.cfg (0600) and the database, and
+//! nothing that shows the stack, its releases or its logs.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::postgres::Postgres;
+use crate::support::{TestStack, client_commit, client_status, eventually};
+
+/// A first RelStorage build fetches RelStorage, psycopg2-binary and ZODB from PyPI.
+const BUILD_TIMEOUT: &str = "900";
+const WAIT: Duration = Duration::from_secs(120);
+/// A quote and a backslash on purpose: the client must pass it to libpq intact.
+const PASSWORD: &str = "Zz9-relstorage-db-pw'\\x";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_client_instances_share_one_postgresql_and_the_password_is_never_shown() {
+    let pg = Postgres::start();
+    pg.create_database("zodb", "zodb", PASSWORD);
+
+    let stack = TestStack::start().await;
+    stack.create_stack("rs", &[("clients", "plone_instances")]);
+    let doc = json!({"plone_instances": {"enable_relstorage": true, "relstorage": {"db": {
+        "host": pg.host(), "port": pg.port, "name": "zodb", "user": "zodb", "password": PASSWORD
+    }}}});
+    let file = stack.dir.path().join("relstorage.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    stack.cli_ok(&["stack", "set-json", "--stack", "rs", file.to_str().unwrap()]);
+    let hosts: Vec<String> =
+        (0..2).map(|_| stack.create_online_instance_with("rs", &["clients"], &["--cpu-count", "1"])).collect();
+    stack.create_demo_app("rs", &["clients"]);
+
+    let (code, deployment, stderr) =
+        stack.cli_json(&["deploy", "--stack", "rs", "site", "--wait", "--json", "--timeout", BUILD_TIMEOUT], None);
+    let id = deployment["id"].as_i64().unwrap_or_else(|| panic!("no deployment: {stderr}"));
+    let logs = stack.cli(&["deployment", "show", &id.to_string(), "--logs"]);
+    let logs = String::from_utf8_lossy(&logs.stdout).into_owned();
+    assert_eq!(code, Some(0), "{deployment:#}\n{logs}\n{}", pg.log());
+    assert_eq!(deployment["status"], "successful", "{deployment:#}\n{logs}");
+
+    // Two clients, one on each instance, both on RelStorage; no ZEO server anywhere.
+    let mut addresses = Vec::new();
+    for host in &hosts {
+        let address = format!("{}:8081", stack.instance("rs", host).await.address.unwrap());
+        let status = eventually(WAIT, "the client answers", || client_status(&address)).await;
+        assert_eq!(status["storage"], "relstorage", "{status:#}");
+        assert!(stack.service_pid("rs", host, "zeoserver").is_none(), "no ZEO server on {host}");
+        let cfg_path = stack.instance_root("rs", host).join("srv/www/site/current/deploy.cfg");
+        let cfg = std::fs::read_to_string(&cfg_path).unwrap();
+        assert!(cfg.contains("[relstorage]") && !cfg.contains("[zeo-host]"), "{cfg}");
+        assert!(cfg.contains(&format!("password = {PASSWORD}")), "deploy.cfg has the password");
+        let mode = std::fs::metadata(&cfg_path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", cfg_path.display());
+        addresses.push(address);
+    }
+
+    // A write on one client is read on the other: they share the database.
+    let before = client_status(&addresses[1]).await.unwrap()["hits"].as_i64().unwrap();
+    let written = eventually(WAIT, "a commit through the first client", || client_commit(&addresses[0])).await;
+    assert_eq!(written, before + 1);
+    let read = eventually(WAIT, "the second client to see the write", || async {
+        client_status(&addresses[1]).await.filter(|s| s["hits"] == written)
+    })
+    .await;
+    assert_eq!(read["client"], "client1");
+    // And the database holds it: RelStorage's tables in the database the stack names.
+    let tables = pg.sql("zodb", "SELECT count(*) FROM pg_tables WHERE tablename = 'object_state';");
+    assert_eq!(tables.trim(), "1", "RelStorage's schema is in the test's database");
+    // The other way round too.
+    let again = eventually(WAIT, "a commit through the second client", || client_commit(&addresses[1])).await;
+    eventually(WAIT, "the first client to see it", || async {
+        client_status(&addresses[0]).await.filter(|s| s["hits"] == again)
+    })
+    .await;
+
+    // The password is shown nowhere: not in the configuration at any level, the releases (their
+    // deploy.cfg is shown redacted), the deployment's logs, the stack file export or the server log.
+    let mut shown: Vec<(String, String)> = Vec::new();
+    let mut show = |what: &str, args: &[&str]| {
+        let out = stack.cli(args);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        shown.push((what.to_owned(), text));
+    };
+    show("stack config", &["stack", "config", "--stack", "rs"]);
+    show("stack config --json", &["stack", "config", "--stack", "rs", "--json"]);
+    for host in &hosts {
+        show("stack config --instance", &["stack", "config", "--stack", "rs", "--instance", host, "--json"]);
+    }
+    show("release list", &["release", "list", "--stack", "rs", "site", "--json"]);
+    show("deployment show --logs", &["deployment", "show", &id.to_string(), "--logs"]);
+    show("deployment show --json", &["deployment", "show", &id.to_string(), "--logs", "--json"]);
+    show("status", &["status", "--stack", "rs", "--json"]);
+    show("export", &["export", "--stack", "rs"]);
+    shown.push(("server log".to_owned(), stack.server_log()));
+    let releases: Value =
+        serde_json::from_str(&shown.iter().find(|(w, _)| w == "release list").unwrap().1).unwrap_or(Value::Null);
+    assert!(releases.to_string().contains("[relstorage]"), "the releases show deploy.cfg: {releases:#}");
+    for (what, text) in &shown {
+        // Also a part of it long enough to be unmistakable (a redaction that kept a prefix).
+        for needle in [PASSWORD, "Zz9-relstorage-db-pw"] {
+            assert!(!text.contains(needle), "{what} shows the database password:\n{text}");
+        }
+    }
+}
