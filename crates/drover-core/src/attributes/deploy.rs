@@ -222,11 +222,13 @@ fn relstorage(r: &mut Reader<'_>) -> RelStorage {
         pack_gc: r.optional_bool(&rs("pack_gc")),
         truncate_refs: r.optional_bool(&rs("truncate_refs")),
     };
-    r.errors.extend(missing_database_fields(&out).into_iter().map(|key| AttributeError {
-        path: format!("plone_instances.relstorage.db.{key}"),
-        expected: "a non-empty string: with plone_instances.enable_relstorage on, set db.dsn, or db.name, \
+    r.errors.extend(missing_database_fields(&out).into_iter().map(|key| {
+        AttributeError {
+            path: format!("plone_instances.relstorage.db.{key}"),
+            expected: "a non-empty string: with plone_instances.enable_relstorage on, set db.dsn, or db.name, \
                    db.host and db.user (db.port and db.password as the database needs)"
-            .to_owned(),
+                .to_owned(),
+        }
     }));
     out
 }

@@ -3,14 +3,14 @@
 //! buildout's `cfg/relstorage.cfg` makes the clients open RelStorage from deploy.cfg's
 //! `[relstorage]`; a write through one client is read through the other. The database password
 //! is given in the stack's Custom JSON only: it reaches deploy.cfg (0600) and the database, and
-//! nothing that shows the stack, its releases or its logs.
+//! nothing that shows the stack, its releases or its logs. `bin/zodbpack` packs to `pack_days`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::postgres::Postgres;
+use crate::support::postgres::{Postgres, alive};
 use crate::support::{TestStack, client_commit, client_status, eventually};
 
 /// A first RelStorage build fetches RelStorage, psycopg2-binary and ZODB from PyPI.
@@ -26,9 +26,11 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
 
     let stack = TestStack::start().await;
     stack.create_stack("rs", &[("clients", "plone_instances")]);
-    let doc = json!({"plone_instances": {"enable_relstorage": true, "relstorage": {"db": {
-        "host": pg.host(), "port": pg.port, "name": "zodb", "user": "zodb", "password": PASSWORD
-    }}}});
+    let doc = json!({"plone_instances": {"enable_relstorage": true, "relstorage": {
+        "db": {"host": pg.host(), "port": pg.port, "name": "zodb", "user": "zodb", "password": PASSWORD},
+        "enable_pack": true,
+        "pack_days": 0
+    }}});
     let file = stack.dir.path().join("relstorage.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -80,6 +82,29 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     })
     .await;
 
+    // bin/zodbpack packs to pack_days (0: now): the old revisions of the root object go, the
+    // newest stays and the clients still read it. Run through `drover exec`, whose output is kept.
+    let revisions = || pg.sql("zodb", "SELECT count(*) FROM object_state WHERE zoid = 0;").trim().parse::<i64>().unwrap();
+    assert!(revisions() >= 3, "history-preserving RelStorage keeps each revision of the root");
+    let pack = stack.cli(&[
+        "exec",
+        "--stack",
+        "rs",
+        "--instance",
+        &hosts[0],
+        "--kill-after",
+        "300",
+        "--",
+        "srv/www/site/current/bin/zodbpack",
+    ]);
+    let pack_out = format!("{}{}", String::from_utf8_lossy(&pack.stdout), String::from_utf8_lossy(&pack.stderr));
+    assert_eq!(pack.status.code(), Some(0), "{pack_out}");
+    assert!(pack_out.contains("to 0 day(s) ago") && pack_out.contains("packed in"), "{pack_out}");
+    assert_eq!(revisions(), 1, "packed to now: only the newest revision of the root is left");
+    for address in &addresses {
+        assert_eq!(client_status(address).await.unwrap()["hits"], again, "{address} after the pack");
+    }
+
     // The password is shown nowhere: not in the configuration at any level, the releases (their
     // deploy.cfg is shown redacted), the deployment's logs, the stack file export or the server log.
     let mut shown: Vec<(String, String)> = Vec::new();
@@ -100,6 +125,7 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     show("status", &["status", "--stack", "rs", "--json"]);
     show("export", &["export", "--stack", "rs"]);
     shown.push(("server log".to_owned(), stack.server_log()));
+    shown.push(("zodbpack through drover exec".to_owned(), pack_out));
     let releases: Value =
         serde_json::from_str(&shown.iter().find(|(w, _)| w == "release list").unwrap().1).unwrap_or(Value::Null);
     assert!(releases.to_string().contains("[relstorage]"), "the releases show deploy.cfg: {releases:#}");
@@ -109,4 +135,10 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
             assert!(!text.contains(needle), "{what} shows the database password:\n{text}");
         }
     }
+
+    // The cluster stops with its guard, by its pid.
+    let postmaster = pg.postmaster_pid().expect("the postmaster's pid");
+    drop(stack);
+    drop(pg);
+    assert!(!alive(postmaster), "postgres {postmaster} still runs after its guard was dropped");
 }

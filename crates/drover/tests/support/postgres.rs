@@ -169,7 +169,7 @@ impl Postgres {
     }
 
     /// The postmaster's pid, from its pid file (our child, or the child of our `runuser`).
-    fn postmaster_pid(&self) -> Option<i32> {
+    pub fn postmaster_pid(&self) -> Option<i32> {
         let text = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid")).ok()?;
         let pid: i32 = text.lines().next()?.trim().parse().ok()?;
         let ours = self.child.as_ref()?.id() as i32;
@@ -180,12 +180,15 @@ impl Postgres {
 
     /// Stops the cluster: a fast shutdown (SIGINT to the postmaster), SIGKILL if it lingers.
     pub fn stop(&mut self) {
+        // Read before the child is taken: the pid file's pid is checked against it.
+        let postmaster = self.postmaster_pid();
         let Some(mut child) = self.child.take() else { return };
-        let postmaster = self.postmaster_pid().unwrap_or(child.id() as i32);
+        let postmaster = postmaster.unwrap_or(child.id() as i32);
         let _ = kill(Pid::from_raw(postmaster), Signal::SIGINT);
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
+            // Done when the postmaster is gone (it is not our child when `runuser` started it).
+            if child.try_wait().ok().flatten().is_some() && !alive(postmaster) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -195,6 +198,14 @@ impl Postgres {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// Whether `pid` runs (a zombie does not count).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
 impl Drop for Postgres {
