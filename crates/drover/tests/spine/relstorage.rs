@@ -84,7 +84,8 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
 
     // bin/zodbpack packs to pack_days (0: now): the old revisions of the root object go, the
     // newest stays and the clients still read it. Run through `drover exec`, whose output is kept.
-    let revisions = || pg.sql("zodb", "SELECT count(*) FROM object_state WHERE zoid = 0;").trim().parse::<i64>().unwrap();
+    let revisions =
+        || pg.sql("zodb", "SELECT count(*) FROM object_state WHERE zoid = 0;").trim().parse::<i64>().unwrap();
     assert!(revisions() >= 3, "history-preserving RelStorage keeps each revision of the root");
     let pack = stack.cli(&[
         "exec",
