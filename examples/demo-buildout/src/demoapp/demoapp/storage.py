@@ -2,10 +2,14 @@
 
 For RelStorage the client is given the path of the buildout's deploy.cfg and reads its
 [relstorage] section (drover renders it there, mode 0600): either `dsn`, or `dbname`, `host`,
-`port`, `user` and `password`; `pack-gc` becomes a RelStorage option. The
-password is read from that file only, never from arguments or the environment, and never printed.
+`port`, `user` and `password`; `pack-gc` becomes a RelStorage option, and `cache-servers`
+(drover renders `${memcached:servers}` there with relstorage.enable_cache and cache_servers)
+makes RelStorage share its object cache in memcached, through python-memcached
+(`cache-module-name`, default `memcache`). The password is read from that file only, never
+from arguments or the environment, and never printed.
 """
 import configparser
+import re
 import sys
 import time
 
@@ -19,14 +23,23 @@ def zeo_db(address):
 
 
 def read_section(path):
-    """The [relstorage] section of a buildout config, as a dict (buildout syntax: no interpolation)."""
+    """The [relstorage] section of a buildout config, as a dict, with buildout's `${section:option}`
+    references to other sections of the same file resolved."""
     parser = configparser.RawConfigParser(strict=False, delimiters=("=",))
     parser.optionxform = str
     with open(path) as f:
         parser.read_file(f)
     if not parser.has_section("relstorage"):
         sys.exit(f"{path} has no [relstorage] section: set plone_instances.enable_relstorage")
-    return dict(parser.items("relstorage"))
+
+    def resolve(match):
+        section, option = match.group(1), match.group(2)
+        if parser.has_option(section, option):
+            return parser.get(section, option)
+        sys.exit(f"{path}: [relstorage] refers to ${{{section}:{option}}}, which the file does not set")
+
+    reference = re.compile(r"\$\{([^:}]+):([^}]+)\}")
+    return {key: reference.sub(resolve, value) for key, value in parser.items("relstorage")}
 
 
 def quote(value):
@@ -51,9 +64,10 @@ def flag(section, option):
 def describe(path):
     """Where the storage is, without the password."""
     s = read_section(path)
+    cache = f", memcached at {' '.join(s['cache-servers'].split())}" if s.get("cache-servers", "").strip() else ""
     if s.get("dsn", "").strip():
-        return "RelStorage (dsn from deploy.cfg)"
-    return f"RelStorage on PostgreSQL {s.get('host', '')}:{s.get('port', '5432')}/{s.get('dbname', '')}"
+        return f"RelStorage (dsn from deploy.cfg){cache}"
+    return f"RelStorage on PostgreSQL {s.get('host', '')}:{s.get('port', '5432')}/{s.get('dbname', '')}{cache}"
 
 
 def relstorage_db(path, attempts=60):
@@ -70,6 +84,10 @@ def relstorage_db(path, attempts=60):
     pack_gc = flag(section, "pack-gc")
     if pack_gc is not None:
         settings["pack_gc"] = pack_gc
+    servers = section.get("cache-servers", "").split()
+    if servers:
+        settings["cache_servers"] = servers
+        settings["cache_module_name"] = section.get("cache-module-name", "").strip() or "memcache"
     options = Options(**settings)
     for attempt in range(attempts):
         try:
