@@ -3,13 +3,15 @@
 //! buildout's `cfg/relstorage.cfg` makes the clients open RelStorage from deploy.cfg's
 //! `[relstorage]`; a write through one client is read through the other. The database password
 //! is given in the stack's Custom JSON only: it reaches deploy.cfg (0600) and the database, and
-//! nothing that shows the stack, its releases or its logs. `bin/zodbpack` packs to `pack_days`.
+//! nothing that shows the stack, its releases or its logs. The clients share RelStorage's cache in
+//! a memcached of the test's own (`cache_servers`). `bin/zodbpack` packs to `pack_days`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::memcached::Memcached;
 use crate::support::postgres::{Postgres, alive};
 use crate::support::{TestStack, client_commit, client_status, eventually};
 
@@ -23,11 +25,13 @@ const PASSWORD: &str = "Zz9-relstorage-db-pw'\\x";
 async fn two_client_instances_share_one_postgresql_and_the_password_is_never_shown() {
     let pg = Postgres::start();
     pg.create_database("zodb", "zodb", PASSWORD);
+    let memcached = Memcached::start();
 
     let stack = TestStack::start().await;
     stack.create_stack("rs", &[("clients", "plone_instances")]);
     let doc = json!({"plone_instances": {"enable_relstorage": true, "relstorage": {
         "db": {"host": pg.host(), "port": pg.port, "name": "zodb", "user": "zodb", "password": PASSWORD},
+        "cache_servers": memcached.address(),
         "enable_pack": true,
         "pack_days": 0
     }}});
@@ -57,6 +61,7 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
         let cfg_path = stack.instance_root("rs", host).join("srv/www/site/current/deploy.cfg");
         let cfg = std::fs::read_to_string(&cfg_path).unwrap();
         assert!(cfg.contains("[relstorage]") && !cfg.contains("[zeo-host]"), "{cfg}");
+        assert!(cfg.contains(&format!("servers = {}", memcached.address())), "[memcached] in deploy.cfg");
         assert!(cfg.contains(&format!("password = {PASSWORD}")), "deploy.cfg has the password");
         let mode = std::fs::metadata(&cfg_path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{} is {mode:o}", cfg_path.display());
@@ -72,6 +77,9 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     })
     .await;
     assert_eq!(read["client"], "client1");
+    // RelStorage shares its object cache in the memcached that cache_servers names (enable_cache
+    // is on by default).
+    assert!(memcached.stat("cmd_set") > 0, "the clients stored objects in memcached");
     // And the database holds it: RelStorage's tables in the database the stack names.
     let tables = pg.sql("zodb", "SELECT count(*) FROM pg_tables WHERE tablename = 'object_state';");
     assert_eq!(tables.trim(), "1", "RelStorage's schema is in the test's database");

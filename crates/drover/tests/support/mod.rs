@@ -4,6 +4,7 @@
 //! its process group).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod memcached;
 pub mod postgres;
 
 use std::net::{Ipv4Addr, TcpListener};

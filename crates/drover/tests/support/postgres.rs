@@ -28,7 +28,8 @@ pub struct Postgres {
     child: Option<Child>,
 }
 
-fn is_root() -> bool {
+/// Whether the test runs as root.
+pub fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
