@@ -68,6 +68,19 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
         addresses.push(address);
     }
 
+    // Not in any process's argv or environment (the clients, the agents, postgres): the clients
+    // read it from deploy.cfg.
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if entry.file_name().to_str().is_none_or(|n| n.parse::<u32>().is_err()) {
+            continue;
+        }
+        for file in ["cmdline", "environ"] {
+            let raw = std::fs::read(entry.path().join(file)).unwrap_or_default();
+            let text = String::from_utf8_lossy(&raw);
+            assert!(!text.contains(PASSWORD), "{}/{file} holds the password: {text}", entry.path().display());
+        }
+    }
+
     // A write on one client is read on the other: they share the database.
     let before = client_status(&addresses[1]).await.unwrap()["hits"].as_i64().unwrap();
     let written = eventually(WAIT, "a commit through the first client", || client_commit(&addresses[0])).await;
