@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::console::Browser;
 use crate::support::memcached::Memcached;
 use crate::support::postgres::{Postgres, alive};
 use crate::support::{TestStack, client_commit, client_status, eventually};
@@ -128,7 +129,8 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     }
 
     // The password is shown nowhere: not in the configuration at any level, the releases (their
-    // deploy.cfg is shown redacted), the deployment's logs, the stack file export or the server log.
+    // deploy.cfg is shown redacted), the deployment's logs, the stack file export, the server log
+    // or the web console's pages.
     let mut shown: Vec<(String, String)> = Vec::new();
     let mut show = |what: &str, args: &[&str]| {
         let out = stack.cli(args);
@@ -147,6 +149,23 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     show("status", &["status", "--stack", "rs", "--json"]);
     show("export", &["export", "--stack", "rs"]);
     shown.push(("server log".to_owned(), stack.server_log()));
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&stack.admin_token()).await;
+    let mut pages = vec![
+        "/stacks/rs".to_owned(),
+        "/stacks/rs/custom-json".to_owned(),
+        "/stacks/rs/apps/site/releases".to_owned(),
+        format!("/deployments/{id}"),
+    ];
+    pages.extend(hosts.iter().map(|h| format!("/stacks/rs/instances/{h}/config")));
+    for page in pages {
+        let got = browser.get(&page).await;
+        assert_eq!(got.status, 200, "console {page}: {}", got.body);
+        if page.ends_with("/custom-json") || page.ends_with("/config") {
+            assert!(got.body.contains("relstorage"), "console {page} shows the RelStorage settings: {}", got.body);
+        }
+        shown.push((format!("console {page}"), got.body));
+    }
     shown.push(("zodbpack through drover exec".to_owned(), pack_out));
     let releases: Value =
         serde_json::from_str(&shown.iter().find(|(w, _)| w == "release list").unwrap().1).unwrap_or(Value::Null);
