@@ -4,7 +4,8 @@
 //! `[relstorage]`; a write through one client is read through the other. The database password
 //! is given in the stack's Custom JSON only: it reaches deploy.cfg (0600) and the database, and
 //! nothing that shows the stack, its releases or its logs. The clients share RelStorage's cache in
-//! a memcached of the test's own (`cache_servers`). `bin/zodbpack` packs to `pack_days`.
+//! a memcached of the test's own (`cache_servers`). `bin/zodbpack` packs to `pack_days`, in one
+//! stage or two (`two_stage_pack`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
@@ -109,24 +110,34 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     let revisions =
         || pg.sql("zodb", "SELECT count(*) FROM object_state WHERE zoid = 0;").trim().parse::<i64>().unwrap();
     assert!(revisions() >= 3, "history-preserving RelStorage keeps each revision of the root");
-    let pack = stack.cli(&[
-        "exec",
-        "--stack",
-        "rs",
-        "--instance",
-        &hosts[0],
-        "--kill-after",
-        "300",
-        "--",
-        "srv/www/site/current/bin/zodbpack",
-    ]);
-    let pack_out = format!("{}{}", String::from_utf8_lossy(&pack.stdout), String::from_utf8_lossy(&pack.stderr));
-    assert_eq!(pack.status.code(), Some(0), "{pack_out}");
-    assert!(pack_out.contains("to 0 day(s) ago") && pack_out.contains("packed in"), "{pack_out}");
+    let pack_out = zodbpack(&stack, &hosts[0], "zodbpack");
+    assert!(pack_out.contains("packing RelStorage") && pack_out.contains("to 0 day(s) ago"), "{pack_out}");
     assert_eq!(revisions(), 1, "packed to now: only the newest revision of the root is left");
     for address in &addresses {
         assert_eq!(client_status(address).await.unwrap()["hits"], again, "{address} after the pack");
     }
+
+    // In two stages (two_stage_pack): a new release with bin/zodbpack-prepack, which removes
+    // nothing, and bin/zodbpack-pack, which removes what the first found.
+    let mut two_stage = doc.clone();
+    two_stage["plone_instances"]["relstorage"]["two_stage_pack"] = json!(true);
+    std::fs::write(&file, two_stage.to_string()).unwrap();
+    stack.cli_ok(&["stack", "set-json", "--stack", "rs", file.to_str().unwrap()]);
+    let (code, second, stderr) =
+        stack.cli_json(&["deploy", "--stack", "rs", "site", "--wait", "--json", "--timeout", BUILD_TIMEOUT], None);
+    let second_id = second["id"].as_i64().unwrap_or_else(|| panic!("no deployment: {stderr}"));
+    assert_eq!((code, &second["status"]), (Some(0), &json!("successful")), "{second:#}");
+    for _ in 0..2 {
+        eventually(WAIT, "a commit after the redeploy", || client_commit(&addresses[0])).await;
+    }
+    let before_pack = revisions();
+    assert!(before_pack >= 2, "new revisions of the root: {before_pack}");
+    let prepack_out = zodbpack(&stack, &hosts[1], "zodbpack-prepack");
+    assert!(prepack_out.contains("pre-packing RelStorage") && prepack_out.contains("to 0 day(s) ago"), "{prepack_out}");
+    assert_eq!(revisions(), before_pack, "the pre-pack removes nothing");
+    let second_pack_out = zodbpack(&stack, &hosts[1], "zodbpack-pack");
+    assert!(second_pack_out.contains("packing (pre-packed) RelStorage"), "{second_pack_out}");
+    assert_eq!(revisions(), 1, "the second stage removes the old revisions");
 
     // The password is shown nowhere: not in the configuration at any level, the releases (their
     // deploy.cfg is shown redacted), the deployment's logs, the stack file export, the server log
@@ -146,6 +157,7 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     show("release list", &["release", "list", "--stack", "rs", "site", "--json"]);
     show("deployment show --logs", &["deployment", "show", &id.to_string(), "--logs"]);
     show("deployment show --json", &["deployment", "show", &id.to_string(), "--logs", "--json"]);
+    show("second deployment", &["deployment", "show", &second_id.to_string(), "--logs", "--json"]);
     show("status", &["status", "--stack", "rs", "--json"]);
     show("export", &["export", "--stack", "rs"]);
     shown.push(("server log".to_owned(), stack.server_log()));
@@ -166,7 +178,9 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
         }
         shown.push((format!("console {page}"), got.body));
     }
-    shown.push(("zodbpack through drover exec".to_owned(), pack_out));
+    for (what, out) in [("zodbpack", pack_out), ("zodbpack-prepack", prepack_out), ("zodbpack-pack", second_pack_out)] {
+        shown.push((format!("{what} through drover exec"), out));
+    }
     let releases: Value =
         serde_json::from_str(&shown.iter().find(|(w, _)| w == "release list").unwrap().1).unwrap_or(Value::Null);
     assert!(releases.to_string().contains("[relstorage]"), "the releases show deploy.cfg: {releases:#}");
@@ -182,4 +196,14 @@ async fn two_client_instances_share_one_postgresql_and_the_password_is_never_sho
     drop(stack);
     drop(pg);
     assert!(!alive(postmaster), "postgres {postmaster} still runs after its guard was dropped");
+}
+
+/// Runs the current release's `bin/<script>` on `host` through `drover exec`: its output.
+fn zodbpack(stack: &TestStack, host: &str, script: &str) -> String {
+    let path = format!("srv/www/site/current/bin/{script}");
+    let out = stack.cli(&["exec", "--stack", "rs", "--instance", host, "--kill-after", "300", "--", &path]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{script}: {text}");
+    assert!(text.contains("packed in"), "{script}: {text}");
+    text
 }

@@ -70,8 +70,9 @@ def describe(path):
     return f"RelStorage on PostgreSQL {s.get('host', '')}:{s.get('port', '5432')}/{s.get('dbname', '')}{cache}"
 
 
-def relstorage_db(path, attempts=60):
-    """A DB on RelStorage. Clients that start together race to create the schema: retry."""
+def relstorage_db(path, attempts=60, **more_options):
+    """A DB on RelStorage (with `more_options` for RelStorage's Options). Clients that start
+    together race to create the schema: retry."""
     from relstorage.adapters.postgresql import PostgreSQLAdapter
     from relstorage.options import Options
     from relstorage.storage import RelStorage
@@ -88,6 +89,7 @@ def relstorage_db(path, attempts=60):
     if servers:
         settings["cache_servers"] = servers
         settings["cache_module_name"] = section.get("cache-module-name", "").strip() or "memcache"
+    settings.update(more_options)
     options = Options(**settings)
     for attempt in range(attempts):
         try:
