@@ -30,6 +30,10 @@ ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv 
 # Headless Chromium and its WebDriver, for the web console's tests in a real browser
 # (tests/spine/browser.rs starts chromedriver itself). Not needed to run drover.
 ensure_packages chromium chromium-driver fonts-dejavu-core
+# PostgreSQL and memcached for the RelStorage tests (tests/support/postgres.rs and memcached.rs
+# run their own, in a temporary directory and on free ports; the packaged services are not used).
+# Not needed to run drover.
+ensure_packages postgresql memcached
 ensure_rust
 
 # moto's EC2 server, which the `ec2` provider's tests run against (not real AWS): a venv of its

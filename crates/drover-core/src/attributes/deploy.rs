@@ -205,7 +205,7 @@ pub fn deploy_attributes(doc: &Value, app: &str) -> Result<DeployAttributes, Vec
 fn relstorage(r: &mut Reader<'_>) -> RelStorage {
     let rs = |key: &'static str| -> [&'static str; 3] { ["plone_instances", "relstorage", key] };
     let db = |key: &'static str| -> [&'static str; 4] { ["plone_instances", "relstorage", "db", key] };
-    RelStorage {
+    let out = RelStorage {
         config: r.string(&rs("config")).unwrap_or_default(),
         db_type: r.string(&db("type")).unwrap_or_default(),
         dsn: r.string(&db("dsn")),
@@ -221,7 +221,31 @@ fn relstorage(r: &mut Reader<'_>) -> RelStorage {
         port: r.whole(&db("port"), 1).map(|p| p.min(65535) as u16),
         pack_gc: r.optional_bool(&rs("pack_gc")),
         truncate_refs: r.optional_bool(&rs("truncate_refs")),
+    };
+    r.errors.extend(missing_database_fields(&out).into_iter().map(|key| {
+        AttributeError {
+            path: format!("plone_instances.relstorage.db.{key}"),
+            expected: "a non-empty string: with plone_instances.enable_relstorage on, set db.dsn, or db.name, \
+                   db.host and db.user (db.port and db.password as the database needs)"
+                .to_owned(),
+        }
+    }));
+    out
+}
+
+/// The `relstorage.db` keys that must be set and are not: none with a `dsn`, else `name`,
+/// `host` and `user` (the clients of several instances share one database over the network;
+/// the port has the driver's default, and a password is up to the database's authentication).
+pub fn missing_database_fields(rs: &RelStorage) -> Vec<&'static str> {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    if set(&rs.dsn) {
+        return Vec::new();
     }
+    [("name", &rs.name), ("host", &rs.host), ("user", &rs.user)]
+        .into_iter()
+        .filter(|(_, v)| !set(v))
+        .map(|(key, _)| key)
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,7 +307,8 @@ mod tests {
             "plone_instances": {
                 "celery_args": " --concurrency 2 ", "beat_args": "",
                 "enable_relstorage": true,
-                "relstorage": {"db": {"port": 5433}, "pack_gc": false, "truncate_refs": null}
+                "relstorage": {"db": {"port": 5433, "name": "zodb", "host": "db", "user": "z"}, "pack_gc": false,
+                               "truncate_refs": null}
             },
             "deploy": {"site": {"environment": {"A": "1", "B": "two"}}}
         });
@@ -293,9 +318,36 @@ mod tests {
         let rs = a.relstorage.unwrap();
         assert_eq!((rs.port, rs.pack_gc, rs.truncate_refs), (Some(5433), Some(false), None));
         let wrong = json!({"deploy": {"site": {"environment": {"N": 1}}}, "plone_instances": {
-            "enable_relstorage": true, "relstorage": {"pack_gc": "no"}}});
+            "enable_relstorage": true, "relstorage": {"pack_gc": "no", "db": {"dsn": "dbname=zodb"}}}});
         let paths: Vec<String> = deploy_attributes(&wrong, "site").unwrap_err().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["plone_instances.relstorage.pack_gc", "deploy.site.environment"]);
+    }
+
+    #[test]
+    fn relstorage_needs_a_dsn_or_the_database_name_host_and_user() {
+        let cases: &[(Value, &[&str])] = &[
+            (json!({}), &["name", "host", "user"]),
+            (json!({"dsn": "dbname=zodb host=db"}), &[]),
+            (json!({"dsn": "  ", "name": "zodb", "host": "db"}), &["user"]),
+            (json!({"name": "zodb", "host": "db", "user": "z"}), &[]),
+            (json!({"name": "zodb", "host": "db", "user": "z", "port": 5433, "password": "pw"}), &[]),
+            (json!({"name": "", "host": "db", "user": "z"}), &["name"]),
+            (json!({"name": null, "host": "db", "user": "z"}), &["name"]),
+        ];
+        for (db, want) in cases {
+            let doc = json!({"plone_instances": {"enable_relstorage": true, "relstorage": {"db": db}}});
+            let paths: Vec<String> = match deploy_attributes(&doc, "site") {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.into_iter().map(|e| e.path).collect(),
+            };
+            let want: Vec<String> = want.iter().map(|k| format!("plone_instances.relstorage.db.{k}")).collect();
+            assert_eq!(paths, want, "{db}");
+        }
+        // Off: nothing is required.
+        let off = json!({"plone_instances": {"enable_relstorage": false, "relstorage": {"db": {}}}});
+        assert!(deploy_attributes(&off, "site").is_ok());
+        let err = deploy_attributes(&json!({"plone_instances": {"enable_relstorage": true}}), "site").unwrap_err();
+        assert!(err[0].to_string().contains("set db.dsn, or db.name, db.host and db.user"), "{}", err[0]);
     }
 
     #[test]

@@ -368,7 +368,9 @@ impl BuildPlan {
         let mut eggs = Vec::new();
         if let Some(rs) = &self.relstorage {
             eggs.extend(driver(&rs.db_type).map(String::from));
-            if rs.enable_cache {
+            // The memcached client only where there is a memcached to talk to (the
+            // `cache-servers` line is rendered on the same condition).
+            if rs.enable_cache && rs.cache_servers.as_deref().is_some_and(|s| !s.is_empty()) {
                 eggs.push("pylibmc".to_owned());
             }
         }
@@ -403,6 +405,28 @@ mod tests {
 
     fn member(hostname: &'static str, address: &'static str, online_since_ms: i64) -> Member<'static> {
         Member { hostname, address, online_since_ms }
+    }
+
+    #[test]
+    fn relstorage_adds_the_database_driver_and_the_memcached_client_only_with_cache_servers() {
+        let cases: &[(serde_json::Value, &[&str])] = &[
+            (serde_json::json!({}), &["psycopg2"]),
+            (serde_json::json!({"cache_servers": "127.0.0.9:11211"}), &["psycopg2", "pylibmc"]),
+            (serde_json::json!({"cache_servers": ""}), &["psycopg2"]),
+            (serde_json::json!({"cache_servers": "127.0.0.9:11211", "enable_cache": false}), &["psycopg2"]),
+            (serde_json::json!({"db": {"type": "mysql"}, "cache_servers": "m:11211"}), &["mysqlclient", "pylibmc"]),
+        ];
+        for (relstorage, want) in cases {
+            let mut doc = serde_json::json!({"plone_instances": {"enable_relstorage": true, "relstorage": relstorage}});
+            let db = &mut doc["plone_instances"]["relstorage"]["db"];
+            if db.is_null() {
+                *db = serde_json::json!({});
+            }
+            db["dsn"] = serde_json::json!("dbname=zodb");
+            let attrs = deploy_attributes(&doc, "site").unwrap();
+            let p = plan("c1", "127.0.0.2", 1, &[LayerType::PloneInstances], &attrs, &Discovered::default());
+            assert_eq!(p.deploy_cfg("/s", None, true).eggs, *want, "{relstorage}");
+        }
     }
 
     #[test]

@@ -8,22 +8,22 @@ use std::time::Duration;
 
 use crate::support::{TestStack, eventually};
 
-/// A cookie-keeping HTTPS client that does not follow redirects.
-struct Browser {
+/// A cookie-keeping HTTPS client that does not follow redirects (also used by `relstorage.rs`).
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: HashMap<String, String>,
     set_cookies: Vec<String>,
 }
 
-struct Page {
-    status: u16,
+pub(crate) struct Page {
+    pub(crate) status: u16,
     location: Option<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Browser {
-    fn new(stack: &TestStack) -> Self {
+    pub(crate) fn new(stack: &TestStack) -> Self {
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(drover_client::tls::pinned_client_config(&stack.fingerprint()).unwrap())
             .redirect(reqwest::redirect::Policy::none())
@@ -50,7 +50,7 @@ impl Browser {
         Page { status, location, body: response.text().await.unwrap() }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.http.get(format!("{}{path}", self.base));
         self.send(request).await
     }
@@ -94,7 +94,7 @@ impl Browser {
     }
 
     /// Signs in with `token`; answers the session's CSRF secret (from the next page's forms).
-    async fn sign_in(&mut self, token: &str) -> String {
+    pub(crate) async fn sign_in(&mut self, token: &str) -> String {
         let form = self.get("/login").await;
         let csrf = hidden(&form.body, "csrf");
         let signed = self.post("/login", &[("csrf", &csrf), ("token", token)]).await;

@@ -34,6 +34,7 @@ mod pinning;
 mod plone;
 mod power;
 mod registered;
+mod relstorage;
 mod restart;
 mod schedules;
 mod shell_help;

@@ -4,6 +4,9 @@
 //! its process group).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod memcached;
+pub mod postgres;
+
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -11,5 +11,10 @@ setup(
     version="1.0",
     packages=["demoapp"],
     install_requires=["ZEO"],
-    entry_points={"console_scripts": ["demoapp-client = demoapp.server:main"]},
+    entry_points={
+        "console_scripts": [
+            "demoapp-client = demoapp.server:main",
+            "demoapp-pack = demoapp.pack:main",
+        ]
+    },
 )

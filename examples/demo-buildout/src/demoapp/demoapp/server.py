@@ -1,8 +1,9 @@
-"""A ZEO client in miniature: an HTTP server that reads and writes through ZEO.
+"""A ZEO client in miniature: an HTTP server that reads and writes through ZEO, or through
+RelStorage on PostgreSQL when cfg/relstorage.cfg gives it a storage config (see storage.py).
 
-GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo"}
+GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo", "storage"}
                 (release: the release directory it runs from; mark: release-mark.txt in it;
-                 hits: a counter kept in the ZODB)
+                 hits: a counter kept in the ZODB; storage: "zeo" or "relstorage")
 POST /commit -> increments the counter in a ZODB transaction and returns it
 GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
                 /misc_/CMFPlone/plone_icon); paths behind nginx's virtual hosting rewrite are unwrapped
@@ -15,7 +16,7 @@ import threading
 import time
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import ZEO
+from demoapp import storage
 
 RELEASE_MARK = "release-mark.txt"
 
@@ -45,7 +46,7 @@ def split(address):
     return host, int(port)
 
 
-def main(name, http_address, zeo_address, release):
+def main(name, http_address, zeo_address, release, storage_config=None):
     if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
         sys.exit(f"usage: {sys.argv[0]} console")
     started = time.time()
@@ -54,7 +55,12 @@ def main(name, http_address, zeo_address, release):
     if mark == "crash":
         # Lets tests ship a release whose clients never become healthy.
         sys.exit("release-mark.txt says crash")
-    db = ZEO.DB(split(zeo_address), wait_timeout=60)
+    if storage_config:
+        db = storage.relstorage_db(storage_config)
+        kind, where = "relstorage", storage.describe(storage_config)
+    else:
+        db = storage.zeo_db(split(zeo_address))
+        kind, where = "zeo", f"ZEO at {zeo_address}"
     lock = threading.Lock()
 
     def app(environ, start_response):
@@ -78,13 +84,14 @@ def main(name, http_address, zeo_address, release):
             "started": started,
             "hits": hits,
             "zeo": zeo_address,
+            "storage": kind,
         }
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]
 
     host, port = split(http_address)
     server = make_server(host, port, app, server_class=Server, handler_class=QuietHandler)
-    print(f"{name} serving on {http_address}, ZEO at {zeo_address}, release {release}", flush=True)
+    print(f"{name} serving on {http_address}, {where}, release {release}", flush=True)
     try:
         server.serve_forever()
     finally:
