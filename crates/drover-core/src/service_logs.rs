@@ -147,6 +147,25 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A time as RFC 3339 in UTC, with milliseconds when it has them: `2026-12-01T18:00:00.250Z`.
+pub fn rfc3339(time_ms: i64) -> String {
+    let (secs, millis) = (time_ms.div_euclid(1000), time_ms.rem_euclid(1000));
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let frac = if millis == 0 { String::new() } else { format!(".{millis:03}") };
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{frac}Z")
+}
+
 /// The times of a file's lines read from its start: a line's own time, else that of the last
 /// line before it that had one, else `fallback_ms` (the file's last write).
 pub fn times_of(lines: &[&str], fallback_ms: i64) -> Vec<i64> {
@@ -199,10 +218,16 @@ impl WireLine {
 
 /// Lines from several streams shown in time order: each is held for a moment (a stream's line
 /// may arrive after a later one of another stream), then released oldest first.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Merge<T> {
     held: BTreeMap<(i64, u64), T>,
     seq: u64,
+}
+
+impl<T> Default for Merge<T> {
+    fn default() -> Self {
+        Self { held: BTreeMap::new(), seq: 0 }
+    }
 }
 
 impl<T> Merge<T> {
@@ -298,6 +323,20 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(line_time_ms(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn times_print_as_rfc3339_and_read_back() {
+        let cases = [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_796_148_000_250, "2026-12-01T18:00:00.250Z"),
+            (951_782_400_000, "2000-02-29T00:00:00Z"),
+            (978_307_199_999, "2000-12-31T23:59:59.999Z"),
+        ];
+        for (ms, want) in cases {
+            assert_eq!(rfc3339(ms), want);
+            assert_eq!(line_time_ms(want), Some(ms), "{want}");
         }
     }
 

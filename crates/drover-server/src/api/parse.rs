@@ -194,6 +194,48 @@ pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
     })
 }
 
+/// The longest a `logs` deployment may follow: one day (it ends sooner when cancelled).
+pub const MAX_LOGS_FOLLOW_SECS: u64 = 24 * 3600;
+
+/// A checked `POST /stacks/{stack}/deployments` of kind `logs`.
+pub struct NewLogs {
+    /// Where (the argument vector stays empty).
+    pub on: NewExec,
+    pub logs: drover_proto::api::LogsRequest,
+}
+
+pub fn logs(mut req: CreateDeployment) -> Result<NewLogs, Failure> {
+    let logs = req.logs.take().unwrap_or_default();
+    if !req.command.is_empty() {
+        return Err(Failure::invalid("command", "a logs deployment runs no command; leave it out"));
+    }
+    for (i, service) in logs.services.iter().enumerate() {
+        let ok = !service.is_empty()
+            && service.len() <= 129
+            && service.split('/').count() <= 2
+            && service.split('/').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)));
+        if !ok {
+            return Err(Failure::invalid(
+                format!("logs.services[{i}]"),
+                format!("{service:?} is not a service; name one such as \"client1\", \"site/client1\" or \"agent\""),
+            ));
+        }
+    }
+    if logs.follow_secs.is_some_and(|s| s == 0 || s > MAX_LOGS_FOLLOW_SECS) {
+        return Err(Failure::invalid(
+            "logs.follow_secs",
+            format!("follow for 1 to {MAX_LOGS_FOLLOW_SECS} seconds, or leave it out not to follow"),
+        ));
+    }
+    if logs.lines.is_some_and(|n| n > 100_000) {
+        return Err(Failure::invalid("logs.lines", "ask for at most 100000 lines per source"));
+    }
+    req.kind = "execute".into();
+    req.command = vec!["logs".into()];
+    let on = exec(req)?;
+    Ok(NewLogs { on: NewExec { argv: Vec::new(), ..on }, logs })
+}
+
 /// A checked `POST /stacks/{stack}/agent-upgrades`.
 #[derive(Debug)]
 pub struct NewAgentUpgrade {
