@@ -4,8 +4,9 @@
 //! `drover_core::service_logs::WireLine`; and their rotation by size (`logs.max_size`,
 //! `logs.keep`), so none grows without bound.
 //!
-//! History lines carry the time they give themselves (or the last one before them); followed
-//! lines carry the time the agent read them (within [`POLL`] of their write).
+//! History lines carry the time they give themselves (or that of the next line that gives one, or
+//! the file's last write); followed lines carry the time the agent read them (within [`POLL`] of
+//! their write).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -166,19 +166,23 @@ pub fn rfc3339(time_ms: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{frac}Z")
 }
 
-/// The times of a file's lines read from its start: a line's own time, else that of the last
-/// line before it that had one, else `fallback_ms` (the file's last write).
+/// The times of a file's lines: a line's own time, else that of the first line after it that has
+/// one (it was written no later), else `fallback_ms` (the file's last write). An upper bound, so
+/// `--since` errs on showing a line, and times never go back within a file whose own do not.
 pub fn times_of(lines: &[&str], fallback_ms: i64) -> Vec<i64> {
-    let mut last = None;
-    lines
+    let mut next = fallback_ms;
+    let mut times: Vec<i64> = lines
         .iter()
+        .rev()
         .map(|l| {
             if let Some(t) = line_time_ms(l) {
-                last = Some(t);
+                next = t;
             }
-            last.unwrap_or(fallback_ms)
+            next
         })
-        .collect()
+        .collect();
+    times.reverse();
+    times
 }
 
 /// One line of a log stream as an agent sends it: its time, its source (`<app>/<service>` or
@@ -341,10 +345,11 @@ mod tests {
     }
 
     #[test]
-    fn lines_without_a_time_take_the_last_one_before_them_or_the_files() {
-        let lines = ["no time yet", "2026-12-01T18:00:00Z a", "traceback line", "2026-12-01T18:00:01Z b"];
+    fn lines_without_a_time_take_the_next_one_after_them_or_the_files() {
+        let lines = ["no time yet", "2026-12-01T18:00:00Z a", "traceback line", "2026-12-01T18:00:01Z b", "tail"];
         let base = 1_796_148_000_000;
-        assert_eq!(times_of(&lines, 7), vec![7, base, base, base + 1000]);
+        assert_eq!(times_of(&lines, 7), vec![base, base, base + 1000, base + 1000, 7]);
+        assert_eq!(times_of(&[], 7), Vec::<i64>::new());
     }
 
     #[test]
