@@ -145,7 +145,11 @@ pub async fn stream(root: &Path, ask: &Ask<'_>, out: &OutputStream) -> Result<()
 }
 
 /// A file's length and its lines the ask selects, in wire form with their times.
-fn read_history(source: &Source, since_ms: Option<i64>, lines: Option<u32>) -> std::io::Result<(u64, Vec<(i64, String)>)> {
+fn read_history(
+    source: &Source,
+    since_ms: Option<i64>,
+    lines: Option<u32>,
+) -> std::io::Result<(u64, Vec<(i64, String)>)> {
     let mut file = std::fs::File::open(&source.path)?;
     let meta = file.metadata()?;
     let len = meta.len();

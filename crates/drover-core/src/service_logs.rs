@@ -55,7 +55,11 @@ impl Rotation {
         }
         // Shift from the oldest down so no copy overwrites one not moved yet.
         let shifts = (1..self.keep).rev().map(|n| (n, n + 1)).collect();
-        Some(RotationPlan { remove: (self.keep > 0).then_some(self.keep), shifts, copy_to: (self.keep > 0).then_some(1) })
+        Some(RotationPlan {
+            remove: (self.keep > 0).then_some(self.keep),
+            shifts,
+            copy_to: (self.keep > 0).then_some(1),
+        })
     }
 }
 
@@ -295,11 +299,7 @@ mod tests {
         let r = |max_bytes, keep| Rotation { max_bytes, keep };
         let cases = [
             (r(100, 3), 99, None),
-            (
-                r(100, 3),
-                100,
-                Some(RotationPlan { remove: Some(3), shifts: vec![(2, 3), (1, 2)], copy_to: Some(1) }),
-            ),
+            (r(100, 3), 100, Some(RotationPlan { remove: Some(3), shifts: vec![(2, 3), (1, 2)], copy_to: Some(1) })),
             (r(100, 1), 500, Some(RotationPlan { remove: Some(1), shifts: vec![], copy_to: Some(1) })),
             (r(100, 0), 500, Some(RotationPlan { remove: None, shifts: vec![], copy_to: None })),
         ];

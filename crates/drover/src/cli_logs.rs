@@ -8,8 +8,8 @@ use clap::Args;
                         drover logs --stack prod --instance web1 --service client1 --since 10m\n  \
                         drover logs --stack prod --follow\n  \
                         drover logs --stack prod --service agent --lines 100 --json\n\n\
-                        Lines are shown as `<instance>/<app>/<service> | <text>` (`<instance>/agent` for the \
-                        agent's own log), merged by time. Reading logs takes the deploy level: services may \
+                        Lines are shown as `<instance>/<service> | <text>` (`<instance>/agent` for the \
+                        agent's own log; --json also gives the app), merged by time. Reading logs takes the deploy level: services may \
                         print what they were given, secrets included.")]
 pub struct LogsArgs {
     /// The stack.

@@ -198,7 +198,7 @@ pub async fn show(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> Ap
     tag = "deployments",
     summary = "Stop a logs deployment's streams (`drover logs --follow` ended)",
     params(("id" = i64, Path, description = "The deployment's id")),
-    responses((status = 204, description = "Its agents stop streaming within a few seconds"), (status = 409, description = "Only logs deployments can be cancelled", body = drover_proto::ErrorBody))
+    responses((status = 204, description = "Its agents stop streaming within a few seconds"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Only logs deployments can be cancelled", body = drover_proto::ErrorBody))
 )]
 pub async fn cancel(_: Can<DEPLOY>, State(state): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
     let deployment = load(&state, id).await?;

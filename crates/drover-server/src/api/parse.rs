@@ -213,7 +213,9 @@ pub fn logs(mut req: CreateDeployment) -> Result<NewLogs, Failure> {
         let ok = !service.is_empty()
             && service.len() <= 129
             && service.split('/').count() <= 2
-            && service.split('/').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)));
+            && service
+                .split('/')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)));
         if !ok {
             return Err(Failure::invalid(
                 format!("logs.services[{i}]"),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestStack, client_status, cli_command, eventually};
+use crate::support::{TestStack, cli_command, client_status, eventually};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -123,7 +123,8 @@ async fn logs_follow_filter_by_time_and_service_and_rotate_by_size() {
     client_log(&c1, "2001-01-01T00:00:00Z an-old-line").await;
     client_log(&c1, "a-new-line").await;
     let all = || json_lines(&stack, &["logs", "--stack", "demo", "--service", "client1", "--lines", "50", "--json"]);
-    let recent = || json_lines(&stack, &["logs", "--stack", "demo", "--service", "client1", "--since", "10m", "--json"]);
+    let recent =
+        || json_lines(&stack, &["logs", "--stack", "demo", "--service", "client1", "--since", "10m", "--json"]);
     let has = |lines: &[Value], text: &str| lines.iter().any(|l| l["line"].as_str().is_some_and(|t| t.contains(text)));
     let lines = eventually(WAIT, "the new lines in the logs", || async {
         let lines = all();
