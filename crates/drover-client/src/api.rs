@@ -497,7 +497,6 @@ impl Client {
     }
 
     /// Log text of a command from `offset`, waiting up to `wait` for more.
-
     pub async fn command_log(&self, id: i64, offset: u64, wait: Duration) -> Result<LogChunk, ClientError> {
         let path = format!("/commands/{id}/log?offset={offset}&wait={}", wait.as_secs());
         self.http.required(self.http.call::<(), LogChunk>(Method::GET, &path, None, wait + CALL_TIMEOUT).await)
