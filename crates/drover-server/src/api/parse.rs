@@ -210,12 +210,11 @@ pub fn logs(mut req: CreateDeployment) -> Result<NewLogs, Failure> {
         return Err(Failure::invalid("command", "a logs deployment runs no command; leave it out"));
     }
     for (i, service) in logs.services.iter().enumerate() {
-        let ok = !service.is_empty()
-            && service.len() <= 129
-            && service.split('/').count() <= 2
-            && service
-                .split('/')
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)));
+        // Names only: the agent compares them with the log files it finds, never opens them.
+        let part = |p: &str| {
+            !p.is_empty() && p != "." && p != ".." && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        let ok = service.len() <= 129 && service.split('/').count() <= 2 && service.split('/').all(part);
         if !ok {
             return Err(Failure::invalid(
                 format!("logs.services[{i}]"),
@@ -470,6 +469,37 @@ mod tests {
             "instances[1]"
         );
         assert_eq!(field_of(exec(CreateDeployment { timeout_secs: Some(0), ..ok })), "timeout_secs");
+    }
+
+    #[test]
+    fn logs_fields() {
+        use drover_proto::api::LogsRequest;
+        let ask = |logs: LogsRequest| CreateDeployment { kind: "logs".into(), logs: Some(logs), ..Default::default() };
+        let services = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let fine = LogsRequest {
+            services: services(&["client1", "site/client2", "agent", ".frontend/nginx"]),
+            since_secs: Some(600),
+            lines: Some(100),
+            follow_secs: Some(3600),
+        };
+        let new = logs(ask(fine.clone())).unwrap();
+        assert_eq!(new.logs, fine);
+        assert!(new.on.argv.is_empty());
+        assert!(logs(CreateDeployment { kind: "logs".into(), ..Default::default() }).is_ok());
+        let cases: Vec<(CreateDeployment, &str)> = vec![
+            (ask(LogsRequest { services: services(&["ok", ""]), ..fine.clone() }), "logs.services[1]"),
+            (ask(LogsRequest { services: services(&["a/b/c"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { services: services(&["../x"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { services: services(&["a b"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { follow_secs: Some(0), ..fine.clone() }), "logs.follow_secs"),
+            (ask(LogsRequest { follow_secs: Some(MAX_LOGS_FOLLOW_SECS + 1), ..fine.clone() }), "logs.follow_secs"),
+            (ask(LogsRequest { lines: Some(100_001), ..fine.clone() }), "logs.lines"),
+            (CreateDeployment { command: vec!["tail".into()], ..ask(fine.clone()) }, "command"),
+            (CreateDeployment { instances: vec!["NO".into()], ..ask(fine.clone()) }, "instances[0]"),
+        ];
+        for (req, field) in cases {
+            assert_eq!(field_of(logs(req)), field, "{field}");
+        }
     }
 
     #[test]
