@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestStack, cli_command, client_status, eventually};
+use crate::support::{TestStack, cli_command, cli_with, client_status, eventually};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -143,6 +143,19 @@ async fn logs_follow_filter_by_time_and_service_and_rotate_by_size() {
     assert!(only2.iter().all(|l| l["source"] == "site/client2" && l["instance"] == "zeoserver1"), "{only2:#?}");
     let agent = json_lines(&stack, &["logs", "--stack", "demo", "--service", "agent", "--json"]);
     assert!(!agent.is_empty() && agent.iter().all(|l| l["source"] == "agent"), "{agent:#?}");
+
+    // Reading logs takes the deploy level (services may print secrets): show is refused.
+    stack.cli_ok(&["user", "create", "sam"]);
+    stack.cli_ok(&["user", "grant", "--stack", "demo", "--level", "show", "sam"]);
+    let sam = stack.cli_ok(&["token", "create", "--user", "sam"]).trim().to_owned();
+    let out = cli_with(&stack.url(), &sam, &["logs", "--stack", "demo"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("needs the deploy level"), "{said}");
+    // Only logs deployments can be cancelled (others end on their own).
+    let deploys = client.deployments("demo").await.unwrap();
+    let deploy = deploys.iter().find(|d| d.kind == "deploy").unwrap();
+    let refused = client.cancel_deployment(deploy.id).await.unwrap_err();
+    assert_eq!(refused.status(), Some(409), "{refused}");
 
     // Rotation: past 4k the file is copied to .1 (older copies shift) and emptied; 2 are kept.
     let log_dir = stack.instance_root("demo", "zeoserver1").join("srv/www/site/shared/var/log");
