@@ -20,6 +20,9 @@ const HOLD: Duration = Duration::from_millis(250);
 const LOG_WAIT: Duration = Duration::from_secs(20);
 /// The pause between log requests of one instance.
 const LOG_BATCH: Duration = Duration::from_millis(100);
+/// The longest the history waits for an instance that has not sent its own (its agent is slow to
+/// take the command): then what has come is printed and following goes on.
+const HISTORY_WAIT: Duration = Duration::from_secs(10);
 /// The longest follow the server accepts.
 const MAX_FOLLOW: Duration = Duration::from_secs(24 * 3600);
 
@@ -89,6 +92,7 @@ pub async fn run(args: LogsArgs) -> CliResult {
     let mut printer = Printer { json: args.json, width: 0, merge: Merge::default() };
     let (mut live, mut done) = (0, 0);
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let started = std::time::Instant::now();
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
@@ -102,7 +106,7 @@ pub async fn run(args: LogsArgs) -> CliResult {
             },
             _ = tick.tick() => {
                 // History is printed once every instance has sent its own, all of it in order.
-                if args.follow && live + done >= streams {
+                if args.follow && (live + done >= streams || started.elapsed() > HISTORY_WAIT) {
                     printer.release(now_ms() - HOLD.as_millis() as i64);
                 }
             }
