@@ -171,6 +171,10 @@ impl Executor {
         let mut upgrade = None;
         let mut result = match command.spec {
             CommandSpec::Exec { argv, timeout_secs } => self.exec(&argv, timeout_secs, &out).await,
+            CommandSpec::Logs { services, since_secs, lines, follow_secs } => {
+                let ask = crate::service_logs::Ask { services: &services, since_secs, lines, follow_secs };
+                finished(crate::service_logs::stream(&self.config.root, &ask, &out).await, None, &out)
+            }
             CommandSpec::AgentUpgrade { binary, timeout_secs } => {
                 match self.upgrade(id, &binary, timeout_secs, &out).await {
                     Ok(installed) => {

@@ -21,6 +21,7 @@ mod private_file;
 mod process_identity;
 mod result_size;
 mod run;
+mod service_logs;
 mod step_groups;
 mod supervisor;
 mod upgrade;

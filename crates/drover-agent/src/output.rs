@@ -43,6 +43,8 @@ struct Buffer {
 pub struct OutputStream {
     buf: Arc<Mutex<Buffer>>,
     wake: Arc<Notify>,
+    /// Set when the server answers an append with `stop` (the command was cancelled).
+    stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Whether an error from the server is worth retrying: it is away, or busy.
@@ -54,7 +56,12 @@ impl OutputStream {
     /// An empty stream that keeps at most `cap` bytes of unsent text.
     pub fn new(cap: usize) -> Self {
         let buf = Buffer { pending: String::new(), base: 0, gap: None, cap: cap.max(1), closed: false };
-        Self { buf: Arc::new(Mutex::new(buf)), wake: Arc::new(Notify::new()) }
+        Self { buf: Arc::new(Mutex::new(buf)), wake: Arc::new(Notify::new()), stop: Arc::default() }
+    }
+
+    /// Whether the server asked the command to stop (a cancelled `drover logs --follow`).
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
@@ -107,6 +114,9 @@ impl OutputStream {
             match client.output(command_id, &append).await {
                 Ok(ack) => {
                     backoff.reset();
+                    if ack.stop {
+                        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     self.acknowledged(ack.length);
                 }
                 Err(e) if !transient(&e) => {

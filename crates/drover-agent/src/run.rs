@@ -62,6 +62,19 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
         }
     });
 
+    let rotation = {
+        let root = config.root.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::service_logs::ROTATION_CHECK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let root = root.clone();
+                let _ = tokio::task::spawn_blocking(move || crate::service_logs::rotate_all(&root)).await;
+            }
+        })
+    };
+
     say_hello(&client, &Hello { facts }).await?;
     tracing::info!(instance = %enrollment.hostname, server = %enrollment.server_url, "agent running");
 
@@ -85,6 +98,7 @@ pub async fn run(config: AgentConfig) -> Result<(), AgentError> {
     };
     heartbeats.abort();
     pruning.abort();
+    rotation.abort();
     executor.kill_all();
     outcome
 }

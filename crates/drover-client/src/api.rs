@@ -490,6 +490,12 @@ impl Client {
         self.http.get(&format!("/commands/{id}")).await
     }
 
+    /// Cancels a logs deployment: its agents stop streaming.
+    pub async fn cancel_deployment(&self, id: i64) -> Result<(), ClientError> {
+        let path = format!("/deployments/{id}/cancel");
+        self.http.call::<(), serde_json::Value>(Method::POST, &path, None, CALL_TIMEOUT).await.map(|_| ())
+    }
+
     /// Log text of a command from `offset`, waiting up to `wait` for more.
     pub async fn command_log(&self, id: i64, offset: u64, wait: Duration) -> Result<LogChunk, ClientError> {
         let path = format!("/commands/{id}/log?offset={offset}&wait={}", wait.as_secs());

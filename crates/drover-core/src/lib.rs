@@ -28,6 +28,7 @@ pub mod process;
 pub mod rate_limit;
 pub mod retention;
 pub mod scaling;
+pub mod service_logs;
 pub mod stack_config;
 pub mod stats;
 pub mod status;

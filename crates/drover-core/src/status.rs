@@ -170,6 +170,8 @@ named_enum!(
         Execute => "execute",
         /// Agents download the server's binary and exec it (`drover agent upgrade`).
         AgentUpgrade => "agent_upgrade",
+        /// Agents stream their service logs (`drover logs`).
+        Logs => "logs",
     }
 );
 

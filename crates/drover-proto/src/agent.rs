@@ -218,6 +218,23 @@ pub enum CommandSpec {
         /// Fail after this many seconds (the download, the checks, waiting for other commands).
         timeout_secs: Option<u64>,
     },
+    /// Stream service logs (`shared/var/log/<service>.log` of every app) and the agent's own log,
+    /// one wire line each (`drover_core::service_logs::WireLine`).
+    Logs {
+        /// Only these services (`client1`, or `<app>/client1`; `agent` for the agent's log); empty:
+        /// all.
+        #[serde(default)]
+        services: Vec<String>,
+        /// Only lines of the last this many seconds (by the agent's clock).
+        #[serde(default)]
+        since_secs: Option<u64>,
+        /// At most this many of the newest lines of each source, before following.
+        #[serde(default)]
+        lines: Option<u32>,
+        /// Then follow new lines for at most this many seconds (none: do not follow).
+        #[serde(default)]
+        follow_secs: Option<u64>,
+    },
     /// Run a lifecycle event's recipes with the stack configuration.
     Lifecycle {
         /// The event.
@@ -520,6 +537,9 @@ pub enum OutputGap {
 pub struct OutputAck {
     /// The log's length on the server; the agent sends from here next.
     pub length: u64,
+    /// The command was cancelled: stop it (streams such as `drover logs --follow` end).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop: bool,
 }
 
 /// `POST /agent/commands/{id}/result`.

@@ -374,6 +374,27 @@ pub struct CreateDeployment {
     /// is refused (409) when the revision resolves to another one now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_commit: Option<String>,
+    /// For `logs`: what to stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<LogsRequest>,
+}
+
+/// What a `logs` deployment streams from each instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogsRequest {
+    /// Only these services (`client1`, or `<app>/client1`; `agent` for the agent's own log).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Only lines of the last this many seconds.
+    #[serde(default)]
+    pub since_secs: Option<u64>,
+    /// At most this many of the newest lines of each source (default 10 without `since_secs`).
+    #[serde(default)]
+    pub lines: Option<u32>,
+    /// Follow new lines for at most this many seconds (none: do not follow; at most one day).
+    #[serde(default)]
+    pub follow_secs: Option<u64>,
 }
 
 /// `POST /stacks/{stack}/deployments/plan`: what an app deployment would do, without doing it.

@@ -24,5 +24,5 @@ pub(crate) fn layer_type() -> Object {
 
 /// What a deployment does.
 pub(crate) fn deployment_kind() -> Object {
-    one_of("What to do.", &["execute", "deploy", "rollback", "start", "stop", "restart", "undeploy"])
+    one_of("What to do.", &["execute", "deploy", "rollback", "start", "stop", "restart", "undeploy", "logs"])
 }

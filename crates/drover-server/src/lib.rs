@@ -4,6 +4,7 @@
 //! heartbeats, reports). See `ARCHITECTURE.md` at the repository root.
 
 mod api;
+mod cancels;
 mod config;
 mod console;
 mod error;

@@ -75,6 +75,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
         frontend_relay: Arc::default(),
+        cancelled: Arc::default(),
         presence: Arc::default(),
         metrics: Arc::default(),
         agent_binary: crate::served_binary::AgentBinary::new(config_served_binary),

@@ -33,6 +33,8 @@ pub struct AppState {
     pub agent_binary: Arc<crate::served_binary::AgentBinary>,
     /// Wrong console passwords per user name, to slow down guessing.
     pub wrong_passwords: Arc<crate::passwords::WrongGuesses>,
+    /// Cancelled `logs` commands whose agents are still to be told.
+    pub cancelled: Arc<crate::cancels::Cancelled>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the

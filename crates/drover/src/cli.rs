@@ -80,6 +80,8 @@ pub enum Command {
     /// Inspect deployments.
     #[command(subcommand)]
     Deployment(DeploymentCommand),
+    /// Show service and agent logs from the instances, merged by time; --follow streams them.
+    Logs(crate::cli_logs::LogsArgs),
     /// Show a stack: layers, instances with their health, recent deployments.
     Status(StatusArgs),
     /// Create or update a stack's layers, apps, instances and Custom JSON from a stack file (TOML);

@@ -5,6 +5,7 @@ mod cli;
 mod cli_agent;
 mod cli_app;
 mod cli_instance;
+mod cli_logs;
 mod cli_people;
 mod cli_provider;
 mod cli_scaling;

@@ -93,6 +93,7 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "stats_password": null,
             "enable_stats": true
         },
+        "logs": {"max_size": crate::service_logs::DEFAULT_MAX_SIZE, "keep": crate::service_logs::DEFAULT_KEEP},
         "deploy": deploy
     })
 }
@@ -116,6 +117,8 @@ mod tests {
             ("/nginx_plone/client_max_body_size", json!("128m")),
             ("/deploy/site/keep_releases", json!(5)),
             ("/deploy/site/buildout_inherit_parts", json!(true)),
+            ("/logs/max_size", json!("50m")),
+            ("/logs/keep", json!(5)),
         ];
         for (pointer, want) in cases {
             assert_eq!(d.pointer(pointer), Some(&want), "{pointer}");

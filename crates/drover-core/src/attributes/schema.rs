@@ -195,6 +195,7 @@ pub const SCHEMA: Node = Object(&[
     ("plone_blobs", Object(&[("blob_dir", Leaf(Line))])),
     ("nginx_plone", Object(NGINX_PLONE)),
     ("haproxy", Object(HAPROXY)),
+    ("logs", Object(&[("max_size", Leaf(Size)), ("keep", Leaf(Whole { min: 0, max: 100 }))])),
     ("deploy", EachKey(&DEPLOY_APP)),
 ]);
 

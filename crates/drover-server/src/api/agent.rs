@@ -305,7 +305,7 @@ pub async fn output(
     match state.store.append_output(id, agent.instance_id, &req, state.config.command_log_max_bytes).await? {
         AppendOutcome::Length(length) => {
             state.wakeups.changed();
-            Ok(Json(OutputAck { length }))
+            Ok(Json(OutputAck { length, stop: state.cancelled.contains(id) }))
         }
         AppendOutcome::NotFound => {
             Err(Failure::forbidden(format!("command {id} does not belong to this agent's instance")))
@@ -333,6 +333,7 @@ pub async fn result(
     {
         record_app_report(&state, id, agent.instance_id, data).await?;
     }
+    state.cancelled.forget(id);
     if let Some(finished) = state.store.finish_command(id, agent.instance_id, &req).await? {
         on_command_finished(&state, &finished).await?;
     }

@@ -45,6 +45,8 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Deployment>)> {
     let id = if req.kind == DeploymentKind::Execute.as_str() {
         create_exec(&state, &stack, req).await?
+    } else if req.kind == DeploymentKind::Logs.as_str() {
+        create_logs(&state, &stack, req).await?
     } else {
         let new = parse::app_deployment(req)?;
         let stack = load_stack(&state, &stack).await?;
@@ -79,10 +81,44 @@ pub async fn plan(
 
 async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> ApiResult<i64> {
     let new = parse::exec(req)?;
+    let spec = CommandSpec::Exec { argv: new.argv.clone(), timeout_secs: new.timeout_secs };
+    let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;
+    queue_on_targets(state, stack, &new, &spec, DeploymentKind::Execute, &command_json).await
+}
+
+/// A `logs` deployment: each targeted instance's agent streams its logs as the command's output.
+/// It takes `deploy` like `execute` (logs may hold what services print of their secrets).
+async fn create_logs(state: &AppState, stack: &str, req: CreateDeployment) -> ApiResult<i64> {
+    let new = parse::logs(req)?;
+    let l = &new.logs;
+    let spec = CommandSpec::Logs {
+        services: l.services.clone(),
+        since_secs: l.since_secs,
+        lines: l.lines,
+        follow_secs: l.follow_secs,
+    };
+    // Shown as the deployment's command: what was asked, as `drover logs` flags.
+    let mut shown = vec!["logs".to_owned()];
+    shown.extend(l.services.iter().map(|s| format!("--service={s}")));
+    shown.extend(l.since_secs.map(|s| format!("--since={s}s")));
+    shown.extend(l.lines.map(|n| format!("--lines={n}")));
+    shown.extend(l.follow_secs.map(|s| format!("--follow-for={s}s")));
+    let command_json = serde_json::to_string(&shown).map_err(Failure::internal)?;
+    queue_on_targets(state, stack, &new.on, &spec, DeploymentKind::Logs, &command_json).await
+}
+
+/// Queues one command of `spec` on each of the instances `on` targets (skipped where not online).
+async fn queue_on_targets(
+    state: &AppState,
+    stack: &str,
+    new: &parse::NewExec,
+    spec: &CommandSpec,
+    kind: DeploymentKind,
+    command_json: &str,
+) -> ApiResult<i64> {
     let stack = load_stack(state, stack).await?;
     let (instances, targets) = targets(state, &stack, &new.layers, &new.instances).await?;
-    let spec = CommandSpec::Exec { argv: new.argv.clone(), timeout_secs: new.timeout_secs };
-    let spec_json = serde_json::to_string(&spec).map_err(Failure::internal)?;
+    let spec_json = serde_json::to_string(spec).map_err(Failure::internal)?;
     let planned: Vec<PlannedCommand> = targets
         .into_iter()
         .filter_map(|t| {
@@ -94,14 +130,13 @@ async fn create_exec(state: &AppState, stack: &str, req: CreateDeployment) -> Ap
             Some(PlannedCommand { instance_id, spec_json: spec_json.clone(), skip, batch: 0, held: false })
         })
         .collect();
-    let command_json = serde_json::to_string(&new.argv).map_err(Failure::internal)?;
     let id = queue_commands(
         state,
         &NewDeployment {
             stack_id: stack.id,
-            kind: DeploymentKind::Execute,
+            kind,
             comment: new.comment.as_deref(),
-            command_json: &command_json,
+            command_json,
             app: None,
             targets: &planned,
             revision: None,
@@ -154,6 +189,36 @@ pub async fn list(
 )]
 pub async fn show(_: Can<SHOW>, State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Deployment>> {
     Ok(Json(load(&state, id).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/deployments/{id}/cancel",
+    operation_id = "cancel_deployment",
+    tag = "deployments",
+    summary = "Stop a logs deployment's streams (`drover logs --follow` ended)",
+    params(("id" = i64, Path, description = "The deployment's id")),
+    responses((status = 204, description = "Its agents stop streaming within a few seconds"), (status = 403, description = "The token's level on the stack is too low", body = drover_proto::ErrorBody), (status = 409, description = "Only logs deployments can be cancelled", body = drover_proto::ErrorBody))
+)]
+pub async fn cancel(_: Can<DEPLOY>, State(state): State<AppState>, Id(id): Id) -> ApiResult<StatusCode> {
+    let deployment = load(&state, id).await?;
+    if deployment.kind != DeploymentKind::Logs.as_str() {
+        return Err(Failure::conflict(
+            Some("kind"),
+            format!(
+                "deployment {id} is of kind {:?}; only logs deployments can be cancelled (others end on their own \
+                 or at their timeout)",
+                deployment.kind
+            ),
+        ));
+    }
+    let unfinished = deployment
+        .commands
+        .iter()
+        .filter(|c| !c.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished))
+        .map(|c| c.id);
+    state.cancelled.add(unfinished);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(

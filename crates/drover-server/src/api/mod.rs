@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/join-tokens", get(join_tokens::list_all))
         .route("/join-tokens/{id}", delete(join_tokens::revoke))
         .route("/deployments/{id}", get(deployments::show))
+        .route("/deployments/{id}/cancel", post(deployments::cancel))
         .route("/commands/{id}", get(deployments::show_command))
         .route("/commands/{id}/log", get(deployments::log))
         .route("/whoami", get(people::whoami))

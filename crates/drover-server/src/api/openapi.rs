@@ -85,6 +85,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         deployments::plan,
         agent_upgrades::create,
         deployments::show,
+        deployments::cancel,
         deployments::show_command,
         deployments::log,
         events::list,

@@ -194,6 +194,49 @@ pub fn exec(req: CreateDeployment) -> Result<NewExec, Failure> {
     })
 }
 
+/// The longest a `logs` deployment may follow: one day (it ends sooner when cancelled).
+pub const MAX_LOGS_FOLLOW_SECS: u64 = 24 * 3600;
+
+/// A checked `POST /stacks/{stack}/deployments` of kind `logs`.
+pub struct NewLogs {
+    /// Where (the argument vector stays empty).
+    pub on: NewExec,
+    pub logs: drover_proto::api::LogsRequest,
+}
+
+pub fn logs(mut req: CreateDeployment) -> Result<NewLogs, Failure> {
+    let logs = req.logs.take().unwrap_or_default();
+    if !req.command.is_empty() {
+        return Err(Failure::invalid("command", "a logs deployment runs no command; leave it out"));
+    }
+    for (i, service) in logs.services.iter().enumerate() {
+        // Names only: the agent compares them with the log files it finds, never opens them.
+        let part = |p: &str| {
+            !p.is_empty() && p != "." && p != ".." && p.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        let ok = service.len() <= 129 && service.split('/').count() <= 2 && service.split('/').all(part);
+        if !ok {
+            return Err(Failure::invalid(
+                format!("logs.services[{i}]"),
+                format!("{service:?} is not a service; name one such as \"client1\", \"site/client1\" or \"agent\""),
+            ));
+        }
+    }
+    if logs.follow_secs.is_some_and(|s| s == 0 || s > MAX_LOGS_FOLLOW_SECS) {
+        return Err(Failure::invalid(
+            "logs.follow_secs",
+            format!("follow for 1 to {MAX_LOGS_FOLLOW_SECS} seconds, or leave it out not to follow"),
+        ));
+    }
+    if logs.lines.is_some_and(|n| n > 100_000) {
+        return Err(Failure::invalid("logs.lines", "ask for at most 100000 lines per source"));
+    }
+    req.kind = "execute".into();
+    req.command = vec!["logs".into()];
+    let on = exec(req)?;
+    Ok(NewLogs { on: NewExec { argv: Vec::new(), ..on }, logs })
+}
+
 /// A checked `POST /stacks/{stack}/agent-upgrades`.
 #[derive(Debug)]
 pub struct NewAgentUpgrade {
@@ -426,6 +469,37 @@ mod tests {
             "instances[1]"
         );
         assert_eq!(field_of(exec(CreateDeployment { timeout_secs: Some(0), ..ok })), "timeout_secs");
+    }
+
+    #[test]
+    fn logs_fields() {
+        use drover_proto::api::LogsRequest;
+        let ask = |logs: LogsRequest| CreateDeployment { kind: "logs".into(), logs: Some(logs), ..Default::default() };
+        let services = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let fine = LogsRequest {
+            services: services(&["client1", "site/client2", "agent", ".frontend/nginx"]),
+            since_secs: Some(600),
+            lines: Some(100),
+            follow_secs: Some(3600),
+        };
+        let new = logs(ask(fine.clone())).unwrap();
+        assert_eq!(new.logs, fine);
+        assert!(new.on.argv.is_empty());
+        assert!(logs(CreateDeployment { kind: "logs".into(), ..Default::default() }).is_ok());
+        let cases: Vec<(CreateDeployment, &str)> = vec![
+            (ask(LogsRequest { services: services(&["ok", ""]), ..fine.clone() }), "logs.services[1]"),
+            (ask(LogsRequest { services: services(&["a/b/c"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { services: services(&["../x"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { services: services(&["a b"]), ..fine.clone() }), "logs.services[0]"),
+            (ask(LogsRequest { follow_secs: Some(0), ..fine.clone() }), "logs.follow_secs"),
+            (ask(LogsRequest { follow_secs: Some(MAX_LOGS_FOLLOW_SECS + 1), ..fine.clone() }), "logs.follow_secs"),
+            (ask(LogsRequest { lines: Some(100_001), ..fine.clone() }), "logs.lines"),
+            (CreateDeployment { command: vec!["tail".into()], ..ask(fine.clone()) }, "command"),
+            (CreateDeployment { instances: vec!["NO".into()], ..ask(fine.clone()) }, "instances[0]"),
+        ];
+        for (req, field) in cases {
+            assert_eq!(field_of(logs(req)), field, "{field}");
+        }
     }
 
     #[test]

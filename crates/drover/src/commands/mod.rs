@@ -16,6 +16,7 @@ mod instance;
 mod layer;
 mod layer_provider;
 mod layer_scaling;
+mod logs;
 mod people;
 mod scaling;
 mod shell_help;
@@ -54,6 +55,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Release(cmd) => deploy::releases(cmd).await,
         Command::Exec(args) => exec::run(args).await,
         Command::Deployment(cmd) => deployment::run(cmd).await,
+        Command::Logs(args) => logs::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Export(args) => export::run(args).await,

@@ -24,6 +24,7 @@ mod hardening;
 mod http_load;
 mod join_tokens;
 mod load_scaling;
+mod logs;
 mod lost;
 mod no_outage;
 mod online;

@@ -5,6 +5,7 @@ GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo", "
                 (release: the release directory it runs from; mark: release-mark.txt in it;
                  hits: a counter kept in the ZODB; storage: "zeo" or "relstorage")
 POST /commit -> increments the counter in a ZODB transaction and returns it
+POST /log    -> prints the request body to the client's output (its service log), one line each
 GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
                 /misc_/CMFPlone/plone_icon); paths behind nginx's virtual hosting rewrite are unwrapped
 """
@@ -68,6 +69,12 @@ def main(name, http_address, zeo_address, release, storage_config=None):
         if "/VirtualHostRoot" in path:
             # Behind drover's nginx: /VirtualHostBase/http/host:80/Plone/VirtualHostRoot/<path>
             path = path.split("/VirtualHostRoot", 1)[1] or "/"
+        if environ["REQUEST_METHOD"] == "POST" and path == "/log":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            for line in body.decode("utf-8", "replace").splitlines():
+                print(line, flush=True)
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"logged"]
         if path == "/health" or path.endswith("/plone_icon"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
