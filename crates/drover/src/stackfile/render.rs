@@ -205,7 +205,8 @@ mod tests {
         assert_eq!(file.apps[0].revision.as_deref(), Some("main"));
         assert_eq!(file.instances[0].provider, "registered");
         assert_eq!(file.layers[0].provider, providers["clients"]);
-        let current = super::super::Current { stack: Some(stack), layers, apps, instances, providers };
+        let current =
+            super::super::Current { stack: Some(stack), layers, apps, instances, providers, ..Default::default() };
         let plan = super::super::plan(&file, &current, false).unwrap();
         assert!(plan.is_noop(), "{:?}", plan.steps);
     }
