@@ -47,6 +47,7 @@
 //! reading the file and resolving secret references; the commands do the API calls.
 
 mod check;
+mod imported;
 mod locate;
 mod plan;
 #[cfg(test)]
@@ -55,6 +56,7 @@ mod raw;
 mod render;
 
 pub use check::{AppSpec, StackFile, load};
+pub use imported::render_import;
 pub use plan::{Call, Current, Plan, Step, plan};
 pub use render::render;
 
