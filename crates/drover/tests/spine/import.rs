@@ -270,7 +270,7 @@ async fn describe_output_becomes_a_stack_that_apply_builds() {
     std::fs::write(&key, DEPLOY_KEY).unwrap();
     std::fs::write(&out_file, text.replace("REPLACE_WITH_KEY_PATH", key.to_str().unwrap())).unwrap();
     let out = apply(&stack, &out_file);
-    assert!(out.contains("to stack plone-production: 9 created, 0 updated, 0 unchanged"), "{out}");
+    assert!(out.contains("to stack plone-production: 10 created, 0 updated, 0 unchanged"), "{out}");
 
     // What the server has now, read back through the CLI.
     let name = "plone-production";
@@ -316,7 +316,7 @@ async fn describe_output_becomes_a_stack_that_apply_builds() {
 
     // Applying the import again changes nothing.
     let out = apply(&stack, &out_file);
-    assert!(out.contains("0 created, 0 updated, 9 unchanged"), "{out}");
+    assert!(out.contains("0 created, 0 updated, 10 unchanged"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
