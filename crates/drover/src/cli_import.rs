@@ -23,7 +23,8 @@ pub enum ImportCommand {
                   keys a file: path to fill in. Everything that has no Drover equivalent (Chef recipes, \
                   EBS volumes, Elastic IPs, load balancers, RDS, ...) is listed by name on stderr (and in \
                   --json) and at the end of the file.\n\nExamples:\n  \
-                  for c in stacks layers apps instances; do aws opsworks describe-$c --stack-id $ID > ow/describe-$c.json; done\n  \
+                  aws opsworks describe-stacks --stack-ids $ID > ow/describe-stacks.json\n  \
+                  for c in layers apps instances; do aws opsworks describe-$c --stack-id $ID > ow/describe-$c.json; done\n  \
                   drover import opsworks --describe ow/ -o prod.toml\n  \
                   drover import opsworks --cloudformation plone.template.json --provider local -o prod.toml\n  \
                   drover apply -f prod.toml --dry-run")]
