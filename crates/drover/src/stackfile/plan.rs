@@ -664,7 +664,7 @@ mod tests {
         let mut f = file();
         f.layers[0].load_scaling = Some((true, rule));
         f.instances[0].scaling = Some(ScalingType::Time);
-        f.instances[0].schedule = Some(schedule.clone());
+        f.instances[0].schedule = Some(schedule);
         let mut new = f.clone();
         new.custom_json = json!({});
         let p = plan(&new, &Current::default(), false).unwrap();
@@ -675,7 +675,7 @@ mod tests {
         let host = &p.steps[3].calls;
         let [Call::CreateInstance(create), Call::SetScaling(_, set)] = &host[..] else { panic!("{host:?}") };
         assert_eq!(create.scaling.as_deref(), Some("time"));
-        assert_eq!(drover_core::scaling::grid::from_value(set.grid.as_ref().unwrap()), Ok(schedule.clone()));
+        assert_eq!(drover_core::scaling::grid::from_value(set.grid.as_ref().unwrap()), Ok(schedule));
 
         let mut c = matching();
         c.load_scaling.insert("clients".into(), (true, rule));

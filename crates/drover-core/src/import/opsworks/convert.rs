@@ -355,7 +355,7 @@ fn number(
     match direction.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
-            Some(n) if n == -1.0 => Ok(None),
+            Some(-1.0) => Ok(None),
             Some(n) => Ok(Some(n)),
             None => Err(record.error(&format!("{path}.{field}"), format!("expected a number, found {}", kind(v)))),
         },
