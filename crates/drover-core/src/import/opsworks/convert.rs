@@ -478,7 +478,15 @@ fn app(
         }
     }
     let app_layers = app_layers(&name, layers);
-    if !app_layers.is_empty() {
+    if app_layers.is_empty() {
+        left_out.push(LeftOut {
+            owner,
+            item: "the app".into(),
+            reason: "the stack has no layer to deploy it to; add one and the app by hand".into(),
+        });
+        return Ok(None);
+    }
+    {
         notes.push(format!(
             "app {name} is deployed to layers [{}]: OpsWorks apps are not bound to layers; edit its layers if that is wrong",
             app_layers.join(", ")

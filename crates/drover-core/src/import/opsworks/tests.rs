@@ -227,6 +227,16 @@ fn a_stack_is_chosen_by_name_or_id() {
     let named = Options { stack: Some("A".into()), name: Some("prod".into()), provider: Some("local".into()) };
     let a = convert(&inputs, &named).unwrap();
     assert_eq!(a.name, "prod");
+
+    let bare =
+        files(&[("describe-layers.json", r#"{"Layers": []}"#), ("describe-instances.json", r#"{"Instances": []}"#)]);
+    let none = import(&bare);
+    assert!(none.layers.is_empty() && none.apps.is_empty(), "no layers, so no app");
+    assert!(
+        left(&none).iter().any(|l| l.starts_with("app site: the app: the stack has no layer")),
+        "{:?}",
+        left(&none)
+    );
     assert!(a.instances.iter().all(|h| h.provider == "local"));
 }
 
