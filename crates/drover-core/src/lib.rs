@@ -19,6 +19,7 @@ pub mod facts;
 pub mod frontend;
 pub mod hooks;
 pub mod host_install;
+pub mod import;
 pub mod join;
 pub mod lifecycle;
 pub mod log_cap;

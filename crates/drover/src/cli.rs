@@ -89,6 +89,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write a stack out as a stack file that `drover apply` reads (secret values left out).
     Export(ExportArgs),
+    /// Write a stack file from another tool's stack (OpsWorks), listing what was not carried over.
+    #[command(subcommand)]
+    Import(crate::cli_import::ImportCommand),
     /// Manage users and their levels on each stack (server-wide admins).
     #[command(subcommand)]
     User(crate::cli_people::UserCommand),

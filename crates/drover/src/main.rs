@@ -4,6 +4,7 @@
 mod cli;
 mod cli_agent;
 mod cli_app;
+mod cli_import;
 mod cli_instance;
 mod cli_logs;
 mod cli_people;

@@ -19,7 +19,7 @@ use crate::stackfile::{self, Call, Current, Problem, StackFile, Step};
 const START_FAILED: &[&str] = &["setup_failed", "start_failed"];
 
 /// What the server has for the stack now.
-async fn fetch(client: &Client, name: &str) -> CliResult<Current> {
+async fn fetch(client: &Client, name: &str, file: &StackFile) -> CliResult<Current> {
     let stack = match client.stack(name).await {
         Ok(s) => s,
         Err(ClientError::Api { status: 404, .. }) => return Ok(Current::default()),
@@ -27,7 +27,30 @@ async fn fetch(client: &Client, name: &str) -> CliResult<Current> {
     };
     let (layers, apps, instances) = tokio::try_join!(client.layers(name), client.apps(name), client.instances(name))?;
     let providers = providers(client, name, &layers).await?;
-    Ok(Current { stack: Some(stack), layers, apps, instances, providers })
+    let mut current = Current { stack: Some(stack), layers, apps, instances, providers, ..Default::default() };
+    scaling(client, file, &mut current).await?;
+    Ok(current)
+}
+
+/// The load-based rules and schedules the file gives, as the server has them (only those: the
+/// plan compares nothing else).
+async fn scaling(client: &Client, file: &StackFile, current: &mut Current) -> Result<(), ClientError> {
+    let stack = &file.name;
+    for want in file.layers.iter().filter(|l| l.load_scaling.is_some()) {
+        if current.layers.iter().any(|l| l.shortname == want.name) {
+            let have = client.layer_scaling(stack, &want.name).await?;
+            current.load_scaling.insert(want.name.clone(), (have.enabled, have.rule));
+        }
+    }
+    for want in file.instances.iter().filter(|i| i.schedule.is_some()) {
+        if current.instances.iter().any(|i| i.hostname == want.hostname && i.scaling == "time") {
+            let have = client.scaling(stack, &want.hostname).await?;
+            if let Some(grid) = have.grid.and_then(|g| drover_core::scaling::grid::from_value(&g).ok()) {
+                current.schedules.insert(want.hostname.clone(), grid);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The layers' providers, by layer.
@@ -95,6 +118,8 @@ async fn execute(
             Call::SetLayerProvider(name, req) => drop(client.set_layer_provider(stack, &name, &req).await?),
             Call::CreateApp(req) => drop(client.create_app(stack, &req).await?),
             Call::UpdateApp(name, req) => drop(client.update_app(stack, &name, &req).await?),
+            Call::SetLayerScaling(name, req) => drop(client.set_layer_scaling(stack, &name, &req).await?),
+            Call::SetScaling(host, req) => drop(client.set_scaling(stack, &host, &req).await?),
             Call::CreateInstance(req) => {
                 let instance = client.create_instance(stack, &req).await?;
                 if instance.provider == "registered" {
@@ -201,7 +226,7 @@ pub async fn run(args: ApplyArgs) -> CliResult {
         return Ok(OK);
     }
     let client = client()?;
-    let current = fetch(&client, &file.name).await?;
+    let current = fetch(&client, &file.name, &file).await?;
     let mut plan = stackfile::plan(&file, &current, args.update_secrets).map_err(|p| refused(&args.file, &p))?;
     if args.dry_run {
         if args.json {

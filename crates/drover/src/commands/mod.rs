@@ -12,6 +12,7 @@ mod events;
 mod exec;
 mod export;
 mod follow;
+mod import;
 mod instance;
 mod layer;
 mod layer_provider;
@@ -59,6 +60,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Status(args) => status::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Export(args) => export::run(args).await,
+        Command::Import(cmd) => import::run(cmd).await,
         Command::User(cmd) => people::users(cmd).await,
         Command::Whoami(format) => people::whoami(format).await,
         Command::Audit(cmd) => people::audit(cmd).await,

@@ -20,8 +20,16 @@ fn help(path: &[&str]) -> String {
 
 #[test]
 fn help_of_the_main_commands() {
-    for path in [&[][..], &["deploy"], &["exec"], &["logs"], &["instance", "create"], &["status"], &["stack", "config"]]
-    {
+    for path in [
+        &[][..],
+        &["deploy"],
+        &["exec"],
+        &["logs"],
+        &["instance", "create"],
+        &["status"],
+        &["stack", "config"],
+        &["import", "opsworks"],
+    ] {
         let name = if path.is_empty() { "drover".to_owned() } else { format!("drover_{}", path.join("_")) };
         insta::assert_snapshot!(name, help(path));
     }

@@ -8,6 +8,7 @@ use drover_core::app::{check_deploy_key, check_env_name, check_repository, check
 use drover_core::attributes::check as check_attributes;
 use drover_core::ec2::Ec2Settings;
 use drover_core::hooks::check_hooks;
+use drover_core::scaling::{LoadRule, ScalingType, WeeklySchedule};
 use drover_core::{LayerType, Provider, Shortname};
 use drover_proto::layer_provider::LayerProvider;
 use serde_json::Value;
@@ -55,6 +56,8 @@ pub struct LayerSpec {
     pub custom_json: Value,
     /// The provider its new instances get, with its settings (local when the file has none).
     pub provider: LayerProvider,
+    /// Its load-based scaling, when the file gives it: whether it is on, and the rule.
+    pub load_scaling: Option<(bool, LoadRule)>,
 }
 
 /// An app as the file describes it, with its secret references resolved.
@@ -91,6 +94,10 @@ pub struct InstanceSpec {
     pub provider: String,
     /// For local instances: the CPU count to report.
     pub cpu_count: Option<u32>,
+    /// Its scaling type, when the file gives it.
+    pub scaling: Option<ScalingType>,
+    /// For time-based instances: the schedule, when the file gives it.
+    pub schedule: Option<WeeklySchedule>,
 }
 
 /// Reads and checks a stack file; secret references are resolved from this process's
@@ -371,7 +378,33 @@ fn layer(cx: &mut Ctx, path: &str, name: &str, raw: &RawLayer) -> LayerSpec {
         hooks,
         custom_json: cx.custom_json(&format!("{path}.custom_json"), raw.custom_json.as_ref()),
         provider: layer_provider(cx, path, raw),
+        load_scaling: raw.load_scaling.as_ref().map(|l| load_scaling(cx, path, l)),
     }
+}
+
+/// A layer's `load_scaling` table as a whole rule (what it leaves out takes the default),
+/// checked as the server checks it.
+fn load_scaling(cx: &mut Ctx, path: &str, raw: &Spanned<raw::RawLoadScaling>) -> (bool, LoadRule) {
+    let r = raw.get_ref();
+    let d = LoadRule::default();
+    let rule = LoadRule {
+        up: r.up.unwrap_or(d.up),
+        down: r.down.unwrap_or(d.down),
+        up_instances: r.up_instances.unwrap_or(d.up_instances),
+        down_instances: r.down_instances.unwrap_or(d.down_instances),
+        thresholds_wait_secs: r.thresholds_wait_secs.unwrap_or(d.thresholds_wait_secs),
+        ignore_metrics_secs: r.ignore_metrics_secs.unwrap_or(d.ignore_metrics_secs),
+    };
+    if let Err(problems) = rule.validate() {
+        for p in problems {
+            let field = match p.field.as_str() {
+                "thresholds_wait" | "ignore_metrics" => format!("{}_secs", p.field),
+                other => other.to_owned(),
+            };
+            cx.fail(&format!("{path}.load_scaling.{field}"), raw, p.message);
+        }
+    }
+    (r.enabled.unwrap_or(true), rule)
 }
 
 /// A layer's `provider` and `ec2` table, checked (the EC2 settings by core `Ec2Settings::validate`).
@@ -506,7 +539,30 @@ fn instance(
         Some(p) => cx.at(p),
         None => cx.at(raw),
     };
-    InstanceSpec { hostname, layers_at: cx.at(&r.layers), layers, provider_at, provider, cpu_count }
+    let scaling = r.scaling.as_ref().and_then(|s| match s.get_ref().parse::<ScalingType>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            cx.fail(&format!("{path}.scaling"), s, e.to_string());
+            None
+        }
+    });
+    let schedule = r.schedule.as_ref().and_then(|specs| {
+        if scaling != Some(ScalingType::Time) {
+            cx.fail(
+                &format!("{path}.schedule"),
+                specs,
+                "a schedule is for a time-based instance: add scaling = \"time\"",
+            );
+        }
+        match WeeklySchedule::from_specs(specs.get_ref()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                cx.fail(&format!("{path}.schedule"), specs, e.to_string());
+                None
+            }
+        }
+    });
+    InstanceSpec { hostname, layers_at: cx.at(&r.layers), layers, provider_at, provider, cpu_count, scaling, schedule }
 }
 
 #[cfg(test)]
@@ -682,6 +738,54 @@ layers = ["web"]
         ];
         for (lines, at, words) in cases {
             let text = format!("[stack]\nname = \"cloud\"\n[layers.web]\ntype = \"custom\"\n{lines}\n");
+            let shown: Vec<String> = check(&text).unwrap_err().iter().map(ToString::to_string).collect();
+            assert!(shown.iter().any(|s| s.starts_with(at) && s.contains(words)), "{at}: {words} in {shown:?}");
+        }
+    }
+
+    #[test]
+    fn scaling_is_read_and_checked() {
+        let good = r#"[stack]
+name = "d"
+[layers.web]
+type = "plone_instances"
+load_scaling = { up = { cpu = 80, load = 4 }, down = { cpu = 30 }, thresholds_wait_secs = 120 }
+[[instances]]
+hostname = "w1"
+layers = ["web"]
+scaling = "timer"
+schedule = ["mon-fri 08-18"]
+[[instances]]
+hostname = "w2"
+layers = ["web"]
+scaling = "load"
+"#;
+        let f = check(good).unwrap();
+        let (enabled, rule) = f.layers[0].load_scaling.unwrap();
+        assert!(enabled);
+        assert_eq!((rule.up.cpu, rule.up.load, rule.down.cpu), (Some(80.0), Some(4.0), Some(30.0)));
+        assert_eq!((rule.thresholds_wait_secs, rule.ignore_metrics_secs, rule.up_instances), (120, 600, 1));
+        assert_eq!(f.instances[0].scaling, Some(ScalingType::Time));
+        assert_eq!(f.instances[0].schedule.as_ref().unwrap().specs(), ["mon-fri 08-18"]);
+        assert_eq!((f.instances[1].scaling, f.instances[1].schedule.is_none()), (Some(ScalingType::Load), true));
+
+        // (lines of a layer and an instance, the problem's key path and words)
+        let cases = [
+            (
+                "load_scaling = { up = { cpu = 20 }, down = { cpu = 30 } }",
+                "layers.web.load_scaling.down.cpu",
+                "not below",
+            ),
+            ("load_scaling = { thresholds_wait_secs = 5 }", "layers.web.load_scaling.thresholds_wait_secs", "1 to 100"),
+            ("scaling = \"sometimes\"", "instances[0].scaling", "not a valid scaling type"),
+            ("schedule = [\"mon 08-18\"]", "instances[0].schedule", "add scaling = \"time\""),
+            ("scaling = \"time\"\nschedule = [\"someday\"]", "instances[0].schedule", "someday"),
+        ];
+        for (lines, at, words) in cases {
+            let (layer, instance) = if lines.starts_with("load") { (lines, "") } else { ("", lines) };
+            let text = format!(
+                "[stack]\nname = \"d\"\n[layers.web]\ntype = \"custom\"\n{layer}\n[[instances]]\nhostname = \"w1\"\nlayers = [\"web\"]\n{instance}\n"
+            );
             let shown: Vec<String> = check(&text).unwrap_err().iter().map(ToString::to_string).collect();
             assert!(shown.iter().any(|s| s.starts_with(at) && s.contains(words)), "{at}: {words} in {shown:?}");
         }

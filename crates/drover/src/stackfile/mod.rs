@@ -17,6 +17,8 @@
 //! # ec2 = { ami = "ami-0abc1234", instance_type = "t3.micro", subnet = "subnet-0abc1234",
 //! #         security_groups = ["sg-0abc1234"], key_name = "deploy", tags = { team = "web" },
 //! #         region = "eu-west-1" }  # endpoint_url for an EC2-compatible endpoint
+//! load_scaling = { up = { cpu = 80, load = 4 }, down = { cpu = 30 } }   # optional; also enabled,
+//! #   up_instances, down_instances, thresholds_wait_secs, ignore_metrics_secs (defaults: on, 1, 1, 300, 600)
 //!
 //! [apps.site]
 //! git = "../site.git"               # a URL, an absolute path, or a path relative to this file
@@ -31,6 +33,8 @@
 //! layers = ["clients"]
 //! cpu_count = 2                     # optional, local instances only
 //! provider = "local"                # default: its first layer's provider; local, registered, ec2
+//! scaling = "time"                  # optional: 24/7, time or load (left out: left as it is)
+//! schedule = ["mon-fri 08-18"]      # for time: the hours it is online (UTC), as `--on` specs
 //! ```
 //!
 //! An object in the file is described completely: what it omits takes its default (no hooks, no
@@ -43,6 +47,7 @@
 //! reading the file and resolving secret references; the commands do the API calls.
 
 mod check;
+mod imported;
 mod locate;
 mod plan;
 #[cfg(test)]
@@ -51,6 +56,7 @@ mod raw;
 mod render;
 
 pub use check::{AppSpec, StackFile, load};
+pub use imported::render_import;
 pub use plan::{Call, Current, Plan, Step, plan};
 pub use render::render;
 

@@ -4,10 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use drover_core::attributes::{redact, unredact};
+use drover_core::scaling::{LoadRule, ScalingType, WeeklySchedule};
 use drover_proto::api::{
     App, CreateApp, CreateInstance, CreateLayer, CreateStack, Instance, Layer, Stack, UpdateApp, UpdateLayer,
 };
 use drover_proto::layer_provider::LayerProvider;
+use drover_proto::layer_scaling::SetLayerScaling;
+use drover_proto::scaling::SetScaling;
 use serde_json::Value;
 
 use super::{Problem, StackFile};
@@ -25,6 +28,11 @@ pub struct Current {
     pub instances: Vec<Instance>,
     /// Its layers' providers, by layer (a layer not here is local).
     pub providers: BTreeMap<String, LayerProvider>,
+    /// Load-based scaling (on, rule) of the layers the file gives one, by layer (a layer not
+    /// here has the default rule, off).
+    pub load_scaling: BTreeMap<String, (bool, LoadRule)>,
+    /// The schedules of time-based instances the file gives one, by hostname.
+    pub schedules: BTreeMap<String, WeeklySchedule>,
 }
 
 /// A layer's provider when none was set: local, without settings.
@@ -56,6 +64,26 @@ pub enum Call {
     UpdateApp(String, UpdateApp),
     /// Create an instance.
     CreateInstance(CreateInstance),
+    /// Set a layer's load-based scaling.
+    SetLayerScaling(String, SetLayerScaling),
+    /// Set an instance's scaling type or schedule.
+    SetScaling(String, SetScaling),
+}
+
+/// The whole rule as a request.
+fn layer_scaling_call(layer: &str, (enabled, rule): (bool, LoadRule)) -> Call {
+    Call::SetLayerScaling(
+        layer.to_owned(),
+        SetLayerScaling {
+            enabled: Some(enabled),
+            up: Some(rule.up),
+            down: Some(rule.down),
+            up_instances: Some(rule.up_instances),
+            down_instances: Some(rule.down_instances),
+            thresholds_wait_secs: Some(rule.thresholds_wait_secs),
+            ignore_metrics_secs: Some(rule.ignore_metrics_secs),
+        },
+    )
 }
 
 /// What happens to one object.
@@ -143,6 +171,35 @@ fn custom_json(path: &str, want: &Value, shown: &Value, layer: Option<&str>, ste
     Ok(())
 }
 
+/// A schedule as the grid the API takes (it can say "never", which no `--on` spec can).
+fn grid(schedule: &WeeklySchedule) -> Value {
+    serde_json::to_value(schedule).unwrap_or_default()
+}
+
+/// The call that sets an existing instance's scaling type and schedule as the file gives them.
+fn scaling(want: &super::check::InstanceSpec, have: &Instance, current: &Current, step: &mut Step) {
+    let Some(wanted) = want.scaling else { return };
+    let type_differs = have.scaling.parse::<ScalingType>().ok() != Some(wanted);
+    let schedule_differs = match &want.schedule {
+        Some(w) => current.schedules.get(&want.hostname) != Some(w),
+        None => false,
+    };
+    if type_differs {
+        step.changes.push("scaling".into());
+    }
+    if schedule_differs {
+        step.changes.push("schedule".into());
+    }
+    if type_differs || schedule_differs {
+        let req = SetScaling {
+            scaling: Some(wanted.as_str().to_owned()),
+            on: Vec::new(),
+            grid: want.schedule.as_ref().map(grid),
+        };
+        step.calls.push(Call::SetScaling(want.hostname.clone(), req));
+    }
+}
+
 fn same_set(a: &[String], b: &[String]) -> bool {
     a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
 }
@@ -201,6 +258,9 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                 if want.provider != local_provider() {
                     step.calls.push(Call::SetLayerProvider(want.name.clone(), want.provider.clone()));
                 }
+                if let Some(scaling) = want.load_scaling {
+                    step.calls.push(layer_scaling_call(&want.name, scaling));
+                }
             }
             Some(have) => {
                 if have.layer_type != want.layer_type {
@@ -232,6 +292,13 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                 if have_provider != want.provider {
                     step.changes.push("provider".into());
                     step.calls.push(Call::SetLayerProvider(want.name.clone(), want.provider.clone()));
+                }
+                if let Some(scaling) = want.load_scaling {
+                    let have = current.load_scaling.get(&want.name).copied().unwrap_or((false, LoadRule::default()));
+                    if have != scaling {
+                        step.changes.push("load_scaling".into());
+                        step.calls.push(layer_scaling_call(&want.name, scaling));
+                    }
                 }
                 let path = format!("{path}.custom_json");
                 if let Err(p) = custom_json(&path, &want.custom_json, &have.custom_json, Some(&want.name), &mut step) {
@@ -278,8 +345,12 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                     provider: Some(want.provider.clone()),
                     hostname: Some(want.hostname.clone()),
                     cpu_count: want.cpu_count,
-                    scaling: None,
+                    scaling: want.scaling.map(|s| s.as_str().to_owned()),
                 }));
+                if let Some(schedule) = &want.schedule {
+                    let req = SetScaling { grid: Some(grid(schedule)), ..Default::default() };
+                    step.calls.push(Call::SetScaling(want.hostname.clone(), req));
+                }
             }
             Some(have) => {
                 let recreate = format!(
@@ -308,6 +379,7 @@ pub fn plan(file: &StackFile, current: &Current, update_secrets: bool) -> Result
                         ),
                     ));
                 }
+                scaling(want, have, current, &mut step);
                 if let (Some(n), Some(reported)) = (want.cpu_count, have.cpu_count)
                     && n != reported
                 {
@@ -413,6 +485,8 @@ mod tests {
     use serde_json::json;
 
     use super::super::check::{AppSpec, InstanceSpec, LayerSpec};
+    use drover_core::scaling::{LoadRule, ScalingType, WeeklySchedule};
+
     use super::*;
 
     fn file() -> StackFile {
@@ -427,6 +501,7 @@ mod tests {
                 hooks: BTreeMap::from([("configure".into(), "true".into())]),
                 custom_json: json!({}),
                 provider: local_provider(),
+                load_scaling: None,
             }],
             apps: vec![AppSpec {
                 name: "site".into(),
@@ -444,6 +519,8 @@ mod tests {
                 provider_at: Some((20, 1)),
                 provider: "local".into(),
                 cpu_count: Some(2),
+                scaling: None,
+                schedule: None,
             }],
             warnings: vec![],
             outside_layers: vec![],
@@ -498,6 +575,7 @@ mod tests {
                 machine_id: None,
             }],
             providers: BTreeMap::new(),
+            ..Default::default()
         }
     }
 
@@ -557,6 +635,18 @@ mod tests {
             ),
             (|_, c| c.apps[0].deploy_key = true, "app site", "deploy_key removed"),
             (|f, _| f.apps[0].deploy_key = Some("k".into()), "app site", "deploy_key"),
+            (|f, _| f.layers[0].load_scaling = Some((true, LoadRule::default())), "layer clients", "load_scaling"),
+            (|f, _| f.instances[0].scaling = Some(ScalingType::Load), "instance clients1", "scaling"),
+            (
+                |f, c| {
+                    c.instances[0].scaling = "time".into();
+                    c.schedules.insert("clients1".into(), WeeklySchedule::from_specs(&["mon 08-18"]).unwrap());
+                    f.instances[0].scaling = Some(ScalingType::Time);
+                    f.instances[0].schedule = Some(WeeklySchedule::from_specs(&["tue 08-18"]).unwrap());
+                },
+                "instance clients1",
+                "schedule",
+            ),
         ];
         for (edit, object, change) in cases {
             let (mut f, mut c) = (file(), matching());
@@ -565,6 +655,33 @@ mod tests {
             let changed: Vec<String> = lines(&p).into_iter().filter(|l| !l.ends_with(": unchanged")).collect();
             assert_eq!(changed, [format!("{object}: updated ({change})")], "{change}");
         }
+    }
+
+    #[test]
+    fn scaling_is_set_when_created_and_left_alone_when_it_matches() {
+        let rule = LoadRule { up: drover_core::scaling::Thresholds::parse("cpu=80").unwrap(), ..Default::default() };
+        let schedule = WeeklySchedule::from_specs(&["mon-fri 08-18"]).unwrap();
+        let mut f = file();
+        f.layers[0].load_scaling = Some((true, rule));
+        f.instances[0].scaling = Some(ScalingType::Time);
+        f.instances[0].schedule = Some(schedule);
+        let mut new = f.clone();
+        new.custom_json = json!({});
+        let p = plan(&new, &Current::default(), false).unwrap();
+        let layer = &p.steps[1].calls;
+        assert!(
+            matches!(&layer[..], [Call::CreateLayer(_), Call::SetLayerScaling(_, r)] if r.enabled == Some(true) && r.up == Some(rule.up))
+        );
+        let host = &p.steps[3].calls;
+        let [Call::CreateInstance(create), Call::SetScaling(_, set)] = &host[..] else { panic!("{host:?}") };
+        assert_eq!(create.scaling.as_deref(), Some("time"));
+        assert_eq!(drover_core::scaling::grid::from_value(set.grid.as_ref().unwrap()), Ok(schedule));
+
+        let mut c = matching();
+        c.load_scaling.insert("clients".into(), (true, rule));
+        c.instances[0].scaling = "time".into();
+        c.schedules.insert("clients1".into(), schedule);
+        assert!(plan(&f, &c, false).unwrap().is_noop());
     }
 
     #[test]

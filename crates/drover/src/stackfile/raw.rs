@@ -49,6 +49,30 @@ pub struct RawLayer {
     /// For ec2: the machines' settings.
     #[serde(default)]
     pub ec2: Option<Spanned<drover_proto::layer_provider::Ec2Config>>,
+    /// The layer's load-based scaling rule.
+    #[serde(default)]
+    pub load_scaling: Option<Spanned<RawLoadScaling>>,
+}
+
+/// `[layers.NAME.load_scaling]`: what it leaves out takes the rule's default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadScaling {
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub up: Option<drover_core::scaling::Thresholds>,
+    #[serde(default)]
+    pub down: Option<drover_core::scaling::Thresholds>,
+    #[serde(default)]
+    pub up_instances: Option<u32>,
+    #[serde(default)]
+    pub down_instances: Option<u32>,
+    #[serde(default)]
+    pub thresholds_wait_secs: Option<u64>,
+    #[serde(default)]
+    pub ignore_metrics_secs: Option<u64>,
 }
 
 /// `[apps.NAME]`.
@@ -79,6 +103,12 @@ pub struct RawInstance {
     pub cpu_count: Option<Spanned<i64>>,
     #[serde(default)]
     pub provider: Option<Spanned<String>>,
+    /// `24/7`, `time` or `load`; left out: as it is (24/7 for a new instance).
+    #[serde(default)]
+    pub scaling: Option<Spanned<String>>,
+    /// For `time`: the hours it is online, as `--on` specs (UTC).
+    #[serde(default)]
+    pub schedule: Option<Spanned<Vec<String>>>,
 }
 
 /// Hints for the serde messages that do not say what to do.

@@ -11,30 +11,30 @@ use serde_json::Value;
 use super::locate::key;
 
 /// A TOML string.
-fn string(s: &str) -> String {
+pub(super) fn string(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
 /// Custom JSON as a pretty JSON string: lossless (nulls included) and as readable as the JSON
 /// users paste from OpsWorks.
-fn json_string(doc: &Value) -> String {
+pub(super) fn json_string(doc: &Value) -> String {
     let pretty = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into());
     let literal_ok = !pretty.contains("'''") && !pretty.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
     if literal_ok { format!("'''\n{pretty}\n'''") } else { string(&pretty) }
 }
 
 /// `{ K = "v", ... }`.
-fn inline_table(map: &BTreeMap<String, String>) -> String {
+pub(super) fn inline_table(map: &BTreeMap<String, String>) -> String {
     let items: Vec<String> = map.iter().map(|(k, v)| format!("{} = {}", key(k), string(v))).collect();
     format!("{{ {} }}", items.join(", "))
 }
 
-fn list(items: &[String]) -> String {
+pub(super) fn list(items: &[String]) -> String {
     let items: Vec<String> = items.iter().map(|s| string(s)).collect();
     format!("[{}]", items.join(", "))
 }
 
-fn is_empty_object(v: &Value) -> bool {
+pub(super) fn is_empty_object(v: &Value) -> bool {
     v.as_object().is_some_and(|m| m.is_empty())
 }
 
@@ -205,7 +205,8 @@ mod tests {
         assert_eq!(file.apps[0].revision.as_deref(), Some("main"));
         assert_eq!(file.instances[0].provider, "registered");
         assert_eq!(file.layers[0].provider, providers["clients"]);
-        let current = super::super::Current { stack: Some(stack), layers, apps, instances, providers };
+        let current =
+            super::super::Current { stack: Some(stack), layers, apps, instances, providers, ..Default::default() };
         let plan = super::super::plan(&file, &current, false).unwrap();
         assert!(plan.is_noop(), "{:?}", plan.steps);
     }
