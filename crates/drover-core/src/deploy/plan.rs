@@ -150,6 +150,14 @@ pub fn holder<'m, 'a>(members: &'m [Member<'a>]) -> Option<&'m Member<'a>> {
     members.iter().min_by_key(|m| (m.online_since_ms, m.hostname))
 }
 
+/// Whether `this` instance runs `celerybeat`: beat runs on exactly one instance of the stack, the
+/// [`holder`] among the online members of its client layers. An instance not yet online runs it
+/// only when no member is online (the first one up); when the holder leaves `online`, the next
+/// Configure moves beat to the member online the longest after it.
+pub fn runs_beat(client_members: &[Member<'_>], this: &str) -> bool {
+    holder(client_members).is_none_or(|m| m.hostname == this)
+}
+
 /// The host of a service found by discovery: a fixed host, else the [`holder`] of its layer,
 /// else this instance.
 pub fn discover(fixed: Option<&str>, members: &[Member<'_>], this_address: &str) -> String {
@@ -176,6 +184,8 @@ pub struct Discovered {
     pub solr_host: Option<String>,
     /// The Celery broker host, when Celery is enabled.
     pub broker_host: Option<String>,
+    /// Whether this instance runs `celerybeat` (see [`runs_beat`]), when `celerybeat` is on.
+    pub beat_here: bool,
 }
 
 impl Discovered {
@@ -189,6 +199,7 @@ impl Discovered {
             broker_host: attrs
                 .enable_celery
                 .then(|| discover(attrs.broker.host.as_deref(), &online(&attrs.broker_layer), this)),
+            beat_here: false,
         }
     }
 }
@@ -214,7 +225,7 @@ pub fn plan(
     let celery = found.broker_host.as_ref().filter(|_| runs_clients).map(|host| CeleryPart {
         host: host.clone(),
         port: attrs.broker.port,
-        beat: attrs.celerybeat,
+        beat: attrs.celerybeat && found.beat_here,
         args: attrs.celery_args.clone(),
         beat_args: attrs.beat_args.clone(),
     });
@@ -562,7 +573,7 @@ mod tests {
             "celery_args": "--concurrency 2  -l info", "beat_args": "-l debug"
         }});
         let attrs = deploy_attributes(&doc, "site").unwrap();
-        let found = Discovered { broker_host: Some("127.0.0.7".into()), ..Default::default() };
+        let found = Discovered { broker_host: Some("127.0.0.7".into()), beat_here: true, ..Default::default() };
         let p = plan("web1", "127.0.0.2", 1, &[LayerType::PloneInstances], &attrs, &found);
         let services = p.services();
         let args = |name: &str| services.iter().find(|s| s.name == name).unwrap().args.clone();
@@ -576,5 +587,30 @@ mod tests {
         let services = p.services();
         assert_eq!(services.iter().find(|s| s.name == "celery").unwrap().args, ["worker"]);
         assert!(services.iter().find(|s| s.name == "celerybeat").unwrap().args.is_empty());
+        // Beat elsewhere: the worker only.
+        let elsewhere = Discovered { beat_here: false, ..found };
+        let p = plan("web2", "127.0.0.3", 1, &[LayerType::PloneInstances], &attrs, &elsewhere);
+        let names: Vec<String> = p.services().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["client1", "celery"]);
+    }
+
+    #[test]
+    fn beat_runs_on_the_client_member_online_the_longest_and_moves_when_it_leaves() {
+        let web1 = member("web1", "127.0.0.2", 1_000);
+        let web2 = member("web2", "127.0.0.3", 2_000);
+        let web3 = member("web3", "127.0.0.4", 3_000);
+        // (online client members, instance, runs beat)
+        let cases: &[(&[Member], &str, bool)] = &[
+            (&[], "web1", true),
+            (&[web1, web2], "web1", true),
+            (&[web2, web1], "web2", false),
+            (&[web1, web2], "web3", false),
+            (&[web3, web2], "web2", true),
+            (&[web3, web2], "web3", false),
+            (&[web2], "web1", false),
+        ];
+        for (members, this, want) in cases {
+            assert_eq!(runs_beat(members, this), *want, "{members:?} {this}");
+        }
     }
 }
