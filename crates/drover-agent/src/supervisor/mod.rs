@@ -368,6 +368,12 @@ impl Supervisor {
         self.stop_unwanted(app, &[], out).await;
     }
 
+    /// Stops an app's services that are not among `specs` (celerybeat, moved to another
+    /// instance), leaving the others running.
+    pub async fn stop_unlisted(&self, app: &str, specs: &[ServiceSpec], out: &OutputStream) {
+        self.stop_unwanted(app, specs, out).await;
+    }
+
     async fn stop_unwanted(&self, app: &str, keep: &[ServiceSpec], out: &OutputStream) {
         let unwanted: Vec<(String, Arc<Service>)> = self
             .lock()

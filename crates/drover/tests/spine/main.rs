@@ -8,6 +8,7 @@ mod agent_install;
 mod apps;
 mod auth;
 mod bad_input;
+mod celery;
 mod browser;
 mod config;
 mod console;

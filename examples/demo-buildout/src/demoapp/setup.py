@@ -11,5 +11,13 @@ setup(
     version="1.0",
     packages=["demoapp"],
     install_requires=["ZEO"],
-    entry_points={"console_scripts": ["demoapp-client = demoapp.server:main"]},
+    # Only builds with cfg/celery.cfg ask for these.
+    extras_require={"celery": ["celery", "redis"]},
+    entry_points={
+        "console_scripts": [
+            "demoapp-client = demoapp.server:main",
+            "demoapp-celery = demoapp.tasks:worker",
+            "demoapp-celerybeat = demoapp.tasks:beat",
+        ]
+    },
 )

@@ -4,6 +4,8 @@ GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo"}
                 (release: the release directory it runs from; mark: release-mark.txt in it;
                  hits: a counter kept in the ZODB)
 POST /commit -> increments the counter in a ZODB transaction and returns it
+POST /celery -> queues demoapp.increment (demoapp/tasks.py) through the Celery broker; GET / then
+                shows its effect as "celery_hits" (and beat's as "beat_ticks")
 GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
                 /misc_/CMFPlone/plone_icon); paths behind nginx's virtual hosting rewrite are unwrapped
 """
@@ -45,7 +47,7 @@ def split(address):
     return host, int(port)
 
 
-def main(name, http_address, zeo_address, release):
+def main(name, http_address, zeo_address, release, broker=None):
     if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
         sys.exit(f"usage: {sys.argv[0]} console")
     started = time.time()
@@ -65,11 +67,23 @@ def main(name, http_address, zeo_address, release):
         if path == "/health" or path.endswith("/plone_icon"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if environ["REQUEST_METHOD"] == "POST" and path == "/celery":
+            if not broker:
+                start_response("404 Not Found", [("Content-Type", "text/plain")])
+                return [b"no broker: build with cfg/celery.cfg"]
+            from demoapp import tasks
+
+            tasks.configure(broker, zeo_address, release)
+            queued = tasks.increment.delay()
+            start_response("202 Accepted", [("Content-Type", "application/json")])
+            return [json.dumps({"queued": queued.id, "broker": broker}).encode()]
         with lock, db.transaction() as conn:
             root = conn.root()
             if environ["REQUEST_METHOD"] == "POST" and path == "/commit":
                 root["hits"] = root.get("hits", 0) + 1
             hits = root.get("hits", 0)
+            celery_hits = root.get("celery_hits", 0)
+            beat_ticks = root.get("beat_ticks", 0)
         body = {
             "client": name,
             "release": os.path.basename(os.path.realpath(release)),
@@ -77,6 +91,8 @@ def main(name, http_address, zeo_address, release):
             "pid": os.getpid(),
             "started": started,
             "hits": hits,
+            "celery_hits": celery_hits,
+            "beat_ticks": beat_ticks,
             "zeo": zeo_address,
         }
         start_response("200 OK", [("Content-Type", "application/json")])
