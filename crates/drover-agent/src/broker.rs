@@ -51,6 +51,7 @@ pub async fn configure(
         script: redis.to_string_lossy().into_owned(),
         args: vec![conf_path.to_string_lossy().into_owned()],
         client: false,
+        ready: None,
     };
     let was_running = supervisor.is_running(BROKER, REDIS);
     if changed && was_running {

@@ -134,12 +134,14 @@ pub async fn configure(
                 sockets.master.to_string_lossy().into_owned(),
             ],
             client: false,
+            ready: None,
         },
         ServiceSpec {
             name: "nginx".into(),
             script: nginx.to_string_lossy().into_owned(),
             args: vec!["-c".into(), conf_path.to_string_lossy().into_owned(), "-p".into(), prefix.clone()],
             client: false,
+            ready: None,
         },
     ];
     let were_running = supervisor.is_running(FRONTEND, "haproxy") && supervisor.is_running(FRONTEND, "nginx");

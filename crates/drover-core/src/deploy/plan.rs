@@ -6,13 +6,19 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::deploy_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
+use super::deploy_cfg::{CeleryPart, ClientPart, DeployCfg, SolrInstancePart, ZeoServerPart};
 use super::sizing::{client_count, client_port};
 use crate::attributes::{DEFAULT_ON, DeployAttributes, RelStorage};
 use crate::status::LayerType;
 
 /// The ZEO server's port.
 pub const ZEO_PORT: u16 = 8001;
+
+/// The Solr instance's port.
+pub const SOLR_PORT: u16 = 8983;
+
+/// Solr's ping handler, which a restarted Solr must answer before a deploy or Configure goes on.
+pub const SOLR_PING: &str = "/solr/plone/admin/ping";
 
 /// One instance's build and services for one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +60,9 @@ pub struct BuildPlan {
     /// The Celery broker (and workers) the clients use.
     #[serde(default)]
     pub celery: Option<CeleryPart>,
+    /// The Solr instance it runs (`solr` layer).
+    #[serde(default)]
+    pub solr: Option<SolrInstancePart>,
     /// The ZEO server's `backup` and `backupcronjob` parts.
     #[serde(default)]
     pub zeo_backup: bool,
@@ -130,6 +139,18 @@ pub struct ServiceSpec {
     pub args: Vec<String>,
     /// A client (restarted with `restart_delay` between clients) rather than a server.
     pub client: bool,
+    /// What it must answer once (re)started before the deploy or Configure goes on (Solr's ping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<ReadyCheck>,
+}
+
+/// An HTTP GET a started service must answer with a success status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyCheck {
+    /// `address:port`.
+    pub address: String,
+    /// The path, e.g. [`SOLR_PING`].
+    pub path: String,
 }
 
 /// An online member of a layer, as discovery sees it.
@@ -215,6 +236,7 @@ pub fn plan(
 ) -> BuildPlan {
     let runs_clients = layer_types.contains(&LayerType::PloneInstances);
     let runs_zeo = layer_types.contains(&LayerType::Zeoserver);
+    let runs_solr = layer_types.contains(&LayerType::Solr);
     let clients = if runs_clients {
         (1..=client_count(cpu_count, attrs.per_cpu, attrs.instance_count))
             .map(|n| ClientPart { name: format!("client{n}"), http_address: format!("{address}:{}", client_port(n)) })
@@ -248,8 +270,10 @@ pub fn plan(
         shared_blobs: attrs.shared_blobs,
         blob_dir: attrs.blob_dir.clone(),
         relstorage: attrs.relstorage.clone().filter(|_| runs_clients),
-        solr_host: found.solr_host.clone().filter(|_| runs_clients),
+        // The Solr instance's own buildout names itself as the host, as the clients' does.
+        solr_host: found.solr_host.clone().filter(|_| runs_clients).or_else(|| runs_solr.then(|| address.to_owned())),
         celery,
+        solr: runs_solr.then(|| SolrInstancePart { host: address.to_owned(), port: SOLR_PORT }),
         zeo_backup: runs_zeo && attrs.enable_backup,
         zeo_pack: runs_zeo && attrs.enable_pack,
         defaulted_parts: Vec::new(),
@@ -277,18 +301,25 @@ fn driver(db_type: &str) -> Option<&'static str> {
 }
 
 impl BuildPlan {
-    /// The services, ZEO server first (clients need it), then the clients in order, then the
-    /// Celery workers.
+    /// The services, ZEO server and Solr first (clients need them), then the clients in order,
+    /// then the Celery workers.
     pub fn services(&self) -> Vec<ServiceSpec> {
         let service = |name: &str, script: &str, args: &[&str], client: bool| ServiceSpec {
             name: name.into(),
             script: script.into(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             client,
+            ready: None,
         };
         let mut out = Vec::new();
         if self.zeoserver.is_some() {
             out.push(service("zeoserver", "zeoserver", &["fg"], false));
+        }
+        if let Some(solr) = &self.solr {
+            // The cookbook's `bin/solr-instance fg`; the clients keep working while it restarts,
+            // and the deploy waits for its ping.
+            let ready = ReadyCheck { address: format!("{}:{}", solr.host, solr.port), path: SOLR_PING.to_owned() };
+            out.push(ServiceSpec { ready: Some(ready), ..service("solr", "solr-instance", &["fg"], false) });
         }
         out.extend(self.clients.iter().map(|c| service(&c.name, &c.name, &["console"], true)));
         if let Some(celery) = &self.celery {
@@ -302,7 +333,8 @@ impl BuildPlan {
         out
     }
 
-    /// The buildout parts: the ZEO server's, the clients, Celery and packing, then the app's.
+    /// The buildout parts: the ZEO server's, Solr's, the clients, Celery and packing, then the
+    /// app's.
     pub fn parts(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if self.zeoserver.is_some() {
@@ -313,6 +345,9 @@ impl BuildPlan {
             if self.zeo_pack {
                 parts.push("packcronjob".to_owned());
             }
+        }
+        if self.solr.is_some() {
+            parts.extend(["solr-download".to_owned(), "solr-instance".to_owned()]);
         }
         parts.extend(self.clients.iter().map(|c| c.name.clone()));
         if self.celery.is_some() {
@@ -396,6 +431,7 @@ impl BuildPlan {
             relstorage: self.relstorage.clone(),
             solr_host: self.solr_host.clone(),
             celery: self.celery.clone(),
+            solr_instance: self.solr.clone(),
             zeoserver: self.zeoserver.clone(),
             clients: self.clients.clone(),
             zodb_cache_size: self.zodb_cache_size,
@@ -477,6 +513,18 @@ mod tests {
 
         let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, &at("x:8001"));
         assert!(custom.services().is_empty());
+
+        // A Solr instance: the cookbook's parts and `bin/solr-instance fg`, gated on its ping.
+        let solr = plan("solr1", "127.0.0.9", 1, &[LayerType::Solr], &attrs, &at("x:8001"));
+        let services = solr.services();
+        assert_eq!((services[0].name.as_str(), services[0].script.as_str()), ("solr", "solr-instance"));
+        assert_eq!(services[0].args, ["fg"]);
+        let ready = services[0].ready.as_ref().unwrap();
+        assert_eq!((ready.address.as_str(), ready.path.as_str()), ("127.0.0.9:8983", SOLR_PING));
+        let cfg = solr.deploy_cfg("/s", None, true);
+        assert_eq!(cfg.parts, ["solr-download", "solr-instance"]);
+        assert_eq!(cfg.solr_host.as_deref(), Some("127.0.0.9"));
+        assert!(both.services().iter().all(|s| s.ready.is_none()));
     }
 
     fn zeo_plan(doc: serde_json::Value, explicit: &[&str]) -> BuildPlan {

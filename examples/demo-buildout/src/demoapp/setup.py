@@ -18,6 +18,7 @@ setup(
             "demoapp-client = demoapp.server:main",
             "demoapp-celery = demoapp.tasks:worker",
             "demoapp-celerybeat = demoapp.tasks:beat",
+            "demoapp-solr = demoapp.solr:main",
         ]
     },
 )

@@ -4,6 +4,8 @@ GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo"}
                 (release: the release directory it runs from; mark: release-mark.txt in it;
                  hits: a counter kept in the ZODB)
 POST /commit -> increments the counter in a ZODB transaction and returns it
+POST /solr/index?id=&title= -> indexes a document in Solr ([solr-host]) and commits
+GET /solr/search?q=field:value -> Solr's select answer for the query
 POST /celery -> queues demoapp.increment (demoapp/tasks.py) through the Celery broker; GET / then
                 shows its effect as "celery_hits" (and beat's as "beat_ticks")
 GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
@@ -47,10 +49,39 @@ def split(address):
     return host, int(port)
 
 
-def main(name, http_address, zeo_address, release, broker=None):
+def solr_call(solr, environ, path, start_response):
+    """Indexes into or searches the Solr at [solr-host] (core "plone")."""
+    from urllib.parse import parse_qs, urlencode
+    from urllib.request import Request, urlopen
+
+    if not solr:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no Solr: [solr-host] has no host"]
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if environ["REQUEST_METHOD"] == "POST" and path == "/solr/index":
+        body = json.dumps([query]).encode()
+        request = Request(f"{solr}/update?commit=true", data=body, headers={"Content-Type": "application/json"})
+    elif path == "/solr/search":
+        request = Request(f"{solr}/select?" + urlencode({"q": query.get("q", "*:*"), "wt": "json"}))
+    else:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"POST /solr/index or GET /solr/search"]
+    try:
+        with urlopen(request, timeout=10) as resp:
+            answer = resp.read()
+    except Exception as e:
+        start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+        return [f"Solr at {solr}: {e}".encode()]
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [answer]
+
+
+def main(name, http_address, zeo_address, release, broker_host="", broker_port="6379", solr_host="", solr_port="8983"):
     if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
         sys.exit(f"usage: {sys.argv[0]} console")
     started = time.time()
+    broker = f"redis://{broker_host}:{broker_port}/0" if broker_host else None
+    solr = f"http://{solr_host}:{solr_port}/solr/plone" if solr_host else None
     mark_path = os.path.join(release, RELEASE_MARK)
     mark = open(mark_path).read().strip() if os.path.exists(mark_path) else ""
     if mark == "crash":
@@ -67,6 +98,8 @@ def main(name, http_address, zeo_address, release, broker=None):
         if path == "/health" or path.endswith("/plone_icon"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path.startswith("/solr/"):
+            return solr_call(solr, environ, path, start_response)
         if environ["REQUEST_METHOD"] == "POST" and path == "/celery":
             if not broker:
                 start_response("404 Not Found", [("Content-Type", "text/plain")])
