@@ -38,6 +38,7 @@ mod registered;
 mod restart;
 mod schedules;
 mod shell_help;
+mod solr;
 mod stackfile;
 mod stranded;
 mod supervise;

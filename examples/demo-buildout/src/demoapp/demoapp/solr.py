@@ -158,6 +158,8 @@ class Server(ThreadingHTTPServer):
 def main(host, port, vardir, core):
     if sys.argv[1:] != ["fg"]:
         sys.exit(f"usage: {sys.argv[0]} fg")
+    # Lets tests make a start slow, as a real Solr's is (loading its cores).
+    time.sleep(float(os.environ.get("DEMO_SOLR_START_DELAY", "0")))
     os.makedirs(os.path.join(vardir, core), exist_ok=True)
     index = Index(os.path.join(vardir, core, "docs.json"))
     server = Server((host, int(port)), handler_for(core, index))
