@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_client::AgentClient;
-use drover_core::deploy::plan::BuildPlan;
 use drover_core::broker::BrokerPlan;
+use drover_core::deploy::plan::BuildPlan;
 use drover_core::frontend::FrontendPlan;
 use drover_core::text::take_utf8;
 use drover_proto::agent::{
@@ -193,8 +193,15 @@ impl Executor {
             CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks, frontend, broker } => {
                 let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
                 let hook_limit = timeout_secs.map_or(HOOK_TIMEOUT, Duration::from_secs);
-                let work =
-                    self.lifecycle(id, event, stack_config, &apps, (&hooks, hook_limit), (frontend.as_deref(), broker.as_ref()), &out);
+                let work = self.lifecycle(
+                    id,
+                    event,
+                    stack_config,
+                    &apps,
+                    (&hooks, hook_limit),
+                    (frontend.as_deref(), broker.as_ref()),
+                    &out,
+                );
                 match tokio::time::timeout(limit, work).await {
                     Ok(result) => result,
                     Err(_) => {

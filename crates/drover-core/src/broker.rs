@@ -69,9 +69,13 @@ mod tests {
     fn renders_redis_conf_or_says_what_is_wrong() {
         let plan = |address: &str, port: u16| BrokerPlan { address: address.into(), port };
         let conf = plan("127.0.80.4", 6379).redis_conf("/r/srv/www/.broker/shared/data").unwrap();
-        for line in
-            ["bind 127.0.80.4", "port 6379", "protected-mode no", "dir \"/r/srv/www/.broker/shared/data\"", "appendonly yes"]
-        {
+        for line in [
+            "bind 127.0.80.4",
+            "port 6379",
+            "protected-mode no",
+            "dir \"/r/srv/www/.broker/shared/data\"",
+            "appendonly yes",
+        ] {
             assert!(conf.lines().any(|l| l == line), "{line:?} in\n{conf}");
         }
         let cases: &[(BrokerPlan, &str, BrokerError)] = &[

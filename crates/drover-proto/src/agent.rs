@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use drover_core::deploy::plan::BuildPlan;
 use drover_core::broker::BrokerPlan;
+use drover_core::deploy::plan::BuildPlan;
 use drover_core::frontend::FrontendPlan;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -271,8 +271,9 @@ impl StackModel {
             .then(|| self.frontend_plan(instance))
             .flatten()
             .map(Box::new);
-        let broker =
-            matches!(kind, DeploymentKind::Setup | DeploymentKind::Configure).then(|| self.broker_plan(instance)).flatten();
+        let broker = matches!(kind, DeploymentKind::Setup | DeploymentKind::Configure)
+            .then(|| self.broker_plan(instance))
+            .flatten();
         CommandSpec::Lifecycle {
             event,
             stack_config: self.stack_config(instance, &none),

@@ -57,11 +57,7 @@ async fn a_document_indexed_through_a_client_is_found_also_after_solr_restarts()
     // Indexed through the client, found by a select query.
     let client = format!("{}:8081", stack.instance("demo", &web).await.address.unwrap());
     eventually(WAIT, "the client to answer", || client_status(&client)).await;
-    let indexed = http()
-        .post(format!("http://{client}/solr/index?id=doc1&title=drover"))
-        .send()
-        .await
-        .unwrap();
+    let indexed = http().post(format!("http://{client}/solr/index?id=doc1&title=drover")).send().await.unwrap();
     assert!(indexed.status().is_success(), "{:?}", indexed.text().await);
     let found = search(&client, "title:drover").await.expect("a select answer");
     assert_eq!(found["response"]["numFound"], 1, "{found}");
