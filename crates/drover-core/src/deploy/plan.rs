@@ -639,7 +639,7 @@ mod tests {
         let elsewhere = Discovered { beat_here: false, ..found };
         let p = plan("web2", "127.0.0.3", 1, &[LayerType::PloneInstances], &attrs, &elsewhere);
         let names: Vec<String> = p.services().into_iter().map(|s| s.name).collect();
-        assert_eq!(names, ["client1", "celery"]);
+        assert_eq!(names, ["client1", "client2", "celery"]);
     }
 
     #[test]
