@@ -25,8 +25,9 @@ ensure_rust() {
 # Build tools for the TLS crates; git and tar for app sources; Python with venv for zc.buildout
 # (agents bootstrap buildout from PyPI, so the machine must reach it); nginx and HAProxy, which
 # agents run on frontend instances (drover runs its own; on a host with systemd, disable the
-# packaged services so they do not hold port 80).
-ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx sqlite3 curl
+# packaged services so they do not hold port 80); redis-server, which agents run on celery_broker
+# instances (the packaged service, if started, binds 127.0.0.1 only and does not get in the way).
+ensure_packages ca-certificates gcc libc6-dev make git tar python3 python3-venv python3-pip haproxy nginx redis-server sqlite3 curl
 # Headless Chromium and its WebDriver, for the web console's tests in a real browser
 # (tests/spine/browser.rs starts chromedriver itself). Not needed to run drover.
 ensure_packages chromium chromium-driver fonts-dejavu-core

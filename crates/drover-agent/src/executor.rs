@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drover_client::AgentClient;
+use drover_core::broker::BrokerPlan;
 use drover_core::deploy::plan::BuildPlan;
 use drover_core::frontend::FrontendPlan;
 use drover_core::text::take_utf8;
@@ -193,11 +194,18 @@ impl Executor {
                     AppCommand { action: &action, spec: &app, plan: &plan, stack_config: &stack_config, hooks: &hooks };
                 self.app(id, work, timeout_secs, &out).await
             }
-            CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks, frontend } => {
+            CommandSpec::Lifecycle { event, stack_config, timeout_secs, apps, hooks, frontend, broker } => {
                 let limit = timeout_secs.map(Duration::from_secs).unwrap_or(Duration::MAX);
                 let hook_limit = timeout_secs.map_or(HOOK_TIMEOUT, Duration::from_secs);
-                let work =
-                    self.lifecycle(id, event, stack_config, &apps, (&hooks, hook_limit), frontend.as_deref(), &out);
+                let work = self.lifecycle(
+                    id,
+                    event,
+                    stack_config,
+                    &apps,
+                    (&hooks, hook_limit),
+                    (frontend.as_deref(), broker.as_ref()),
+                    &out,
+                );
                 match tokio::time::timeout(limit, work).await {
                     Ok(result) => result,
                     Err(_) => {
@@ -277,7 +285,7 @@ impl Executor {
         stack_config: serde_json::Value,
         apps: &[AppWork],
         (hooks, hook_limit): (&[Hook], Duration),
-        frontend: Option<&FrontendPlan>,
+        (frontend, broker): (Option<&FrontendPlan>, Option<&BrokerPlan>),
         out: &OutputStream,
     ) -> ResultReport {
         let (root, out2) = (self.config.root.clone(), out.clone());
@@ -301,6 +309,11 @@ impl Executor {
         }
         if let (Some(plan), true) = (frontend, problems.is_empty())
             && let Err(e) = crate::frontend::configure(&self.config.root, &self.supervisor, plan, out).await
+        {
+            problems.push(e);
+        }
+        if let (Some(plan), true) = (broker, problems.is_empty())
+            && let Err(e) = crate::broker::configure(&self.config.root, &self.supervisor, plan, out).await
         {
             problems.push(e);
         }

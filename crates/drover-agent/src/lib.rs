@@ -6,6 +6,7 @@
 
 mod app;
 mod backoff;
+mod broker;
 mod child_env;
 mod config;
 mod enroll;

@@ -9,6 +9,7 @@ pub mod address;
 pub mod agent_upgrade;
 pub mod app;
 pub mod attributes;
+pub mod broker;
 pub mod child_env;
 pub mod config_values;
 pub mod deploy;

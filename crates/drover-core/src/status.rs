@@ -186,6 +186,10 @@ named_enum!(
         PloneInstances => "plone_instances",
         /// nginx and HAProxy in front of the clients.
         Frontend => "frontend",
+        /// A Redis server, the clients' Celery broker.
+        CeleryBroker => "celery_broker",
+        /// The Solr instance the app's buildout defines.
+        Solr => "solr",
     }
 );
 

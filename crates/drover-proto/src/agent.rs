@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use drover_core::broker::BrokerPlan;
 use drover_core::deploy::plan::BuildPlan;
 use drover_core::frontend::FrontendPlan;
 use serde::{Deserialize, Serialize};
@@ -253,6 +254,9 @@ pub enum CommandSpec {
         /// Setup and Configure on a frontend instance: the nginx and HAProxy it runs.
         #[serde(default)]
         frontend: Option<Box<FrontendPlan>>,
+        /// Setup and Configure on a `celery_broker` instance: the Redis server it runs.
+        #[serde(default)]
+        broker: Option<BrokerPlan>,
     },
 }
 

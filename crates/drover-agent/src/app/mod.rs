@@ -265,7 +265,11 @@ impl Build<'_> {
         );
         out.push(&format!("deploy case: {}\n", case.as_str()));
         if case == DeployCase::Unchanged {
-            app.supervisor.start_app(paths, &spec.name, &app.plan.services(), &app.env, out).await?;
+            // The build is the same, but the services may not be: celerybeat moves between
+            // instances by Configure alone.
+            let services = app.plan.services();
+            app.supervisor.stop_unlisted(&spec.name, &services, out).await;
+            app.supervisor.start_app(paths, &spec.name, &services, &app.env, out).await?;
             return Ok(case.as_str().to_owned());
         }
 

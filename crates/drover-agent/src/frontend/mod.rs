@@ -22,7 +22,7 @@ use crate::supervisor::Supervisor;
 /// The frontend's directory under `srv/www` (not a valid app name, so never an app's).
 pub const FRONTEND: &str = ".frontend";
 
-fn find(program: &str) -> Result<PathBuf, String> {
+pub(crate) fn find(program: &str) -> Result<PathBuf, String> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
@@ -134,12 +134,14 @@ pub async fn configure(
                 sockets.master.to_string_lossy().into_owned(),
             ],
             client: false,
+            ready: None,
         },
         ServiceSpec {
             name: "nginx".into(),
             script: nginx.to_string_lossy().into_owned(),
             args: vec!["-c".into(), conf_path.to_string_lossy().into_owned(), "-p".into(), prefix.clone()],
             client: false,
+            ready: None,
         },
     ];
     let were_running = supervisor.is_running(FRONTEND, "haproxy") && supervisor.is_running(FRONTEND, "nginx");

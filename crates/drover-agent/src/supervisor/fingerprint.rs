@@ -79,6 +79,7 @@ mod tests {
             script: "zeoserver".into(),
             args: vec!["fg".into()],
             client: false,
+            ready: None,
         };
         release(&paths, "20260101000000", "address 127.0.0.2:8001\n");
         let first = of(&paths, &spec).unwrap();

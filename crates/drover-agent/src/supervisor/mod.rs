@@ -191,6 +191,8 @@ impl Supervisor {
         let verb = if step.action == ServiceAction::Restart { "restarted" } else { "started" };
         out.push(&format!("{} {verb} {} (pid {pid})\n", clock(), spec.name));
         self.lock().insert(key(app, &spec.name), service);
+        let deadline = Duration::from_secs_f64(restart.policy.healthy_deadline_secs);
+        wait_ready(spec, deadline, out).await.map_err(|e| format!("{e}{}", log_tail(paths, &spec.name)))?;
         if !(step.health_check && step.slot) {
             return Ok(pid);
         }
@@ -333,6 +335,7 @@ impl Supervisor {
             let pid = service.start()?;
             out.push(&format!("started {} (pid {pid})\n", spec.name));
             self.lock().insert(key(app, &spec.name), service);
+            wait_ready(spec, READY_DEADLINE, out).await.map_err(|e| format!("{e}{}", log_tail(paths, &spec.name)))?;
         }
         Ok(())
     }
@@ -368,6 +371,12 @@ impl Supervisor {
         self.stop_unwanted(app, &[], out).await;
     }
 
+    /// Stops an app's services that are not among `specs` (celerybeat, moved to another
+    /// instance), leaving the others running.
+    pub async fn stop_unlisted(&self, app: &str, specs: &[ServiceSpec], out: &OutputStream) {
+        self.stop_unwanted(app, specs, out).await;
+    }
+
     async fn stop_unwanted(&self, app: &str, keep: &[ServiceSpec], out: &OutputStream) {
         let unwanted: Vec<(String, Arc<Service>)> = self
             .lock()
@@ -392,6 +401,29 @@ pub struct ServiceSummary {
     pub name: String,
     /// Its pid, state and counters.
     pub snapshot: Snapshot,
+}
+
+/// How long a service started outside a deploy's restart (no restart policy) has to answer its
+/// ready check.
+const READY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Waits until a started service with a ready check (Solr's ping) answers it, so what follows
+/// (the deploy, the Configure) goes on only with it serving.
+async fn wait_ready(spec: &ServiceSpec, deadline: Duration, out: &OutputStream) -> Result<(), String> {
+    let Some(ready) = &spec.ready else { return Ok(()) };
+    match health::wait_healthy(&ready.address, "GET", &ready.path, deadline).await {
+        Ok(took) => {
+            out.push(&format!("{} answers {} after {:.1} s\n", spec.name, ready.path, took.as_secs_f64()));
+            Ok(())
+        }
+        Err(last) => Err(format!(
+            "{} did not answer GET http://{}{} within {} s: {last}",
+            spec.name,
+            ready.address,
+            ready.path,
+            deadline.as_secs()
+        )),
+    }
 }
 
 /// The time of day (UTC) with milliseconds, for restart lines in the deploy log.

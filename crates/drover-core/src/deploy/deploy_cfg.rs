@@ -36,6 +36,15 @@ pub struct ZeoServerPart {
     pub filestorage_dir: Option<String>,
 }
 
+/// The Solr instance a `solr` layer member runs (collective.recipe.solrinstance's options).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolrInstancePart {
+    /// The address it binds (the instance's).
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+}
+
 /// The Celery broker clients use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CeleryPart {
@@ -81,6 +90,9 @@ pub struct DeployCfg {
     pub solr_host: Option<String>,
     /// The Celery broker.
     pub celery: Option<CeleryPart>,
+    /// The Solr instance this instance runs.
+    #[serde(default)]
+    pub solr_instance: Option<SolrInstancePart>,
     /// The ZEO server this instance runs, if any.
     pub zeoserver: Option<ZeoServerPart>,
     /// The clients this instance runs.
@@ -158,6 +170,9 @@ impl DeployCfg {
         );
         if let Some(celery) = &self.celery {
             c.check(Host, "celery.host (plone_instances.broker.host, or the broker instance's address)", &celery.host);
+        }
+        if let Some(solr) = &self.solr_instance {
+            c.check(Host, "solr_instance.host (this instance's address)", &solr.host);
         }
         if let Some(z) = &self.zeoserver {
             c.check(Host, "zeoserver.address (this instance's address)", &z.address).check_opt(
@@ -244,6 +259,7 @@ mod tests {
             relstorage: None,
             solr_host: None,
             celery: None,
+            solr_instance: None,
             zeoserver: None,
             clients: vec![ClientPart { name: "client1".into(), http_address: "127.0.0.2:8081".into() }],
             zodb_cache_size: None,

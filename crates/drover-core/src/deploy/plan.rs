@@ -6,13 +6,19 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::deploy_cfg::{CeleryPart, ClientPart, DeployCfg, ZeoServerPart};
+use super::deploy_cfg::{CeleryPart, ClientPart, DeployCfg, SolrInstancePart, ZeoServerPart};
 use super::sizing::{client_count, client_port};
 use crate::attributes::{DEFAULT_ON, DeployAttributes, RelStorage};
 use crate::status::LayerType;
 
 /// The ZEO server's port.
 pub const ZEO_PORT: u16 = 8001;
+
+/// The Solr instance's port.
+pub const SOLR_PORT: u16 = 8983;
+
+/// Solr's ping handler, which a restarted Solr must answer before a deploy or Configure goes on.
+pub const SOLR_PING: &str = "/solr/plone/admin/ping";
 
 /// One instance's build and services for one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +60,9 @@ pub struct BuildPlan {
     /// The Celery broker (and workers) the clients use.
     #[serde(default)]
     pub celery: Option<CeleryPart>,
+    /// The Solr instance it runs (`solr` layer).
+    #[serde(default)]
+    pub solr: Option<SolrInstancePart>,
     /// The ZEO server's `backup` and `backupcronjob` parts.
     #[serde(default)]
     pub zeo_backup: bool,
@@ -130,6 +139,18 @@ pub struct ServiceSpec {
     pub args: Vec<String>,
     /// A client (restarted with `restart_delay` between clients) rather than a server.
     pub client: bool,
+    /// What it must answer once (re)started before the deploy or Configure goes on (Solr's ping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<ReadyCheck>,
+}
+
+/// An HTTP GET a started service must answer with a success status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyCheck {
+    /// `address:port`.
+    pub address: String,
+    /// The path, e.g. [`SOLR_PING`].
+    pub path: String,
 }
 
 /// An online member of a layer, as discovery sees it.
@@ -148,6 +169,14 @@ pub struct Member<'a> {
 /// only when its holder leaves `online`, to the member online the longest after it.
 pub fn holder<'m, 'a>(members: &'m [Member<'a>]) -> Option<&'m Member<'a>> {
     members.iter().min_by_key(|m| (m.online_since_ms, m.hostname))
+}
+
+/// Whether `this` instance runs `celerybeat`: beat runs on exactly one instance of the stack, the
+/// [`holder`] among the online members of its client layers. An instance not yet online runs it
+/// only when no member is online (the first one up); when the holder leaves `online`, the next
+/// Configure moves beat to the member online the longest after it.
+pub fn runs_beat(client_members: &[Member<'_>], this: &str) -> bool {
+    holder(client_members).is_none_or(|m| m.hostname == this)
 }
 
 /// The host of a service found by discovery: a fixed host, else the [`holder`] of its layer,
@@ -176,6 +205,8 @@ pub struct Discovered {
     pub solr_host: Option<String>,
     /// The Celery broker host, when Celery is enabled.
     pub broker_host: Option<String>,
+    /// Whether this instance runs `celerybeat` (see [`runs_beat`]), when `celerybeat` is on.
+    pub beat_here: bool,
 }
 
 impl Discovered {
@@ -189,6 +220,7 @@ impl Discovered {
             broker_host: attrs
                 .enable_celery
                 .then(|| discover(attrs.broker.host.as_deref(), &online(&attrs.broker_layer), this)),
+            beat_here: false,
         }
     }
 }
@@ -204,6 +236,7 @@ pub fn plan(
 ) -> BuildPlan {
     let runs_clients = layer_types.contains(&LayerType::PloneInstances);
     let runs_zeo = layer_types.contains(&LayerType::Zeoserver);
+    let runs_solr = layer_types.contains(&LayerType::Solr);
     let clients = if runs_clients {
         (1..=client_count(cpu_count, attrs.per_cpu, attrs.instance_count))
             .map(|n| ClientPart { name: format!("client{n}"), http_address: format!("{address}:{}", client_port(n)) })
@@ -214,7 +247,7 @@ pub fn plan(
     let celery = found.broker_host.as_ref().filter(|_| runs_clients).map(|host| CeleryPart {
         host: host.clone(),
         port: attrs.broker.port,
-        beat: attrs.celerybeat,
+        beat: attrs.celerybeat && found.beat_here,
         args: attrs.celery_args.clone(),
         beat_args: attrs.beat_args.clone(),
     });
@@ -237,8 +270,10 @@ pub fn plan(
         shared_blobs: attrs.shared_blobs,
         blob_dir: attrs.blob_dir.clone(),
         relstorage: attrs.relstorage.clone().filter(|_| runs_clients),
-        solr_host: found.solr_host.clone().filter(|_| runs_clients),
+        // The Solr instance's own buildout names itself as the host, as the clients' does.
+        solr_host: found.solr_host.clone().filter(|_| runs_clients).or_else(|| runs_solr.then(|| address.to_owned())),
         celery,
+        solr: runs_solr.then(|| SolrInstancePart { host: address.to_owned(), port: SOLR_PORT }),
         zeo_backup: runs_zeo && attrs.enable_backup,
         zeo_pack: runs_zeo && attrs.enable_pack,
         defaulted_parts: Vec::new(),
@@ -266,18 +301,25 @@ fn driver(db_type: &str) -> Option<&'static str> {
 }
 
 impl BuildPlan {
-    /// The services, ZEO server first (clients need it), then the clients in order, then the
-    /// Celery workers.
+    /// The services, ZEO server and Solr first (clients need them), then the clients in order,
+    /// then the Celery workers.
     pub fn services(&self) -> Vec<ServiceSpec> {
         let service = |name: &str, script: &str, args: &[&str], client: bool| ServiceSpec {
             name: name.into(),
             script: script.into(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             client,
+            ready: None,
         };
         let mut out = Vec::new();
         if self.zeoserver.is_some() {
             out.push(service("zeoserver", "zeoserver", &["fg"], false));
+        }
+        if let Some(solr) = &self.solr {
+            // The cookbook's `bin/solr-instance fg`; the clients keep working while it restarts,
+            // and the deploy waits for its ping.
+            let ready = ReadyCheck { address: format!("{}:{}", solr.host, solr.port), path: SOLR_PING.to_owned() };
+            out.push(ServiceSpec { ready: Some(ready), ..service("solr", "solr-instance", &["fg"], false) });
         }
         out.extend(self.clients.iter().map(|c| service(&c.name, &c.name, &["console"], true)));
         if let Some(celery) = &self.celery {
@@ -291,7 +333,8 @@ impl BuildPlan {
         out
     }
 
-    /// The buildout parts: the ZEO server's, the clients, Celery and packing, then the app's.
+    /// The buildout parts: the ZEO server's, Solr's, the clients, Celery and packing, then the
+    /// app's.
     pub fn parts(&self) -> Vec<String> {
         let mut parts = Vec::new();
         if self.zeoserver.is_some() {
@@ -302,6 +345,9 @@ impl BuildPlan {
             if self.zeo_pack {
                 parts.push("packcronjob".to_owned());
             }
+        }
+        if self.solr.is_some() {
+            parts.extend(["solr-download".to_owned(), "solr-instance".to_owned()]);
         }
         parts.extend(self.clients.iter().map(|c| c.name.clone()));
         if self.celery.is_some() {
@@ -387,6 +433,7 @@ impl BuildPlan {
             relstorage: self.relstorage.clone(),
             solr_host: self.solr_host.clone(),
             celery: self.celery.clone(),
+            solr_instance: self.solr.clone(),
             zeoserver: self.zeoserver.clone(),
             clients: self.clients.clone(),
             zodb_cache_size: self.zodb_cache_size,
@@ -490,6 +537,18 @@ mod tests {
 
         let custom = plan("c1", "127.0.0.8", 4, &[LayerType::Custom], &attrs, &at("x:8001"));
         assert!(custom.services().is_empty());
+
+        // A Solr instance: the cookbook's parts and `bin/solr-instance fg`, gated on its ping.
+        let solr = plan("solr1", "127.0.0.9", 1, &[LayerType::Solr], &attrs, &at("x:8001"));
+        let services = solr.services();
+        assert_eq!((services[0].name.as_str(), services[0].script.as_str()), ("solr", "solr-instance"));
+        assert_eq!(services[0].args, ["fg"]);
+        let ready = services[0].ready.as_ref().unwrap();
+        assert_eq!((ready.address.as_str(), ready.path.as_str()), ("127.0.0.9:8983", SOLR_PING));
+        let cfg = solr.deploy_cfg("/s", None, true);
+        assert_eq!(cfg.parts, ["solr-download", "solr-instance"]);
+        assert_eq!(cfg.solr_host.as_deref(), Some("127.0.0.9"));
+        assert!(both.services().iter().all(|s| s.ready.is_none()));
     }
 
     fn zeo_plan(doc: serde_json::Value, explicit: &[&str]) -> BuildPlan {
@@ -586,7 +645,7 @@ mod tests {
             "celery_args": "--concurrency 2  -l info", "beat_args": "-l debug"
         }});
         let attrs = deploy_attributes(&doc, "site").unwrap();
-        let found = Discovered { broker_host: Some("127.0.0.7".into()), ..Default::default() };
+        let found = Discovered { broker_host: Some("127.0.0.7".into()), beat_here: true, ..Default::default() };
         let p = plan("web1", "127.0.0.2", 1, &[LayerType::PloneInstances], &attrs, &found);
         let services = p.services();
         let args = |name: &str| services.iter().find(|s| s.name == name).unwrap().args.clone();
@@ -600,5 +659,30 @@ mod tests {
         let services = p.services();
         assert_eq!(services.iter().find(|s| s.name == "celery").unwrap().args, ["worker"]);
         assert!(services.iter().find(|s| s.name == "celerybeat").unwrap().args.is_empty());
+        // Beat elsewhere: the worker only.
+        let elsewhere = Discovered { beat_here: false, ..found };
+        let p = plan("web2", "127.0.0.3", 1, &[LayerType::PloneInstances], &attrs, &elsewhere);
+        let names: Vec<String> = p.services().into_iter().map(|s| s.name).collect();
+        assert_eq!(names, ["client1", "client2", "celery"]);
+    }
+
+    #[test]
+    fn beat_runs_on_the_client_member_online_the_longest_and_moves_when_it_leaves() {
+        let web1 = member("web1", "127.0.0.2", 1_000);
+        let web2 = member("web2", "127.0.0.3", 2_000);
+        let web3 = member("web3", "127.0.0.4", 3_000);
+        // (online client members, instance, runs beat)
+        let cases: &[(&[Member], &str, bool)] = &[
+            (&[], "web1", true),
+            (&[web1, web2], "web1", true),
+            (&[web2, web1], "web2", false),
+            (&[web1, web2], "web3", false),
+            (&[web3, web2], "web2", true),
+            (&[web3, web2], "web3", false),
+            (&[web2], "web1", false),
+        ];
+        for (members, this, want) in cases {
+            assert_eq!(runs_beat(members, this), *want, "{members:?} {this}");
+        }
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use drover_core::attributes::{Warning, check, deep_merge, deploy_attributes, effective, explicitly_set};
-use drover_core::deploy::plan::{BuildPlan, Discovered, Member, plan};
+use drover_core::broker::BrokerPlan;
+use drover_core::deploy::plan::{BuildPlan, Discovered, Member, plan, runs_beat};
 use drover_core::deploy::restart_plan::RestartPolicy;
 use drover_core::deploy::sizing::{client_count, client_port};
 use drover_core::facts::is_address;
@@ -127,6 +128,29 @@ impl StackModel {
             .collect()
     }
 
+    /// The online members of the stack's client (`plone_instances`) layers, each once.
+    pub fn online_clients(&self) -> Vec<Member<'_>> {
+        let mut members: Vec<Member<'_>> = self
+            .layers
+            .iter()
+            .filter(|l| l.layer_type == LayerType::PloneInstances.as_str())
+            .flat_map(|l| self.online(&l.shortname))
+            .collect();
+        members.sort_by_key(|m| m.hostname);
+        members.dedup_by_key(|m| m.hostname);
+        members
+    }
+
+    /// What a `celery_broker` instance runs: Redis on its address and `plone_instances.broker.port`.
+    pub fn broker_plan(&self, instance: &InstanceRow) -> Option<BrokerPlan> {
+        if !self.types_of(instance).contains(&LayerType::CeleryBroker) {
+            return None;
+        }
+        let port = deploy_attributes(&self.effective(Some(instance), &json!({})), "").map_or(6379, |a| a.broker.port);
+        let address = instance.address.clone().filter(|a| is_address(a)).unwrap_or_else(|| "127.0.0.1".into());
+        Some(BrokerPlan { address, port })
+    }
+
     /// The stack configuration an event hands `instance`: its effective attributes plus the
     /// `opsworks` description of the stack (reference.md section 2).
     pub fn stack_config(&self, instance: &InstanceRow, deployment: &Value) -> Value {
@@ -184,7 +208,8 @@ impl StackModel {
         let mut environment = app.environment();
         environment.extend(attrs.environment.clone());
         let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
-        let found = Discovered::find(&attrs, |layer| self.online(layer), &address);
+        let mut found = Discovered::find(&attrs, |layer| self.online(layer), &address);
+        found.beat_here = runs_beat(&self.online_clients(), &instance.hostname);
         let build: BuildPlan =
             plan(&instance.hostname, &address, Self::cpu_count(instance), &self.types_of(instance), &attrs, &found);
         let spec = AppSpec {
@@ -246,6 +271,9 @@ impl StackModel {
             .then(|| self.frontend_plan(instance))
             .flatten()
             .map(Box::new);
+        let broker = matches!(kind, DeploymentKind::Setup | DeploymentKind::Configure)
+            .then(|| self.broker_plan(instance))
+            .flatten();
         CommandSpec::Lifecycle {
             event,
             stack_config: self.stack_config(instance, &none),
@@ -253,6 +281,7 @@ impl StackModel {
             apps,
             hooks: self.hooks(instance, kind.as_str()),
             frontend,
+            broker,
         }
     }
 

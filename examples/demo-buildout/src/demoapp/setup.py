@@ -11,10 +11,15 @@ setup(
     version="1.0",
     packages=["demoapp"],
     install_requires=["ZEO"],
+    # Only builds with cfg/celery.cfg ask for these.
+    extras_require={"celery": ["celery", "redis"]},
     entry_points={
         "console_scripts": [
             "demoapp-client = demoapp.server:main",
             "demoapp-pack = demoapp.pack:main",
+            "demoapp-celery = demoapp.tasks:worker",
+            "demoapp-celerybeat = demoapp.tasks:beat",
+            "demoapp-solr = demoapp.solr:main",
         ]
     },
 )

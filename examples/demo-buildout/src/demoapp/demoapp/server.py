@@ -6,6 +6,10 @@ GET /        -> {"client", "release", "mark", "pid", "started", "hits", "zeo", "
                  hits: a counter kept in the ZODB; storage: "zeo" or "relstorage")
 POST /commit -> increments the counter in a ZODB transaction and returns it
 POST /log    -> prints the request body to the client's output (its service log), one line each
+POST /solr/index?id=&title= -> indexes a document in Solr ([solr-host]) and commits
+GET /solr/search?q=field:value -> Solr's select answer for the query
+POST /celery -> queues demoapp.increment (demoapp/tasks.py) through the Celery broker; GET / then
+                shows its effect as "celery_hits" (and beat's as "beat_ticks")
 GET /health  -> 200 "ok" once connected to ZEO (also the frontend's default health check URL,
                 /misc_/CMFPlone/plone_icon); paths behind nginx's virtual hosting rewrite are unwrapped
 """
@@ -47,10 +51,49 @@ def split(address):
     return host, int(port)
 
 
-def main(name, http_address, zeo_address, release, storage_config=None):
+def solr_call(solr, environ, path, start_response):
+    """Indexes into or searches the Solr at [solr-host] (core "plone")."""
+    from urllib.parse import parse_qs, urlencode
+    from urllib.request import Request, urlopen
+
+    if not solr:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no Solr: [solr-host] has no host"]
+    query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if environ["REQUEST_METHOD"] == "POST" and path == "/solr/index":
+        body = json.dumps([query]).encode()
+        request = Request(f"{solr}/update?commit=true", data=body, headers={"Content-Type": "application/json"})
+    elif path == "/solr/search":
+        request = Request(f"{solr}/select?" + urlencode({"q": query.get("q", "*:*"), "wt": "json"}))
+    else:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"POST /solr/index or GET /solr/search"]
+    try:
+        with urlopen(request, timeout=10) as resp:
+            answer = resp.read()
+    except Exception as e:
+        start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+        return [f"Solr at {solr}: {e}".encode()]
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [answer]
+
+
+def main(
+    name,
+    http_address,
+    zeo_address,
+    release,
+    storage_config=None,
+    broker_host="",
+    broker_port="6379",
+    solr_host="",
+    solr_port="8983",
+):
     if len(sys.argv) > 1 and sys.argv[1] not in ("console", "fg"):
         sys.exit(f"usage: {sys.argv[0]} console")
     started = time.time()
+    broker = f"redis://{broker_host}:{broker_port}/0" if broker_host else None
+    solr = f"http://{solr_host}:{solr_port}/solr/plone" if solr_host else None
     mark_path = os.path.join(release, RELEASE_MARK)
     mark = open(mark_path).read().strip() if os.path.exists(mark_path) else ""
     if mark == "crash":
@@ -78,11 +121,25 @@ def main(name, http_address, zeo_address, release, storage_config=None):
         if path == "/health" or path.endswith("/plone_icon"):
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if path.startswith("/solr/"):
+            return solr_call(solr, environ, path, start_response)
+        if environ["REQUEST_METHOD"] == "POST" and path == "/celery":
+            if not broker:
+                start_response("404 Not Found", [("Content-Type", "text/plain")])
+                return [b"no broker: build with cfg/celery.cfg"]
+            from demoapp import tasks
+
+            tasks.configure(broker, zeo_address, release)
+            queued = tasks.increment.delay()
+            start_response("202 Accepted", [("Content-Type", "application/json")])
+            return [json.dumps({"queued": queued.id, "broker": broker}).encode()]
         with lock, db.transaction() as conn:
             root = conn.root()
             if environ["REQUEST_METHOD"] == "POST" and path == "/commit":
                 root["hits"] = root.get("hits", 0) + 1
             hits = root.get("hits", 0)
+            celery_hits = root.get("celery_hits", 0)
+            beat_ticks = root.get("beat_ticks", 0)
         body = {
             "client": name,
             "release": os.path.basename(os.path.realpath(release)),
@@ -90,6 +147,8 @@ def main(name, http_address, zeo_address, release, storage_config=None):
             "pid": os.getpid(),
             "started": started,
             "hits": hits,
+            "celery_hits": celery_hits,
+            "beat_ticks": beat_ticks,
             "zeo": zeo_address,
             "storage": kind,
         }
