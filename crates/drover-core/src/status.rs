@@ -170,6 +170,14 @@ named_enum!(
         Execute => "execute",
         /// Agents download the server's binary and exec it (`drover agent upgrade`).
         AgentUpgrade => "agent_upgrade",
+        /// Pack the ZODB (`bin/zeopack`, or `bin/zodbpack` with RelStorage).
+        ZodbPack => "zodb_pack",
+        /// Back the ZODB up (`bin/backup`).
+        ZodbBackup => "zodb_backup",
+        /// List the ZODB's backups.
+        ZodbBackups => "zodb_backups",
+        /// Restore a ZODB backup: stop the clients and the ZEO server, `bin/restore`, start them.
+        ZodbRestore => "zodb_restore",
     }
 );
 
