@@ -2,4 +2,5 @@
 
 pub mod backups;
 pub mod cron;
+pub mod downtime;
 pub mod jobs;
