@@ -54,7 +54,8 @@ pub fn utc_text(secs: i64) -> String {
 /// The site's downtime in milliseconds; none until the stops started and the starts finished.
 pub fn downtime_ms(steps: &[Step<'_>]) -> Option<i64> {
     let down = steps.iter().filter(|s| s.batch == 0).filter_map(|s| s.started_at.and_then(rfc3339_ms)).min()?;
-    let starts: Vec<Option<i64>> = steps.iter().filter(|s| s.batch == 2).map(|s| s.finished_at.and_then(rfc3339_ms)).collect();
+    let starts: Vec<Option<i64>> =
+        steps.iter().filter(|s| s.batch == 2).map(|s| s.finished_at.and_then(rfc3339_ms)).collect();
     if starts.is_empty() || starts.iter().any(Option::is_none) {
         return None;
     }

@@ -85,12 +85,8 @@ async fn list(args: ZodbListArgs) -> CliResult {
         ));
     }
     let files = parse_listing(&log);
-    let list = BackupList {
-        instance: command.instance.clone(),
-        deployment_id: finished.id,
-        backups: backups(&files),
-        files,
-    };
+    let list =
+        BackupList { instance: command.instance.clone(), deployment_id: finished.id, backups: backups(&files), files };
     if args.json {
         print_json(&list);
         return Ok(OK);

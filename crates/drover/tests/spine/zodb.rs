@@ -52,7 +52,8 @@ async fn backup_restore_brings_the_first_write_back_and_packs_run_on_schedule_an
     stack.cli_ok(&["layer", "create", "--stack", "demo", "clients", "--type", "plone_instances"]);
     stack.create_zeo_and_client_instance("demo");
     stack.create_demo_app("demo", &["zeoserver", "clients"]);
-    let (code, d, stderr) = run_json(&stack, &["deploy", "--stack", "demo", "site", "--wait", "--json", "--timeout", "900"]);
+    let (code, d, stderr) =
+        run_json(&stack, &["deploy", "--stack", "demo", "site", "--wait", "--json", "--timeout", "900"]);
     assert_eq!(code, Some(0), "{d:#?}\n{stderr}");
     let address = stack.instance("demo", "zeoserver1").await.address.unwrap();
     let c1 = format!("{address}:8081");
@@ -107,7 +108,9 @@ async fn backup_restore_brings_the_first_write_back_and_packs_run_on_schedule_an
     let status = stack.cli_ok(&["status", "demo"]);
     let id = d.id.to_string();
     assert!(
-        status.lines().any(|l| l.split_whitespace().take(3).collect::<Vec<_>>() == [id.as_str(), "zodb_pack", "failed"]),
+        status
+            .lines()
+            .any(|l| l.split_whitespace().take(3).collect::<Vec<_>>() == [id.as_str(), "zodb_pack", "failed"]),
         "{status}"
     );
 }
