@@ -53,9 +53,17 @@ pub fn utc_text(secs: i64) -> String {
 
 /// The site's downtime in milliseconds; none until the stops started and the starts finished.
 pub fn downtime_ms(steps: &[Step<'_>]) -> Option<i64> {
-    let down = steps.iter().filter(|s| s.batch == 0).filter_map(|s| s.started_at.and_then(rfc3339_ms)).min()?;
-    let starts: Vec<Option<i64>> =
-        steps.iter().filter(|s| s.batch == 2).map(|s| s.finished_at.and_then(rfc3339_ms)).collect();
+    let times: Vec<(u32, Option<i64>, Option<i64>)> = steps
+        .iter()
+        .map(|s| (s.batch, s.started_at.and_then(rfc3339_ms), s.finished_at.and_then(rfc3339_ms)))
+        .collect();
+    downtime_of(&times)
+}
+
+/// [`downtime_ms`] over (batch, started, finished) in Unix milliseconds.
+pub fn downtime_of(steps: &[(u32, Option<i64>, Option<i64>)]) -> Option<i64> {
+    let down = steps.iter().filter(|s| s.0 == 0).filter_map(|s| s.1).min()?;
+    let starts: Vec<Option<i64>> = steps.iter().filter(|s| s.0 == 2).map(|s| s.2).collect();
     if starts.is_empty() || starts.iter().any(Option::is_none) {
         return None;
     }

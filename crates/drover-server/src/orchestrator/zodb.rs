@@ -11,6 +11,7 @@
 use std::time::Duration;
 
 use drover_core::deploy::plan::holder;
+use drover_core::zodb::downtime::downtime_of;
 use drover_core::zodb::jobs::{Due, Job, Op, Settings, argv, due, is_backup_name};
 use drover_core::{DeploymentKind, LayerType};
 use drover_proto::agent::{AppAction, CommandSpec};
@@ -18,7 +19,7 @@ use serde_json::json;
 
 use super::{OrchestratorError, StackModel, targets};
 use crate::state::AppState;
-use crate::store::{AppRow, InstanceRow, NewDeployment, PlannedCommand};
+use crate::store::{AppRow, InstanceRow, NewDeployment, NewEvent, PlannedCommand};
 use crate::time::schedule_now_secs;
 
 /// How often the schedules are read.
@@ -219,6 +220,33 @@ pub async fn queue(state: &AppState, stack: &str, request: &ZodbRequest) -> Resu
     )
     .await?;
     Ok(id)
+}
+
+/// Once a restore has ended: records how long the site was down, as an event of the stack
+/// (`drover events`), from its commands' times.
+pub(super) async fn restore_ended(state: &AppState, deployment_id: i64) -> Result<(), sqlx::Error> {
+    let Some(row) = state.store.deployment(deployment_id).await? else { return Ok(()) };
+    let Some(stack) = state.store.stack(&row.stack_name).await? else { return Ok(()) };
+    let commands = state.store.deployment_commands(deployment_id).await?;
+    let times: Vec<(u32, Option<i64>, Option<i64>)> = commands
+        .iter()
+        .filter(|c| c.status == "successful")
+        .map(|c| (u32::try_from(c.batch).unwrap_or(0), c.started_at, c.finished_at))
+        .collect();
+    let message = match downtime_of(&times) {
+        Some(ms) => format!(
+            "restore (deployment {deployment_id}, {}): the site was down for {:.1} s",
+            row.status,
+            ms as f64 / 1000.0
+        ),
+        None => format!(
+            "restore (deployment {deployment_id}) {}: the clients were not all started again; start them with \
+             `drover start --stack S APP`",
+            row.status
+        ),
+    };
+    let event = NewEvent { stack_id: stack.id, kind: "zodb_restore", instance: None, layer: None, message: &message };
+    super::events::record(state, &event).await.map(|_| ())
 }
 
 /// Follows the stacks' pack and backup schedules forever.

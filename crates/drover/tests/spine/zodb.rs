@@ -78,6 +78,8 @@ async fn backup_restore_brings_the_first_write_back_and_packs_run_on_schedule_an
     assert_eq!((code, d.status.as_str()), (Some(0), "successful"), "{d:#?}\n{stderr}");
     assert_eq!(d.commands.iter().map(|c| c.batch).collect::<Vec<_>>().len(), 3, "stop, restore, start: {d:#?}");
     assert!(stderr.contains("the site was down for "), "{stderr}");
+    let events = stack.cli_ok(&["events", "--stack", "demo"]);
+    assert!(events.contains(&format!("restore (deployment {}, successful): the site was down for ", d.id)), "{events}");
     let after = eventually(WAIT, "client1 back after the restore", || client_status(&c1)).await;
     assert_eq!(after["hits"], first, "the restore brought back the first write only: {after}");
     // Bad names are refused before anything stops.
