@@ -466,6 +466,17 @@ impl Client {
         self.http.required(self.http.call(Method::POST, &path, Some(req), timeout).await)
     }
 
+    /// Runs a ZODB job now (`pack`, `backup`, `backups`, `restore`): the deployment that runs it.
+    pub async fn run_zodb_job(
+        &self,
+        stack: &str,
+        job: &str,
+        req: &drover_proto::zodb::RunZodbJob,
+    ) -> Result<Deployment, ClientError> {
+        let path = format!("/stacks/{}/zodb/{}", seg(stack), seg(job));
+        self.http.required(self.http.call(Method::POST, &path, Some(req), CALL_TIMEOUT).await)
+    }
+
     /// Queues an upgrade of the stack's agents to the server's binary.
     pub async fn upgrade_agents(
         &self,

@@ -37,6 +37,7 @@ pub mod status;
 pub mod targeting;
 pub mod text;
 pub mod webhook;
+pub mod zodb;
 
 pub use names::{NameError, Shortname, next_hostname};
 pub use status::{CommandStatus, DeploymentKind, DeploymentStatus, InstanceStatus, LayerType, Provider};

@@ -172,6 +172,14 @@ named_enum!(
         AgentUpgrade => "agent_upgrade",
         /// Agents stream their service logs (`drover logs`).
         Logs => "logs",
+        /// Pack the ZODB (`bin/zeopack`, or `bin/zodbpack` with RelStorage).
+        ZodbPack => "zodb_pack",
+        /// Back the ZODB up (`bin/backup`).
+        ZodbBackup => "zodb_backup",
+        /// List the ZODB's backups.
+        ZodbBackups => "zodb_backups",
+        /// Restore a ZODB backup: stop the clients and the ZEO server, `bin/restore`, start them.
+        ZodbRestore => "zodb_restore",
     }
 );
 

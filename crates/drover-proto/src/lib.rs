@@ -17,6 +17,7 @@ pub mod scaling;
 mod schema;
 pub mod token;
 pub mod upgrade;
+pub mod zodb;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, FieldError};
 

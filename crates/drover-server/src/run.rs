@@ -11,7 +11,8 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::orchestrator::{
-    follow_load, follow_schedules, heal_lost_instances, release_configures, watch_agents, watch_heartbeats,
+    follow_load, follow_schedules, follow_zodb_schedules, heal_lost_instances, release_configures, watch_agents,
+    watch_heartbeats,
 };
 use crate::provider::{Ec2Provider, LocalProvider};
 use crate::state::{AppState, AuthKeys, Wakeups};
@@ -90,6 +91,7 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     tokio::spawn(watch_agents(state.clone()));
     tokio::spawn(heal_lost_instances(state.clone()));
     tokio::spawn(follow_schedules(state.clone()));
+    tokio::spawn(follow_zodb_schedules(state.clone()));
     tokio::spawn(follow_load(state.clone()));
     tokio::spawn(release_configures(state.clone()));
 

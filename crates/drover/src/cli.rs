@@ -77,6 +77,9 @@ pub enum Command {
     Release(ReleaseCommand),
     /// Run a command on instances and print each one's output and exit code.
     Exec(ExecArgs),
+    /// Pack and back up the ZODB, list and restore its backups.
+    #[command(subcommand)]
+    Zodb(crate::cli_zodb::ZodbCommand),
     /// Inspect deployments.
     #[command(subcommand)]
     Deployment(DeploymentCommand),

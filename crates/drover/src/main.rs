@@ -11,6 +11,7 @@ mod cli_people;
 mod cli_provider;
 mod cli_scaling;
 mod cli_stack;
+mod cli_zodb;
 mod commands;
 mod default_stack;
 mod exit;

@@ -109,7 +109,7 @@ pub async fn run(
         AppAction::Rollback { to } => app.rollback(to.as_deref()).await,
         AppAction::Start => app.start().await,
         AppAction::Stop => {
-            supervisor.stop_app(&spec.name, out).await;
+            app.stop().await;
             Ok("stopped".to_owned())
         }
         AppAction::Restart => app.restart_services(true).await.map(|()| "restarted".to_owned()),
@@ -130,10 +130,31 @@ impl App<'_> {
             return Err(format!("app {} is not deployed on this instance; deploy it first", self.spec.name));
         }
         let services = self.plan.services();
-        self.supervisor
-            .start_app(&self.paths, &self.spec.name, &services, &self.env, self.out)
-            .await
-            .map(|()| "started".into())
+        self.supervisor.start_app(&self.paths, &self.spec.name, &services, &self.env, self.out).await?;
+        // Behind a frontend, each client takes requests again once it is healthy (a stop drained it).
+        if let Some(gate) = self.gate() {
+            for client in &self.plan.clients {
+                gate.ready(&client.name, self.out).await?;
+            }
+        }
+        Ok("started".into())
+    }
+
+    /// Stops the app's services; behind a frontend, each client is drained first.
+    async fn stop(&self) {
+        if let Some(gate) = self.gate() {
+            for client in &self.plan.clients {
+                gate.drain_to_stop(&client.name, self.out).await;
+            }
+        }
+        self.supervisor.stop_app(&self.spec.name, self.out).await;
+    }
+
+    /// The frontends' gate for this app's clients, when the stack has frontends.
+    fn gate(&self) -> Option<Gate> {
+        let clients: Vec<(String, String)> =
+            self.plan.clients.iter().map(|c| (c.name.clone(), c.http_address.clone())).collect();
+        self.slots.command().and_then(|command| Gate::new(self.config, clients, &self.spec.restart, command))
     }
 
     async fn undeploy(&self) -> Result<String, String> {

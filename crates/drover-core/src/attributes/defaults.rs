@@ -46,6 +46,7 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
                 "cache_servers": null,
                 "enable_pack": false,
                 "pack_days": 7,
+                "pack_schedule": "0 21 * * *",
                 "two_stage_pack": false
             },
             "enable_celery": false,
@@ -65,6 +66,8 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "app_name": "zeoserver",
             "enable_backup": false,
             "enable_pack": true,
+            "pack_schedule": "0 1 * * 7",
+            "backup_schedule": "0 21 * * *",
             "filestorage_dir": null
         },
         "plone_blobs": {"blob_dir": null},

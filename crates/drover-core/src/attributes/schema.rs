@@ -54,6 +54,8 @@ pub enum Kind {
     StringMap,
     /// An object whose keys and values are tokens (host name → site path).
     TokenMap,
+    /// A 5-field cron schedule in UTC, such as `"0 1 * * 7"` (`zodb::cron`).
+    Schedule,
     /// Anything (a free-form object of the user's own keys).
     Any,
 }
@@ -91,6 +93,7 @@ const RELSTORAGE: &[(&str, Node)] = &[
     ("cache_servers", Leaf(Line)),
     ("enable_pack", Leaf(Bool)),
     ("pack_days", Leaf(Whole { min: 0, max: 3650 })),
+    ("pack_schedule", Leaf(Schedule)),
     ("two_stage_pack", Leaf(Bool)),
     ("pack_gc", Leaf(Bool)),
     ("truncate_refs", Leaf(Bool)),
@@ -132,6 +135,8 @@ const PLONE_ZEOSERVER: &[(&str, Node)] = &[
     ("app_name", Leaf(Text)),
     ("enable_backup", Leaf(Bool)),
     ("enable_pack", Leaf(Bool)),
+    ("pack_schedule", Leaf(Schedule)),
+    ("backup_schedule", Leaf(Schedule)),
     ("filestorage_dir", Leaf(Line)),
 ];
 
@@ -318,6 +323,7 @@ fn check_leaf(kind: Kind, v: &Value) -> Result<(), String> {
             m.iter()
                 .all(|(k, v)| ValueKind::Token.accepts(k) && v.as_str().is_some_and(|s| ValueKind::Token.accepts(s)))
         }),
+        Schedule => v.as_str().is_some_and(|s| crate::zodb::cron::Cron::parse(s).is_ok()),
         Any => true,
     };
     if ok { Ok(()) } else { Err(describe(kind)) }
@@ -343,6 +349,9 @@ fn describe(kind: Kind) -> String {
         Duration => "a duration such as \"60s\", \"5m\" or \"500ms\"".into(),
         Size => "a size such as \"128m\", \"1g\" or \"512k\"".into(),
         StringMap => "an object whose values are strings".into(),
+        Schedule => {
+            "a cron schedule of 5 fields in UTC, minute hour day-of-month month day-of-week (e.g. \"0 1 * * 7\")".into()
+        }
         TokenMap => format!("an object whose keys and values are strings of {}", ValueKind::Token.describe()),
         Any => "anything".into(),
     }

@@ -29,6 +29,7 @@ mod scaling;
 mod user_tokens;
 mod views;
 mod webhooks;
+pub mod zodb;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/hooks/apps/{id}/deploy", post(webhooks::deploy))
         .route("/stacks/{stack}/deployments", get(deployments::list).post(deployments::create))
         .route("/stacks/{stack}/deployments/plan", post(deployments::plan))
+        .route("/stacks/{stack}/zodb/{job}", post(zodb::run))
         .route("/stacks/{stack}/agent-upgrades", post(agent_upgrades::create))
         .route("/stacks/{stack}/events", get(events::list))
         .route("/stacks/{stack}/join-tokens", get(join_tokens::list).post(join_tokens::create))

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agent_upgrades, apps, audit, config, deployments, events, frontend_backend, instances, join_tokens, layer_provider,
-    layer_scaling, passwords, people, resources, scaling, user_tokens, webhooks,
+    layer_scaling, passwords, people, resources, scaling, user_tokens, webhooks, zodb,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -83,6 +83,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         deployments::list,
         deployments::create,
         deployments::plan,
+        zodb::run,
         agent_upgrades::create,
         deployments::show,
         deployments::cancel,

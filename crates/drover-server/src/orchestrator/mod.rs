@@ -17,6 +17,7 @@ mod sweep;
 pub mod targets;
 mod ticker;
 mod time_scaling;
+pub mod zodb;
 
 pub use healing::heal_lost_instances;
 pub use heartbeat::watch_heartbeats;
@@ -25,6 +26,7 @@ pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};
 pub use sweep::sweep;
 pub use time_scaling::follow_schedules;
+pub use zodb::follow_zodb_schedules;
 
 use drover_core::deploy::follow_up::{FollowUp, after_command};
 use drover_core::deploy::pin::pin_after;

@@ -55,6 +55,9 @@ pub(super) async fn settle_deployment(state: &AppState, deployment_id: i64) -> R
     else {
         return Ok(());
     };
+    if kind == DeploymentKind::ZodbRestore {
+        super::zodb::restore_ended(state, deployment_id).await?;
+    }
     for step in after_deployment(kind, status) {
         match step {
             FollowUp::MovePin => super::record_pin(state, deployment_id, status).await?,

@@ -21,6 +21,7 @@ mod releases;
 mod rows;
 mod stacks;
 mod webhooks;
+mod zodb;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -26,6 +26,7 @@ mod snapshots;
 mod stack;
 mod status;
 mod token;
+mod zodb;
 
 use std::path::Path;
 
@@ -55,6 +56,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
         Command::Undeploy(args) => deploy::run("undeploy", args, 0, None).await,
         Command::Release(cmd) => deploy::releases(cmd).await,
         Command::Exec(args) => exec::run(args).await,
+        Command::Zodb(cmd) => zodb::run(cmd).await,
         Command::Deployment(cmd) => deployment::run(cmd).await,
         Command::Logs(args) => logs::run(args).await,
         Command::Status(args) => status::run(args).await,

@@ -48,6 +48,7 @@ mod supervise;
 mod untrusted_facts;
 mod upgrade;
 mod webhook;
+mod zodb;
 
 use std::time::Duration;
 
