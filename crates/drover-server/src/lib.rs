@@ -7,6 +7,7 @@ mod api;
 mod config;
 mod console;
 mod error;
+mod frontend_tls;
 mod metrics_history;
 mod orchestrator;
 mod passwords;
