@@ -22,6 +22,7 @@ mod frontend;
 mod frontend_names;
 mod hardening;
 mod http_load;
+mod https;
 mod join_tokens;
 mod load_scaling;
 mod lost;
