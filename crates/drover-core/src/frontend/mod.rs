@@ -203,6 +203,9 @@ struct Context<'a> {
     log_dir: &'a str,
     stats_socket: &'a str,
     tls: &'a TlsFiles,
+    /// Whether this renders `nginx.conf` (only it names the TLS files).
+    #[serde(skip)]
+    renders_nginx: bool,
 }
 
 /// Where the agent wrote the certificate (with its chain) and the key that nginx serves.
@@ -272,11 +275,12 @@ impl Context<'_> {
         c.check_opt(Token, "run_dir (the instance root)", Some(self.run_dir).filter(|d| !d.is_empty()));
         c.check_opt(Token, "log_dir (the instance root)", Some(self.log_dir).filter(|d| !d.is_empty()));
         c.check_opt(Token, "stats_socket", Some(self.stats_socket).filter(|d| !d.is_empty()));
-        if n.ssl.is_some() {
-            // An empty path (no files given) is refused too: nginx must not start without them.
-            c.check(Token, "ssl certificate file", &self.tls.certificate);
-            c.check(Token, "ssl key file", &self.tls.certificate_key);
-            if self.tls.certificate.is_empty() || self.tls.certificate_key.is_empty() {
+        if self.renders_nginx && n.ssl.is_some() {
+            // No paths (no files written) is refused too: nginx must not start without them.
+            if !self.tls.certificate.is_empty() && !self.tls.certificate_key.is_empty() {
+                c.check(Token, "ssl certificate file", &self.tls.certificate);
+                c.check(Token, "ssl key file", &self.tls.certificate_key);
+            } else {
                 c.errors.push(Unsafe {
                     path: "nginx_plone.ssl".into(),
                     expected: "the paths of the certificate and key files the agent wrote",
@@ -293,7 +297,11 @@ impl FrontendPlan {
     /// at `stats_socket` (from [`sockets::Sockets`]: short whatever the instance root is).
     pub fn haproxy_cfg(&self, run_dir: &str, stats_socket: &str) -> Result<String, RenderError> {
         let tls = &TlsFiles::default();
-        render("haproxy.cfg", HAPROXY_TEMPLATE, Context { plan: self, run_dir, log_dir: "", stats_socket, tls })
+        render(
+            "haproxy.cfg",
+            HAPROXY_TEMPLATE,
+            Context { plan: self, run_dir, log_dir: "", stats_socket, tls, renders_nginx: false },
+        )
     }
 
     /// `nginx.conf`, with its pid and temp files under `run_dir` and logs under `log_dir`
@@ -305,7 +313,11 @@ impl FrontendPlan {
     /// `nginx.conf`, serving HTTPS with the certificate and key files at `tls` when
     /// `nginx_plone.ssl` is set.
     pub fn nginx_conf_with_tls(&self, run_dir: &str, log_dir: &str, tls: &TlsFiles) -> Result<String, RenderError> {
-        render("nginx.conf", NGINX_TEMPLATE, Context { plan: self, run_dir, log_dir, stats_socket: "", tls })
+        render(
+            "nginx.conf",
+            NGINX_TEMPLATE,
+            Context { plan: self, run_dir, log_dir, stats_socket: "", tls, renders_nginx: true },
+        )
     }
 }
 

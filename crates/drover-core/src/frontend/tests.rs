@@ -249,7 +249,9 @@ fn nginx_with_https_keeps_http_when_asked() {
             && text.contains("/VirtualHostBase/https/$host:443/Plone/")
     );
     assert!(!text.contains("return 301") && !text.contains("Strict-Transport-Security"), "{text}");
-    // Without the files' paths nothing renders: nginx must not start on a half config.
+    // Without the files' paths nginx.conf does not render: nginx must not start on a half config.
     let e = plan(&doc).nginx_conf("/run", "/log").unwrap_err().to_string();
     assert!(e.contains("nginx_plone.ssl"), "{e}");
+    // haproxy.cfg does not name them.
+    assert!(plan(&doc).haproxy_cfg("/run", "/run/drover/0123456789abcdef/haproxy.sock").is_ok());
 }

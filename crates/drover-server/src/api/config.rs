@@ -389,12 +389,13 @@ pub async fn frontends(
         .filter_map(|i| Some((i, model.frontend_plan(i)?)))
         .map(|(i, p)| {
             let host = if p.http_port == 80 { p.address.clone() } else { format!("{}:{}", p.address, p.http_port) };
-            let url = match &p.nginx.ssl {
+            // With HTTPS the site and the stats page are on https (port 80 may only redirect).
+            let base = match &p.nginx.ssl {
                 Some(ssl) if ssl.https_port == drover_core::frontend::tls::HTTPS_PORT => {
-                    format!("https://{}/", p.address)
+                    format!("https://{}", p.address)
                 }
-                Some(ssl) => format!("https://{}:{}/", p.address, ssl.https_port),
-                None => format!("http://{host}/"),
+                Some(ssl) => format!("https://{}:{}", p.address, ssl.https_port),
+                None => format!("http://{host}"),
             };
             let certificate = crate::frontend_tls::certificate_of(
                 &p.hostname,
@@ -403,9 +404,9 @@ pub async fn frontends(
             );
             FrontendView {
                 hostname: p.hostname.clone(),
-                url,
+                url: format!("{base}/"),
                 certificate,
-                stats_url: p.haproxy.enable_stats.then(|| format!("http://{host}{}", p.haproxy.stats_url)),
+                stats_url: p.haproxy.enable_stats.then(|| format!("{base}{}", p.haproxy.stats_url)),
                 stats_user: p.haproxy.stats_user.clone(),
                 stats_password: p.haproxy.stats_password.clone(),
                 servers: p.servers.iter().map(|s| format!("{} {}", s.name, s.address)).collect(),

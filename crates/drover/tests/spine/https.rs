@@ -64,7 +64,12 @@ async fn the_frontend_serves_https_with_the_stacks_certificate_and_shows_its_end
     assert_eq!(code, Some(0), "{out}");
     stack.cli_ok(&["instance", "create", "--stack", "tls", "--layer", "zeoserver", "--wait"]);
     stack.cli_ok(&["instance", "create", "--stack", "tls", "--layer", "clients", "--cpu-count", "1", "--wait"]);
-    stack.cli_ok(&["instance", "create", "--stack", "tls", "--layer", "web", "--wait"]);
+    let out = stack.cli(&["instance", "create", "--stack", "tls", "--layer", "web", "--wait"]);
+    if !out.status.success() {
+        let list = stack.cli_ok(&["deployment", "list", "--stack", "tls", "--json"]);
+        let newest = serde_json::from_str::<Value>(&list).unwrap()[0]["id"].to_string();
+        panic!("web1's Setup failed:\n{}", stack.cli_ok(&["deployment", "show", &newest]));
+    }
     stack.create_demo_app("tls", &["zeoserver", "clients"]);
     let out = stack.cli(&["deploy", "--stack", "tls", "site", "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
