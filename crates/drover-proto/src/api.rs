@@ -198,6 +198,26 @@ pub struct FrontendView {
     pub stats_password: String,
     /// HAProxy's servers: `<hostname>-client<n>` at `address:port`.
     pub servers: Vec<String>,
+    /// The certificate nginx serves on HTTPS (`nginx_plone.ssl`); none without HTTPS.
+    #[serde(default)]
+    pub certificate: Option<FrontendCertificate>,
+}
+
+/// The certificate a frontend serves, and how close it is to its end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FrontendCertificate {
+    /// The frontend instance.
+    pub hostname: String,
+    /// The certificate's end (RFC 3339, UTC).
+    pub not_after: String,
+    /// Whole days left (negative once expired).
+    pub days_left: i64,
+    /// Whether its end has passed (clients refuse it).
+    pub expired: bool,
+    /// `ok`, `expiring` (fewer than 14 days left) or `expired`.
+    pub state: String,
+    /// The names it is for (subject alternative names).
+    pub names: Vec<String>,
 }
 
 /// `GET /stacks/{stack}/frontends/backend`: HAProxy's backend as one frontend sees it now.
@@ -535,6 +555,9 @@ pub struct StackStatus {
     /// What each instance runs: each app's current release and its commit.
     #[serde(default)]
     pub running: Vec<RunningRelease>,
+    /// The certificate each online frontend serves on HTTPS.
+    #[serde(default)]
+    pub certificates: Vec<FrontendCertificate>,
 }
 
 /// The release `current` points at, for one app on one instance.

@@ -8,6 +8,7 @@ mod cancels;
 mod config;
 mod console;
 mod error;
+mod frontend_tls;
 mod metrics_history;
 mod orchestrator;
 mod passwords;

@@ -7,6 +7,7 @@
 pub mod drain;
 pub mod relay;
 pub mod runtime;
+pub mod tls_files;
 
 use std::path::{Path, PathBuf};
 
@@ -92,7 +93,9 @@ pub async fn configure(
     let sockets = runtime::sockets(root)?;
     let haproxy_cfg =
         plan.haproxy_cfg(&run.to_string_lossy(), &sockets.stats.to_string_lossy()).map_err(|e| e.to_string())?;
-    let nginx_conf = plan.nginx_conf(&run.to_string_lossy(), &logs.to_string_lossy()).map_err(|e| e.to_string())?;
+    let tls = tls_files::write(&shared, plan.nginx.ssl.as_ref())?;
+    let nginx_conf =
+        plan.nginx_conf_with_tls(&run.to_string_lossy(), &logs.to_string_lossy(), &tls).map_err(|e| e.to_string())?;
     let state_file = run.join("haproxy.state");
     if !state_file.exists() {
         std::fs::write(&state_file, "").map_err(|e| format!("failed to write {}: {e}", state_file.display()))?;
@@ -161,7 +164,11 @@ pub async fn configure(
     }
     // A started or reloaded server must stay up: one that exits (a socket path it cannot bind,
     // a port in use) fails Setup or Configure by name instead of crash-looping unseen.
-    supervisor.check_up(&paths, FRONTEND, &["haproxy", "nginx"], out).await
+    supervisor.check_up(&paths, FRONTEND, &["haproxy", "nginx"], out).await?;
+    if nginx_changed {
+        tls_files::remove_unused(&shared, &tls);
+    }
+    Ok(())
 }
 
 /// Keeps the servers' states (drain, maint) across a reload, read over the local socket.

@@ -78,7 +78,14 @@ pub fn defaults<'a>(apps: impl IntoIterator<Item = &'a str>) -> Value {
             "client_max_body_size": "128m",
             "enable_ssi": false,
             "log_retention_days": 14,
-            "proxy_port": 6081
+            "proxy_port": 6081,
+            "ssl": {
+                "certificate": null,
+                "certificate_key": null,
+                "certificate_ca": null,
+                "hsts": null,
+                "redirect_http": true
+            }
         },
         "haproxy": {
             "balance": "leastconn",

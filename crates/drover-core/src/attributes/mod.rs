@@ -40,7 +40,7 @@ pub fn effective<'a>(
 /// Whether a key names a secret (its value is never shown).
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "ssh_key", "private_key"].iter().any(|s| k.contains(s))
+    ["password", "secret", "token", "ssh_key", "private_key", "certificate"].iter().any(|s| k.contains(s))
 }
 
 /// Replaces every non-null value under a secret key with [`REDACTED`].
@@ -109,9 +109,14 @@ mod tests {
             "plone_instances": {"relstorage": {"db": {"password": "pw", "user": "u"}}},
             "haproxy": {"stats_password": "s", "stats_user": "stats"},
             "deploy": {"site": {"scm": {"ssh_key": "KEY"}}},
+            "nginx_plone": {"ssl": {"certificate": "C", "certificate_key": "K", "certificate_ca": null, "hsts": 60}},
             "mine": [{"api_token": "t"}, {"password": null}]
         });
         redact(&mut doc);
+        assert_eq!(
+            doc["nginx_plone"]["ssl"],
+            json!({"certificate": REDACTED, "certificate_key": REDACTED, "certificate_ca": null, "hsts": 60})
+        );
         assert_eq!(doc["plone_instances"]["relstorage"]["db"], json!({"password": REDACTED, "user": "u"}));
         assert_eq!(doc["haproxy"]["stats_password"], REDACTED);
         assert_eq!(doc["deploy"]["site"]["scm"]["ssh_key"], REDACTED);

@@ -149,6 +149,16 @@ const NGINX_PLONE: &[(&str, Node)] = &[
     ("enable_ssi", Leaf(Bool)),
     ("log_retention_days", Leaf(Whole { min: 0, max: 3650 })),
     ("proxy_port", Leaf(PORT)),
+    ("ssl", Object(NGINX_SSL)),
+];
+
+/// `nginx_plone.ssl`: HTTPS at the frontend (the PEM texts are parsed by the server).
+const NGINX_SSL: &[(&str, Node)] = &[
+    ("certificate", Leaf(Text)),
+    ("certificate_key", Leaf(Text)),
+    ("certificate_ca", Leaf(Text)),
+    ("hsts", Leaf(Whole { min: 0, max: crate::frontend::tls::MAX_HSTS_SECONDS })),
+    ("redirect_http", Leaf(Bool)),
 ];
 
 const HAPROXY: &[(&str, Node)] = &[
@@ -434,7 +444,7 @@ mod tests {
                 "relstorage": {"db": {"type": "sqlite"}}
             },
             "haproxy": {"health_check_url": "misc_", "server_timeout": "soon", "balance": "random"},
-            "nginx_plone": {"client_max_body_size": "lots"},
+            "nginx_plone": {"client_max_body_size": "lots", "ssl": {"hsts": -1, "redirect_http": "yes", "certificate": 1}},
             "deploy": {"site": {"keep_releases": 0, "buildout_extends": "a.cfg", "environment": {"N": 1}}}
         });
         let mut paths = error_paths(doc);
@@ -449,6 +459,9 @@ mod tests {
                 "haproxy.health_check_url",
                 "haproxy.server_timeout",
                 "nginx_plone.client_max_body_size",
+                "nginx_plone.ssl.certificate",
+                "nginx_plone.ssl.hsts",
+                "nginx_plone.ssl.redirect_http",
                 "plone_instances.broker.port",
                 "plone_instances.per_cpu",
                 "plone_instances.persistent_cache",
@@ -527,6 +540,7 @@ mod tests {
             "plone_instance": {},
             "plone_instances": {"per_cpus": 2, "zeo_layr": "db", "newrelic_tracing": true},
             "deploy": {"site": {"keep_release": 3}},
+            "nginx_plone": {"ssl": {"certificate_chain": "x", "hst": 60}},
             "customer": {"per_cpus": 1}
         });
         let found = check(&doc);
@@ -534,9 +548,15 @@ mod tests {
         let warned: Vec<&str> = found.warnings.iter().map(|w| w.path.as_str()).collect();
         assert_eq!(
             warned,
-            ["deploy.site.keep_release", "plone_instance", "plone_instances.per_cpus", "plone_instances.zeo_layr"]
+            [
+                "deploy.site.keep_release",
+                "nginx_plone.ssl.hst",
+                "plone_instance",
+                "plone_instances.per_cpus",
+                "plone_instances.zeo_layr"
+            ]
         );
-        assert!(found.warnings[2].message.contains("did you mean \"per_cpu\""), "{:?}", found.warnings[2]);
+        assert!(found.warnings[3].message.contains("did you mean \"per_cpu\""), "{:?}", found.warnings[3]);
     }
 
     #[test]

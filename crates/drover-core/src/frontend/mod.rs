@@ -13,6 +13,7 @@ use crate::deploy::deploy_cfg::RenderError;
 
 pub mod refusal;
 pub mod sockets;
+pub mod tls;
 
 const HAPROXY_TEMPLATE: &str = include_str!("templates/haproxy.cfg.j2");
 const NGINX_TEMPLATE: &str = include_str!("templates/nginx.conf.j2");
@@ -105,6 +106,9 @@ pub struct NginxSettings {
     pub subsites: BTreeMap<String, String>,
     /// `plone_instances.subsite_config`: host name → raw server-block text.
     pub subsite_config: BTreeMap<String, String>,
+    /// `nginx_plone.ssl`: HTTPS on [`tls::HTTPS_PORT`], when it gives a certificate and its key.
+    #[serde(default)]
+    pub ssl: Option<tls::SslSettings>,
 }
 
 /// What a frontend instance runs.
@@ -184,6 +188,7 @@ pub fn settings(
         site_id: r.string(&["plone_instances", "site_id"]).unwrap_or_default(),
         subsites: strings_map(doc, &["plone_instances", "subsites"]),
         subsite_config: strings_map(doc, &["plone_instances", "subsite_config"]),
+        ssl: tls::ssl_settings(&mut r),
     };
     let proxy_port = r.whole(&n("proxy_port"), 1).map_or(1, |p| p.min(65535) as u16);
     if r.errors.is_empty() { Ok((haproxy, nginx, proxy_port)) } else { Err(r.errors) }
@@ -197,6 +202,19 @@ struct Context<'a> {
     run_dir: &'a str,
     log_dir: &'a str,
     stats_socket: &'a str,
+    tls: &'a TlsFiles,
+    /// Whether this renders `nginx.conf` (only it names the TLS files).
+    #[serde(skip)]
+    renders_nginx: bool,
+}
+
+/// Where the agent wrote the certificate (with its chain) and the key that nginx serves.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsFiles {
+    /// The certificate file's path.
+    pub certificate: String,
+    /// The key file's path.
+    pub certificate_key: String,
 }
 
 fn render(name: &str, source: &str, ctx: Context<'_>) -> Result<String, RenderError> {
@@ -257,6 +275,19 @@ impl Context<'_> {
         c.check_opt(Token, "run_dir (the instance root)", Some(self.run_dir).filter(|d| !d.is_empty()));
         c.check_opt(Token, "log_dir (the instance root)", Some(self.log_dir).filter(|d| !d.is_empty()));
         c.check_opt(Token, "stats_socket", Some(self.stats_socket).filter(|d| !d.is_empty()));
+        if self.renders_nginx && n.ssl.is_some() {
+            // No paths (no files written) is refused too: nginx must not start without them.
+            if !self.tls.certificate.is_empty() && !self.tls.certificate_key.is_empty() {
+                c.check(Token, "ssl certificate file", &self.tls.certificate);
+                c.check(Token, "ssl key file", &self.tls.certificate_key);
+            } else {
+                c.errors.push(Unsafe {
+                    path: "nginx_plone.ssl".into(),
+                    expected: "the paths of the certificate and key files the agent wrote",
+                    found: "none".into(),
+                });
+            }
+        }
         c.finish()
     }
 }
@@ -265,12 +296,28 @@ impl FrontendPlan {
     /// `haproxy.cfg`, with its pid and state files under `run_dir` and its local runtime API
     /// at `stats_socket` (from [`sockets::Sockets`]: short whatever the instance root is).
     pub fn haproxy_cfg(&self, run_dir: &str, stats_socket: &str) -> Result<String, RenderError> {
-        render("haproxy.cfg", HAPROXY_TEMPLATE, Context { plan: self, run_dir, log_dir: "", stats_socket })
+        let tls = &TlsFiles::default();
+        render(
+            "haproxy.cfg",
+            HAPROXY_TEMPLATE,
+            Context { plan: self, run_dir, log_dir: "", stats_socket, tls, renders_nginx: false },
+        )
     }
 
-    /// `nginx.conf`, with its pid and temp files under `run_dir` and logs under `log_dir`.
+    /// `nginx.conf`, with its pid and temp files under `run_dir` and logs under `log_dir`
+    /// (HTTPS needs [`Self::nginx_conf_with_tls`]).
     pub fn nginx_conf(&self, run_dir: &str, log_dir: &str) -> Result<String, RenderError> {
-        render("nginx.conf", NGINX_TEMPLATE, Context { plan: self, run_dir, log_dir, stats_socket: "" })
+        self.nginx_conf_with_tls(run_dir, log_dir, &TlsFiles::default())
+    }
+
+    /// `nginx.conf`, serving HTTPS with the certificate and key files at `tls` when
+    /// `nginx_plone.ssl` is set.
+    pub fn nginx_conf_with_tls(&self, run_dir: &str, log_dir: &str, tls: &TlsFiles) -> Result<String, RenderError> {
+        render(
+            "nginx.conf",
+            NGINX_TEMPLATE,
+            Context { plan: self, run_dir, log_dir, stats_socket: "", tls, renders_nginx: true },
+        )
     }
 }
 

@@ -213,3 +213,45 @@ fn backend_server_names() {
         assert_eq!(parse_server_name(server), *want, "{server:?}");
     }
 }
+
+fn tls_files() -> TlsFiles {
+    TlsFiles { certificate: "/tls/0123abcd.crt".into(), certificate_key: "/tls/0123abcd.key".into() }
+}
+
+#[test]
+fn nginx_with_https() {
+    let doc = json!({
+        "plone_instances": {"subsites": {"de.example.org": "/Plone/de"}},
+        "nginx_plone": {"ssl": {"certificate": "CERT", "certificate_key": "KEY", "hsts": 31536000}}
+    });
+    let text = plan(&doc).nginx_conf_with_tls("/run", "/log", &tls_files()).unwrap();
+    assert!(text.contains("listen 127.0.0.2:443 ssl default_server;"), "{text}");
+    assert!(text.contains("listen 127.0.0.2:443 ssl;"), "{text}");
+    assert!(text.contains("ssl_protocols TLSv1.2 TLSv1.3;") && text.contains("ssl_session_tickets off;"), "{text}");
+    assert!(text.contains("return 301 https://$host$request_uri;"), "{text}");
+    assert_eq!(text.matches("listen 127.0.0.2:80").count(), 1, "only the redirect on port 80: {text}");
+    assert_eq!(text.matches("add_header Strict-Transport-Security \"max-age=31536000\" always;").count(), 2, "{text}");
+    assert!(text.contains("/VirtualHostBase/https/$host:443/Plone/de/VirtualHostRoot$1"), "{text}");
+    assert!(!text.contains("KEY") && !text.contains("CERT"), "the PEM texts are files, not config: {text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn nginx_with_https_keeps_http_when_asked() {
+    let doc = json!({"nginx_plone": {"ssl": {"certificate": "C", "certificate_key": "K", "redirect_http": false}}});
+    let text = plan(&doc).nginx_conf_with_tls("/run", "/log", &tls_files()).unwrap();
+    assert!(
+        text.contains("listen 127.0.0.2:80 default_server;")
+            && text.contains("listen 127.0.0.2:443 ssl default_server;")
+    );
+    assert!(
+        text.contains("/VirtualHostBase/http/$host:80/Plone/")
+            && text.contains("/VirtualHostBase/https/$host:443/Plone/")
+    );
+    assert!(!text.contains("return 301") && !text.contains("Strict-Transport-Security"), "{text}");
+    // Without the files' paths nginx.conf does not render: nginx must not start on a half config.
+    let e = plan(&doc).nginx_conf("/run", "/log").unwrap_err().to_string();
+    assert!(e.contains("nginx_plone.ssl"), "{e}");
+    // haproxy.cfg does not name them.
+    assert!(plan(&doc).haproxy_cfg("/run", "/run/drover/0123456789abcdef/haproxy.sock").is_ok());
+}

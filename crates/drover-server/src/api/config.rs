@@ -110,6 +110,8 @@ fn checked(current: &str, custom_json: Value) -> ApiResult<(Value, Vec<Warning>)
             "the value is <redacted> but no value is stored there to keep; give the real value",
         )
     })?;
+    // After the secrets are back: a redacted certificate is checked with its new key.
+    parse::frontend_tls("custom_json", &doc)?;
     found.extend(no_effect(&doc));
     Ok((doc, found))
 }
@@ -384,13 +386,27 @@ pub async fn frontends(
         .instances
         .iter()
         .filter(|i| i.status() == InstanceStatus::Online)
-        .filter_map(|i| model.frontend_plan(i))
-        .map(|p| {
+        .filter_map(|i| Some((i, model.frontend_plan(i)?)))
+        .map(|(i, p)| {
             let host = if p.http_port == 80 { p.address.clone() } else { format!("{}:{}", p.address, p.http_port) };
+            // With HTTPS the site and the stats page are on https (port 80 may only redirect).
+            let base = match &p.nginx.ssl {
+                Some(ssl) if ssl.https_port == drover_core::frontend::tls::HTTPS_PORT => {
+                    format!("https://{}", p.address)
+                }
+                Some(ssl) => format!("https://{}:{}", p.address, ssl.https_port),
+                None => format!("http://{host}"),
+            };
+            let certificate = crate::frontend_tls::certificate_of(
+                &p.hostname,
+                &model.effective(Some(i), &Value::Object(Default::default())),
+                crate::time::now_ms() / 1000,
+            );
             FrontendView {
                 hostname: p.hostname.clone(),
-                url: format!("http://{host}/"),
-                stats_url: p.haproxy.enable_stats.then(|| format!("http://{host}{}", p.haproxy.stats_url)),
+                url: format!("{base}/"),
+                certificate,
+                stats_url: p.haproxy.enable_stats.then(|| format!("{base}{}", p.haproxy.stats_url)),
                 stats_user: p.haproxy.stats_user.clone(),
                 stats_password: p.haproxy.stats_password.clone(),
                 servers: p.servers.iter().map(|s| format!("{} {}", s.name, s.address)).collect(),

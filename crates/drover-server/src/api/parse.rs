@@ -61,6 +61,24 @@ pub fn custom_json(field: &str, raw: Option<Value>) -> Result<(Value, Vec<Warnin
     Ok((value, found.warnings))
 }
 
+/// A document's `nginx_plone.ssl`, checked: the PEM texts parse and the key is the
+/// certificate's (refused at its JSON path under `field`, before anything is saved).
+pub fn frontend_tls(field: &str, doc: &Value) -> Result<(), Failure> {
+    crate::frontend_tls::check_document(doc).map_err(|p| {
+        Failure::invalid(
+            format!("{field}.{}", p.path),
+            format!("{field}.{} {}; nothing was changed", p.path, p.message),
+        )
+    })
+}
+
+/// [`custom_json`] and [`frontend_tls`]: a document that holds no `<redacted>` value to put back.
+fn new_custom_json(field: &str, raw: Option<Value>) -> Result<(Value, Vec<Warning>), Failure> {
+    let (doc, warnings) = custom_json(field, raw)?;
+    frontend_tls(field, &doc)?;
+    Ok((doc, warnings))
+}
+
 /// Checked layer hooks, as stored.
 pub fn hooks(raw: &BTreeMap<String, String>) -> Result<String, Failure> {
     check_hooks(raw).map_err(|e| Failure::invalid(e.field, e.message))?;
@@ -76,7 +94,7 @@ pub struct NewStack {
 pub fn stack(req: CreateStack) -> Result<NewStack, Failure> {
     Ok(NewStack {
         name: name("name", &req.name)?,
-        custom_json: custom_json("custom_json", req.custom_json)?.0.to_string(),
+        custom_json: new_custom_json("custom_json", req.custom_json)?.0.to_string(),
     })
 }
 
@@ -96,7 +114,7 @@ pub fn layer(req: CreateLayer) -> Result<NewLayer, Failure> {
             .layer_type
             .parse()
             .map_err(|e: drover_core::status::UnknownName| Failure::invalid("type", e.to_string()))?,
-        custom_json: custom_json("custom_json", req.custom_json)?.0.to_string(),
+        custom_json: new_custom_json("custom_json", req.custom_json)?.0.to_string(),
         auto_healing: req.auto_healing.unwrap_or(true),
         hooks: hooks(&req.hooks)?,
     })
@@ -304,7 +322,7 @@ pub fn app_deployment(req: CreateDeployment) -> Result<NewAppDeployment, Failure
             name(&format!("{field}[{i}]"), raw)?;
         }
     }
-    let (custom_json, _) = custom_json("custom_json", req.custom_json)?;
+    let (custom_json, _) = new_custom_json("custom_json", req.custom_json)?;
     if req.batch_size == Some(0) {
         return Err(Failure::invalid(
             "batch_size",

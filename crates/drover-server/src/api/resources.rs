@@ -150,6 +150,7 @@ pub async fn stack_status(
     }
     let timed = instances.iter().filter(|i| i.scaling == ScalingType::Time.as_str());
     let running = state.store.current_releases(stack.id).await?;
+    let certificates = frontend_certificates(&state, &stack.name).await?;
     Ok(Json(StackStatus {
         stack: views::stack(&stack),
         layers: layers.iter().map(|l| views::layer(&stack.name, l)).collect(),
@@ -161,7 +162,25 @@ pub async fn stack_status(
             .into_iter()
             .map(|r| RunningRelease { instance: r.hostname, app: r.app, release: r.name, commit: r.sha })
             .collect(),
+        certificates,
     }))
+}
+
+/// The certificate each online frontend serves on HTTPS.
+async fn frontend_certificates(
+    state: &AppState,
+    stack: &str,
+) -> ApiResult<Vec<drover_proto::api::FrontendCertificate>> {
+    let Some(model) = crate::orchestrator::StackModel::load(state, stack).await? else { return Ok(Vec::new()) };
+    let none = serde_json::json!({});
+    let now = crate::time::now_ms() / 1000;
+    Ok(model
+        .instances
+        .iter()
+        .filter(|i| i.status() == drover_core::InstanceStatus::Online)
+        .filter(|i| model.types_of(i).contains(&drover_core::LayerType::Frontend))
+        .filter_map(|i| crate::frontend_tls::certificate_of(&i.hostname, &model.effective(Some(i), &none), now))
+        .collect())
 }
 
 #[utoipa::path(

@@ -72,6 +72,9 @@ pub async fn run(cmd: StackCommand) -> CliResult {
             } else {
                 for f in &frontends {
                     println!("{}: site {}", f.hostname, f.url);
+                    if let Some(c) = &f.certificate {
+                        println!("  {}", certificate_line(c));
+                    }
                     if let Some(stats) = &f.stats_url {
                         println!("  stats {stats} (user {}, password {})", f.stats_user, f.stats_password);
                     }
@@ -83,4 +86,13 @@ pub async fn run(cmd: StackCommand) -> CliResult {
         }
     }
     Ok(OK)
+}
+
+/// A certificate's end, its days left and its state, e.g. `certificate for www.example.org
+/// ends 2027-03-01T00:00:00.000Z (90 days left, ok)`.
+pub fn certificate_line(c: &drover_proto::api::FrontendCertificate) -> String {
+    let names = if c.names.is_empty() { String::new() } else { format!(" for {}", c.names.join(", ")) };
+    let left =
+        if c.expired { format!("expired {} day(s) ago", -c.days_left) } else { format!("{} day(s) left", c.days_left) };
+    format!("certificate{names} ends {} ({left}, {})", c.not_after, c.state)
 }

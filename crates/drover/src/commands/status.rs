@@ -15,6 +15,9 @@ pub async fn run(args: StatusArgs) -> CliResult {
         return Ok(OK);
     }
     println!("stack {}", status.stack.name);
+    for c in status.certificates.iter().filter(|c| c.state != "ok") {
+        println!("warning: frontend {}: {}", c.hostname, super::stack::certificate_line(c));
+    }
     let layers: Vec<Vec<String>> = status
         .layers
         .iter()

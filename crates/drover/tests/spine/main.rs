@@ -24,6 +24,7 @@ mod frontend_names;
 mod hardening;
 mod http_load;
 mod import;
+mod https;
 mod join_tokens;
 mod load_scaling;
 mod logs;
