@@ -11,6 +11,7 @@ pub mod app;
 pub mod attributes;
 pub mod broker;
 pub mod child_env;
+pub mod civil;
 pub mod config_values;
 pub mod deploy;
 pub mod deployment;

@@ -137,34 +137,15 @@ pub fn line_time_ms(line: &str) -> Option<i64> {
         }
         _ => 0,
     };
-    let days = days_from_civil(year, month, day);
+    let days = crate::civil::days_from_date(year, month, day);
     Some(((days * 86_400 + hour * 3600 + minute * 60 + second) - offset_secs) * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A time as RFC 3339 in UTC, with milliseconds when it has them: `2026-12-01T18:00:00.250Z`.
 pub fn rfc3339(time_ms: i64) -> String {
     let (secs, millis) = (time_ms.div_euclid(1000), time_ms.rem_euclid(1000));
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let crate::civil::Date { year, month, day } = crate::civil::date_from_days(days);
     let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
     let frac = if millis == 0 { String::new() } else { format!(".{millis:03}") };
     format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{frac}Z")

@@ -156,15 +156,7 @@ impl Civil {
     fn of(secs: i64) -> Self {
         let days = secs.div_euclid(86_400);
         let in_day = secs.rem_euclid(86_400);
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let crate::civil::Date { month, day, .. } = crate::civil::date_from_days(days);
         Self {
             minute: (in_day / 60 % 60) as u32,
             hour: (in_day / 3600) as u32,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use drover_core::deploy::log_steps::LogProgress;
 
 use drover_client::Client;
-use drover_proto::api::{Command, Deployment};
+use drover_proto::api::{Command, Deployment, LogChunk};
 use tokio::task::JoinSet;
 
 use crate::exit::{CliResult, FAILED, Failure, OK};
@@ -180,6 +180,19 @@ async fn finished(client: &Client, id: i64) -> CliResult<Deployment> {
     }
 }
 
+/// One page of a command's log from `offset`, long-polled; `None` after waiting out the server's
+/// request limit (many chatty commands followed at once), to be asked again.
+pub async fn log_page(client: &Client, id: i64, offset: u64) -> CliResult<Option<LogChunk>> {
+    match client.command_log(id, offset, LOG_WAIT).await {
+        Ok(chunk) => Ok(Some(chunk)),
+        Err(e) if e.status() == Some(429) => {
+            tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_secs(1)).min(LOG_WAIT)).await;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn lock<T>(shared: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -196,15 +209,7 @@ async fn follow_one(
     let mut read = LogProgress::default();
     let prefix = format!("[{:<width$}]", command.instance);
     loop {
-        let chunk = match client.command_log(command.id, offset, LOG_WAIT).await {
-            Ok(chunk) => chunk,
-            // Over the server's request limit (many chatty commands followed at once): wait as told.
-            Err(e) if e.status() == Some(429) => {
-                tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_secs(1)).min(LOG_WAIT)).await;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let Some(chunk) = log_page(client, command.id, offset).await? else { continue };
         read.feed(&chunk.data);
         let step = read.running().map(|s| s.shown.clone());
         {

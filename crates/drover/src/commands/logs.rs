@@ -16,8 +16,6 @@ use crate::login::client;
 
 /// How long a followed line is held for lines of other instances that are older.
 const HOLD: Duration = Duration::from_millis(250);
-/// How long one log request waits for output.
-const LOG_WAIT: Duration = Duration::from_secs(20);
 /// The pause between log requests of one instance.
 const LOG_BATCH: Duration = Duration::from_millis(100);
 /// The longest the history waits for an instance that has not sent its own (its agent is slow to
@@ -183,14 +181,7 @@ async fn follow(client: &Client, command: &Command, tx: &mpsc::UnboundedSender<E
     let instance = &command.instance;
     let (mut offset, mut partial, mut live) = (0, String::new(), false);
     loop {
-        let chunk = match client.command_log(command.id, offset, LOG_WAIT).await {
-            Ok(chunk) => chunk,
-            Err(e) if e.status() == Some(429) => {
-                tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_secs(1)).min(LOG_WAIT)).await;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let Some(chunk) = super::follow::log_page(client, command.id, offset).await? else { continue };
         partial.push_str(&chunk.data);
         let mut lines: Vec<String> = Vec::new();
         while let Some(end) = partial.find('\n') {
