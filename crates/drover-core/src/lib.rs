@@ -13,6 +13,7 @@ pub mod broker;
 pub mod child_env;
 pub mod civil;
 pub mod config_values;
+pub mod database_url;
 pub mod deploy;
 pub mod deployment;
 pub mod duration;

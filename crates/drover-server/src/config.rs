@@ -12,6 +12,8 @@ pub const DEFAULT_COMMAND_LOG_MAX_BYTES: u64 = 16 * 1024 * 1024;
 pub struct ServerConfig {
     /// Where the store, certificates, tokens and local instances live.
     pub data_dir: PathBuf,
+    /// The store: a PostgreSQL database, or (none) SQLite in the data dir.
+    pub database: Option<drover_core::database_url::Database>,
     /// The HTTPS listen address (default 127.0.0.1:7443; port 0 picks a free one).
     pub listen: SocketAddr,
     /// The URL agents and clients use; default `https://<listen address>`.
@@ -78,6 +80,7 @@ impl ServerConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
             advertise_url: None,
             extra_sans: Vec::new(),

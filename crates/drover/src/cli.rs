@@ -152,6 +152,10 @@ pub struct ServerArgs {
     /// Where the store, certificates, tokens and local instances live.
     #[arg(long, env = "DROVER_DATA_DIR", default_value = "drover-data")]
     pub data_dir: PathBuf,
+    /// The store: a PostgreSQL URL (postgres://USER@HOST[:PORT]/DB, no password: it is read from
+    /// ~/.pgpass or PGPASSFILE). Default: SQLite in the data dir.
+    #[arg(long, env = "DROVER_DATABASE")]
+    pub database: Option<String>,
     /// Address and port for the HTTPS API.
     #[arg(long, default_value = "127.0.0.1:7443")]
     pub listen: SocketAddr,

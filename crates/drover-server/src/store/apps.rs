@@ -60,10 +60,11 @@ impl AppRow {
 }
 
 const SELECT_APP: &str = "SELECT a.*, \
-     (SELECT GROUP_CONCAT(l.shortname, ',') FROM app_layers al JOIN layers l ON l.id = al.layer_id WHERE al.app_id = a.id) \
+     (SELECT string_agg(l.shortname, ',' ORDER BY l.id) FROM app_layers al JOIN layers l ON l.id = al.layer_id WHERE al.app_id = a.id) \
         AS layer_names, \
-     (SELECT GROUP_CONCAT(s.name, ',') FROM app_secrets s WHERE s.app_id = a.id AND s.kind = 'env') AS secret_names, \
-     EXISTS (SELECT 1 FROM app_secrets s WHERE s.app_id = a.id AND s.kind = 'deploy_key') AS has_deploy_key \
+     (SELECT string_agg(s.name, ',' ORDER BY s.name) FROM app_secrets s WHERE s.app_id = a.id AND s.kind = 'env') AS secret_names, \
+     CASE WHEN EXISTS (SELECT 1 FROM app_secrets s WHERE s.app_id = a.id AND s.kind = 'deploy_key') THEN 1 ELSE 0 END \
+        AS has_deploy_key \
      FROM apps a";
 
 /// An app's fields as written by create and update.
@@ -96,7 +97,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO apps (stack_id, name, app_type, repository, revision, environment, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(stack_id)
         .bind(name)
@@ -123,7 +124,7 @@ impl Store {
         secrets: &SecretChanges<'_>,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE apps SET repository = ?, revision = ?, environment = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE apps SET repository = $1, revision = $2, environment = $3, updated_at = $4 WHERE id = $5")
             .bind(fields.repository)
             .bind(fields.revision)
             .bind(serde_json::to_string(fields.environment).unwrap_or_default())
@@ -131,7 +132,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM app_layers WHERE app_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM app_layers WHERE app_id = $1").bind(id).execute(&mut *tx).await?;
         write_layers(&mut tx, id, fields.layer_ids).await?;
         write_secrets(&mut tx, id, secrets).await?;
         tx.commit().await
@@ -139,7 +140,7 @@ impl Store {
 
     /// A stack's apps by name.
     pub async fn apps(&self, stack_id: i64) -> Result<Vec<AppRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_APP} WHERE a.stack_id = ? ORDER BY a.name")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_APP} WHERE a.stack_id = $1 ORDER BY a.name")))
             .bind(stack_id)
             .fetch_all(&self.pool)
             .await
@@ -147,7 +148,7 @@ impl Store {
 
     /// An app by name.
     pub async fn app(&self, stack_id: i64, name: &str) -> Result<Option<AppRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_APP} WHERE a.stack_id = ? AND a.name = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_APP} WHERE a.stack_id = $1 AND a.name = $2")))
             .bind(stack_id)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -156,7 +157,7 @@ impl Store {
 
     /// An app's secrets as (kind, name, value), for the agent running one of its commands.
     pub async fn app_secrets(&self, app_id: i64) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-        sqlx::query_as("SELECT kind, name, value FROM app_secrets WHERE app_id = ? ORDER BY kind, name")
+        sqlx::query_as("SELECT kind, name, value FROM app_secrets WHERE app_id = $1 ORDER BY kind, name")
             .bind(app_id)
             .fetch_all(&self.pool)
             .await
@@ -164,13 +165,13 @@ impl Store {
 
     /// Deletes an app and its secrets.
     pub async fn delete_app(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM apps WHERE id = ?").bind(id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.pool).await.map(|_| ())
     }
 }
 
-async fn write_layers(tx: &mut sqlx::SqliteConnection, app_id: i64, layer_ids: &[i64]) -> Result<(), sqlx::Error> {
+async fn write_layers(tx: &mut sqlx::AnyConnection, app_id: i64, layer_ids: &[i64]) -> Result<(), sqlx::Error> {
     for layer_id in layer_ids {
-        sqlx::query("INSERT INTO app_layers (app_id, layer_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO app_layers (app_id, layer_id) VALUES ($1, $2)")
             .bind(app_id)
             .bind(layer_id)
             .execute(&mut *tx)
@@ -179,9 +180,9 @@ async fn write_layers(tx: &mut sqlx::SqliteConnection, app_id: i64, layer_ids: &
     Ok(())
 }
 
-async fn write_secrets(tx: &mut sqlx::SqliteConnection, app_id: i64, s: &SecretChanges<'_>) -> Result<(), sqlx::Error> {
+async fn write_secrets(tx: &mut sqlx::AnyConnection, app_id: i64, s: &SecretChanges<'_>) -> Result<(), sqlx::Error> {
     for name in s.unset_env {
-        sqlx::query("DELETE FROM app_secrets WHERE app_id = ? AND kind = 'env' AND name = ?")
+        sqlx::query("DELETE FROM app_secrets WHERE app_id = $1 AND kind = 'env' AND name = $2")
             .bind(app_id)
             .bind(name)
             .execute(&mut *tx)
@@ -193,7 +194,7 @@ async fn write_secrets(tx: &mut sqlx::SqliteConnection, app_id: i64, s: &SecretC
     match s.deploy_key {
         Some(Some(key)) => upsert_secret(tx, app_id, "deploy_key", "deploy_key", key).await?,
         Some(None) => {
-            sqlx::query("DELETE FROM app_secrets WHERE app_id = ? AND kind = 'deploy_key'")
+            sqlx::query("DELETE FROM app_secrets WHERE app_id = $1 AND kind = 'deploy_key'")
                 .bind(app_id)
                 .execute(&mut *tx)
                 .await?;
@@ -204,14 +205,14 @@ async fn write_secrets(tx: &mut sqlx::SqliteConnection, app_id: i64, s: &SecretC
 }
 
 async fn upsert_secret(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     app_id: i64,
     kind: &str,
     name: &str,
     value: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO app_secrets (app_id, kind, name, value) VALUES (?, ?, ?, ?) \
+        "INSERT INTO app_secrets (app_id, kind, name, value) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (app_id, kind, name) DO UPDATE SET value = excluded.value",
     )
     .bind(app_id)

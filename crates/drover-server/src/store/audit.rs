@@ -29,24 +29,26 @@ pub struct AuditFilter<'a> {
 impl Store {
     /// Records one entry (its `id` is ignored).
     pub async fn record_audit(&self, entry: &AuditRow) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO audit (at, actor, peer, stack, action, status, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(entry.at)
-            .bind(&entry.actor)
-            .bind(&entry.peer)
-            .bind(&entry.stack)
-            .bind(&entry.action)
-            .bind(entry.status)
-            .bind(&entry.outcome)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        sqlx::query(
+            "INSERT INTO audit (at, actor, peer, stack, action, status, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.peer)
+        .bind(&entry.stack)
+        .bind(&entry.action)
+        .bind(entry.status)
+        .bind(&entry.outcome)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
     }
 
     /// Entries, newest first.
     pub async fn audit(&self, filter: &AuditFilter<'_>) -> Result<Vec<AuditRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT * FROM audit WHERE (? IS NULL OR stack = ?) AND (? IS NULL OR actor = ?) AND at >= ? \
-             ORDER BY id DESC LIMIT ?",
+            "SELECT * FROM audit WHERE ($1 IS NULL OR stack = $2) AND ($3 IS NULL OR actor = $4) AND at >= $5 \
+             ORDER BY id DESC LIMIT $6",
         )
         .bind(filter.stack)
         .bind(filter.stack)

@@ -48,7 +48,7 @@ impl Store {
     ) -> Result<AppendOutcome, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let row: Option<(i64, i64, Option<String>)> =
-            sqlx::query_as("SELECT log_bytes, log_stored, nonce FROM commands WHERE id = ? AND instance_id = ?")
+            sqlx::query_as("SELECT log_bytes, log_stored, nonce FROM commands WHERE id = $1 AND instance_id = $2")
                 .bind(id)
                 .bind(instance_id)
                 .fetch_optional(&mut *tx)
@@ -66,7 +66,7 @@ impl Store {
                 OutputGap::Cut => {
                     // The agent cut under the cap: the tail is kept behind one marker, so what
                     // came before the cut goes with it.
-                    sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM command_log WHERE command_id = $1").bind(id).execute(&mut *tx).await?;
                     stored = 0;
                     insert_row(&mut tx, id, 0, &cut_marker(offset), offset).await?;
                 }
@@ -90,7 +90,7 @@ impl Store {
         if stored > cap {
             stored -= trim_head(&mut tx, id, stored - cap).await?;
         }
-        sqlx::query("UPDATE commands SET log_bytes = ?, log_stored = ? WHERE id = ?")
+        sqlx::query("UPDATE commands SET log_bytes = $1, log_stored = $2 WHERE id = $3")
             .bind(end as i64)
             .bind(stored as i64)
             .bind(id)
@@ -105,9 +105,9 @@ impl Store {
     pub async fn read_log(&self, id: i64, offset: u64, max: usize) -> Result<LogPage, sqlx::Error> {
         // The row holding `offset` starts at the greatest row offset not past it.
         let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT offset, data, marker_bytes FROM command_log WHERE command_id = ? AND offset >= \
-             COALESCE((SELECT MAX(offset) FROM command_log WHERE command_id = ? AND offset <= ?), 0) \
-             ORDER BY offset LIMIT ?",
+            "SELECT \"offset\", data, marker_bytes FROM command_log WHERE command_id = $1 AND \"offset\" >= \
+             COALESCE((SELECT MAX(\"offset\") FROM command_log WHERE command_id = $2 AND \"offset\" <= $3), 0) \
+             ORDER BY \"offset\" LIMIT $4",
         )
         .bind(id)
         .bind(id)
@@ -155,13 +155,13 @@ fn page(rows: &[(i64, String, i64)], offset: u64, max: usize) -> LogPage {
 }
 
 async fn insert_row(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     id: i64,
     offset: u64,
     data: &str,
     marker_bytes: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO command_log (command_id, offset, data, marker_bytes) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO command_log (command_id, \"offset\", data, marker_bytes) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(offset as i64)
         .bind(data)
@@ -174,19 +174,19 @@ async fn insert_row(
 /// Drops at least `excess` bytes of the oldest text (up to a line start where one is near) and
 /// puts one marker at the head for everything before the kept tail. Returns the text bytes
 /// dropped.
-async fn trim_head(tx: &mut sqlx::SqliteConnection, id: i64, mut excess: u64) -> Result<u64, sqlx::Error> {
+async fn trim_head(tx: &mut sqlx::AnyConnection, id: i64, mut excess: u64) -> Result<u64, sqlx::Error> {
     let mut dropped = 0;
     let mut cut_end = 0;
     while excess > 0 {
         let first: Option<(i64, String)> = sqlx::query_as(
-            "SELECT offset, data FROM command_log WHERE command_id = ? AND marker_bytes = 0 ORDER BY offset LIMIT 1",
+            "SELECT \"offset\", data FROM command_log WHERE command_id = $1 AND marker_bytes = 0 ORDER BY \"offset\" LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some((start, data)) = first else { break };
         let start = start as u64;
-        sqlx::query("DELETE FROM command_log WHERE command_id = ? AND offset = ?")
+        sqlx::query("DELETE FROM command_log WHERE command_id = $1 AND \"offset\" = $2")
             .bind(id)
             .bind(start as i64)
             .execute(&mut *tx)
@@ -201,7 +201,7 @@ async fn trim_head(tx: &mut sqlx::SqliteConnection, id: i64, mut excess: u64) ->
     }
     if cut_end > 0 {
         // Earlier markers in the cut part are folded into the one at the head.
-        sqlx::query("DELETE FROM command_log WHERE command_id = ? AND offset < ?")
+        sqlx::query("DELETE FROM command_log WHERE command_id = $1 AND \"offset\" < $2")
             .bind(id)
             .bind(cut_end as i64)
             .execute(&mut *tx)

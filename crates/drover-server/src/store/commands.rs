@@ -24,7 +24,7 @@ impl Store {
     /// The oldest pending command of an instance.
     pub async fn next_pending(&self, instance_id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status = 'pending' AND c.released = 1 ORDER BY c.id LIMIT 1"
+            "{SELECT_COMMAND} WHERE c.instance_id = $1 AND c.status = 'pending' AND c.released = 1 ORDER BY c.id LIMIT 1"
         )))
         .bind(instance_id)
         .fetch_optional(&self.pool)
@@ -38,7 +38,7 @@ impl Store {
         statuses: &[CommandStatus],
     ) -> Result<Vec<CommandRow>, sqlx::Error> {
         let all: Vec<CommandRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_COMMAND} WHERE c.instance_id = ? AND c.status NOT IN ('successful', 'failed', 'skipped', 'superseded') \
+            "{SELECT_COMMAND} WHERE c.instance_id = $1 AND c.status NOT IN ('successful', 'failed', 'skipped', 'superseded') \
              ORDER BY c.id"
         )))
         .bind(instance_id)
@@ -49,7 +49,7 @@ impl Store {
 
     /// A command.
     pub async fn command(&self, id: i64) -> Result<Option<CommandRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.id = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -58,7 +58,7 @@ impl Store {
     /// The app of a command's deployment.
     pub async fn command_app(&self, id: i64) -> Result<Option<i64>, sqlx::Error> {
         let app: Option<Option<i64>> = sqlx::query_scalar(
-            "SELECT d.app_id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
+            "SELECT d.app_id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE c.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -76,7 +76,7 @@ impl Store {
     pub async fn upgrading(&self, instance_id: i64) -> Result<bool, sqlx::Error> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id \
-             WHERE c.instance_id = ? AND c.status IN ('acknowledged', 'running') AND d.kind = 'agent_upgrade' LIMIT 1",
+             WHERE c.instance_id = $1 AND c.status IN ('acknowledged', 'running') AND d.kind = 'agent_upgrade' LIMIT 1",
         )
         .bind(instance_id)
         .fetch_optional(&self.pool)
@@ -87,8 +87,8 @@ impl Store {
     /// pending → acknowledged.
     pub async fn ack_command(&self, id: i64, instance_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE commands SET status = 'acknowledged', acknowledged_at = ? \
-             WHERE id = ? AND instance_id = ? AND status = 'pending'",
+            "UPDATE commands SET status = 'acknowledged', acknowledged_at = $1 \
+             WHERE id = $2 AND instance_id = $3 AND status = 'pending'",
         )
         .bind(now_ms())
         .bind(id)
@@ -101,8 +101,8 @@ impl Store {
     /// pending/acknowledged → running, with the agent's start time.
     pub async fn start_command(&self, id: i64, instance_id: i64, started_at: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE commands SET status = 'running', started_at = ?, acknowledged_at = COALESCE(acknowledged_at, ?) \
-             WHERE id = ? AND instance_id = ? AND status IN ('pending', 'acknowledged')",
+            "UPDATE commands SET status = 'running', started_at = $1, acknowledged_at = COALESCE(acknowledged_at, $2) \
+             WHERE id = $3 AND instance_id = $4 AND status IN ('pending', 'acknowledged')",
         )
         .bind(started_at)
         .bind(now_ms())
@@ -123,9 +123,9 @@ impl Store {
         let status = if report.success { "successful" } else { "failed" };
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE commands SET status = ?, exit_code = ?, reason = ?, finished_at = ?, \
-             started_at = COALESCE(started_at, ?) \
-             WHERE id = ? AND instance_id = ? AND status IN ('pending', 'acknowledged', 'running')",
+            "UPDATE commands SET status = $1, exit_code = $2, reason = $3, finished_at = $4, \
+             started_at = COALESCE(started_at, $5) \
+             WHERE id = $6 AND instance_id = $7 AND status IN ('pending', 'acknowledged', 'running')",
         )
         .bind(status)
         .bind(report.exit_code)
@@ -148,8 +148,8 @@ impl Store {
     pub async fn abandon_command(&self, id: i64, reason: &str) -> Result<Option<FinishedCommand>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE commands SET status = 'failed', reason = ?, finished_at = ? \
-             WHERE id = ? AND status IN ('pending', 'acknowledged', 'running')",
+            "UPDATE commands SET status = 'failed', reason = $1, finished_at = $2 \
+             WHERE id = $3 AND status IN ('pending', 'acknowledged', 'running')",
         )
         .bind(reason)
         .bind(now_ms())
@@ -167,7 +167,7 @@ impl Store {
     /// Drops the logs of all but the newest `keep` finished commands of an instance.
     pub async fn prune_logs(&self, instance_id: i64, keep: usize) -> Result<usize, sqlx::Error> {
         let finished: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM commands WHERE instance_id = ? AND log_pruned = 0 \
+            "SELECT id FROM commands WHERE instance_id = $1 AND log_pruned = 0 \
              AND status IN ('successful', 'failed', 'skipped', 'superseded') ORDER BY id",
         )
         .bind(instance_id)
@@ -176,8 +176,8 @@ impl Store {
         let prune = logs_to_prune(&finished, keep);
         for id in prune {
             let mut tx = self.begin_write().await?;
-            sqlx::query("DELETE FROM command_log WHERE command_id = ?").bind(id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0, log_stored = 0 WHERE id = ?")
+            sqlx::query("DELETE FROM command_log WHERE command_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE commands SET log_pruned = 1, log_bytes = 0, log_stored = 0 WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -190,13 +190,13 @@ impl Store {
 /// The finished command's follow-up facts; refreshes its deployment's status in the same
 /// transaction.
 async fn finished_in(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     id: i64,
     success: bool,
 ) -> Result<Option<FinishedCommand>, sqlx::Error> {
     let row: Option<(i64, i64, String)> = sqlx::query_as(
         "SELECT c.deployment_id, c.instance_id, d.kind FROM commands c \
-         JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
+         JOIN deployments d ON d.id = c.deployment_id WHERE c.id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)

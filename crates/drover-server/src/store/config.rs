@@ -1,7 +1,7 @@
 //! Versioned Custom JSON: every change to a stack's or a layer's document is a new version, so it
 //! can be listed, compared and reverted.
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::{ConfigVersionRow, Store};
 use crate::time::now_ms;
@@ -15,7 +15,7 @@ pub fn layer_scope(shortname: &str) -> String {
 }
 
 pub(super) async fn insert_version(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     stack_id: i64,
     scope: &str,
     custom_json: &str,
@@ -24,7 +24,7 @@ pub(super) async fn insert_version(
 ) -> Result<i64, sqlx::Error> {
     let (version,): (i64,) = sqlx::query_as(
         "INSERT INTO config_versions (stack_id, scope, version, custom_json, comment, created_at) \
-         VALUES (?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE stack_id = ? AND scope = ?), ?, ?, ?) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions WHERE stack_id = $3 AND scope = $4), $5, $6, $7) \
          RETURNING version",
     )
     .bind(stack_id)
@@ -52,7 +52,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let scope = match layer {
             Some((layer_id, shortname)) => {
-                sqlx::query("UPDATE layers SET custom_json = ? WHERE id = ?")
+                sqlx::query("UPDATE layers SET custom_json = $1 WHERE id = $2")
                     .bind(custom_json)
                     .bind(layer_id)
                     .execute(&mut *tx)
@@ -60,7 +60,7 @@ impl Store {
                 layer_scope(shortname)
             }
             None => {
-                sqlx::query("UPDATE stacks SET custom_json = ? WHERE id = ?")
+                sqlx::query("UPDATE stacks SET custom_json = $1 WHERE id = $2")
                     .bind(custom_json)
                     .bind(stack_id)
                     .execute(&mut *tx)
@@ -77,7 +77,7 @@ impl Store {
     pub async fn config_history(&self, stack_id: i64, scope: &str) -> Result<Vec<ConfigVersionRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT scope, version, custom_json, comment, created_at FROM config_versions \
-             WHERE stack_id = ? AND scope = ? ORDER BY version DESC",
+             WHERE stack_id = $1 AND scope = $2 ORDER BY version DESC",
         )
         .bind(stack_id)
         .bind(scope)
@@ -94,7 +94,7 @@ impl Store {
     ) -> Result<Option<ConfigVersionRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT scope, version, custom_json, comment, created_at FROM config_versions \
-             WHERE stack_id = ? AND scope = ? AND version = ?",
+             WHERE stack_id = $1 AND scope = $2 AND version = $3",
         )
         .bind(stack_id)
         .bind(scope)
@@ -109,9 +109,9 @@ impl Store {
     /// superseded; returns those deployments.
     pub async fn supersede_configures(&self, stack_id: i64, newer: i64) -> Result<Vec<i64>, sqlx::Error> {
         let mut ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE commands SET status = 'superseded', finished_at = ?, reason = 'superseded by a newer Configure' \
+            "UPDATE commands SET status = 'superseded', finished_at = $1, reason = 'superseded by a newer Configure' \
              WHERE status = 'pending' AND deployment_id IN \
-             (SELECT id FROM deployments WHERE stack_id = ? AND kind = 'configure' AND id < ?) \
+             (SELECT id FROM deployments WHERE stack_id = $2 AND kind = 'configure' AND id < $3) \
              RETURNING deployment_id",
         )
         .bind(now_ms())
@@ -128,7 +128,7 @@ impl Store {
     pub async fn release_configures(&self, stack_id: i64) -> Result<Vec<i64>, sqlx::Error> {
         sqlx::query_scalar(
             "UPDATE commands SET released = 1 WHERE status = 'pending' AND released = 0 AND deployment_id IN \
-             (SELECT id FROM deployments WHERE stack_id = ? AND kind = 'configure') RETURNING instance_id",
+             (SELECT id FROM deployments WHERE stack_id = $1 AND kind = 'configure') RETURNING instance_id",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -145,7 +145,7 @@ impl Store {
         make: impl FnOnce() -> String,
     ) -> Result<String, sqlx::Error> {
         sqlx::query(
-            "INSERT INTO stack_secrets (stack_id, name, value, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO stack_secrets (stack_id, name, value, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         )
         .bind(stack_id)
         .bind(name)
@@ -153,7 +153,7 @@ impl Store {
         .bind(now_ms())
         .execute(&self.pool)
         .await?;
-        sqlx::query_scalar("SELECT value FROM stack_secrets WHERE stack_id = ? AND name = ?")
+        sqlx::query_scalar("SELECT value FROM stack_secrets WHERE stack_id = $1 AND name = $2")
             .bind(stack_id)
             .bind(name)
             .fetch_one(&self.pool)

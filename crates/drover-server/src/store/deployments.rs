@@ -58,7 +58,7 @@ impl Store {
         let finished = (status != DeploymentStatus::Running).then_some(now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO deployments (stack_id, kind, status, comment, command, app_id, app_name, created_at, finished_at, \
-             revision, commit_sha, max_unavailable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             revision, commit_sha, max_unavailable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(new.stack_id)
         .bind(new.kind.as_str())
@@ -79,7 +79,7 @@ impl Store {
             let released = t.batch == 0 && !t.held;
             sqlx::query(
                 "INSERT INTO commands (deployment_id, instance_id, status, spec, reason, batch, released, created_at, \
-                 finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id)
             .bind(t.instance_id)
@@ -87,7 +87,7 @@ impl Store {
             .bind(&t.spec_json)
             .bind(&t.skip)
             .bind(i64::from(t.batch))
-            .bind(released)
+            .bind(i64::from(released))
             .bind(now)
             .bind(t.skip.as_ref().map(|_| now))
             .execute(&mut *tx)
@@ -102,7 +102,7 @@ impl Store {
 
     /// A deployment.
     pub async fn deployment(&self, id: i64) -> Result<Option<DeploymentRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_DEPLOYMENT} WHERE d.id = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_DEPLOYMENT} WHERE d.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -111,7 +111,7 @@ impl Store {
     /// A stack's latest deployments, newest first.
     pub async fn deployments(&self, stack_id: i64, limit: i64) -> Result<Vec<DeploymentRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_DEPLOYMENT} WHERE d.stack_id = ? ORDER BY d.id DESC LIMIT ?"
+            "{SELECT_DEPLOYMENT} WHERE d.stack_id = $1 ORDER BY d.id DESC LIMIT $2"
         )))
         .bind(stack_id)
         .bind(limit)
@@ -121,7 +121,7 @@ impl Store {
 
     /// A deployment's commands, by instance hostname.
     pub async fn deployment_commands(&self, deployment_id: i64) -> Result<Vec<CommandRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.deployment_id = ? ORDER BY i.hostname")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_COMMAND} WHERE c.deployment_id = $1 ORDER BY i.hostname")))
             .bind(deployment_id)
             .fetch_all(&self.pool)
             .await
@@ -131,7 +131,7 @@ impl Store {
     /// succeeded; skips the rest when one failed. Returns the instances to wake.
     pub async fn advance_batches(&self, deployment_id: i64) -> Result<Vec<i64>, sqlx::Error> {
         let rows: Vec<(String, i64, i64, i64)> =
-            sqlx::query_as("SELECT status, released, batch, instance_id FROM commands WHERE deployment_id = ?")
+            sqlx::query_as("SELECT status, released, batch, instance_id FROM commands WHERE deployment_id = $1")
                 .bind(deployment_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -144,8 +144,8 @@ impl Store {
         let now = now_ms();
         if parsed.iter().any(|c| c.1 && c.0 == CommandStatus::Failed) {
             sqlx::query(
-                "UPDATE commands SET status = 'skipped', released = 1, finished_at = ?, \
-                 reason = 'not run: an earlier batch of this deployment failed' WHERE deployment_id = ? AND released = 0",
+                "UPDATE commands SET status = 'skipped', released = 1, finished_at = $1, \
+                 reason = 'not run: an earlier batch of this deployment failed' WHERE deployment_id = $2 AND released = 0",
             )
             .bind(now)
             .bind(deployment_id)
@@ -153,7 +153,7 @@ impl Store {
             .await?;
             return Ok(Vec::new());
         }
-        sqlx::query("UPDATE commands SET released = 1, created_at = ? WHERE deployment_id = ? AND batch = ?")
+        sqlx::query("UPDATE commands SET released = 1, created_at = $1 WHERE deployment_id = $2 AND batch = $3")
             .bind(now)
             .bind(deployment_id)
             .bind(next)
@@ -188,7 +188,7 @@ impl Store {
     ) -> Result<Option<CommandRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{SELECT_COMMAND} JOIN deployments d ON d.id = c.deployment_id \
-             WHERE c.instance_id = ? AND d.kind = ? AND c.created_at >= ? ORDER BY c.id DESC LIMIT 1"
+             WHERE c.instance_id = $1 AND d.kind = $2 AND c.created_at >= $3 ORDER BY c.id DESC LIMIT 1"
         )))
         .bind(instance_id)
         .bind(kind.as_str())
@@ -212,10 +212,10 @@ impl Store {
 /// result and its deployment's status change together). The end time is kept once set and
 /// cleared while the deployment runs, so a deployment never shows an end time and `running`.
 pub(super) async fn refresh_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     deployment_id: i64,
 ) -> Result<DeploymentStatus, sqlx::Error> {
-    let raw: Vec<String> = sqlx::query_scalar("SELECT status FROM commands WHERE deployment_id = ?")
+    let raw: Vec<String> = sqlx::query_scalar("SELECT status FROM commands WHERE deployment_id = $1")
         .bind(deployment_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -223,8 +223,8 @@ pub(super) async fn refresh_in(
     let status = overall_status(&statuses);
     let finished = (status != DeploymentStatus::Running).then(now_ms);
     sqlx::query(
-        "UPDATE deployments SET status = ?1, \
-         finished_at = CASE WHEN ?2 IS NULL THEN NULL ELSE COALESCE(finished_at, ?2) END WHERE id = ?3",
+        "UPDATE deployments SET status = $1, \
+         finished_at = CASE WHEN $2 IS NULL THEN NULL ELSE COALESCE(finished_at, $2) END WHERE id = $3",
     )
     .bind(status.as_str())
     .bind(finished)

@@ -31,7 +31,7 @@ impl Store {
     /// Records an event now; its id.
     pub async fn record_event(&self, event: &NewEvent<'_>) -> Result<i64, sqlx::Error> {
         let row: (i64,) = sqlx::query_as(
-            "INSERT INTO events (stack_id, at, kind, instance, layer, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO events (stack_id, at, kind, instance, layer, message) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(event.stack_id)
         .bind(now_ms())
@@ -49,7 +49,7 @@ impl Store {
     pub async fn events(&self, stack_id: i64, after_id: Option<i64>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
         match after_id {
             Some(after) => {
-                sqlx::query_as("SELECT id, at, kind, instance, layer, message FROM events WHERE stack_id = ? AND id > ? ORDER BY id LIMIT ?")
+                sqlx::query_as("SELECT id, at, kind, instance, layer, message FROM events WHERE stack_id = $1 AND id > $2 ORDER BY id LIMIT $3")
                     .bind(stack_id)
                     .bind(after)
                     .bind(limit)
@@ -58,7 +58,7 @@ impl Store {
             }
             None => {
                 let mut rows: Vec<EventRow> =
-                    sqlx::query_as("SELECT id, at, kind, instance, layer, message FROM events WHERE stack_id = ? ORDER BY id DESC LIMIT ?")
+                    sqlx::query_as("SELECT id, at, kind, instance, layer, message FROM events WHERE stack_id = $1 ORDER BY id DESC LIMIT $2")
                         .bind(stack_id)
                         .bind(limit)
                         .fetch_all(&self.pool)
@@ -77,7 +77,7 @@ impl Store {
         since_ms: i64,
     ) -> Result<Vec<i64>, sqlx::Error> {
         let rows: Vec<(i64,)> = sqlx::query_as(
-            "SELECT at FROM events WHERE stack_id = ? AND instance = ? AND kind = ? AND at >= ? ORDER BY id",
+            "SELECT at FROM events WHERE stack_id = $1 AND instance = $2 AND kind = $3 AND at >= $4 ORDER BY id",
         )
         .bind(stack_id)
         .bind(instance)

@@ -7,7 +7,7 @@ use super::{InstanceRow, Store, StoreError};
 use crate::time::now_ms;
 
 const SELECT_INSTANCE: &str = "SELECT i.*, s.name AS stack_name, \
-     (SELECT GROUP_CONCAT(l.shortname, ',') FROM instance_layers il JOIN layers l ON l.id = il.layer_id \
+     (SELECT string_agg(l.shortname, ',' ORDER BY l.id) FROM instance_layers il JOIN layers l ON l.id = il.layer_id \
       WHERE il.instance_id = i.id) AS layer_names \
      FROM instances i JOIN stacks s ON s.id = i.stack_id";
 
@@ -29,7 +29,7 @@ pub struct NewInstance<'a> {
 impl Store {
     /// Every instance of a scaling type, in every stack.
     pub async fn instances_with_scaling(&self, scaling: &str) -> Result<Vec<InstanceRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.scaling = ? ORDER BY i.id")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.scaling = $1 ORDER BY i.id")))
             .bind(scaling)
             .fetch_all(&self.pool)
             .await
@@ -37,7 +37,7 @@ impl Store {
 
     /// Sets an instance's scaling type and schedule.
     pub async fn set_scaling(&self, id: i64, scaling: &str, schedule: Option<&str>) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE instances SET scaling = ?, schedule = ? WHERE id = ?")
+        sqlx::query("UPDATE instances SET scaling = $1, schedule = $2 WHERE id = $3")
             .bind(scaling)
             .bind(schedule)
             .bind(id)
@@ -56,7 +56,7 @@ impl Store {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO instances (stack_id, hostname, provider, status, status_changed_at, address, \
-             cpu_count_override, scaling, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             cpu_count_override, scaling, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(new.stack_id)
         .bind(new.hostname)
@@ -71,14 +71,14 @@ impl Store {
         .await
         .map_err(StoreError::from_insert)?;
         for layer_id in new.layer_ids {
-            sqlx::query("INSERT INTO instance_layers (instance_id, layer_id) VALUES (?, ?)")
+            sqlx::query("INSERT INTO instance_layers (instance_id, layer_id) VALUES ($1, $2)")
                 .bind(id)
                 .bind(layer_id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(join) = new.join {
-            sqlx::query("UPDATE instances SET credential_hash = ? WHERE id = ?")
+            sqlx::query("UPDATE instances SET credential_hash = $1 WHERE id = $2")
                 .bind(join.credential_hash(id))
                 .bind(id)
                 .execute(&mut *tx)
@@ -90,7 +90,7 @@ impl Store {
 
     /// A stack's instances by hostname.
     pub async fn instances(&self, stack_id: i64) -> Result<Vec<InstanceRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.stack_id = ? ORDER BY i.hostname")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.stack_id = $1 ORDER BY i.hostname")))
             .bind(stack_id)
             .fetch_all(&self.pool)
             .await
@@ -98,7 +98,7 @@ impl Store {
 
     /// Every instance of a provider.
     pub async fn instances_by_provider(&self, provider: &str) -> Result<Vec<InstanceRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.provider = ? ORDER BY i.id")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.provider = $1 ORDER BY i.id")))
             .bind(provider)
             .fetch_all(&self.pool)
             .await
@@ -106,7 +106,7 @@ impl Store {
 
     /// An instance by stack and hostname.
     pub async fn instance(&self, stack_id: i64, hostname: &str) -> Result<Option<InstanceRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.stack_id = ? AND i.hostname = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.stack_id = $1 AND i.hostname = $2")))
             .bind(stack_id)
             .bind(hostname)
             .fetch_optional(&self.pool)
@@ -115,7 +115,7 @@ impl Store {
 
     /// An instance by id.
     pub async fn instance_by_id(&self, id: i64) -> Result<Option<InstanceRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.id = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_INSTANCE} WHERE i.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -138,21 +138,22 @@ impl Store {
 
     /// Sets a status if it is still `from` (so concurrent transitions do not overwrite each other).
     pub async fn set_status(&self, id: i64, from: InstanceStatus, to: InstanceStatus) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE instances SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?")
-            .bind(to.as_str())
-            .bind(now_ms())
-            .bind(id)
-            .bind(from.as_str())
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE instances SET status = $1, status_changed_at = $2 WHERE id = $3 AND status = $4")
+                .bind(to.as_str())
+                .bind(now_ms())
+                .bind(id)
+                .bind(from.as_str())
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Records what an agent reports about its host; counts as a heartbeat.
     pub async fn record_facts(&self, id: i64, facts: &HostFacts) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE instances SET address = ?, cpu_count = COALESCE(cpu_count_override, ?), memory_bytes = ?, \
-             agent_version = ?, agent_pid = ?, last_heartbeat = ? WHERE id = ?",
+            "UPDATE instances SET address = $1, cpu_count = COALESCE(cpu_count_override, $2), memory_bytes = $3, \
+             agent_version = $4, agent_pid = $5, last_heartbeat = $6 WHERE id = $7",
         )
         .bind(&facts.address)
         .bind(i64::from(facts.cpu_count))
@@ -171,8 +172,8 @@ impl Store {
         let now = now_ms();
         let services = serde_json::to_string(&hb.services).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
         sqlx::query(
-            "UPDATE instances SET last_heartbeat = ?, cpu_percent = ?, memory_percent = ?, load_1m = ?, \
-             cpu_count = COALESCE(cpu_count_override, ?), memory_bytes = ?, services = ?, services_at = ? WHERE id = ?",
+            "UPDATE instances SET last_heartbeat = $1, cpu_percent = $2, memory_percent = $3, load_1m = $4, \
+             cpu_count = COALESCE(cpu_count_override, $5), memory_bytes = $6, services = $7, services_at = $8 WHERE id = $9",
         )
         .bind(now)
         .bind(hb.cpu_percent)
@@ -190,7 +191,7 @@ impl Store {
 
     /// Forgets the services an instance's agent reported (it stopped: they no longer run).
     pub async fn clear_services(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE instances SET services = NULL, services_at = NULL WHERE id = ?")
+        sqlx::query("UPDATE instances SET services = NULL, services_at = NULL WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await
@@ -200,13 +201,13 @@ impl Store {
     /// Deletes an instance and its history.
     pub async fn delete_instance(&self, id: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT id FROM commands WHERE instance_id = ?)")
+        sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT id FROM commands WHERE instance_id = $1)")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM commands WHERE instance_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM instance_layers WHERE instance_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM instances WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM commands WHERE instance_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM instance_layers WHERE instance_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM instances WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await
     }
 }

@@ -71,14 +71,11 @@ impl JoinUse<'_> {
 
 /// Takes one use of a token inside `tx`, if it is still usable now (not revoked, expired or used
 /// up: checked again here, so two enrollments cannot both take its last use).
-pub(super) async fn consume(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    token_id: i64,
-) -> Result<(), StoreError> {
+pub(super) async fn consume(tx: &mut sqlx::Transaction<'static, sqlx::Any>, token_id: i64) -> Result<(), StoreError> {
     let now = now_ms();
     let done = sqlx::query(
-        "UPDATE join_tokens SET uses_left = uses_left - 1, last_used_at = ? WHERE id = ? AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > ?) AND (uses_left IS NULL OR uses_left > 0)",
+        "UPDATE join_tokens SET uses_left = uses_left - 1, last_used_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $3) AND (uses_left IS NULL OR uses_left > 0)",
     )
     .bind(now)
     .bind(token_id)
@@ -95,7 +92,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO join_tokens (secret_hash, stack_id, layers, instance, comment, expires_at, uses_left, \
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(new.secret_hash)
         .bind(new.stack_id)
@@ -108,7 +105,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::from_insert)?;
-        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.id = ?")))
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.id = $1")))
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -118,7 +115,7 @@ impl Store {
 
     /// The join token whose secret hashes to `secret_hash`.
     pub async fn join_token_by_hash(&self, secret_hash: &str) -> Result<Option<JoinTokenRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.secret_hash = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.secret_hash = $1")))
             .bind(secret_hash)
             .fetch_optional(&self.pool)
             .await
@@ -126,7 +123,7 @@ impl Store {
 
     /// A join token by id.
     pub async fn join_token(&self, id: i64) -> Result<Option<JoinTokenRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.id = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_TOKEN} WHERE t.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -135,7 +132,7 @@ impl Store {
     /// Join tokens, newest first: of one stack, or of all.
     pub async fn join_tokens(&self, stack_id: Option<i64>) -> Result<Vec<JoinTokenRow>, sqlx::Error> {
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_TOKEN} WHERE ? IS NULL OR t.stack_id = ? ORDER BY t.id DESC"
+            "{SELECT_TOKEN} WHERE $1 IS NULL OR t.stack_id = $2 ORDER BY t.id DESC"
         )))
         .bind(stack_id)
         .bind(stack_id)
@@ -145,7 +142,7 @@ impl Store {
 
     /// Revokes a join token (kept, for the list); revoking it again changes nothing.
     pub async fn revoke_join_token(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE join_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE join_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(id)
             .execute(&self.pool)
@@ -159,7 +156,7 @@ impl Store {
     pub async fn claim_instance(&self, instance_id: i64, join: JoinUse<'_>) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         consume(&mut tx, join.token_id).await?;
-        let done = sqlx::query("UPDATE instances SET credential_hash = ? WHERE id = ? AND credential_hash IS NULL")
+        let done = sqlx::query("UPDATE instances SET credential_hash = $1 WHERE id = $2 AND credential_hash IS NULL")
             .bind(join.credential_hash(instance_id))
             .bind(instance_id)
             .execute(&mut *tx)

@@ -18,7 +18,7 @@ pub struct LayerProviderRow {
 impl Store {
     /// A layer's provider and settings.
     pub async fn layer_provider(&self, layer_id: i64) -> Result<Option<LayerProviderRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id AS layer_id, shortname, provider, provider_settings FROM layers WHERE id = ?")
+        sqlx::query_as("SELECT id AS layer_id, shortname, provider, provider_settings FROM layers WHERE id = $1")
             .bind(layer_id)
             .fetch_optional(&self.pool)
             .await
@@ -32,7 +32,7 @@ impl Store {
     ) -> Result<Option<LayerProviderRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id AS layer_id, shortname, provider, provider_settings FROM layers \
-             WHERE stack_id = ? AND shortname = ?",
+             WHERE stack_id = $1 AND shortname = $2",
         )
         .bind(stack_id)
         .bind(shortname)
@@ -47,7 +47,7 @@ impl Store {
         provider: &str,
         settings: Option<&str>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE layers SET provider = ?, provider_settings = ? WHERE id = ?")
+        sqlx::query("UPDATE layers SET provider = $1, provider_settings = $2 WHERE id = $3")
             .bind(provider)
             .bind(settings)
             .bind(layer_id)
@@ -58,7 +58,7 @@ impl Store {
 
     /// Forgets an instance's agent credential (its machine is gone; the next one enrolls anew).
     pub async fn forget_credential(&self, instance_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE instances SET credential_hash = NULL WHERE id = ?")
+        sqlx::query("UPDATE instances SET credential_hash = NULL WHERE id = $1")
             .bind(instance_id)
             .execute(&self.pool)
             .await
@@ -67,7 +67,7 @@ impl Store {
 
     /// Records (or clears) an instance's machine id at its provider.
     pub async fn set_machine_id(&self, instance_id: i64, machine_id: Option<&str>) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE instances SET machine_id = ? WHERE id = ?")
+        sqlx::query("UPDATE instances SET machine_id = $1 WHERE id = $2")
             .bind(machine_id)
             .bind(instance_id)
             .execute(&self.pool)

@@ -18,13 +18,13 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let row: LayerRow = sqlx::query_as(
             "INSERT INTO layers (stack_id, shortname, layer_type, custom_json, auto_healing, hooks, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, shortname, layer_type, custom_json, auto_healing, hooks",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, shortname, layer_type, custom_json, auto_healing, hooks",
         )
         .bind(stack_id)
         .bind(shortname)
         .bind(layer_type)
         .bind(custom_json)
-        .bind(auto_healing)
+        .bind(i64::from(auto_healing))
         .bind(hooks)
         .bind(now)
         .fetch_one(&mut *tx)
@@ -45,9 +45,9 @@ impl Store {
 
     /// Sets a layer's hooks and auto-healing.
     pub async fn update_layer(&self, layer_id: i64, hooks: &str, auto_healing: bool) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE layers SET hooks = ?, auto_healing = ? WHERE id = ?")
+        sqlx::query("UPDATE layers SET hooks = $1, auto_healing = $2 WHERE id = $3")
             .bind(hooks)
-            .bind(auto_healing)
+            .bind(i64::from(auto_healing))
             .bind(layer_id)
             .execute(&self.pool)
             .await
@@ -57,7 +57,7 @@ impl Store {
     /// A stack's layers, in creation order.
     pub async fn layers(&self, stack_id: i64) -> Result<Vec<LayerRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, shortname, layer_type, custom_json, auto_healing, hooks FROM layers WHERE stack_id = ? ORDER BY id",
+            "SELECT id, shortname, layer_type, custom_json, auto_healing, hooks FROM layers WHERE stack_id = $1 ORDER BY id",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -67,8 +67,8 @@ impl Store {
     /// How many instances and apps use a layer.
     pub async fn layer_usage(&self, layer_id: i64) -> Result<(i64, i64), sqlx::Error> {
         sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM instance_layers WHERE layer_id = ?), \
-                    (SELECT COUNT(*) FROM app_layers WHERE layer_id = ?)",
+            "SELECT (SELECT COUNT(*) FROM instance_layers WHERE layer_id = $1), \
+                    (SELECT COUNT(*) FROM app_layers WHERE layer_id = $2)",
         )
         .bind(layer_id)
         .bind(layer_id)
@@ -78,6 +78,6 @@ impl Store {
 
     /// Deletes a layer.
     pub async fn delete_layer(&self, layer_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM layers WHERE id = ?").bind(layer_id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM layers WHERE id = $1").bind(layer_id).execute(&self.pool).await.map(|_| ())
     }
 }

@@ -42,7 +42,7 @@ const SELECT: &str = "SELECT l.id AS layer_id, l.stack_id, l.shortname, l.load_s
 impl Store {
     /// A layer's load-based scaling.
     pub async fn layer_load_scaling(&self, layer_id: i64) -> Result<Option<LoadScalingRow>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE l.id = ?")))
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE l.id = $1")))
             .bind(layer_id)
             .fetch_optional(&self.pool)
             .await
@@ -58,7 +58,7 @@ impl Store {
     /// Sets a layer's load-based scaling.
     pub async fn set_layer_load_scaling(&self, layer_id: i64, scaling: &LoadScaling) -> Result<(), sqlx::Error> {
         let json = serde_json::to_string(scaling).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query("UPDATE layers SET load_scaling = ? WHERE id = ?")
+        sqlx::query("UPDATE layers SET load_scaling = $1 WHERE id = $2")
             .bind(json)
             .bind(layer_id)
             .execute(&self.pool)
@@ -68,7 +68,7 @@ impl Store {
 
     /// Records that a layer's rule started or stopped instances at `at_ms`.
     pub async fn set_load_scaling_acted_at(&self, layer_id: i64, at_ms: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE layers SET load_scaling_acted_at = ? WHERE id = ?")
+        sqlx::query("UPDATE layers SET load_scaling_acted_at = $1 WHERE id = $2")
             .bind(at_ms)
             .bind(layer_id)
             .execute(&self.pool)

@@ -20,14 +20,17 @@ mod pins;
 mod releases;
 mod rows;
 mod stacks;
+#[cfg(test)]
+pub(crate) mod test_backends;
 mod webhooks;
 mod zodb;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, Executor};
 
 pub use apps::{AppFields, AppRow, SecretChanges};
 pub use audit::{AuditFilter, AuditRow};
@@ -69,31 +72,82 @@ impl StoreError {
     }
 }
 
+/// Which database holds the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file in the data dir (the default).
+    Sqlite,
+    /// A PostgreSQL database, which several servers may share.
+    Postgres,
+}
+
 /// The server's state.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
+
+/// The advisory lock key every writing transaction takes on PostgreSQL, so that writes are one at
+/// a time as on SQLite (`BEGIN IMMEDIATE`). ("drover" in ASCII.)
+const WRITE_LOCK_KEY: i64 = 0x6472_6f76_6572;
 
 impl Store {
     /// Opens (creating) the SQLite store at `path` in WAL mode and applies migrations.
     pub async fn open(path: &Path) -> Result<Self, ServerError> {
-        let url = format!("sqlite://{}", path.display());
-        let opts = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", url_path(path));
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .connect(&url)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool, backend: Backend::Sqlite })
     }
 
-    /// Begins a transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), waiting
-    /// up to the busy timeout for it. A deferred transaction that reads first and writes later
-    /// fails with "database is locked" when another connection wrote in between; this cannot.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// Connects to the PostgreSQL store at `url` (`postgres://user@host/db`; the password comes
+    /// from a passfile, never the URL) and applies migrations.
+    pub async fn connect_postgres(url: &str) -> Result<Self, ServerError> {
+        sqlx::any::install_default_drivers();
+        let pool =
+            AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool, backend: Backend::Postgres })
     }
+
+    /// Begins a transaction that holds the store's write lock from its start, waiting for it: on
+    /// SQLite `BEGIN IMMEDIATE`, on PostgreSQL a transaction-scoped advisory lock. A transaction
+    /// that reads first and writes later then never works from reads another writer made stale.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
+                Ok(tx)
+            }
+        }
+    }
+}
+
+/// `path` as the path of a URL: bytes other than unreserved ones and `/` percent-encoded (SQLite's
+/// URL parser decodes them), so a data dir with a space, `?` or `#` in it still opens.
+fn url_path(path: &Path) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }

@@ -10,6 +10,7 @@ use crate::time::now_ms;
 pub struct UserRow {
     pub id: i64,
     pub name: String,
+    #[sqlx(try_from = "super::rows::IntFlag")]
     pub admin: bool,
     pub created_at: i64,
 }
@@ -62,9 +63,9 @@ macro_rules! select_tokens {
 impl Store {
     /// Creates a user.
     pub async fn create_user(&self, name: &str, admin: bool) -> Result<UserRow, StoreError> {
-        sqlx::query_as("INSERT INTO users (name, admin, created_at) VALUES (?, ?, ?) RETURNING *")
+        sqlx::query_as("INSERT INTO users (name, admin, created_at) VALUES ($1, $2, $3) RETURNING *")
             .bind(name)
-            .bind(admin)
+            .bind(i64::from(admin))
             .bind(now_ms())
             .fetch_one(&self.pool)
             .await
@@ -78,12 +79,12 @@ impl Store {
 
     /// A user by name.
     pub async fn user(&self, name: &str) -> Result<Option<UserRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await
+        sqlx::query_as("SELECT * FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await
     }
 
     /// Sets (or, with none, removes) a user's password hash.
     pub async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
             .execute(&self.pool)
@@ -95,7 +96,7 @@ impl Store {
     pub async fn user_with_password(&self, name: &str) -> Result<Option<(UserRow, Option<String>)>, sqlx::Error> {
         let user = self.user(name).await?;
         let Some(user) = user else { return Ok(None) };
-        let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+        let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
             .bind(user.id)
             .fetch_one(&self.pool)
             .await?;
@@ -104,13 +105,13 @@ impl Store {
 
     /// Deletes a user with their grants and tokens.
     pub async fn delete_user(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await.map(|_| ())
     }
 
     /// Sets a user's level on a stack.
     pub async fn grant(&self, user_id: i64, stack_id: i64, level: &str) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO user_grants (user_id, stack_id, level) VALUES (?, ?, ?) \
+            "INSERT INTO user_grants (user_id, stack_id, level) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id, stack_id) DO UPDATE SET level = excluded.level",
         )
         .bind(user_id)
@@ -125,7 +126,7 @@ impl Store {
     pub async fn grants(&self, user_id: i64) -> Result<Vec<GrantRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT s.name AS stack, g.level FROM user_grants g JOIN stacks s ON s.id = g.stack_id \
-             WHERE g.user_id = ? ORDER BY s.name",
+             WHERE g.user_id = $1 ORDER BY s.name",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -134,7 +135,7 @@ impl Store {
 
     /// A user's level on one stack, if granted.
     pub async fn granted_level(&self, user_id: i64, stack_id: i64) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT level FROM user_grants WHERE user_id = ? AND stack_id = ?")
+        sqlx::query_scalar("SELECT level FROM user_grants WHERE user_id = $1 AND stack_id = $2")
             .bind(user_id)
             .bind(stack_id)
             .fetch_optional(&self.pool)
@@ -145,7 +146,7 @@ impl Store {
     pub async fn create_user_token(&self, new: &NewUserToken<'_>) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO user_tokens (user_id, secret_hash, stack_id, level, comment, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(new.user_id)
         .bind(new.secret_hash)
@@ -164,7 +165,7 @@ impl Store {
     pub async fn live_user_token(&self, secret_hash: &str) -> Result<Option<(UserTokenRow, UserRow)>, sqlx::Error> {
         let now = now_ms();
         let token: Option<UserTokenRow> = sqlx::query_as(select_tokens!(
-            "WHERE t.secret_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)"
+            "WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
         ))
         .bind(secret_hash)
         .bind(now)
@@ -172,9 +173,9 @@ impl Store {
         .await?;
         let Some(token) = token else { return Ok(None) };
         let user: UserRow =
-            sqlx::query_as("SELECT * FROM users WHERE id = ?").bind(token.user_id).fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT * FROM users WHERE id = $1").bind(token.user_id).fetch_one(&self.pool).await?;
         // At most one write a minute per token: `last used` is a hint, not a log.
-        sqlx::query("UPDATE user_tokens SET last_used_at = ? WHERE id = ? AND COALESCE(last_used_at, 0) < ?")
+        sqlx::query("UPDATE user_tokens SET last_used_at = $1 WHERE id = $2 AND COALESCE(last_used_at, 0) < $3")
             .bind(now)
             .bind(token.id)
             .bind(now - 60_000)
@@ -185,7 +186,7 @@ impl Store {
 
     /// Personal tokens, all or one user's, newest first.
     pub async fn user_tokens(&self, user_id: Option<i64>) -> Result<Vec<UserTokenRow>, sqlx::Error> {
-        sqlx::query_as(select_tokens!("WHERE (? IS NULL OR t.user_id = ?) ORDER BY t.id DESC"))
+        sqlx::query_as(select_tokens!("WHERE ($1 IS NULL OR t.user_id = $2) ORDER BY t.id DESC"))
             .bind(user_id)
             .bind(user_id)
             .fetch_all(&self.pool)
@@ -194,12 +195,12 @@ impl Store {
 
     /// A personal token by id.
     pub async fn user_token(&self, id: i64) -> Result<Option<UserTokenRow>, sqlx::Error> {
-        sqlx::query_as(select_tokens!("WHERE t.id = ?")).bind(id).fetch_optional(&self.pool).await
+        sqlx::query_as(select_tokens!("WHERE t.id = $1")).bind(id).fetch_optional(&self.pool).await
     }
 
     /// Revokes a token; false when it was revoked already.
     pub async fn revoke_user_token(&self, id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("UPDATE user_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        let done = sqlx::query("UPDATE user_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(id)
             .execute(&self.pool)

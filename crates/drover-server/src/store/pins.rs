@@ -17,8 +17,8 @@ impl Store {
         deployment_id: i64,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE apps SET pinned_sha = ?, pinned_reason = ?, pinned_by = ?, pinned_at = ? \
-             WHERE id = ? AND (pinned_by IS NULL OR pinned_by <= ?)",
+            "UPDATE apps SET pinned_sha = $1, pinned_reason = $2, pinned_by = $3, pinned_at = $4 \
+             WHERE id = $5 AND (pinned_by IS NULL OR pinned_by <= $6)",
         )
         .bind(sha)
         .bind(reason.as_str())
@@ -35,7 +35,7 @@ impl Store {
     pub async fn current_commits(&self, deployment_id: i64, app_id: i64) -> Result<Vec<String>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT r.sha FROM releases r JOIN commands c ON c.instance_id = r.instance_id \
-             WHERE c.deployment_id = ? AND c.status = 'successful' AND r.app_id = ? AND r.is_current = 1 \
+             WHERE c.deployment_id = $1 AND c.status = 'successful' AND r.app_id = $2 AND r.is_current = 1 \
              ORDER BY c.id",
         )
         .bind(deployment_id)
@@ -54,14 +54,14 @@ impl Store {
     ) -> Result<Result<(), Vec<String>>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let (deployment_id, max_unavailable): (i64, i64) = sqlx::query_as(
-            "SELECT d.id, d.max_unavailable FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE c.id = ?",
+            "SELECT d.id, d.max_unavailable FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE c.id = $1",
         )
         .bind(command_id)
         .fetch_one(&mut *tx)
         .await?;
         let holders: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT s.command_id, s.service, i.hostname FROM restart_slots s JOIN commands c ON c.id = s.command_id \
-             JOIN instances i ON i.id = c.instance_id WHERE s.deployment_id = ? ORDER BY s.acquired_at",
+             JOIN instances i ON i.id = c.instance_id WHERE s.deployment_id = $1 ORDER BY s.acquired_at",
         )
         .bind(deployment_id)
         .fetch_all(&mut *tx)
@@ -72,20 +72,22 @@ impl Store {
         if !may_grant(holders.len(), max_unavailable.clamp(1, 1000) as u32) {
             return Ok(Err(holders.into_iter().map(|(_, s, h)| format!("{h}/{s}")).collect()));
         }
-        sqlx::query("INSERT INTO restart_slots (deployment_id, command_id, service, acquired_at) VALUES (?, ?, ?, ?)")
-            .bind(deployment_id)
-            .bind(command_id)
-            .bind(service)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO restart_slots (deployment_id, command_id, service, acquired_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(deployment_id)
+        .bind(command_id)
+        .bind(service)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
 
     /// Gives a restart slot back.
     pub async fn release_restart_slot(&self, command_id: i64, service: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM restart_slots WHERE command_id = ? AND service = ?")
+        sqlx::query("DELETE FROM restart_slots WHERE command_id = $1 AND service = $2")
             .bind(command_id)
             .bind(service)
             .execute(&self.pool)
@@ -96,8 +98,8 @@ impl Store {
     /// Gives back every slot an instance's commands of a deployment hold (the command ended).
     pub async fn release_restart_slots(&self, deployment_id: i64, instance_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "DELETE FROM restart_slots WHERE deployment_id = ? AND command_id IN \
-             (SELECT id FROM commands WHERE deployment_id = ? AND instance_id = ?)",
+            "DELETE FROM restart_slots WHERE deployment_id = $1 AND command_id IN \
+             (SELECT id FROM commands WHERE deployment_id = $2 AND instance_id = $3)",
         )
         .bind(deployment_id)
         .bind(deployment_id)

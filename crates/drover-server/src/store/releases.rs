@@ -15,6 +15,7 @@ pub struct ReleaseRow {
     pub build_case: String,
     pub config_hash: String,
     pub deploy_cfg: String,
+    #[sqlx(try_from = "super::rows::IntFlag")]
     pub is_current: bool,
     pub created_at: i64,
     pub finished_at: Option<i64>,
@@ -47,7 +48,7 @@ impl Store {
         releases: &[ReleaseRecord],
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM releases WHERE instance_id = ? AND app_id = ?")
+        sqlx::query("DELETE FROM releases WHERE instance_id = $1 AND app_id = $2")
             .bind(instance_id)
             .bind(app_id)
             .execute(&mut *tx)
@@ -57,7 +58,7 @@ impl Store {
                 serde_json::to_value(r.outcome).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             sqlx::query(
                 "INSERT INTO releases (instance_id, app_id, name, sha, outcome, build_case, config_hash, deploy_cfg, \
-                 is_current, created_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 is_current, created_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(instance_id)
             .bind(app_id)
@@ -67,7 +68,7 @@ impl Store {
             .bind(&r.case)
             .bind(&r.config_hash)
             .bind(&r.deploy_cfg)
-            .bind(current == Some(r.name.as_str()))
+            .bind(i64::from(current == Some(r.name.as_str())))
             .bind(r.created_at_ms)
             .bind(r.finished_at_ms)
             .execute(&mut *tx)
@@ -81,7 +82,7 @@ impl Store {
         sqlx::query_as(
             "SELECT i.hostname, r.name, r.sha, r.outcome, r.build_case, r.config_hash, r.deploy_cfg, r.is_current, \
              r.created_at, r.finished_at FROM releases r JOIN instances i ON i.id = r.instance_id \
-             WHERE r.app_id = ? ORDER BY i.hostname, r.name",
+             WHERE r.app_id = $1 ORDER BY i.hostname, r.name",
         )
         .bind(app_id)
         .fetch_all(&self.pool)
@@ -93,7 +94,7 @@ impl Store {
         sqlx::query_as(
             "SELECT i.hostname, a.name AS app, r.name, r.sha FROM releases r \
              JOIN instances i ON i.id = r.instance_id JOIN apps a ON a.id = r.app_id \
-             WHERE i.stack_id = ? AND r.is_current = 1 ORDER BY i.hostname, a.name",
+             WHERE i.stack_id = $1 AND r.is_current = 1 ORDER BY i.hostname, a.name",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -104,7 +105,7 @@ impl Store {
     pub async fn lock_holder(&self, app_id: i64) -> Result<Option<LockHolder>, sqlx::Error> {
         sqlx::query_as(
             "SELECT l.deployment_id, l.acquired_at, COALESCE(d.status, 'failed') AS status FROM app_locks l \
-             LEFT JOIN deployments d ON d.id = l.deployment_id WHERE l.app_id = ?",
+             LEFT JOIN deployments d ON d.id = l.deployment_id WHERE l.app_id = $1",
         )
         .bind(app_id)
         .fetch_optional(&self.pool)
@@ -114,7 +115,7 @@ impl Store {
     /// Takes an app's lock for a deployment (replacing a stale holder).
     pub async fn take_lock(&self, app_id: i64, deployment_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO app_locks (app_id, deployment_id, acquired_at) VALUES (?, ?, ?) \
+            "INSERT INTO app_locks (app_id, deployment_id, acquired_at) VALUES ($1, $2, $3) \
              ON CONFLICT (app_id) DO UPDATE SET deployment_id = excluded.deployment_id, acquired_at = excluded.acquired_at",
         )
         .bind(app_id)
@@ -127,7 +128,7 @@ impl Store {
 
     /// Releases the locks a deployment holds.
     pub async fn release_locks(&self, deployment_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM app_locks WHERE deployment_id = ?")
+        sqlx::query("DELETE FROM app_locks WHERE deployment_id = $1")
             .bind(deployment_id)
             .execute(&self.pool)
             .await

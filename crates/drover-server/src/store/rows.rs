@@ -1,6 +1,34 @@
 //! Rows as the store returns them.
 
-use sqlx::FromRow;
+use sqlx::any::AnyValueRef;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, Decode, FromRow, Type};
+
+/// A flag column: both schemas keep flags as 0/1 integers (SQLite has no boolean type), read into
+/// a `bool` field with `#[sqlx(try_from = "IntFlag")]`. Write flags with `i64::from(flag)`.
+pub struct IntFlag(i64);
+
+impl Type<Any> for IntFlag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <i64 as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Any> for IntFlag {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as Decode<Any>>::decode(value).map(IntFlag)
+    }
+}
+
+impl From<IntFlag> for bool {
+    fn from(flag: IntFlag) -> bool {
+        flag.0 != 0
+    }
+}
 
 /// A stack.
 #[derive(Debug, Clone, FromRow)]
@@ -18,6 +46,7 @@ pub struct LayerRow {
     pub shortname: String,
     pub layer_type: String,
     pub custom_json: String,
+    #[sqlx(try_from = "IntFlag")]
     pub auto_healing: bool,
     pub hooks: String,
 }

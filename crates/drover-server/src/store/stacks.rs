@@ -9,7 +9,7 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let row: StackRow =
-            sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES (?, ?, ?) RETURNING *")
+            sqlx::query_as("INSERT INTO stacks (name, custom_json, created_at) VALUES ($1, $2, $3) RETURNING *")
                 .bind(name)
                 .bind(custom_json)
                 .bind(now)
@@ -28,26 +28,26 @@ impl Store {
 
     /// A stack by name.
     pub async fn stack(&self, name: &str) -> Result<Option<StackRow>, sqlx::Error> {
-        sqlx::query_as("SELECT * FROM stacks WHERE name = ?").bind(name).fetch_optional(&self.pool).await
+        sqlx::query_as("SELECT * FROM stacks WHERE name = $1").bind(name).fetch_optional(&self.pool).await
     }
 
     /// Deletes a stack that has no instances, with its layers and history.
     pub async fn delete_stack(&self, id: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE d.stack_id = ?)")
+        sqlx::query("DELETE FROM command_log WHERE command_id IN (SELECT c.id FROM commands c JOIN deployments d ON d.id = c.deployment_id WHERE d.stack_id = $1)")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM commands WHERE deployment_id IN (SELECT id FROM deployments WHERE stack_id = ?)")
+        sqlx::query("DELETE FROM commands WHERE deployment_id IN (SELECT id FROM deployments WHERE stack_id = $1)")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM deployments WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM config_versions WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM stack_secrets WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM apps WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM layers WHERE stack_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM stacks WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM deployments WHERE stack_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM config_versions WHERE stack_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stack_secrets WHERE stack_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM apps WHERE stack_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM layers WHERE stack_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stacks WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await
     }
 }

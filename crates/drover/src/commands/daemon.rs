@@ -26,6 +26,8 @@ fn rate_limit(per_second: f64, burst: u32) -> CliResult<drover_core::rate_limit:
 
 pub async fn server(args: ServerArgs) -> CliResult {
     let mut config = ServerConfig::new(args.data_dir);
+    config.database =
+        args.database.as_deref().map(drover_core::database_url::parse).transpose().map_err(Failure::usage)?;
     config.listen = args.listen;
     config.advertise_url = args.advertise_url;
     config.extra_sans = args.sans;

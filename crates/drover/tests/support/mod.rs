@@ -75,6 +75,43 @@ pub struct TestStack {
     pub options: Options,
     pub first_address: Ipv4Addr,
     server: Option<Child>,
+    /// Under `DROVER_TEST_DATABASE=postgres`: the store's own PostgreSQL (dropped after the server).
+    store_database: Option<PostgresStore>,
+}
+
+/// A server's store in PostgreSQL: a cluster of its own, and a database in it that the server
+/// reaches as the `drover` role with the password from a 0600 passfile (never in argv or env).
+pub struct PostgresStore {
+    pub cluster: postgres::Postgres,
+    /// The `--database` URL (no password in it).
+    pub url: String,
+    /// The passfile the server is given in `PGPASSFILE`.
+    pub passfile: PathBuf,
+}
+
+impl PostgresStore {
+    /// Starts a cluster with an empty `drover` database owned by a `drover` role.
+    pub fn start(dir: &Path) -> Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        let cluster = postgres::Postgres::start();
+        let password = format!("pw-{}-{}", std::process::id(), free_port());
+        cluster.create_database("drover", "drover", &password);
+        let passfile = dir.join("pgpass");
+        let mut file = std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(&passfile).unwrap();
+        std::io::Write::write_all(
+            &mut file,
+            format!("127.0.0.1:{}:drover:drover:{password}\n", cluster.port).as_bytes(),
+        )
+        .unwrap();
+        let url = format!("postgres://drover@127.0.0.1:{}/drover", cluster.port);
+        Self { cluster, url, passfile }
+    }
+}
+
+/// Whether the servers of these tests keep their store in PostgreSQL (`DROVER_TEST_DATABASE=postgres`)
+/// rather than SQLite in the data dir.
+pub fn on_postgres() -> bool {
+    std::env::var("DROVER_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
 fn free_port() -> u16 {
@@ -106,12 +143,15 @@ impl TestStack {
     /// Starts a server and waits until its API answers.
     pub async fn start_with(options: Options) -> Self {
         let net = next_net();
+        let dir = tempfile::tempdir().unwrap();
+        let store_database = on_postgres().then(|| PostgresStore::start(dir.path()));
         let mut stack = Self {
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             port: free_port(),
             options,
             first_address: Ipv4Addr::new(127, 0, net, 2),
             server: None,
+            store_database,
         };
         stack.start_server().await;
         stack
@@ -139,6 +179,9 @@ impl TestStack {
             None => Command::new(drover_bin()),
         };
         command.arg("server").args(&self.options.server_args);
+        if let Some(store) = &self.store_database {
+            command.arg("--database").arg(&store.url).env("PGPASSFILE", &store.passfile);
+        }
         if let Some(cap) = self.options.command_log_max_bytes {
             command.arg("--command-log-max-bytes").arg(cap.to_string());
         }
@@ -172,6 +215,10 @@ impl TestStack {
             self.client().stacks().await.ok()
         })
         .await;
+        if self.store_database.is_some() {
+            let file = self.data_dir().join("drover.db");
+            assert!(!file.exists(), "the server was given a PostgreSQL store but made {}", file.display());
+        }
     }
 
     /// The server's pid, while it runs.

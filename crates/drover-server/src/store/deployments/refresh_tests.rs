@@ -15,8 +15,12 @@ fn success() -> ResultReport {
 /// status computed before the second result and written after it once left it `running`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_refreshes_never_leave_a_finished_deployment_running() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("drover.db")).await.unwrap();
+    for under_test in crate::store::test_backends::stores().await {
+        race(&under_test.store, under_test.backend).await;
+    }
+}
+
+async fn race(store: &Store, backend: &str) {
     let stack = store.create_stack("race", "{}").await.unwrap();
     let mut instances = Vec::new();
     for hostname in ["web1", "web2"] {
@@ -75,7 +79,7 @@ async fn concurrent_refreshes_never_leave_a_finished_deployment_running() {
             task.await.unwrap();
         }
         let row = store.deployment(deployment).await.unwrap().unwrap();
-        assert_eq!(row.status, "successful", "round {round}");
-        assert!(row.finished_at.is_some(), "round {round}");
+        assert_eq!(row.status, "successful", "{backend}, round {round}");
+        assert!(row.finished_at.is_some(), "{backend}, round {round}");
     }
 }
