@@ -28,3 +28,5 @@ pub use config::{ConnectionLimits, DEFAULT_COMMAND_LOG_MAX_BYTES, ServerConfig};
 pub use error::ServerError;
 pub use run::run;
 pub use serve::default_max_connections;
+pub use store::TableCopy;
+pub use store::migrate_sqlite_to_postgres;

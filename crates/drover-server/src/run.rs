@@ -31,8 +31,15 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     // Local agents get paths under the data dir; make them absolute so they hold from any cwd.
     let data = std::fs::canonicalize(&data).map_err(ServerError::io("resolve", &data))?;
     let store = match &config.database {
-        None => Store::open(&data.join("drover.db")).await?,
-        Some(drover_core::database_url::Database::Postgres(url)) => Store::connect_postgres(url).await?,
+        None => {
+            let path = data.join("drover.db");
+            println!("store: SQLite at {}", path.display());
+            Store::open(&path).await?
+        }
+        Some(drover_core::database_url::Database::Postgres(url)) => {
+            println!("store: PostgreSQL at {url}");
+            Store::connect_postgres(url).await?
+        }
     };
     // Files an older server left readable by others (created before the umask above).
     for name in ["drover.db", "drover.db-wal", "drover.db-shm", "admin.token", "join.token", "pki/ca.key"] {

@@ -149,6 +149,9 @@ pub struct EventsArgs {
 /// `drover server`.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
+    /// Move the store instead of running the server.
+    #[command(subcommand)]
+    pub action: Option<ServerAction>,
     /// Where the store, certificates, tokens and local instances live.
     #[arg(long, env = "DROVER_DATA_DIR", default_value = "drover-data")]
     pub data_dir: PathBuf,
@@ -209,6 +212,25 @@ pub struct ServerArgs {
     /// Its SHA-256 is computed once at start.
     #[arg(long, value_name = "FILE")]
     pub agent_binary: Option<PathBuf>,
+}
+
+/// What `drover server` does instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum ServerAction {
+    /// Move an installation's SQLite store, with its history, into an empty PostgreSQL database;
+    /// every table is verified by row count and checksum before anything is committed.
+    Migrate(ServerMigrateArgs),
+}
+
+/// `drover server migrate`.
+#[derive(Debug, Args)]
+pub struct ServerMigrateArgs {
+    /// The store to move: sqlite:PATH (the drover.db in the data dir; stop its server first).
+    #[arg(long)]
+    pub from: String,
+    /// The empty PostgreSQL database: postgres://USER@HOST[:PORT]/DB, the password in a passfile.
+    #[arg(long)]
+    pub to: String,
 }
 
 /// `drover agent`.

@@ -14,6 +14,7 @@ mod join_tokens;
 mod layer_provider;
 mod layers;
 mod load_scaling;
+mod migrate;
 mod nonces;
 mod people;
 mod pins;
@@ -42,6 +43,7 @@ pub use instances::NewInstance;
 pub use join_tokens::{JoinTokenRow, JoinUse, NewJoinToken};
 pub use layer_provider::LayerProviderRow;
 pub use load_scaling::{LoadScaling, LoadScalingRow};
+pub use migrate::{TableCopy, sqlite_to_postgres as migrate_sqlite_to_postgres};
 pub use people::{NewUserToken, UserRow, UserTokenRow};
 
 pub use config::{STACK_SCOPE, layer_scope};

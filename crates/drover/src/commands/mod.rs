@@ -20,6 +20,7 @@ mod layer_scaling;
 mod logs;
 mod people;
 mod scaling;
+mod server_migrate;
 mod shell_help;
 #[cfg(test)]
 mod snapshots;
@@ -37,7 +38,10 @@ use crate::login;
 /// Runs the command.
 pub async fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
-        Command::Server(args) => daemon::server(args).await,
+        Command::Server(args) => match args.action {
+            Some(crate::cli::ServerAction::Migrate(migrate)) => server_migrate::migrate(migrate).await,
+            None => daemon::server(args).await,
+        },
         Command::Agent(args) => match args.action {
             Some(action) => agent_install::run(action).await,
             None => daemon::agent(args).await,

@@ -29,6 +29,7 @@ mod join_tokens;
 mod load_scaling;
 mod logs;
 mod lost;
+mod migrate;
 mod no_outage;
 mod online;
 mod pacing;

@@ -215,10 +215,16 @@ impl TestStack {
             self.client().stacks().await.ok()
         })
         .await;
-        if self.store_database.is_some() {
-            let file = self.data_dir().join("drover.db");
-            assert!(!file.exists(), "the server was given a PostgreSQL store but made {}", file.display());
+        if let Some(store) = &self.store_database {
+            let said = format!("store: PostgreSQL at {}", store.url);
+            assert!(self.server_log().contains(&said), "the server did not say {said:?}");
         }
+    }
+
+    /// Keeps the store in `store` from the next server start on (after `drover server migrate`).
+    pub fn switch_store(&mut self, store: PostgresStore) {
+        assert!(self.server.is_none(), "stop the server before switching its store");
+        self.store_database = Some(store);
     }
 
     /// The server's pid, while it runs.
