@@ -238,6 +238,12 @@ pub async fn create_layer(
             ),
             e => e.into(),
         })?;
+    if new.layer_type == drover_core::LayerType::Frontend {
+        // The HAProxy stats password, made now rather than by the first read of the stack (a
+        // background loop's read would otherwise change the store at some later moment).
+        let make = || crate::secrets::generate()[..24].to_owned();
+        state.store.stack_secret(stack.id, crate::orchestrator::model::STATS_PASSWORD, make).await?;
+    }
     Ok((StatusCode::CREATED, Json(views::layer(&stack.name, &row))))
 }
 
