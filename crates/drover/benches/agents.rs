@@ -417,7 +417,9 @@ async fn main() {
         );
         figures.push(f);
     }
-    let path = std::env::var("DROVER_BENCH_SVG").unwrap_or_else(|_| "target/agents-scale.svg".into());
-    std::fs::write(&path, svg(&figures)).unwrap();
+    // Cargo runs benches in the package's directory: the default is the workspace's target/.
+    let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/agents-scale.svg");
+    let path = std::env::var("DROVER_BENCH_SVG").unwrap_or_else(|_| default.into());
+    std::fs::write(&path, svg(&figures)).unwrap_or_else(|e| panic!("writing the plot to {path}: {e}"));
     println!("plot: {path}");
 }
