@@ -1,6 +1,6 @@
-//! The store: every query the server makes, behind one type, so that moving to PostgreSQL later
-//! touches only this module. SQL is kept portable (no SQLite-only syntax beyond `INSERT ... RETURNING`,
-//! which PostgreSQL shares).
+//! The store: every query the server makes, behind one type, on SQLite (the default) or
+//! PostgreSQL through sqlx's `Any` driver. One SQL text serves both: `$N` placeholders, nothing
+//! either lacks (`string_agg`, not `GROUP_CONCAT`; flags as 0/1 integers; `"offset"` quoted).
 
 mod apps;
 mod audit;
@@ -152,4 +152,21 @@ fn url_path(path: &Path) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data dir whose path a URL would misread (a space, `#`, `?`, `%`) still opens, and in it.
+    #[tokio::test]
+    async fn a_data_dir_with_url_characters_in_its_path_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("drover data #1?%20");
+        std::fs::create_dir_all(&data).unwrap();
+        let store = Store::open(&data.join("drover.db")).await.unwrap();
+        store.create_stack("demo", "{}").await.unwrap();
+        assert!(data.join("drover.db").is_file());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a file was made outside the data dir");
+    }
 }
