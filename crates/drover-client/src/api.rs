@@ -142,6 +142,11 @@ impl Client {
         self.http.get("/whoami").await
     }
 
+    /// The servers of the control plane.
+    pub async fn servers(&self) -> Result<Vec<drover_proto::servers::ServerMember>, ClientError> {
+        self.http.get("/servers").await
+    }
+
     /// Lists users.
     pub async fn users(&self) -> Result<Vec<User>, ClientError> {
         self.http.get("/users").await

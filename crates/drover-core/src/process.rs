@@ -87,9 +87,35 @@ pub fn group_and_start(stat: &str) -> Option<(i32, u64)> {
     Some((fields.get(2)?.parse().ok()?, fields.get(19)?.parse().ok()?))
 }
 
+/// User plus system CPU time (fields 14 and 15 of `/proc/<pid>/stat`), in clock ticks.
+pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    let fields = stat_fields(stat)?;
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The resident set size in bytes, from `/proc/<pid>/status` (its `VmRSS:` line, in kB).
+pub fn rss_bytes(status: &str) -> Option<u64> {
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().strip_suffix("kB")?.trim();
+    Some(kib.parse::<u64>().ok()? * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_and_memory_are_read_from_proc() {
+        assert_eq!(cpu_ticks(STAT), Some(7));
+        assert_eq!(cpu_ticks("4242 (x"), None);
+        let cases = [
+            ("Name:\tdrover\nVmRSS:\t  2048 kB\nThreads: 3\n", Some(2048 * 1024)),
+            ("Name:\tdrover\n", None),
+            ("VmRSS:\t lots kB\n", None),
+        ];
+        for (status, want) in cases {
+            assert_eq!(rss_bytes(status), want, "{status:?}");
+        }
+    }
 
     const STAT: &str = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 300 0 0 0 5 2 0 0 20 0 1 0 987654 1000000 200 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
 

@@ -15,6 +15,7 @@ pub mod people;
 pub mod relay;
 pub mod scaling;
 mod schema;
+pub mod servers;
 pub mod token;
 pub mod upgrade;
 pub mod zodb;

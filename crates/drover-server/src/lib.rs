@@ -5,6 +5,7 @@
 
 mod api;
 mod cancels;
+mod cluster;
 mod config;
 mod console;
 mod error;

@@ -105,7 +105,12 @@ impl MetricsHistory {
 
     /// Records a heartbeat (checked already) that arrived at `at_ms`.
     pub fn record_heartbeat(&self, id: i64, created_at: i64, hb: &Heartbeat, at_ms: i64) {
-        self.record(id, created_at, Point::new(at_ms, hb.cpu_percent, hb.memory_percent, hb.load_1m));
+        self.record_sample(id, created_at, at_ms, hb.cpu_percent, hb.memory_percent, hb.load_1m);
+    }
+
+    /// Records one heartbeat's metrics (received here or by another server).
+    pub fn record_sample(&self, id: i64, created_at: i64, at_ms: i64, cpu: f64, memory: f64, load_1m: f64) {
+        self.record(id, created_at, Point::new(at_ms, cpu, memory, load_1m));
     }
 
     /// Instance `id`'s samples after `since_ms`, oldest first (none for another instance that

@@ -29,21 +29,11 @@ fn pki_err(what: &str) -> impl FnOnce(rcgen::Error) -> ServerError + '_ {
 /// Loads the CA from `dir` (creating it on first start) and signs a server certificate for `sans`.
 pub fn load_or_create(dir: &Path, sans: &[String]) -> Result<Pki, ServerError> {
     std::fs::create_dir_all(dir).map_err(ServerError::io("create", dir))?;
-    let cert_path = dir.join("ca.crt");
-    let key_path = dir.join("ca.key");
-    if !cert_path.exists() {
-        let key = KeyPair::generate().map_err(pki_err("generate the CA key"))?;
-        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki_err("CA parameters"))?;
-        params.distinguished_name.push(DnType::CommonName, "Drover CA");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        params.not_after = rcgen::date_time_ymd(2100, 1, 1);
-        let cert = params.self_signed(&key).map_err(pki_err("self-sign the CA"))?;
-        write_private(&key_path, &key.serialize_pem())?;
-        std::fs::write(&cert_path, cert.pem()).map_err(ServerError::io("write", &cert_path))?;
+    if read_ca(dir)?.is_none() {
+        let (cert, key) = generate_ca()?;
+        write_ca(dir, &cert, &key)?;
     }
-    let ca_pem = std::fs::read_to_string(&cert_path).map_err(ServerError::io("read", &cert_path))?;
-    let key_pem = std::fs::read_to_string(&key_path).map_err(ServerError::io("read", &key_path))?;
+    let (ca_pem, key_pem) = read_ca(dir)?.ok_or_else(|| ServerError::Pki("the CA files vanished".into()))?;
     let ca_key = KeyPair::from_pem(&key_pem).map_err(pki_err("read the CA key"))?;
     let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key).map_err(pki_err("read the CA certificate"))?;
     let ca_der = pem_to_der(&ca_pem)?;
@@ -63,6 +53,38 @@ pub fn load_or_create(dir: &Path, sans: &[String]) -> Result<Pki, ServerError> {
         .map_err(|e| ServerError::Pki(format!("TLS settings: {e}")))?;
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Pki { fingerprint: hex::encode(Sha256::digest(&ca_der)), tls: Arc::new(tls) })
+}
+
+/// A new CA: its certificate and private key, PEM.
+pub fn generate_ca() -> Result<(String, String), ServerError> {
+    let key = KeyPair::generate().map_err(pki_err("generate the CA key"))?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(pki_err("CA parameters"))?;
+    params.distinguished_name.push(DnType::CommonName, "Drover CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_after = rcgen::date_time_ymd(2100, 1, 1);
+    let cert = params.self_signed(&key).map_err(pki_err("self-sign the CA"))?;
+    Ok((cert.pem(), key.serialize_pem()))
+}
+
+/// The CA certificate and key in `dir` (PEM), if it has them.
+pub fn read_ca(dir: &Path) -> Result<Option<(String, String)>, ServerError> {
+    let cert_path = dir.join("ca.crt");
+    if !cert_path.exists() {
+        return Ok(None);
+    }
+    let key_path = dir.join("ca.key");
+    let cert = std::fs::read_to_string(&cert_path).map_err(ServerError::io("read", &cert_path))?;
+    let key = std::fs::read_to_string(&key_path).map_err(ServerError::io("read", &key_path))?;
+    Ok(Some((cert, key)))
+}
+
+/// Writes the CA into `dir`: the key 0600 first, so a certificate never stands without its key.
+pub fn write_ca(dir: &Path, cert: &str, key: &str) -> Result<(), ServerError> {
+    std::fs::create_dir_all(dir).map_err(ServerError::io("create", dir))?;
+    write_private(&dir.join("ca.key"), key)?;
+    let cert_path = dir.join("ca.crt");
+    std::fs::write(&cert_path, cert).map_err(ServerError::io("write", &cert_path))
 }
 
 fn pem_to_der(pem: &str) -> Result<CertificateDer<'static>, ServerError> {

@@ -50,12 +50,25 @@ impl AgentPresence {
     }
 
     /// An instance's agent opened a long-poll.
+    #[cfg(test)]
     pub fn polling(self: &Arc<Self>, instance: i64) -> Poll {
+        self.arrived(instance).0
+    }
+
+    /// An instance's agent opened a long-poll; true when it is new here (its first poll on this
+    /// server, or the first since it was forgotten), which the other servers must hear of.
+    pub fn arrived(self: &Arc<Self>, instance: i64) -> (Poll, bool) {
         let mut polls = self.lock();
+        let new = !polls.contains_key(&instance);
         let entry = polls.entry(instance).or_insert(Polls { open: 0, idle_since: None });
         entry.open += 1;
         entry.idle_since = None;
-        Poll { presence: self.clone(), instance, answered: false }
+        (Poll { presence: self.clone(), instance, answered: false }, new)
+    }
+
+    /// How many agents hold a long-poll open here.
+    pub fn polling_agents(&self) -> usize {
+        self.lock().values().filter(|p| p.open > 0).count()
     }
 
     /// A poll ended: `dropped_at` when its connection went away unanswered.

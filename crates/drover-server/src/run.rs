@@ -8,16 +8,15 @@ use drover_proto::token::{Token, TokenKind};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use crate::cluster::Cluster;
+use crate::cluster::bus::Outbox;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
-use crate::orchestrator::{
-    follow_load, follow_schedules, follow_zodb_schedules, heal_lost_instances, release_configures, watch_agents,
-    watch_heartbeats,
-};
+use crate::orchestrator::watch_agents;
 use crate::provider::{Ec2Provider, LocalProvider};
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
-use crate::{api, pki, secrets};
+use crate::{api, cluster, pki, secrets};
 
 /// Runs the server until SIGINT or SIGTERM. Local agents keep running (the next start re-adopts them).
 pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
@@ -54,9 +53,17 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     let bound = listener.local_addr().map_err(|source| ServerError::Listen { addr: config.listen, source })?;
     let url = config.advertise_url.clone().unwrap_or_else(|| format!("https://{bound}"));
 
+    let database_url = config.database.as_ref().map(|drover_core::database_url::Database::Postgres(url)| url.clone());
+    if database_url.is_some() {
+        cluster::keys::share_ca(&store, &data.join("pki")).await?;
+    }
     let pki = pki::load_or_create(&data.join("pki"), &subject_names(&config, bound.ip(), &url))?;
     let admin = load_or_create_token(&data.join("admin.token"), TokenKind::Admin, &pki.fingerprint, &url)?;
-    if admin.created {
+    let admin_hash = match database_url {
+        Some(_) => shared_admin_hash(&store, &admin, &data.join("admin.token")).await?,
+        None => secrets::hash(&admin.token.secret),
+    };
+    if admin.created && admin_hash == secrets::hash(&admin.token.secret) {
         println!("Admin token (also in {}):\n  {}", data.join("admin.token").display(), admin.token);
     }
     retire_server_wide_join_token(&data.join("join.token"));
@@ -72,15 +79,20 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     );
     let ec2 = Ec2Provider::new(store.clone(), url.clone(), pki.fingerprint.clone());
     let config_served_binary = config.served_binary.clone();
+    let (outbox, outgoing) = match database_url {
+        Some(_) => {
+            let (outbox, outgoing) = cluster::bus::outbox();
+            (outbox, Some(outgoing))
+        }
+        None => (Outbox::default(), None),
+    };
+    let cluster = Arc::new(Cluster::new(url.clone(), outbox.clone(), database_url));
+    println!("server id: {}", cluster.id);
     let state = AppState {
         store,
         config: Arc::new(config),
-        auth: Arc::new(AuthKeys {
-            admin_hash: secrets::hash(&admin.token.secret),
-            ca_fingerprint: pki.fingerprint.clone(),
-            server_url: url.clone(),
-        }),
-        wakeups: Arc::new(Wakeups::new()),
+        auth: Arc::new(AuthKeys { admin_hash, ca_fingerprint: pki.fingerprint.clone(), server_url: url.clone() }),
+        wakeups: Arc::new(Wakeups::new(outbox)),
         local,
         ec2,
         deploy_gate: Arc::default(),
@@ -91,24 +103,27 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         metrics: Arc::default(),
         agent_binary: crate::served_binary::AgentBinary::new(config_served_binary),
         wrong_passwords: Arc::default(),
+        cluster,
     };
     state.agent_binary.measure_in_background();
     crate::provider::adopt_local_agents(&state).await?;
     crate::provider::adopt_ec2_machines(&state);
-    // Before the API answers, so no agent's report races the follow-ups it re-runs.
-    crate::orchestrator::sweep(&state).await?;
-    tokio::spawn(watch_heartbeats(state.clone()));
+    if let (Some(outgoing), Some(database_url)) = (outgoing, state.cluster.database_url.clone()) {
+        tokio::spawn(cluster::bus::publish(state.store.clone(), state.cluster.id.clone(), outgoing));
+        tokio::spawn(cluster::bus::listen(state.clone(), database_url));
+    }
+    // The leader's work; a server that leads from the start sweeps before the API answers.
+    cluster::leader::start(&state).await?;
+    // Each server watches the long-polls it holds and the local agents in its data dir.
     tokio::spawn(watch_agents(state.clone()));
-    tokio::spawn(heal_lost_instances(state.clone()));
-    tokio::spawn(follow_schedules(state.clone()));
-    tokio::spawn(follow_zodb_schedules(state.clone()));
-    tokio::spawn(follow_load(state.clone()));
-    tokio::spawn(release_configures(state.clone()));
+    tokio::spawn(cluster::members::report(state.clone()));
 
     let limits = state.config.limits;
+    let leaving = state.clone();
     let app = crate::console::router(api::router(state.clone()));
     let app = crate::serve::rate_limit::limit_requests(app, limits.rate, state);
     crate::serve::serve(listener, TlsAcceptor::from(pki.tls.clone()), app, limits, shutdown_signal()).await;
+    cluster::members::leave(&leaving).await;
     println!("drover server stopped");
     Ok(())
 }
@@ -137,6 +152,21 @@ fn make_private(path: &Path, mode: u32) -> Result<(), ServerError> {
             .map_err(ServerError::io("chmod", path))?;
     }
     Ok(())
+}
+
+/// The admin token hash the servers on one PostgreSQL store share. This server's own token
+/// becomes it when this is the first server; otherwise its file, which no server would accept,
+/// goes, and the first server's token works here.
+async fn shared_admin_hash(store: &Store, own: &LoadedToken, path: &Path) -> Result<String, ServerError> {
+    let shared = cluster::keys::share_admin_hash(store, &own.token.secret).await?;
+    if shared != secrets::hash(&own.token.secret) {
+        std::fs::remove_file(path).map_err(ServerError::io("remove", path))?;
+        println!(
+            "Admin token: the one the first server on this database made (its data dir's admin.token) works \
+             here too, with DROVER_SERVER set to this server's URL"
+        );
+    }
+    Ok(shared)
 }
 
 struct LoadedToken {

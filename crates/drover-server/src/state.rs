@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, watch};
 
+use crate::cluster::bus::{Message, Outbox};
 use crate::config::ServerConfig;
 use crate::provider::{Ec2Provider, LocalProvider};
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub wrong_passwords: Arc<crate::passwords::WrongGuesses>,
     /// Cancelled `logs` commands whose agents are still to be told.
     pub cancelled: Arc<crate::cancels::Cancelled>,
+    /// This server among the control plane's: its id, whether it leads, the others' outbox.
+    pub cluster: Arc<crate::cluster::Cluster>,
 }
 
 /// The hash of the admin token's secret, and what every token the server makes carries: the
@@ -45,16 +48,18 @@ pub struct AuthKeys {
     pub server_url: String,
 }
 
-/// Wakes long-polls: agents waiting for commands, clients waiting for log output.
+/// Wakes long-polls: agents waiting for commands, clients waiting for log output, here and (through
+/// the outbox) on the other servers of the control plane.
 pub struct Wakeups {
     agents: Mutex<HashMap<i64, Arc<Notify>>>,
     changes: watch::Sender<u64>,
+    others: Outbox,
 }
 
 impl Wakeups {
-    /// No one waiting yet.
-    pub fn new() -> Self {
-        Self { agents: Mutex::new(HashMap::new()), changes: watch::channel(0).0 }
+    /// No one waiting yet; `others` reaches the other servers.
+    pub fn new(others: Outbox) -> Self {
+        Self { agents: Mutex::new(HashMap::new()), changes: watch::channel(0).0, others }
     }
 
     /// The notifier an instance's agent waits on.
@@ -65,14 +70,33 @@ impl Wakeups {
 
     /// A command was queued for these instances.
     pub fn wake_agents(&self, instance_ids: &[i64]) {
-        for id in instance_ids {
-            self.agent(*id).notify_waiters();
-        }
+        self.others.wake(instance_ids);
+        self.wake_here(instance_ids);
         self.changed();
     }
 
     /// Something about a command changed (output, status).
     pub fn changed(&self) {
+        self.others.send(Message::Changed);
+        self.changed_here();
+    }
+
+    /// Wakes these instances' long-polls held by this server.
+    pub fn wake_here(&self, instance_ids: &[i64]) {
+        for id in instance_ids {
+            self.agent(*id).notify_waiters();
+        }
+        self.changed_here();
+    }
+
+    /// Wakes every long-poll held by this server (a message from another may have been missed).
+    pub fn wake_everyone_here(&self) {
+        let ids: Vec<i64> = self.agents.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        self.wake_here(&ids);
+    }
+
+    /// Wakes this server's clients waiting for command output or status.
+    pub fn changed_here(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 

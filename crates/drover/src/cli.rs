@@ -220,6 +220,16 @@ pub enum ServerAction {
     /// Move an installation's SQLite store, with its history, into an empty PostgreSQL database;
     /// every table is verified by row count and checksum before anything is committed.
     Migrate(ServerMigrateArgs),
+    /// The servers of the control plane: which one leads, and each one's agents, CPU and memory
+    /// (asks the server DROVER_SERVER or the token names).
+    Status(ServerStatusArgs),
+}
+
+/// `drover server status`.
+#[derive(Debug, Args)]
+pub struct ServerStatusArgs {
+    #[command(flatten)]
+    pub format: Format,
 }
 
 /// `drover server migrate`.

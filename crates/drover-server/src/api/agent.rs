@@ -20,6 +20,7 @@ use super::extract::{Agent, Body, Id, Join, Query, parse_json, read_limited};
 use super::failure::{ApiResult, Failure};
 use super::parse_agent::{checked_facts, checked_heartbeat};
 use super::resources::load_stack;
+use crate::cluster::bus::Message;
 use crate::orchestrator::instances::{InstanceRequest, register_instance};
 use crate::orchestrator::{apply_event, on_command_finished, record_app_report};
 use crate::secrets;
@@ -164,7 +165,16 @@ pub async fn heartbeat(
     checked_heartbeat(&hb)?;
     state.store.record_heartbeat(agent.instance_id, &hb).await?;
     let instance = own_instance(&state, &agent).await?;
-    state.metrics.record_heartbeat(instance.id, instance.created_at, &hb, now_ms());
+    let at_ms = now_ms();
+    state.metrics.record_heartbeat(instance.id, instance.created_at, &hb, at_ms);
+    state.cluster.outbox.send(Message::Heartbeat {
+        instance: instance.id,
+        created_at: instance.created_at,
+        at_ms,
+        cpu: hb.cpu_percent,
+        memory: hb.memory_percent,
+        load: hb.load_1m,
+    });
     apply_event(&state, &instance, Event::Heartbeat).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -184,7 +194,11 @@ pub async fn next(
     Query(q): Query<PollQuery>,
 ) -> ApiResult<Json<NextCommand>> {
     // Dropped unanswered when the connection goes away: an agent that does not poll again is gone.
-    let poll = state.presence.polling(agent.instance_id);
+    let (poll, new_here) = state.presence.arrived(agent.instance_id);
+    if new_here {
+        // Another server may still count it as its own, and take its dropped poll for a lost agent.
+        state.cluster.outbox.send(Message::Polling { instance: agent.instance_id });
+    }
     let answer = wait_for_work(&state, &agent, &q).await;
     poll.answered();
     answer

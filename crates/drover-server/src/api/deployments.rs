@@ -216,7 +216,10 @@ pub async fn cancel(_: Can<DEPLOY>, State(state): State<AppState>, Id(id): Id) -
         .commands
         .iter()
         .filter(|c| !c.status.parse::<CommandStatus>().is_ok_and(CommandStatus::is_finished))
-        .map(|c| c.id);
+        .map(|c| c.id)
+        .collect::<Vec<i64>>();
+    // The stream's agent may append its output to another server.
+    state.cluster.outbox.send(crate::cluster::bus::Message::Cancelled { ids: unfinished.clone() });
     state.cancelled.add(unfinished);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,6 +26,7 @@ mod people;
 mod resources;
 mod restart_slots;
 mod scaling;
+mod servers;
 mod user_tokens;
 mod views;
 mod webhooks;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", get(user_tokens::list).post(user_tokens::create))
         .route("/tokens/{id}", axum::routing::delete(user_tokens::revoke))
         .route("/audit", get(audit::list))
+        .route("/servers", get(servers::list))
         .route("/agent/enroll", post(agent::enroll))
         .route("/agent/hello", post(agent::hello))
         .route("/agent/heartbeat", post(agent::heartbeat))

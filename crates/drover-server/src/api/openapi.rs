@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     agent_upgrades, apps, audit, config, deployments, events, frontend_backend, instances, join_tokens, layer_provider,
-    layer_scaling, passwords, people, resources, scaling, user_tokens, webhooks, zodb,
+    layer_scaling, passwords, people, resources, scaling, servers, user_tokens, webhooks, zodb,
 };
 
 /// What the document says about itself; `info.description` of the document.
@@ -106,6 +106,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         user_tokens::create,
         user_tokens::revoke,
         audit::list,
+        servers::list,
     ),
     components(schemas(ErrorBody)),
     security(("bearer" = [])),
@@ -120,6 +121,7 @@ credential) is left out: it is not for people to call, and only `drover agent` s
         (name = "deployments", description = "Deployments, their commands and logs"),
         (name = "join-tokens", description = "Tokens agents enroll with"),
         (name = "people", description = "Users, grants, personal tokens and the audit trail"),
+        (name = "server", description = "The servers of the control plane"),
         (name = "meta", description = "This document"),
     )
 )]

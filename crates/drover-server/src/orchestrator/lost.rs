@@ -50,7 +50,7 @@ async fn check_once(state: &AppState) -> Result<(), sqlx::Error> {
     }
     let now = now_ms();
     for instance in state.store.instances_by_provider(Provider::Local.as_str()).await? {
-        if on_agent_gone(instance.status()).is_none() {
+        if on_agent_gone(instance.status()).is_none() || crate::provider::local_elsewhere(state, &instance) {
             continue;
         }
         // Online or in Setup, its agent said hello: only a booting one may still be spawning.

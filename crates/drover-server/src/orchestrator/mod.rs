@@ -24,7 +24,7 @@ pub use heartbeat::watch_heartbeats;
 pub use load_scaling::follow_load;
 pub use lost::watch_agents;
 pub use power::{start_instance, stop_instance};
-pub use sweep::sweep;
+pub use sweep::{settle_running, sweep};
 pub use time_scaling::follow_schedules;
 pub use zodb::follow_zodb_schedules;
 
@@ -152,7 +152,9 @@ pub async fn configure_stack(
     }
     state.wakeups.wake_agents(&woken);
     if held {
+        // Released by the leader, which may be another server.
         state.configure_events.trigger(model.stack.id);
+        state.cluster.outbox.send(crate::cluster::bus::Message::Configure { stack: model.stack.id });
     }
     Ok(Some(id))
 }

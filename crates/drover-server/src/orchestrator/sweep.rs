@@ -15,6 +15,21 @@ use super::{app_deploy, apply_event, power, queue_lifecycle};
 use crate::state::AppState;
 use crate::store::InstanceRow;
 
+/// How often the leader re-runs running deployments' follow-ups: a server that died between
+/// recording a command's result and releasing the next batch leaves its deployment for this.
+const SETTLE_PERIOD: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Re-runs running deployments' follow-ups every [`SETTLE_PERIOD`], forever (the leader's).
+pub async fn settle_running(state: AppState) {
+    super::ticker::every(state, SETTLE_PERIOD, "settle running deployments", async |state: &AppState| {
+        for deployment_id in state.store.running_deployments().await? {
+            settle_deployment(state, deployment_id).await?;
+        }
+        Ok(())
+    })
+    .await;
+}
+
 /// Re-runs the follow-up of every running deployment and of every instance in `running_setup`,
 /// and carries on interrupted stops (in the background: they wait for Shutdown).
 pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {

@@ -62,11 +62,17 @@ pub async fn remove_host(state: &AppState, instance: &InstanceRow) -> Result<(),
     }
 }
 
+/// Whether a local instance belongs to another server: with several servers on one store, each
+/// runs (and watches, and re-adopts) the local agents whose roots are in its own data dir.
+pub fn local_elsewhere(state: &AppState, instance: &InstanceRow) -> bool {
+    state.cluster.database_url.is_some() && !state.local.root(instance).is_dir()
+}
+
 /// At start-up: re-adopts local agents that still run, and starts the missing ones of instances
 /// that should be running.
 pub async fn adopt_local_agents(state: &AppState) -> Result<(), sqlx::Error> {
     for instance in state.store.instances_by_provider(Provider::Local.as_str()).await? {
-        if !should_run(instance.status()) {
+        if !should_run(instance.status()) || local_elsewhere(state, &instance) {
             continue;
         }
         match state.local.running_pid(&instance) {

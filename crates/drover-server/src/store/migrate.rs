@@ -36,6 +36,7 @@ const TABLES: &[&str] = &[
     "webhook_deliveries",
     "events",
     "zodb_schedules",
+    "control_plane_keys",
 ];
 
 /// What one table moved.
@@ -242,6 +243,9 @@ pub async fn sqlite_to_postgres(from: &std::path::Path, to: &str) -> Result<Vec<
 mod tests {
     use super::*;
 
+    /// Tables that are not moved: each server's row of `servers` is its own, made at its start.
+    const NOT_MOVED: &[&str] = &["servers"];
+
     /// A table added by a migration but not to `TABLES` would be left behind by every move.
     #[tokio::test]
     async fn every_table_of_the_schema_is_moved() {
@@ -255,7 +259,7 @@ mod tests {
         .await
         .unwrap();
         tables.sort();
-        let mut moved: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
+        let mut moved: Vec<String> = TABLES.iter().chain(NOT_MOVED).map(|t| (*t).to_owned()).collect();
         moved.sort();
         assert_eq!(tables, moved);
     }

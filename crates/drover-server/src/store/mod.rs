@@ -20,6 +20,7 @@ mod people;
 mod pins;
 mod releases;
 mod rows;
+mod servers;
 mod stacks;
 #[cfg(test)]
 pub(crate) mod test_backends;
@@ -45,6 +46,7 @@ pub use layer_provider::LayerProviderRow;
 pub use load_scaling::{LoadScaling, LoadScalingRow};
 pub use migrate::{TableCopy, sqlite_to_postgres as migrate_sqlite_to_postgres};
 pub use people::{NewUserToken, UserRow, UserTokenRow};
+pub use servers::ServerRow;
 
 pub use config::{STACK_SCOPE, layer_scope};
 pub use rows::{CommandRow, ConfigVersionRow, DeploymentRow, InstanceRow, LayerRow, StackRow};

@@ -21,6 +21,7 @@ mod logs;
 mod people;
 mod scaling;
 mod server_migrate;
+mod server_status;
 mod shell_help;
 #[cfg(test)]
 mod snapshots;
@@ -40,6 +41,7 @@ pub async fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         Command::Server(args) => match args.action {
             Some(crate::cli::ServerAction::Migrate(migrate)) => server_migrate::migrate(migrate).await,
+            Some(crate::cli::ServerAction::Status(status)) => server_status::run(status).await,
             None => daemon::server(args).await,
         },
         Command::Agent(args) => match args.action {

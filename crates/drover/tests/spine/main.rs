@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod celery;
+mod cluster;
 mod config;
 mod console;
 mod cookbook;

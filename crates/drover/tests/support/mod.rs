@@ -75,8 +75,12 @@ pub struct TestStack {
     pub options: Options,
     pub first_address: Ipv4Addr,
     server: Option<Child>,
-    /// Under `DROVER_TEST_DATABASE=postgres`: the store's own PostgreSQL (dropped after the server).
-    store_database: Option<PostgresStore>,
+    /// Under `DROVER_TEST_DATABASE=postgres`: the store's own PostgreSQL (dropped after the server),
+    /// shared with peers started by [`TestStack::start_peer`].
+    store_database: Option<std::sync::Arc<PostgresStore>>,
+    /// The admin token's file: the data dir's, or for a peer the first server's (a peer makes
+    /// none of its own: the first server's works on every server of the store).
+    token_file: Option<PathBuf>,
 }
 
 /// A server's store in PostgreSQL: a cluster of its own, and a database in it that the server
@@ -144,7 +148,32 @@ impl TestStack {
     pub async fn start_with(options: Options) -> Self {
         let net = next_net();
         let dir = tempfile::tempdir().unwrap();
-        let store_database = on_postgres().then(|| PostgresStore::start(dir.path()));
+        let store_database = on_postgres().then(|| std::sync::Arc::new(PostgresStore::start(dir.path())));
+        Self::start_in(dir, net, options, store_database, None).await
+    }
+
+    /// Starts a server whose store is `store`, whatever `DROVER_TEST_DATABASE` says.
+    pub async fn start_on_postgres(options: Options, store: impl FnOnce(&Path) -> PostgresStore) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(store(dir.path()));
+        Self::start_in(dir, next_net(), options, Some(store), None).await
+    }
+
+    /// Starts another server on this one's PostgreSQL store: its own data dir, port and local
+    /// addresses; this one's admin token.
+    pub async fn start_peer(&self) -> Self {
+        let store = self.store_database.clone().expect("peers share a PostgreSQL store");
+        let token = self.token_file();
+        Self::start_in(tempfile::tempdir().unwrap(), next_net(), self.options.clone(), Some(store), Some(token)).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        net: u8,
+        options: Options,
+        store_database: Option<std::sync::Arc<PostgresStore>>,
+        token_file: Option<PathBuf>,
+    ) -> Self {
         let mut stack = Self {
             dir,
             port: free_port(),
@@ -152,9 +181,15 @@ impl TestStack {
             first_address: Ipv4Addr::new(127, 0, net, 2),
             server: None,
             store_database,
+            token_file,
         };
         stack.start_server().await;
         stack
+    }
+
+    /// Where the admin token this server accepts is kept.
+    pub fn token_file(&self) -> PathBuf {
+        self.token_file.clone().unwrap_or_else(|| self.data_dir().join("admin.token"))
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -207,7 +242,7 @@ impl TestStack {
             .spawn()
             .unwrap();
         self.server = Some(child);
-        let token_file = self.data_dir().join("admin.token");
+        let token_file = self.token_file();
         eventually(Duration::from_secs(60), "the server to answer", || async {
             if !token_file.exists() {
                 return None;
@@ -224,7 +259,7 @@ impl TestStack {
     /// Keeps the store in `store` from the next server start on (after `drover server migrate`).
     pub fn switch_store(&mut self, store: PostgresStore) {
         assert!(self.server.is_none(), "stop the server before switching its store");
-        self.store_database = Some(store);
+        self.store_database = Some(std::sync::Arc::new(store));
     }
 
     /// The server's pid, while it runs.
@@ -257,7 +292,7 @@ impl TestStack {
     }
 
     pub fn admin_token(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("admin.token")).unwrap().trim().to_owned()
+        std::fs::read_to_string(self.token_file()).unwrap().trim().to_owned()
     }
 
     /// One instance in the layers `zeoserver` and `clients`, with one client (`--cpu-count 1`),
