@@ -21,96 +21,9 @@ use drover_proto::relay::{BackendState, FrontendAnswers, FrontendCall};
 use drover_proto::scaling::{InstanceScaling, SetScaling};
 use drover_proto::{API_PREFIX, ErrorBody};
 use reqwest::Method;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::error::{ClientError, chain};
-use crate::tls::pinned_client_config;
-
-/// How long an ordinary call may take.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Shared HTTPS plumbing: base URL, bearer token, pinned TLS.
-#[derive(Clone)]
-struct Http {
-    inner: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Http {
-    fn new(server_url: &str, ca_fingerprint: &str, token: &str) -> Result<Self, ClientError> {
-        let tls = pinned_client_config(ca_fingerprint).map_err(|e| ClientError::Setup(e.to_string()))?;
-        let inner = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(Duration::from_secs(10))
-            .no_proxy()
-            .build()
-            .map_err(|e| ClientError::Setup(chain(&e)))?;
-        Ok(Self { inner, base: server_url.trim_end_matches('/').to_owned(), token: token.to_owned() })
-    }
-
-    async fn call<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-        timeout: Duration,
-    ) -> Result<Option<T>, ClientError> {
-        let url = format!("{}{API_PREFIX}{path}", self.base);
-        let mut req = self.inner.request(method, &url).bearer_auth(&self.token).timeout(timeout);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp =
-            req.send().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let bytes =
-            resp.bytes().await.map_err(|e| ClientError::Unreachable { url: self.base.clone(), detail: chain(&e) })?;
-        if (200..300).contains(&status) {
-            if status == 204 || bytes.is_empty() {
-                return Ok(None);
-            }
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| ClientError::Protocol { status, detail: e.to_string() });
-        }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ClientError::Api { status, error: body.error, retry_after }),
-            Err(_) => Err(ClientError::Protocol { status, detail: String::from_utf8_lossy(&bytes).into_owned() }),
-        }
-    }
-
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        self.required(self.call::<(), T>(Method::GET, path, None, CALL_TIMEOUT).await)
-    }
-
-    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ClientError> {
-        self.required(self.call(Method::POST, path, Some(body), CALL_TIMEOUT).await)
-    }
-
-    async fn post_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
-        self.call::<B, serde_json::Value>(Method::POST, path, Some(body), CALL_TIMEOUT).await.map(|_| ())
-    }
-
-    async fn put_empty<B: Serialize>(&self, path: &str, body: &B) -> Result<(), ClientError> {
-        self.call::<B, serde_json::Value>(Method::PUT, path, Some(body), CALL_TIMEOUT).await.map(|_| ())
-    }
-
-    async fn delete(&self, path: &str) -> Result<(), ClientError> {
-        self.call::<(), serde_json::Value>(Method::DELETE, path, None, CALL_TIMEOUT).await.map(|_| ())
-    }
-
-    fn required<T>(&self, got: Result<Option<T>, ClientError>) -> Result<T, ClientError> {
-        got?.ok_or_else(|| ClientError::Protocol { status: 204, detail: "empty body where one was expected".into() })
-    }
-}
+use crate::http::{CALL_TIMEOUT, Http};
 
 /// Percent-encodes a path segment (names are validated server-side; this keeps odd input intact).
 fn seg(s: &str) -> String {
@@ -546,8 +459,9 @@ impl AgentClient {
     /// chunk by chunk and checks its checksum. `timeout` bounds the whole download.
     pub async fn download_binary(&self, timeout: Duration) -> Result<BinaryDownload, ClientError> {
         let http = &self.http;
-        let url = format!("{}{API_PREFIX}/agent/binary", http.base);
-        let unreachable = |e: reqwest::Error| ClientError::Unreachable { url: http.base.clone(), detail: chain(&e) };
+        let base = http.base();
+        let url = format!("{base}{API_PREFIX}/agent/binary");
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable { url: base.clone(), detail: chain(&e) };
         let resp = http.inner.get(&url).bearer_auth(&http.token).timeout(timeout).send().await.map_err(unreachable)?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
@@ -559,7 +473,7 @@ impl AgentClient {
         }
         let sha256 =
             resp.headers().get(drover_proto::upgrade::SHA256_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(BinaryDownload { resp, sha256, base: http.base.clone() })
+        Ok(BinaryDownload { resp, sha256, base })
     }
 
     /// Sends a heartbeat.

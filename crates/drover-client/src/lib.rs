@@ -5,7 +5,9 @@
 
 mod api;
 mod error;
+mod http;
 pub mod tls;
 
 pub use api::{AgentClient, BinaryDownload, Client};
 pub use error::ClientError;
+pub use http::server_urls;

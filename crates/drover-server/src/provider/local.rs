@@ -151,6 +151,22 @@ impl LocalProvider {
         Ok(path)
     }
 
+    /// The servers an agent is given, comma-separated: this one first, then the other servers of
+    /// the control plane that are up, which it fails over to.
+    async fn server_urls(&self) -> String {
+        let own = &self.inner.server_url;
+        let mut urls = vec![own.clone()];
+        let up_since = crate::time::now_ms() - crate::cluster::members::SILENT_AFTER.as_millis() as i64;
+        match self.inner.store.servers().await {
+            Ok(servers) => {
+                urls.extend(servers.into_iter().filter(|s| s.seen_at >= up_since && &s.url != own).map(|s| s.url))
+            }
+            Err(e) => tracing::warn!("failed to list the other servers for a local agent: {e}"),
+        }
+        urls.dedup();
+        urls.join(",")
+    }
+
     /// Starts the instance's agent (unless it already runs). Returns its pid.
     pub async fn spawn(&self, instance: &InstanceRow) -> std::io::Result<i32> {
         if let Some(pid) = self.running_pid(instance) {
@@ -160,10 +176,11 @@ impl LocalProvider {
         std::fs::create_dir_all(&root)?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(root.join("agent.log"))?;
         let address = instance.address.clone().unwrap_or_else(|| "127.0.0.1".into());
+        let servers = self.server_urls().await;
         let mut cmd = tokio::process::Command::new(&self.inner.binary);
         cmd.arg("agent")
             .arg("--server")
-            .arg(&self.inner.server_url)
+            .arg(&servers)
             .arg("--stack")
             .arg(&instance.stack_name)
             .arg("--instance")

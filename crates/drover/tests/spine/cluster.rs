@@ -1,6 +1,8 @@
 //! Two servers on one PostgreSQL store: one CA and one admin token for both, `server status`
 //! naming the leader, a command queued through one server reaching an agent that long-polls the
-//! other, and, when the leader is killed with SIGKILL, the other taking over the leader's work.
+//! other, and, when the leader is killed with SIGKILL in the middle of a deployment, the
+//! deployment finishing once, its agents failing over to the other server, and the other taking
+//! over the leader's work.
 
 use std::time::{Duration, Instant};
 
@@ -59,18 +61,41 @@ async fn two_servers_share_a_store_and_the_survivor_leads_when_the_leader_is_kil
     let table = second.cli_ok(&["server", "status"]);
     assert!(table.contains("leader") && table.contains("standby"), "{table}");
 
-    // An instance made through the second server: its local agent long-polls the second server.
+    // An instance made through each server: its local agent long-polls that server, and knows the
+    // other to fail over to.
     first.create_stack(STACK, &[("clients", "custom")]);
     second.create_online_instance(STACK, &["clients"]);
-    // A command queued through the first server reaches it at once (NOTIFY), not at the end of
-    // its 25 s long-poll.
+    first.create_online_instance(STACK, &["clients"]);
+    // A command queued through the first server reaches the agent on the second at once (NOTIFY),
+    // not at the end of its 25 s long-poll.
     let took: Vec<f64> = (0..3).map(|n| exec_through(&first, &format!("through the first {n}"))).collect();
     eprintln!("exec through the other server took {took:?} s");
     assert!(took.iter().all(|t| *t < 12.0), "a command waited for the long-poll to end: {took:?} s");
 
-    // The leader dies without a word: the second server takes over within seconds.
+    // A deployment through the second server is running on both instances when the leader (the
+    // first server) dies without a word.
+    let marks = tempfile::tempdir().unwrap();
+    let script = format!("mktemp {}/ran.XXXXXX && sleep 6 && echo finished", marks.path().display());
+    let running = {
+        let (url, token) = (second.url(), second.admin_token());
+        std::thread::spawn(move || {
+            crate::support::cli_with(&url, &token, &["exec", "--stack", STACK, "--json", "--", "sh", "-c", &script])
+        })
+    };
+    let ran = || std::fs::read_dir(marks.path()).unwrap().count();
+    eventually(Duration::from_secs(60), "the command to start on both instances", || async {
+        (ran() == 2).then_some(())
+    })
+    .await;
     let killed_at = Instant::now();
     first.kill_server();
+    // It finishes, each command once: the first server's agent reports to the second.
+    let out = running.join().unwrap();
+    assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let deployment: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(deployment["status"], "successful", "{deployment}");
+    assert_eq!(ran(), 2, "a command ran twice");
+
     eventually(Duration::from_secs(60), "the second server to lead", || async {
         let listed = members(&second);
         (leader(&listed).as_deref() == Some(second_id.as_str())).then_some(())
@@ -78,6 +103,21 @@ async fn two_servers_share_a_store_and_the_survivor_leads_when_the_leader_is_kil
     .await;
     eprintln!("the second server led {:.1} s after the first was killed", killed_at.elapsed().as_secs_f64());
     assert!(second.server_log().contains("this server leads"), "{}", second.server_log());
+    // Both agents long-poll the second server now, and stay online.
+    eventually(Duration::from_secs(60), "both agents on the second server", || async {
+        let listed = members(&second);
+        let mine = listed.iter().find(|m| m["id"] == second_id.as_str())?;
+        (mine["agents"] == 2).then_some(())
+    })
+    .await;
+    let instances: Vec<serde_json::Value> =
+        serde_json::from_str(&second.cli_ok(&["instance", "list", "--stack", STACK, "--json"])).unwrap();
+    assert!(instances.iter().all(|i| i["status"] == "online"), "{instances:?}");
+    // A CLI given both servers fails over to the one that is up.
+    let both = format!("{},{}", first.url(), second.url());
+    let out = crate::support::cli_with(&both, &second.admin_token(), &["instance", "list", "--stack", STACK]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
     // It serves on: a command, and the leader's work (a Configure held for coalescing is
     // released only by the leader) when another instance comes online.
     exec_through(&second, "after the takeover");
