@@ -219,7 +219,7 @@ pub async fn cancel(_: Can<DEPLOY>, State(state): State<AppState>, Id(id): Id) -
         .map(|c| c.id)
         .collect::<Vec<i64>>();
     // The stream's agent may append its output to another server.
-    state.cluster.outbox.send(crate::cluster::bus::Message::Cancelled { ids: unfinished.clone() });
+    state.cluster.outbox.cancelled(&unfinished);
     state.cancelled.add(unfinished);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,7 +15,7 @@ use crate::store::Store;
 const CHANNEL: &str = "drover";
 /// NOTIFY payloads must stay under 8000 bytes; messages are packed up to this.
 const PAYLOAD_BUDGET: usize = 6000;
-/// The most instance ids in one wake message.
+/// The most ids in one wake or cancel message.
 const IDS_PER_MESSAGE: usize = 400;
 
 /// One thing that happened on a server that the others must know.
@@ -60,6 +60,15 @@ impl Outbox {
         if self.0.is_some() {
             for chunk in ids.chunks(IDS_PER_MESSAGE) {
                 self.send(Message::Wake { ids: chunk.to_vec() });
+            }
+        }
+    }
+
+    /// Tells the other servers these commands were cancelled.
+    pub fn cancelled(&self, ids: &[i64]) {
+        if self.0.is_some() {
+            for chunk in ids.chunks(IDS_PER_MESSAGE) {
+                self.send(Message::Cancelled { ids: chunk.to_vec() });
             }
         }
     }
@@ -123,7 +132,11 @@ pub async fn listen(state: AppState, url: String) {
     loop {
         match PgListener::connect(&url).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Ok(()) => receive(&state, &mut listener).await,
+                Ok(()) => {
+                    // What was sent before this listen was missed: every waiter looks again.
+                    state.wakeups.wake_everyone_here();
+                    receive(&state, &mut listener).await
+                }
                 Err(e) => tracing::warn!("failed to listen for the other servers: {e}"),
             },
             Err(e) => tracing::warn!("failed to connect to listen for the other servers: {e}"),

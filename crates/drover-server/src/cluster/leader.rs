@@ -36,7 +36,7 @@ pub async fn start(state: &AppState) -> Result<(), ServerError> {
         });
         return Ok(());
     };
-    let mut conn = PgConnection::connect(&url).await?;
+    let mut conn = connect(&url).await?;
     let state = state.clone();
     if try_lock(&mut conn).await? {
         let work = take_over(&state).await?;
@@ -55,7 +55,7 @@ pub async fn start(state: &AppState) -> Result<(), ServerError> {
 /// Tries for the lock until this server gets it, leads until it loses it, forever.
 async fn campaign(state: AppState, url: String) {
     loop {
-        let mut conn = match PgConnection::connect(&url).await {
+        let mut conn = match connect(&url).await {
             Ok(conn) => conn,
             Err(e) => {
                 tracing::warn!("failed to connect to try for the leader lock: {e}");
@@ -81,10 +81,27 @@ async fn campaign(state: AppState, url: String) {
             Ok(work) => hold(&state, conn, work).await,
             Err(e) => {
                 tracing::error!("failed to take over as leader: {e}");
+                state.cluster.set_leading(false);
+                drop(conn);
                 tokio::time::sleep(PERIOD).await;
             }
         }
     }
+}
+
+/// A connection for the leader lock. PostgreSQL frees a session's lock only once it finds the
+/// session's client gone: a leader whose host dies, or whose network is cut, sends no close, so
+/// the server is told to probe the connection every few seconds and give it up within about 15 s
+/// rather than after the kernel's default of two hours.
+async fn connect(url: &str) -> Result<PgConnection, sqlx::Error> {
+    use sqlx::Executor;
+    let mut conn = PgConnection::connect(url).await?;
+    conn.execute(
+        "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; \
+         SET tcp_user_timeout = 10000",
+    )
+    .await?;
+    Ok(conn)
 }
 
 async fn try_lock(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
@@ -113,6 +130,12 @@ async fn take_over(state: &AppState) -> Result<JoinSet<()>, ServerError> {
     tracing::info!(server = %state.cluster.id, "this server leads");
     state.store.claim_leadership(&state.cluster.id).await?;
     crate::orchestrator::sweep(state).await?;
+    if state.cluster.database_url.is_some() {
+        // Configures held while another server led (or triggered by messages this one missed)
+        // are looked at afresh: each stack's debounce starts now.
+        let stacks: Vec<i64> = state.store.stacks().await?.into_iter().map(|s| s.id).collect();
+        state.configure_events.start_over(&stacks);
+    }
     let mut work = JoinSet::new();
     work.spawn(watch_heartbeats(state.clone()));
     work.spawn(heal_lost_instances(state.clone()));
@@ -120,6 +143,9 @@ async fn take_over(state: &AppState) -> Result<JoinSet<()>, ServerError> {
     work.spawn(follow_zodb_schedules(state.clone()));
     work.spawn(follow_load(state.clone()));
     work.spawn(release_configures(state.clone()));
-    work.spawn(settle_running(state.clone()));
+    if state.cluster.database_url.is_some() {
+        // Only another server dies between a result and the next batch; one alone sweeps at start.
+        work.spawn(settle_running(state.clone()));
+    }
     Ok(work)
 }

@@ -17,7 +17,7 @@ use drover_core::deploy::restart_plan::RestartPolicy;
 use super::revision::{self, ResolveError};
 use super::{OrchestratorError, StackModel};
 use crate::state::AppState;
-use crate::store::{AppRow, InstanceRow, NewDeployment, PlannedCommand, StackRow};
+use crate::store::{AppRow, DEPLOY_GATE, InstanceRow, NewDeployment, PlannedCommand, StackRow};
 use crate::time::rfc3339;
 
 /// A checked request for an app deployment (see `api::parse::app_deployment`).
@@ -251,8 +251,11 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
             wait_for_lock(state, &app, deadline).await?;
         }
         let _gate = state.deploy_gate.lock().await;
+        // Another server of the control plane may be creating one too.
+        let gate = state.store.gate(DEPLOY_GATE).await?;
         let free = state.store.lock_holder(app.id).await?.is_none_or(|h| h.status != "running");
         if new.takes_lock && !free {
+            gate.open(DEPLOY_GATE).await;
             continue;
         }
         let created = state
@@ -272,6 +275,7 @@ pub async fn create(state: &AppState, stack: &StackRow, new: NewAppDeployment) -
         if new.takes_lock {
             state.store.take_lock(app.id, created.0).await?;
         }
+        gate.open(DEPLOY_GATE).await;
         break created;
     };
     state.wakeups.wake_agents(&woken);

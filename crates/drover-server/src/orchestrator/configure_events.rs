@@ -36,6 +36,17 @@ impl ConfigureEvents {
         self.notify.notify_one();
     }
 
+    /// Forgets every trigger and triggers these stacks now (a new leader: what another server
+    /// triggered, or what it missed, is looked at with a fresh debounce).
+    pub fn start_over(&self, stack_ids: &[i64]) {
+        let now = Instant::now();
+        let mut stacks = self.stacks.lock().unwrap_or_else(|e| e.into_inner());
+        stacks.clear();
+        stacks.extend(stack_ids.iter().map(|id| (*id, (now, now))));
+        drop(stacks);
+        self.notify.notify_one();
+    }
+
     /// The stacks due for release: their id, whether they are overdue, and the trigger seen.
     fn due(&self) -> Vec<(i64, bool, Instant)> {
         let now = Instant::now();

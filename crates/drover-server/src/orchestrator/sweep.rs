@@ -15,19 +15,49 @@ use super::{app_deploy, apply_event, power, queue_lifecycle};
 use crate::state::AppState;
 use crate::store::InstanceRow;
 
-/// How often the leader re-runs running deployments' follow-ups: a server that died between
-/// recording a command's result and releasing the next batch leaves its deployment for this.
+/// How often the leader re-runs running deployments' follow-ups and looks for stops left
+/// behind: a server that died between recording a command's result and releasing the next batch,
+/// or in the middle of a stop, leaves them for this.
 const SETTLE_PERIOD: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Re-runs running deployments' follow-ups every [`SETTLE_PERIOD`], forever (the leader's).
+/// Stops this leader carries on now, so that no round starts a second one.
+static RESUMING: std::sync::Mutex<Vec<i64>> = std::sync::Mutex::new(Vec::new());
+
+/// Re-runs running deployments' follow-ups, and carries on stops left behind, every
+/// [`SETTLE_PERIOD`], forever (the leader's, with other servers on the store).
 pub async fn settle_running(state: AppState) {
     super::ticker::every(state, SETTLE_PERIOD, "settle running deployments", async |state: &AppState| {
         for deployment_id in state.store.running_deployments().await? {
             settle_deployment(state, deployment_id).await?;
         }
-        Ok(())
+        resume_left_stops(state).await
     })
     .await;
+}
+
+/// Carries on, in the background, each stop that no server is carrying on (see [`stop_was_left`]).
+async fn resume_left_stops(state: &AppState) -> Result<(), sqlx::Error> {
+    for instance in state.store.instances_in(&[InstanceStatus::Stopping, InstanceStatus::ShuttingDown]).await? {
+        if !stop_was_left(state, &instance) {
+            continue;
+        }
+        {
+            let mut resuming = RESUMING.lock().unwrap_or_else(|e| e.into_inner());
+            if resuming.contains(&instance.id) {
+                continue;
+            }
+            resuming.push(instance.id);
+        }
+        tracing::info!(instance = %instance.hostname, status = %instance.status, "carrying on a stop left behind");
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = power::resume_stop(&state, &instance).await {
+                tracing::error!(instance = %instance.hostname, "failed to stop: {e}");
+            }
+            RESUMING.lock().unwrap_or_else(|e| e.into_inner()).retain(|id| *id != instance.id);
+        });
+    }
+    Ok(())
 }
 
 /// Re-runs the follow-up of every running deployment and of every instance in `running_setup`,
@@ -44,6 +74,9 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
         settle_setup(state, &instance).await?;
     }
     for instance in state.store.instances_in(&[InstanceStatus::Stopping, InstanceStatus::ShuttingDown]).await? {
+        if !stop_was_left(state, &instance) {
+            continue;
+        }
         tracing::info!(instance = %instance.hostname, status = %instance.status, "carrying on an interrupted stop");
         let state = state.clone();
         tokio::spawn(async move {
@@ -54,6 +87,17 @@ pub async fn sweep(state: &AppState) -> Result<(), sqlx::Error> {
     }
     state.wakeups.changed();
     Ok(())
+}
+
+/// Whether an instance's stop is left for this server to carry on: always on a store of its own;
+/// with other servers on the store, one of them may be stopping it now, so only a stop older than
+/// the shutdown timeout (which that server would have ended) is taken over.
+fn stop_was_left(state: &AppState, instance: &InstanceRow) -> bool {
+    if !state.store.is_shared() {
+        return true;
+    }
+    let waited = crate::time::now_ms().saturating_sub(instance.status_changed_at);
+    waited > state.config.shutdown_timeout.as_millis() as i64 + 5_000
 }
 
 /// A deployment's follow-up after one of its commands finished: releases the next batch (or skips

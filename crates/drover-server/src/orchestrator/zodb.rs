@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::{OrchestratorError, StackModel, targets};
 use crate::state::AppState;
-use crate::store::{AppRow, InstanceRow, NewDeployment, NewEvent, PlannedCommand};
+use crate::store::{AppRow, InstanceRow, NewDeployment, NewEvent, PlannedCommand, ZODB_GATE};
 use crate::time::schedule_now_secs;
 
 /// How often the schedules are read.
@@ -193,9 +193,12 @@ pub async fn queue(state: &AppState, stack: &str, request: &ZodbRequest) -> Resu
     };
     let command_json = serde_json::to_string(&command).map_err(|e| OrchestratorError::Internal(e.to_string()))?;
     let _one_at_a_time = QUEUEING.lock().await;
+    // And one at a time across the servers of the control plane.
+    let gate = state.store.gate(ZODB_GATE).await?;
     if request.kind != DeploymentKind::ZodbBackups
         && let Some(running) = state.store.running_zodb_job(model.stack.id).await?
     {
+        gate.open(ZODB_GATE).await;
         return Err(OrchestratorError::conflict(
             Some("kind"),
             format!(
@@ -219,6 +222,7 @@ pub async fn queue(state: &AppState, stack: &str, request: &ZodbRequest) -> Resu
         },
     )
     .await?;
+    gate.open(ZODB_GATE).await;
     Ok(id)
 }
 

@@ -156,6 +156,9 @@ impl LocalProvider {
     async fn server_urls(&self) -> String {
         let own = &self.inner.server_url;
         let mut urls = vec![own.clone()];
+        if !self.inner.store.is_shared() {
+            return own.clone();
+        }
         let up_since = crate::time::now_ms() - crate::cluster::members::SILENT_AFTER.as_millis() as i64;
         match self.inner.store.servers().await {
             Ok(servers) => {

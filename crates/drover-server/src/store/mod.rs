@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod deployments;
 mod events;
+mod gate;
 mod instances;
 mod join_tokens;
 mod layer_provider;
@@ -40,6 +41,7 @@ pub use command_log::{AppendOutcome, LogPage};
 pub use commands::FinishedCommand;
 pub use deployments::{NewDeployment, PlannedCommand};
 pub use events::NewEvent;
+pub use gate::{DEPLOY_GATE, ZODB_GATE};
 pub use instances::NewInstance;
 pub use join_tokens::{JoinTokenRow, JoinUse, NewJoinToken};
 pub use layer_provider::LayerProviderRow;
@@ -124,6 +126,11 @@ impl Store {
             AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool, backend: Backend::Postgres })
+    }
+
+    /// Whether several servers may share this store (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.backend == Backend::Postgres
     }
 
     /// Begins a transaction that holds the store's write lock from its start, waiting for it: on
