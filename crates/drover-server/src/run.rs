@@ -14,6 +14,7 @@ use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::orchestrator::watch_agents;
 use crate::provider::{Ec2Provider, LocalProvider};
+use crate::relay::FrontendRelay;
 use crate::state::{AppState, AuthKeys, Wakeups};
 use crate::store::Store;
 use crate::{api, cluster, pki, secrets};
@@ -92,12 +93,12 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
         store,
         config: Arc::new(config),
         auth: Arc::new(AuthKeys { admin_hash, ca_fingerprint: pki.fingerprint.clone(), server_url: url.clone() }),
-        wakeups: Arc::new(Wakeups::new(outbox)),
+        wakeups: Arc::new(Wakeups::new(outbox.clone())),
         local,
         ec2,
         deploy_gate: Arc::default(),
         configure_events: Arc::default(),
-        frontend_relay: Arc::default(),
+        frontend_relay: Arc::new(FrontendRelay::new(outbox.clone())),
         cancelled: Arc::default(),
         presence: Arc::default(),
         metrics: Arc::default(),

@@ -16,6 +16,7 @@ use super::agent::{own_command, own_instance};
 use super::extract::{Agent, Body, Id};
 use super::failure::{ApiResult, Failure};
 use crate::orchestrator::model::StackModel;
+use crate::relay::Delivery;
 use crate::state::AppState;
 use crate::store::InstanceRow;
 
@@ -74,9 +75,9 @@ pub(super) async fn ask_all<'a>(
 ) -> Vec<(&'a Ask<'a>, BackendState)> {
     let pending: Vec<_> =
         asks.iter().map(|ask| (ask, state.frontend_relay.ask(ask.frontend.id, &ask.server, action))).collect();
-    for ask in asks {
-        state.wakeups.agent(ask.frontend.id).notify_waiters();
-    }
+    // Here and on the other servers (after the requests, which reach them first).
+    let frontends: Vec<i64> = asks.iter().map(|ask| ask.frontend.id).collect();
+    state.wakeups.wake_agents(&frontends);
     let deadline = tokio::time::Instant::now() + wait;
     let mut answers = Vec::with_capacity(pending.len());
     for (ask, pending) in pending {
@@ -107,7 +108,8 @@ pub async fn answer(
     if report.status.as_ref().is_some_and(|s| s.len() > 64 || s.chars().any(char::is_control)) {
         return Err(Failure::invalid("status", "is not a HAProxy server status"));
     }
-    let delivered = u64::try_from(id).is_ok_and(|id| state.frontend_relay.answer(agent.instance_id, id, report));
+    let delivered = u64::try_from(id)
+        .is_ok_and(|id| state.frontend_relay.answer(agent.instance_id, id, report) != Delivery::Unknown);
     if delivered {
         Ok(StatusCode::NO_CONTENT)
     } else {

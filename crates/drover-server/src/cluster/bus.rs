@@ -1,9 +1,10 @@
 //! What one server tells the others on the same PostgreSQL (`NOTIFY drover`): a command queued
 //! for an agent that may be long-polling elsewhere, a Configure to coalesce, a cancelled stream,
 //! an agent that moved its long-poll here, a heartbeat's metrics for the leader's load-based
-//! scaling. Best effort: a message missed while the listening connection reconnects costs at
+//! scaling, and the frontend relay's requests, answers and withdrawals. Best effort: a message missed while the listening connection reconnects costs at
 //! most one long-poll wait, since every waiter is woken to look again after a reconnect.
 
+use drover_proto::relay::{BackendState, FrontendRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
@@ -32,6 +33,12 @@ pub enum Message {
     Cancelled { ids: Vec<i64> },
     /// The instance's agent opened a long-poll on the sender.
     Polling { instance: i64 },
+    /// A request for a frontend's HAProxy, asked on the sender (its agent may poll here).
+    RelayAsk { frontend: i64, request: FrontendRequest },
+    /// A frontend's answer to a request the receiver asked.
+    RelayAnswer { frontend: i64, id: u64, state: BackendState },
+    /// The sender's request is no longer waited for.
+    RelayWithdraw { id: u64 },
     /// The instance's heartbeat metrics, received by the sender at `at_ms`.
     Heartbeat { instance: i64, created_at: i64, at_ms: i64, cpu: f64, memory: f64, load: f64 },
 }
@@ -176,6 +183,14 @@ fn apply(state: &AppState, message: Message) {
         Message::Configure { stack } => state.configure_events.trigger(stack),
         Message::Cancelled { ids } => state.cancelled.add(ids),
         Message::Polling { instance } => state.presence.forget(instance),
+        Message::RelayAsk { frontend, request } => {
+            state.frontend_relay.asked_elsewhere(frontend, request);
+            state.wakeups.wake_here(&[frontend]);
+        }
+        Message::RelayAnswer { frontend, id, state: answer } => {
+            state.frontend_relay.answered_elsewhere(frontend, id, answer)
+        }
+        Message::RelayWithdraw { id } => state.frontend_relay.withdrawn_elsewhere(id),
         Message::Heartbeat { instance, created_at, at_ms, cpu, memory, load } => {
             state.metrics.record_sample(instance, created_at, at_ms, cpu, memory, load);
         }

@@ -30,7 +30,7 @@ fn leader(members: &[serde_json::Value]) -> Option<String> {
 /// Runs `echo words` on the stack's instances through `via`; the seconds it took.
 fn exec_through(via: &TestStack, words: &str) -> f64 {
     let started = Instant::now();
-    let out = via.cli_ok(&["exec", "--stack", STACK, "--json", "--", "echo", words]);
+    let out = via.cli_ok(&["exec", "--stack", STACK, "--layer", "clients", "--json", "--", "echo", words]);
     let took = started.elapsed().as_secs_f64();
     let deployment: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(deployment["status"], "successful", "{out}");
@@ -63,9 +63,21 @@ async fn two_servers_share_a_store_and_the_survivor_leads_when_the_leader_is_kil
 
     // An instance made through each server: its local agent long-polls that server, and knows the
     // other to fail over to.
-    first.create_stack(STACK, &[("clients", "custom")]);
+    first.create_stack(STACK, &[("clients", "custom"), ("plone", "plone_instances"), ("web", "frontend")]);
     second.create_online_instance(STACK, &["clients"]);
     first.create_online_instance(STACK, &["clients"]);
+
+    // The frontend relay across servers: HAProxy's state of a client, asked through the first
+    // server of a frontend whose agent long-polls the second, comes back (NOTIFY both ways).
+    first.cli_ok(&["instance", "create", "--stack", STACK, "--layer", "plone", "--cpu-count", "1", "--wait"]);
+    second.cli_ok(&["instance", "create", "--stack", STACK, "--layer", "web", "--wait"]);
+    let backends = eventually(Duration::from_secs(60), "the frontend's answer through the other server", || async {
+        let backends = first.client().frontend_backends(STACK).await.ok()?;
+        let servers = &backends.first()?.servers;
+        (!servers.is_empty() && servers.iter().all(|s| s.status.is_some())).then_some(backends)
+    })
+    .await;
+    assert!(backends[0].servers.iter().all(|s| s.error.is_none()), "{backends:?}");
     // A command queued through the first server reaches the agent on the second at once (NOTIFY),
     // not at the end of its 25 s long-poll.
     let took: Vec<f64> = (0..3).map(|n| exec_through(&first, &format!("through the first {n}"))).collect();
@@ -79,7 +91,8 @@ async fn two_servers_share_a_store_and_the_survivor_leads_when_the_leader_is_kil
     let running = {
         let (url, token) = (second.url(), second.admin_token());
         std::thread::spawn(move || {
-            crate::support::cli_with(&url, &token, &["exec", "--stack", STACK, "--json", "--", "sh", "-c", &script])
+            let exec = ["exec", "--stack", STACK, "--layer", "clients", "--json", "--", "sh", "-c", &script];
+            crate::support::cli_with(&url, &token, &exec)
         })
     };
     let ran = || std::fs::read_dir(marks.path()).unwrap().count();
@@ -103,11 +116,11 @@ async fn two_servers_share_a_store_and_the_survivor_leads_when_the_leader_is_kil
     .await;
     eprintln!("the second server led {:.1} s after the first was killed", killed_at.elapsed().as_secs_f64());
     assert!(second.server_log().contains("this server leads"), "{}", second.server_log());
-    // Both agents long-poll the second server now, and stay online.
-    eventually(Duration::from_secs(60), "both agents on the second server", || async {
+    // Every agent long-polls the second server now, and stays online.
+    eventually(Duration::from_secs(60), "every agent on the second server", || async {
         let listed = members(&second);
         let mine = listed.iter().find(|m| m["id"] == second_id.as_str())?;
-        (mine["agents"] == 2).then_some(())
+        (mine["agents"] == 4).then_some(())
     })
     .await;
     let instances: Vec<serde_json::Value> =
