@@ -6,7 +6,12 @@
 //!   curve is `1000,2000,5000,10000`);
 //! - `DROVER_BENCH_PER_STACK`: agents per stack (default 100; stacks of one layer);
 //! - `DROVER_BENCH_SVG`: where to write the plot of p99 latency against agent count (default
-//!   `target/agents-scale.svg`).
+//!   `target/agents-scale.svg`);
+//! - `DROVER_BENCH_SERVERS`: servers of the control plane (default 1; more need the store on
+//!   PostgreSQL, `DROVER_TEST_DATABASE=postgres`). Agent i long-polls server i mod N and knows the
+//!   others to fail over to; deployments are created through the first server, so most dispatches
+//!   cross servers; CPU and RSS are the servers' sums; the restart is the first server's, whose
+//!   agents fail over to the others.
 //!
 //! Each simulated agent enrolls with its stack's join token (`POST /agent/enroll`), says hello,
 //! holds one long-poll (`GET /agent/commands/next?wait=25`) on its own TLS connection, sends a
@@ -220,13 +225,28 @@ struct Figures {
     back: usize,
 }
 
-async fn run(agents: usize, per_stack: usize) -> Figures {
+/// Agent `index`'s server list: its own server first, then the others.
+fn urls_of(urls: &[String], index: usize) -> String {
+    let first = index % urls.len();
+    let mut list = vec![urls[first].clone()];
+    list.extend(urls.iter().enumerate().filter(|(n, _)| *n != first).map(|(_, u)| u.clone()));
+    list.join(",")
+}
+
+async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
     let options = Options {
         agent_heartbeat_secs: HEARTBEAT_EVERY.as_secs_f64(),
         server_args: vec!["--max-connections".into(), (agents + 1024).to_string()],
         ..Options::default()
     };
     let mut stack = TestStack::start_with(options).await;
+    assert!(servers == 1 || support::on_postgres(), "several servers need DROVER_TEST_DATABASE=postgres");
+    let mut peers = Vec::new();
+    for _ in 1..servers {
+        peers.push(stack.start_peer().await);
+    }
+    let mut urls = vec![stack.url()];
+    urls.extend(peers.iter().map(TestStack::url));
     let admin = stack.client();
     let stacks: Vec<String> = (0..agents.div_ceil(per_stack)).map(|n| format!("scale-{n:04}")).collect();
     let mut tokens = Vec::new();
@@ -235,7 +255,7 @@ async fn run(agents: usize, per_stack: usize) -> Figures {
         let req = CreateJoinToken { uses: Some(per_stack as u32), expires_in_secs: Some(3600), ..Default::default() };
         tokens.push(admin.create_join_token(name, &req).await.unwrap().token);
     }
-    let (url, fingerprint) = (stack.url(), stack.fingerprint());
+    let fingerprint = stack.fingerprint();
     let epoch = Instant::now();
     let shared =
         Arc::new(Shared { answered_ms: (0..agents).map(|_| AtomicI64::new(-1)).collect(), ..Default::default() });
@@ -244,7 +264,7 @@ async fn run(agents: usize, per_stack: usize) -> Figures {
     let started = Instant::now();
     let gate = Arc::new(tokio::sync::Semaphore::new(ENROLLING));
     for index in 0..agents {
-        let (url, fingerprint, shared) = (url.clone(), fingerprint.clone(), shared.clone());
+        let (url, fingerprint, shared) = (urls_of(&urls, index), fingerprint.clone(), shared.clone());
         let (token, name) = (tokens[index / per_stack].clone(), stacks[index / per_stack].clone());
         let permit = gate.clone().acquire_owned().await.unwrap();
         tokio::spawn(async move {
@@ -269,8 +289,9 @@ async fn run(agents: usize, per_stack: usize) -> Figures {
     // Let the Configure events of the last arrivals settle.
     tokio::time::sleep(Duration::from_secs(10)).await;
 
-    let pid = stack.server_pid().unwrap();
-    let ticks_before = (cpu_ticks(pid), Instant::now());
+    let pids: Vec<u32> = std::iter::once(&stack).chain(&peers).map(|s| s.server_pid().unwrap()).collect();
+    let all_ticks = || pids.iter().map(|pid| cpu_ticks(*pid)).sum::<u64>();
+    let ticks_before = (all_ticks(), Instant::now());
     let mut reads = Vec::with_capacity(READS * 3);
     for n in 0..READS {
         let name = &stacks[n % stacks.len()];
@@ -308,9 +329,9 @@ async fn run(agents: usize, per_stack: usize) -> Figures {
     }
     let left = MEASURE_CPU_FOR.saturating_sub(ticks_before.1.elapsed());
     tokio::time::sleep(left).await;
-    let ticks = cpu_ticks(pid) - ticks_before.0;
+    let ticks = all_ticks() - ticks_before.0;
     let cpu_percent = ticks as f64 / 100.0 / ticks_before.1.elapsed().as_secs_f64() * 100.0;
-    let rss = rss_mib(pid);
+    let rss = pids.iter().map(|pid| rss_mib(*pid)).sum::<f64>();
 
     stack.stop_server();
     stack.start_server().await;
@@ -325,6 +346,7 @@ async fn run(agents: usize, per_stack: usize) -> Figures {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let back_secs = restarted.elapsed().as_secs_f64();
+    drop(peers);
     stack.stop_server();
     Figures {
         agents,
@@ -397,11 +419,12 @@ async fn main() {
         .map(|n| n.trim().parse().expect("DROVER_BENCH_AGENTS: agent counts separated by commas"))
         .collect();
     let per_stack: usize = std::env::var("DROVER_BENCH_PER_STACK").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let servers: usize = std::env::var("DROVER_BENCH_SERVERS").ok().and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
     let mut figures = Vec::new();
     for agents in counts {
-        let f = run(agents, per_stack).await;
+        let f = run(agents, per_stack, servers).await;
         println!(
-            "{} agents: online in {:.1} s | reads p50 {:.1} ms p99 {:.1} ms | dispatch p50 {:.1} ms p99 {:.1} ms | \
+            "{servers} server(s), {} agents: online in {:.1} s | reads p50 {:.1} ms p99 {:.1} ms | dispatch p50 {:.1} ms p99 {:.1} ms | \
              server CPU {:.0} % of a core, RSS {:.0} MiB | after a restart {} of {} back in {:.1} s",
             f.agents,
             f.online_secs,
