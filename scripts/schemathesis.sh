@@ -4,7 +4,8 @@
 # status or body the document does not describe, when the server accepts what the schema refuses
 # or refuses what it accepts, when an operation that takes a token answers without one, and when
 # a refused request (4xx) changed the store (scripts/schemathesis_hooks.py; the audit table, which
-# records refusals, is left out). Called by scripts/test.sh; run it alone the same way.
+# records refusals, and each server's own row in `servers` are left out). Called by scripts/test.sh;
+# run it alone the same way.
 #
 # Schemathesis is installed in a venv under target/ (pinned below). The server gets a temp data
 # dir, a free port on 127.0.0.1, rate limits high enough never to trip, and is stopped by its own
