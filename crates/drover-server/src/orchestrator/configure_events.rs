@@ -96,12 +96,7 @@ async fn release_if_settled(state: &AppState, stack_id: i64, overdue: bool) -> R
     if !overdue && instances.iter().any(|i| is_coming_up(i.status())) {
         return Ok(false);
     }
-    let woken = state.store.release_configures(stack_id).await?;
-    if !woken.is_empty() {
-        tracing::info!(stack_id, instances = woken.len(), "releasing Configure");
-    }
-    state.wakeups.wake_agents(&woken);
-    Ok(true)
+    super::release_held_configure(state, stack_id).await
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@ use std::net::Ipv4Addr;
 use drover_core::address::next_local_address;
 use drover_core::lifecycle::Event;
 use drover_core::scaling::ScalingType;
-use drover_core::{InstanceStatus, Provider, Shortname, next_hostname};
+use drover_core::{InstanceStatus, Provider, Shortname};
 
 use super::{OrchestratorError, apply_event};
 use crate::state::AppState;
-use crate::store::{InstanceRow, JoinUse, NewEvent, NewInstance, StackRow, StoreError};
+use crate::store::{InstanceRow, JoinUse, NewEvent, NewHostname, NewInstance, StackRow, StoreError};
 
 /// What a new instance is.
 pub struct InstanceRequest<'a> {
@@ -86,13 +86,9 @@ async fn create(
             .map_err(|e| OrchestratorError::invalid("provider", e.to_string()))?;
     }
     let guard = state.local.allocation_guard().await;
-    let hostname = match req.hostname {
-        Some(h) => h,
-        None => {
-            let existing = state.store.instances(stack.id).await?;
-            let taken: Vec<&str> = existing.iter().map(|i| i.hostname.as_str()).collect();
-            next_hostname(first, &taken)
-        }
+    let hostname = match &req.hostname {
+        Some(h) => NewHostname::Given(h.as_str()),
+        None => NewHostname::NextOf(first),
     };
     let (address, status) = match (provider, req.address) {
         (Provider::Local, _) => {
@@ -116,7 +112,7 @@ async fn create(
         .store
         .create_instance(&NewInstance {
             stack_id: stack.id,
-            hostname: hostname.as_str(),
+            hostname,
             provider: provider.as_str(),
             status,
             address: address.as_deref(),
@@ -129,7 +125,11 @@ async fn create(
         .map_err(|e| match e {
             StoreError::Duplicate => OrchestratorError::conflict(
                 Some(req.hostname_field),
-                format!("instance {hostname} already exists in stack {}; pick another hostname", stack.name),
+                format!(
+                    "instance {} already exists in stack {}; pick another hostname",
+                    req.hostname.as_ref().map_or(first.as_str(), Shortname::as_str),
+                    stack.name
+                ),
             ),
             e => e.into(),
         })?;
@@ -138,7 +138,7 @@ async fn create(
         .store
         .instance_by_id(id)
         .await?
-        .ok_or_else(|| OrchestratorError::Internal(format!("instance {hostname} vanished after its creation")))?;
+        .ok_or_else(|| OrchestratorError::Internal(format!("instance {id} vanished after its creation")))?;
     if provider != Provider::Registered
         && row.status() == InstanceStatus::Booting
         && let Err(e) = crate::provider::start_host(state, &row).await

@@ -110,25 +110,28 @@ pub async fn queue_lifecycle(
 /// Runs Configure on every online instance of a stack (reference.md section 2): each gets the
 /// new stack configuration, and its apps are rebuilt and restarted only where `deploy.cfg`
 /// changed. Older Configure commands still pending are superseded. A `held` Configure waits for
-/// [`ConfigureEvents`] to release it (a burst settling). Returns the deployment's id, or none
-/// when no instance is online.
+/// [`ConfigureEvents`] to release it (a burst settling); while one is held, another trigger only
+/// counts on it, and its commands are made anew when it is released (so a burst of N arrivals
+/// costs one set of commands, not N). Returns the deployment's id, or none when no instance is
+/// online.
 pub async fn configure_stack(
     state: &AppState,
     stack: &str,
     comment: Option<&str>,
     held: bool,
 ) -> Result<Option<i64>, sqlx::Error> {
+    if held
+        && let Some(row) = state.store.stack(stack).await?
+        && let Some(id) = state.store.add_held_trigger(row.id).await?
+    {
+        configure_triggered(state, row.id);
+        return Ok(Some(id));
+    }
     let Some(model) = StackModel::load(state, stack).await? else { return Ok(None) };
-    let targets = model
-        .instances
-        .iter()
-        .filter(|i| i.status() == InstanceStatus::Online)
-        .map(|i| {
-            let spec = model.lifecycle_spec(i, LifecycleEvent::Configure, None);
-            let spec_json = serde_json::to_string(&spec).map_err(encode_error)?;
-            Ok(PlannedCommand { instance_id: i.id, spec_json, skip: None, batch: 0, held })
-        })
-        .collect::<Result<Vec<PlannedCommand>, sqlx::Error>>()?;
+    let targets = configure_targets(&model)?
+        .into_iter()
+        .map(|(instance_id, spec_json)| PlannedCommand { instance_id, spec_json, skip: None, batch: 0, held })
+        .collect::<Vec<_>>();
     if targets.is_empty() {
         return Ok(None);
     }
@@ -152,11 +155,44 @@ pub async fn configure_stack(
     }
     state.wakeups.wake_agents(&woken);
     if held {
-        // Released by the leader, which may be another server.
-        state.configure_events.trigger(model.stack.id);
-        state.cluster.outbox.send(crate::cluster::bus::Message::Configure { stack: model.stack.id });
+        configure_triggered(state, model.stack.id);
     }
     Ok(Some(id))
+}
+
+/// A held Configure waits for the leader, which may be another server, to release it.
+fn configure_triggered(state: &AppState, stack_id: i64) {
+    state.configure_events.trigger(stack_id);
+    state.cluster.outbox.send(crate::cluster::bus::Message::Configure { stack: stack_id });
+}
+
+/// Every online instance of the stack with its Configure command, as JSON.
+fn configure_targets(model: &StackModel) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    model
+        .instances
+        .iter()
+        .filter(|i| i.status() == InstanceStatus::Online)
+        .map(|i| {
+            let spec = model.lifecycle_spec(i, LifecycleEvent::Configure, None);
+            Ok((i.id, serde_json::to_string(&spec).map_err(encode_error)?))
+        })
+        .collect()
+}
+
+/// Releases the stack's held Configure with commands made from the stack as it is now. `false`:
+/// a trigger came while they were being made, so the release is to be tried again.
+pub(crate) async fn release_held_configure(state: &AppState, stack_id: i64) -> Result<bool, sqlx::Error> {
+    let Some(held) = state.store.held_configure(stack_id).await? else { return Ok(true) };
+    let Some(stack) = state.store.stack_by_id(stack_id).await? else { return Ok(true) };
+    let Some(model) = StackModel::load(state, &stack.name).await? else { return Ok(true) };
+    let targets = configure_targets(&model)?;
+    let Some(woken) = state.store.release_held_configure(stack_id, held, &targets).await? else { return Ok(false) };
+    state.store.refresh_deployment(held.id).await?;
+    if !woken.is_empty() {
+        tracing::info!(stack = %stack.name, instances = woken.len(), "releasing Configure");
+    }
+    state.wakeups.wake_agents(&woken);
+    Ok(true)
 }
 
 /// Records the releases an app command (or a Configure event, for each of its apps) reported

@@ -105,38 +105,6 @@ impl Store {
 }
 
 impl Store {
-    /// Marks the pending commands of a stack's Configure deployments older than `newer` as
-    /// superseded; returns those deployments.
-    pub async fn supersede_configures(&self, stack_id: i64, newer: i64) -> Result<Vec<i64>, sqlx::Error> {
-        let mut ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE commands SET status = 'superseded', finished_at = $1, reason = 'superseded by a newer Configure' \
-             WHERE status = 'pending' AND deployment_id IN \
-             (SELECT id FROM deployments WHERE stack_id = $2 AND kind = 'configure' AND id < $3) \
-             RETURNING deployment_id",
-        )
-        .bind(now_ms())
-        .bind(stack_id)
-        .bind(newer)
-        .fetch_all(&self.pool)
-        .await?;
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
-    }
-
-    /// Releases the held Configure commands of a stack; returns the instances to wake.
-    pub async fn release_configures(&self, stack_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-        sqlx::query_scalar(
-            "UPDATE commands SET released = 1 WHERE status = 'pending' AND released = 0 AND deployment_id IN \
-             (SELECT id FROM deployments WHERE stack_id = $1 AND kind = 'configure') RETURNING instance_id",
-        )
-        .bind(stack_id)
-        .fetch_all(&self.pool)
-        .await
-    }
-}
-
-impl Store {
     /// A generated secret of the stack, made (with `make`) the first time it is asked for.
     pub async fn stack_secret(
         &self,

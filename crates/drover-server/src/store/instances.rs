@@ -1,6 +1,7 @@
 //! Instances: creation, status, enrollment, heartbeats.
 
 use drover_core::InstanceStatus;
+use drover_core::{Shortname, next_hostname};
 use drover_proto::agent::{Heartbeat, HostFacts};
 
 use super::{InstanceRow, Store, StoreError};
@@ -11,10 +12,20 @@ const SELECT_INSTANCE: &str = "SELECT i.*, s.name AS stack_name, \
       WHERE il.instance_id = i.id) AS layer_names \
      FROM instances i JOIN stacks s ON s.id = i.stack_id";
 
+/// A new instance's hostname.
+#[derive(Debug, Clone, Copy)]
+pub enum NewHostname<'a> {
+    /// This one; taken already is a [`StoreError::Duplicate`].
+    Given(&'a str),
+    /// The next free one of this prefix (`web` → `web3`), chosen under the write lock so
+    /// instances created at the same moment, through several servers too, get different ones.
+    NextOf(&'a Shortname),
+}
+
 /// What a new instance starts with.
 pub struct NewInstance<'a> {
     pub stack_id: i64,
-    pub hostname: &'a str,
+    pub hostname: NewHostname<'a>,
     pub provider: &'a str,
     pub status: InstanceStatus,
     pub address: Option<&'a str>,
@@ -54,12 +65,23 @@ impl Store {
         if let Some(join) = new.join {
             super::join_tokens::consume(&mut tx, join.token_id).await?;
         }
+        let hostname = match new.hostname {
+            NewHostname::Given(h) => h.to_owned(),
+            NewHostname::NextOf(prefix) => {
+                let taken: Vec<String> = sqlx::query_scalar("SELECT hostname FROM instances WHERE stack_id = $1")
+                    .bind(new.stack_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
+                next_hostname(prefix, &taken).as_str().to_owned()
+            }
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO instances (stack_id, hostname, provider, status, status_changed_at, address, \
              cpu_count_override, scaling, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(new.stack_id)
-        .bind(new.hostname)
+        .bind(&hostname)
         .bind(new.provider)
         .bind(new.status.as_str())
         .bind(now)
@@ -209,5 +231,52 @@ impl Store {
         sqlx::query("DELETE FROM instance_layers WHERE instance_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM instances WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::store::test_backends::stores;
+
+    /// Instances whose hostnames are generated at the same moment (agents of one stack enrolling
+    /// through several servers) all get one, each a different one: two once got the same name
+    /// and the second was refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn generated_hostnames_made_at_once_differ() {
+        for under_test in stores().await {
+            let store = under_test.store;
+            let stack = store.create_stack("race", "{}").await.unwrap();
+            let prefix = Shortname::parse("web").unwrap();
+            let made = futures_util::future::join_all((0..24).map(|_| {
+                let (store, prefix) = (store.clone(), prefix.clone());
+                tokio::spawn(async move {
+                    let new = NewInstance {
+                        stack_id: stack.id,
+                        hostname: NewHostname::NextOf(&prefix),
+                        provider: "registered",
+                        status: InstanceStatus::Registering,
+                        address: None,
+                        cpu_count_override: None,
+                        scaling: "24/7",
+                        layer_ids: &[],
+                        join: None,
+                    };
+                    store.create_instance(&new).await
+                })
+            }))
+            .await;
+            let mut names = HashSet::new();
+            for result in made {
+                let id = result
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{}: an instance was refused: {e:?}", under_test.backend));
+                names.insert(store.instance_by_id(id).await.unwrap().unwrap().hostname);
+            }
+            assert_eq!(names.len(), 24, "{}: every instance has a name of its own: {names:?}", under_test.backend);
+            assert!(names.contains("web1") && names.contains("web24"), "{}: {names:?}", under_test.backend);
+        }
     }
 }

@@ -31,6 +31,11 @@ impl Store {
         sqlx::query_as("SELECT * FROM stacks WHERE name = $1").bind(name).fetch_optional(&self.pool).await
     }
 
+    /// A stack by id.
+    pub async fn stack_by_id(&self, id: i64) -> Result<Option<StackRow>, sqlx::Error> {
+        sqlx::query_as("SELECT * FROM stacks WHERE id = $1").bind(id).fetch_optional(&self.pool).await
+    }
+
     /// Deletes a stack that has no instances, with its layers and history.
     pub async fn delete_stack(&self, id: i64) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;

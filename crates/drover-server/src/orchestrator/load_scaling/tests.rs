@@ -4,7 +4,7 @@ use drover_core::scaling::Thresholds;
 
 use super::*;
 use crate::metrics_history::{MIN_SPACING_MS, Point};
-use crate::store::{LoadScaling, NewInstance};
+use crate::store::{LoadScaling, NewHostname, NewInstance};
 
 const NOW: i64 = 2_000_000_000_000;
 
@@ -116,7 +116,7 @@ async fn timing_of_one_pass_for_a_layer() {
         let hostname = format!("web{n}");
         let new = NewInstance {
             stack_id: stack.id,
-            hostname: &hostname,
+            hostname: NewHostname::Given(&hostname),
             provider: "local",
             status: if n <= INSTANCES / 2 { InstanceStatus::Online } else { InstanceStatus::Stopped },
             address: None,

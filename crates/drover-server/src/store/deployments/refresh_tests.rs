@@ -4,7 +4,7 @@ use drover_core::{DeploymentKind, InstanceStatus};
 use drover_proto::agent::ResultReport;
 
 use super::{NewDeployment, PlannedCommand};
-use crate::store::{NewInstance, Store};
+use crate::store::{NewHostname, NewInstance, Store};
 
 fn success() -> ResultReport {
     ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: 1, data: None, nonce: None }
@@ -26,7 +26,7 @@ async fn race(store: &Store, backend: &str) {
     for hostname in ["web1", "web2"] {
         let new = NewInstance {
             stack_id: stack.id,
-            hostname,
+            hostname: NewHostname::Given(hostname),
             provider: "local",
             status: InstanceStatus::Online,
             address: None,
