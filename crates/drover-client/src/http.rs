@@ -37,7 +37,10 @@ pub fn server_urls(list: &str) -> Vec<String> {
 
 impl Http {
     pub fn new(server_url: &str, ca_fingerprint: &str, token: &str) -> Result<Self, ClientError> {
-        let tls = pinned_client_config(ca_fingerprint).map_err(|e| ClientError::Setup(e.to_string()))?;
+        let mut tls = pinned_client_config(ca_fingerprint).map_err(|e| ClientError::Setup(e.to_string()))?;
+        // HTTP/2 where the server offers it: an agent's long-poll, heartbeats and reports share
+        // one connection (one descriptor per agent on the server, one TLS handshake).
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let inner = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(Duration::from_secs(10))

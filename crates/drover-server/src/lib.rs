@@ -10,6 +10,7 @@ mod config;
 mod console;
 mod error;
 mod frontend_tls;
+mod hmac;
 mod metrics_history;
 mod orchestrator;
 mod passwords;

@@ -110,8 +110,9 @@ pub async fn run(config: ServerConfig) -> Result<(), ServerError> {
     crate::provider::adopt_local_agents(&state).await?;
     crate::provider::adopt_ec2_machines(&state);
     if let (Some(outgoing), Some(database_url)) = (outgoing, state.cluster.database_url.clone()) {
-        tokio::spawn(cluster::bus::publish(state.store.clone(), state.cluster.id.clone(), outgoing));
-        tokio::spawn(cluster::bus::listen(state.clone(), database_url));
+        let key = cluster::keys::share_bus_key(&state.store).await?;
+        tokio::spawn(cluster::bus::publish(state.store.clone(), state.cluster.id.clone(), key.clone(), outgoing));
+        tokio::spawn(cluster::bus::listen(state.clone(), database_url, key));
     }
     // The leader's work; a server that leads from the start sweeps before the API answers.
     cluster::leader::start(&state).await?;

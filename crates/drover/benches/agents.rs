@@ -23,7 +23,8 @@
 //! - while all are connected: p50/p99 of CLI reads (a stack's status, its instances, the stacks)
 //!   and of command dispatch (from the API call that creates an `execute` deployment for one
 //!   instance until that agent has the command);
-//! - the server's CPU (percent of one core, over the measuring window) and RSS;
+//! - the server's CPU (percent of one core, over the measuring window), RSS and open file
+//!   descriptors (an agent's calls share one HTTP/2 connection: about one per agent);
 //! - after a server restart (SIGTERM, start again on the same data dir): how long until every
 //!   agent's long-poll is answered again. A simulated agent retries as the real one does (from
 //!   200 ms doubling to 10 s, with jitter) and, after an error, first polls with a 1 s wait, so
@@ -208,6 +209,10 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
+fn open_descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+}
+
 fn summary(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(f64::total_cmp);
     (percentile(&ms, 50.0).unwrap_or(0.0), percentile(&ms, 99.0).unwrap_or(0.0))
@@ -221,6 +226,7 @@ struct Figures {
     dispatch: (f64, f64),
     cpu_percent: f64,
     rss_mib: f64,
+    descriptors: usize,
     back_secs: f64,
     back: usize,
 }
@@ -332,6 +338,7 @@ async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
     let ticks = all_ticks() - ticks_before.0;
     let cpu_percent = ticks as f64 / 100.0 / ticks_before.1.elapsed().as_secs_f64() * 100.0;
     let rss = pids.iter().map(|pid| rss_mib(*pid)).sum::<f64>();
+    let descriptors = pids.iter().map(|pid| open_descriptors(*pid)).sum::<usize>();
 
     stack.stop_server();
     stack.start_server().await;
@@ -355,6 +362,7 @@ async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
         dispatch: summary(dispatch),
         cpu_percent,
         rss_mib: rss,
+        descriptors,
         back_secs,
         back,
     }
@@ -425,7 +433,7 @@ async fn main() {
         let f = run(agents, per_stack, servers).await;
         println!(
             "{servers} server(s), {} agents: online in {:.1} s | reads p50 {:.1} ms p99 {:.1} ms | dispatch p50 {:.1} ms p99 {:.1} ms | \
-             server CPU {:.0} % of a core, RSS {:.0} MiB | after a restart {} of {} back in {:.1} s",
+             server CPU {:.0} % of a core, RSS {:.0} MiB, {} open descriptors | after a restart {} of {} back in {:.1} s",
             f.agents,
             f.online_secs,
             f.read.0,
@@ -434,6 +442,7 @@ async fn main() {
             f.dispatch.1,
             f.cpu_percent,
             f.rss_mib,
+            f.descriptors,
             f.back,
             f.agents,
             f.back_secs

@@ -1,20 +1,27 @@
 //! What one server tells the others on the same PostgreSQL (`NOTIFY drover`): a command queued
 //! for an agent that may be long-polling elsewhere, a Configure to coalesce, a cancelled stream,
 //! an agent that moved its long-poll here, a heartbeat's metrics for the leader's load-based
-//! scaling, and the frontend relay's requests, answers and withdrawals. Best effort: a message missed while the listening connection reconnects costs at
-//! most one long-poll wait, since every waiter is woken to look again after a reconnect.
+//! scaling, and the frontend relay's requests, answers and withdrawals. Best effort: a message
+//! missed while the listening connection reconnects costs at most one long-poll wait, since every
+//! waiter is woken to look again after a reconnect.
+//!
+//! Every payload is signed (`<hex HMAC-SHA256>.<json>`) with a key the servers share through the
+//! store ([`super::keys::share_bus_key`]): a role that may only connect and NOTIFY cannot make a
+//! server wake, cancel or relay anything; unsigned or wrongly signed payloads are dropped.
 
 use drover_proto::relay::{BackendState, FrontendRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
 
+use crate::hmac::{hmac_sha256, same_bytes};
 use crate::state::AppState;
 use crate::store::Store;
 
 /// The channel every server listens on.
 const CHANNEL: &str = "drover";
-/// NOTIFY payloads must stay under 8000 bytes; messages are packed up to this.
+/// NOTIFY payloads must stay under 8000 bytes; messages are packed up to this (the signature
+/// adds 65).
 const PAYLOAD_BUDGET: usize = 6000;
 /// The most ids in one wake or cancel message.
 const IDS_PER_MESSAGE: usize = 400;
@@ -81,6 +88,28 @@ impl Outbox {
     }
 }
 
+/// The key payloads are signed with, shared by every server on the store.
+#[derive(Clone)]
+pub struct BusKey(std::sync::Arc<str>);
+
+impl BusKey {
+    pub fn new(key: &str) -> Self {
+        Self(key.into())
+    }
+
+    /// `<hex mac>.<json>`.
+    fn seal(&self, json: &str) -> String {
+        format!("{}.{json}", hex::encode(hmac_sha256(self.0.as_bytes(), json.as_bytes())))
+    }
+
+    /// The JSON of a payload signed with this key; none when the signature is missing or wrong.
+    fn open<'a>(&self, payload: &'a str) -> Option<&'a str> {
+        let (mac, json) = payload.split_once('.')?;
+        let mac = hex::decode(mac).ok()?;
+        same_bytes(&mac, &hmac_sha256(self.0.as_bytes(), json.as_bytes())).then_some(json)
+    }
+}
+
 /// An outbox and the receiving end its publisher drains.
 pub fn outbox() -> (Outbox, mpsc::UnboundedReceiver<Message>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -88,14 +117,14 @@ pub fn outbox() -> (Outbox, mpsc::UnboundedReceiver<Message>) {
 }
 
 /// Sends what the outbox gathers, packed into few NOTIFYs, forever.
-pub async fn publish(store: Store, from: String, mut outgoing: mpsc::UnboundedReceiver<Message>) {
+pub async fn publish(store: Store, from: String, key: BusKey, mut outgoing: mpsc::UnboundedReceiver<Message>) {
     while let Some(first) = outgoing.recv().await {
         let mut batch = vec![first];
         while let Ok(more) = outgoing.try_recv() {
             batch.push(more);
         }
         for payload in pack(&from, batch) {
-            if let Err(e) = store.notify(CHANNEL, &payload).await {
+            if let Err(e) = store.notify(CHANNEL, &key.seal(&payload)).await {
                 tracing::warn!("failed to tell the other servers: {e}");
             }
         }
@@ -135,14 +164,14 @@ fn envelope(from: &str, ms: Vec<Message>) -> String {
 }
 
 /// Listens for the other servers' messages and applies them here, forever (reconnecting).
-pub async fn listen(state: AppState, url: String) {
+pub async fn listen(state: AppState, url: String, key: BusKey) {
     loop {
         match PgListener::connect(&url).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     // What was sent before this listen was missed: every waiter looks again.
                     state.wakeups.wake_everyone_here();
-                    receive(&state, &mut listener).await
+                    receive(&state, &mut listener, &key).await
                 }
                 Err(e) => tracing::warn!("failed to listen for the other servers: {e}"),
             },
@@ -152,13 +181,17 @@ pub async fn listen(state: AppState, url: String) {
     }
 }
 
-async fn receive(state: &AppState, listener: &mut PgListener) {
+async fn receive(state: &AppState, listener: &mut PgListener, key: &BusKey) {
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => match serde_json::from_str::<Envelope>(notification.payload()) {
-                Ok(envelope) if envelope.from == state.cluster.id => {}
-                Ok(envelope) => envelope.ms.into_iter().for_each(|m| apply(state, m)),
-                Err(e) => tracing::warn!("ignored a message from another server that did not parse: {e}"),
+            Ok(Some(notification)) => match key.open(notification.payload()).map(serde_json::from_str::<Envelope>) {
+                None => tracing::warn!(
+                    "ignored a message on the servers' channel that is not signed with their key \
+                     (is a role other than the servers' sending on channel {CHANNEL}?)"
+                ),
+                Some(Ok(envelope)) if envelope.from == state.cluster.id => {}
+                Some(Ok(envelope)) => envelope.ms.into_iter().for_each(|m| apply(state, m)),
+                Some(Err(e)) => tracing::warn!("ignored a message from another server that did not parse: {e}"),
             },
             // The connection was lost and has been made again: what was sent meanwhile is lost,
             // so every waiter looks again.
@@ -217,6 +250,20 @@ mod tests {
         assert_eq!(seen.iter().filter(|m| **m == Message::Changed).count(), 1);
         assert_eq!(seen.len(), 2 + 2000);
         assert_eq!(seen[1], Message::Configure { stack: 1 });
+    }
+
+    #[test]
+    fn only_payloads_signed_with_the_key_open() {
+        let (key, other) = (BusKey::new("k1"), BusKey::new("k2"));
+        let sealed = key.seal(r#"{"from":"a","ms":[]}"#);
+        assert_eq!(key.open(&sealed), Some(r#"{"from":"a","ms":[]}"#));
+        assert_eq!(other.open(&sealed), None, "another key");
+        assert_eq!(key.open(r#"{"from":"a","ms":[]}"#), None, "unsigned");
+        let (mac, json) = sealed.split_once('.').unwrap();
+        assert_eq!(key.open(&format!("{mac}.{}", json.replace("[]", r#"[{"t":"changed"}]"#))), None, "altered");
+        assert_eq!(key.open(&format!("zz.{json}")), None, "not hex");
+        let packed = pack("a", (0..2000).map(|i| Message::Polling { instance: i }).collect());
+        assert!(packed.iter().all(|p| key.seal(p).len() < 8000), "sealed payloads stay under NOTIFY's limit");
     }
 
     #[test]

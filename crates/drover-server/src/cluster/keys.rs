@@ -1,9 +1,10 @@
 //! The keys every server on one PostgreSQL store shares, so that agents and clients trust any of
 //! them: the CA (certificate and private key; each server signs its own certificate with it, for
-//! its own names) and the admin token's hash. The first server to start on an empty store
-//! shares its own (an SQLite installation moved with `server migrate` keeps its CA and token this
-//! way); each later one writes the shared CA into its data dir, and refuses to start when its
-//! data dir holds another CA, which its agents would trust instead.
+//! its own names), the admin token's hash, and the key their messages to each other are signed
+//! with. The first server to start on an empty store shares its own (an SQLite installation
+//! moved with `server migrate` keeps its CA and token this way); each later one writes the
+//! shared CA into its data dir, and refuses to start when its data dir holds another CA, which
+//! its agents would trust instead.
 //!
 //! The CA key in the store gives whoever can read the database the power to sign server
 //! certificates; the database already decides everything the control plane does, so it is
@@ -20,6 +21,7 @@ use crate::store::Store;
 
 const CA_KEY: &str = "ca";
 const ADMIN_HASH_KEY: &str = "admin_token_sha256";
+const BUS_KEY: &str = "bus_hmac_key";
 
 #[derive(Serialize, Deserialize, PartialEq)]
 struct SharedCa {
@@ -66,4 +68,10 @@ fn ca_json(ca: &SharedCa) -> Result<String, ServerError> {
 /// else the first server's.
 pub async fn share_admin_hash(store: &Store, own_secret: &str) -> Result<String, ServerError> {
     Ok(store.share_control_plane_key(ADMIN_HASH_KEY, &secrets::hash(own_secret)).await?)
+}
+
+/// The key the servers sign their messages to each other with: the first server's, made when
+/// it started.
+pub async fn share_bus_key(store: &Store) -> Result<super::bus::BusKey, ServerError> {
+    Ok(super::bus::BusKey::new(&store.share_control_plane_key(BUS_KEY, &secrets::generate()).await?))
 }
