@@ -142,52 +142,13 @@ pub struct HeldConfigure {
 
 #[cfg(test)]
 mod tests {
-    use drover_core::{DeploymentKind, InstanceStatus};
+    use drover_core::DeploymentKind;
 
     use super::*;
-    use crate::store::test_backends::stores;
-    use crate::store::{NewDeployment, NewHostname, NewInstance, PlannedCommand};
-
-    async fn instance(store: &Store, stack_id: i64, hostname: &str) -> i64 {
-        let new = NewInstance {
-            stack_id,
-            hostname: NewHostname::Given(hostname),
-            provider: "registered",
-            status: InstanceStatus::Online,
-            address: None,
-            cpu_count_override: None,
-            scaling: "24/7",
-            layer_ids: &[],
-            join: None,
-        };
-        store.create_instance(&new).await.unwrap()
-    }
+    use crate::store::test_backends::{deployment, online_instance, stores};
 
     async fn held_configure(store: &Store, stack_id: i64, instances: &[i64]) -> i64 {
-        let targets: Vec<PlannedCommand> = instances
-            .iter()
-            .map(|&instance_id| PlannedCommand {
-                instance_id,
-                spec_json: "old".into(),
-                skip: None,
-                batch: 0,
-                held: true,
-            })
-            .collect();
-        let new = NewDeployment {
-            stack_id,
-            kind: DeploymentKind::Configure,
-            comment: None,
-            command_json: "[]",
-            app: None,
-            targets: &targets,
-            revision: None,
-            commit: None,
-            max_unavailable: 1,
-        };
-        let (id, woken) = store.create_deployment(&new).await.unwrap();
-        assert!(woken.is_empty(), "held commands wake nobody");
-        id
+        deployment(store, stack_id, DeploymentKind::Configure, instances, "old", true).await
     }
 
     /// (instance, status, released, spec) of a deployment's commands, by instance.
@@ -210,8 +171,8 @@ mod tests {
         for under_test in stores().await {
             let (store, backend) = (&under_test.store, under_test.backend);
             let stack = store.create_stack("burst", "{}").await.unwrap();
-            let web1 = instance(store, stack.id, "web1").await;
-            let web2 = instance(store, stack.id, "web2").await;
+            let web1 = online_instance(store, stack.id, "web1").await;
+            let web2 = online_instance(store, stack.id, "web2").await;
             assert_eq!(store.add_held_trigger(stack.id).await.unwrap(), None, "{backend}: nothing held yet");
             let id = held_configure(store, stack.id, &[web1, web2]).await;
             assert_eq!(store.add_held_trigger(stack.id).await.unwrap(), Some(id), "{backend}");
@@ -219,7 +180,7 @@ mod tests {
             assert_eq!(seen, HeldConfigure { id, triggers: 1 }, "{backend}");
 
             // web3 arrives and web2 leaves while the release makes its commands.
-            let web3 = instance(store, stack.id, "web3").await;
+            let web3 = online_instance(store, stack.id, "web3").await;
             assert_eq!(store.add_held_trigger(stack.id).await.unwrap(), Some(id), "{backend}");
             let stale = [(web1, "new".to_owned()), (web2, "new".to_owned())];
             assert_eq!(store.release_held_configure(stack.id, seen, &stale).await.unwrap(), None, "{backend}");
@@ -254,7 +215,7 @@ mod tests {
         for under_test in stores().await {
             let (store, backend) = (&under_test.store, under_test.backend);
             let stack = store.create_stack("twice", "{}").await.unwrap();
-            let web1 = instance(store, stack.id, "web1").await;
+            let web1 = online_instance(store, stack.id, "web1").await;
             let older = held_configure(store, stack.id, &[web1]).await;
             let newer = held_configure(store, stack.id, &[web1]).await;
             let seen = store.held_configure(stack.id).await.unwrap().unwrap();

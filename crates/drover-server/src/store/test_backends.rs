@@ -39,3 +39,48 @@ async fn fresh_postgres(url: &str) -> Store {
     };
     Store::connect_postgres(&url).await.unwrap()
 }
+
+/// An online instance of the stack, made for a test.
+pub async fn online_instance(store: &Store, stack_id: i64, hostname: &str) -> i64 {
+    let new = super::NewInstance {
+        stack_id,
+        hostname: super::NewHostname::Given(hostname),
+        provider: "local",
+        status: drover_core::InstanceStatus::Online,
+        address: None,
+        cpu_count_override: None,
+        scaling: "24/7",
+        layer_ids: &[],
+        join: None,
+    };
+    store.create_instance(&new).await.unwrap()
+}
+
+/// A deployment of `kind` with one command per instance (`spec` each), held or not.
+pub async fn deployment(
+    store: &Store,
+    stack_id: i64,
+    kind: drover_core::DeploymentKind,
+    instances: &[i64],
+    spec: &str,
+    held: bool,
+) -> i64 {
+    let targets: Vec<super::PlannedCommand> = instances
+        .iter()
+        .map(|&instance_id| super::PlannedCommand { instance_id, spec_json: spec.into(), skip: None, batch: 0, held })
+        .collect();
+    let new = super::NewDeployment {
+        stack_id,
+        kind,
+        comment: None,
+        command_json: "[]",
+        app: None,
+        targets: &targets,
+        revision: None,
+        commit: None,
+        max_unavailable: 1,
+    };
+    let (id, woken) = store.create_deployment(&new).await.unwrap();
+    assert_eq!(woken.is_empty(), held, "held commands wake nobody, others their instances");
+    id
+}

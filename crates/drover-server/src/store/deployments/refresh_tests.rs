@@ -1,10 +1,10 @@
 //! A deployment's status against results that land while it is recomputed elsewhere.
 
-use drover_core::{DeploymentKind, InstanceStatus};
+use drover_core::DeploymentKind;
 use drover_proto::agent::ResultReport;
 
-use super::{NewDeployment, PlannedCommand};
-use crate::store::{NewHostname, NewInstance, Store};
+use crate::store::Store;
+use crate::store::test_backends::{deployment, online_instance};
 
 fn success() -> ResultReport {
     ResultReport { success: true, exit_code: Some(0), reason: None, finished_at_ms: 1, data: None, nonce: None }
@@ -24,42 +24,10 @@ async fn race(store: &Store, backend: &str) {
     let stack = store.create_stack("race", "{}").await.unwrap();
     let mut instances = Vec::new();
     for hostname in ["web1", "web2"] {
-        let new = NewInstance {
-            stack_id: stack.id,
-            hostname: NewHostname::Given(hostname),
-            provider: "local",
-            status: InstanceStatus::Online,
-            address: None,
-            cpu_count_override: None,
-            scaling: "24/7",
-            layer_ids: &[],
-            join: None,
-        };
-        instances.push(store.create_instance(&new).await.unwrap());
+        instances.push(online_instance(store, stack.id, hostname).await);
     }
     for round in 0..40 {
-        let targets: Vec<PlannedCommand> = instances
-            .iter()
-            .map(|&instance_id| PlannedCommand {
-                instance_id,
-                spec_json: "{}".into(),
-                skip: None,
-                batch: 0,
-                held: false,
-            })
-            .collect();
-        let new = NewDeployment {
-            stack_id: stack.id,
-            kind: DeploymentKind::Execute,
-            comment: None,
-            command_json: "[]",
-            app: None,
-            targets: &targets,
-            revision: None,
-            commit: None,
-            max_unavailable: 1,
-        };
-        let (deployment, _) = store.create_deployment(&new).await.unwrap();
+        let deployment = deployment(store, stack.id, DeploymentKind::Execute, &instances, "{}", false).await;
         let commands = store.deployment_commands(deployment).await.unwrap();
         let mut tasks = Vec::new();
         for command in &commands {
