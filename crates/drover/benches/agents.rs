@@ -61,6 +61,9 @@ struct Shared {
     /// Per agent: milliseconds since `epoch` of its last answered long-poll.
     answered_ms: Vec<AtomicI64>,
     enrolled: AtomicUsize,
+    /// Failed long-polls by kind (the status, or the error), to see what holds
+    /// agents back after a restart.
+    poll_errors: Mutex<HashMap<String, usize>>,
 }
 
 struct Agent {
@@ -182,7 +185,12 @@ async fn live(agent: Agent, shared: Arc<Shared>, epoch: Instant) {
                     tokio::spawn(async move { run_command(&agent, &command).await });
                 }
             }
-            Err(_) => {
+            Err(e) => {
+                let kind = match e.status() {
+                    Some(status) => format!("HTTP {status}"),
+                    None => e.to_string().chars().take(300).collect(),
+                };
+                *shared.poll_errors.lock().unwrap().entry(kind).or_default() += 1;
                 after_error = true;
                 retry.wait().await;
             }
@@ -340,6 +348,7 @@ async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
     let rss = pids.iter().map(|pid| rss_mib(*pid)).sum::<f64>();
     let descriptors = pids.iter().map(|pid| open_descriptors(*pid)).sum::<usize>();
 
+    shared.poll_errors.lock().unwrap().clear();
     stack.stop_server();
     stack.start_server().await;
     let restarted_ms = now_ms(epoch);
@@ -353,6 +362,11 @@ async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let back_secs = restarted.elapsed().as_secs_f64();
+    let mut errors: Vec<(String, usize)> = shared.poll_errors.lock().unwrap().drain().collect();
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
+    for (kind, count) in errors.iter().take(5) {
+        println!("{agents} agents, failed long-polls around the restart: {count} × {kind}");
+    }
     drop(peers);
     stack.stop_server();
     Figures {
