@@ -186,8 +186,13 @@ pub(crate) async fn release_held_configure(state: &AppState, stack_id: i64) -> R
     let Some(stack) = state.store.stack_by_id(stack_id).await? else { return Ok(true) };
     let Some(model) = StackModel::load(state, &stack.name).await? else { return Ok(true) };
     let targets = configure_targets(&model)?;
-    let Some(woken) = state.store.release_held_configure(stack_id, held, &targets).await? else { return Ok(false) };
-    state.store.refresh_deployment(held.id).await?;
+    let Some(released) = state.store.release_held_configure(stack_id, held, &targets).await? else {
+        return Ok(false);
+    };
+    for deployment in released.superseded.iter().chain([&held.id]) {
+        state.store.refresh_deployment(*deployment).await?;
+    }
+    let woken = released.woken;
     if !woken.is_empty() {
         tracing::info!(stack = %stack.name, instances = woken.len(), "releasing Configure");
     }

@@ -54,13 +54,13 @@ impl Store {
     /// instance and its spec): held commands of instances still online get their new spec, the
     /// others are skipped, online instances without one get one, and older held Configures are
     /// superseded. Refused (`None`, nothing changed) when a trigger came after `held` was read:
-    /// the targets may miss what it changed. Returns the instances to wake.
+    /// the targets may miss what it changed.
     pub async fn release_held_configure(
         &self,
         stack_id: i64,
         held: HeldConfigure,
         targets: &[(i64, String)],
-    ) -> Result<Option<Vec<i64>>, sqlx::Error> {
+    ) -> Result<Option<Released>, sqlx::Error> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let triggers: Option<i64> = sqlx::query_scalar("SELECT held_triggers FROM deployments WHERE id = $1")
@@ -70,16 +70,19 @@ impl Store {
         if triggers != Some(held.triggers) {
             return Ok(None);
         }
-        sqlx::query(
+        let mut superseded: Vec<i64> = sqlx::query_scalar(
             "UPDATE commands SET status = 'superseded', finished_at = $1, reason = 'superseded by a newer Configure' \
              WHERE status = 'pending' AND released = 0 AND deployment_id IN \
-             (SELECT id FROM deployments WHERE stack_id = $2 AND kind = 'configure' AND status = 'running' AND id < $3)",
+             (SELECT id FROM deployments WHERE stack_id = $2 AND kind = 'configure' AND status = 'running' AND id < $3) \
+             RETURNING deployment_id",
         )
         .bind(now)
         .bind(stack_id)
         .bind(held.id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        superseded.sort_unstable();
+        superseded.dedup();
         let waiting: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, instance_id FROM commands WHERE deployment_id = $1 AND status = 'pending' AND released = 0",
         )
@@ -124,7 +127,7 @@ impl Store {
             woken.push(*instance);
         }
         tx.commit().await?;
-        Ok(Some(woken))
+        Ok(Some(Released { woken, superseded }))
     }
 }
 
@@ -132,6 +135,15 @@ impl Store {
 const HELD_CONFIGURE: &str = "SELECT d.id FROM deployments d WHERE d.stack_id = $1 AND d.kind = 'configure' \
      AND d.status = 'running' AND EXISTS (SELECT 1 FROM commands c WHERE c.deployment_id = d.id \
      AND c.status = 'pending' AND c.released = 0) ORDER BY d.id DESC LIMIT 1";
+
+/// What a release did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Released {
+    /// The instances to wake.
+    pub woken: Vec<i64>,
+    /// Older held Configures whose commands it superseded (their status is to be refreshed).
+    pub superseded: Vec<i64>,
+}
 
 /// A Configure deployment whose commands are held, and how many triggers it had when read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +201,9 @@ mod tests {
 
             let seen = store.held_configure(stack.id).await.unwrap().unwrap();
             let fresh = [(web1, "new".to_owned()), (web3, "new".to_owned())];
-            let mut woken = store.release_held_configure(stack.id, seen, &fresh).await.unwrap().unwrap();
+            let released = store.release_held_configure(stack.id, seen, &fresh).await.unwrap().unwrap();
+            assert_eq!(released.superseded, Vec::<i64>::new(), "{backend}");
+            let mut woken = released.woken;
             woken.sort_unstable();
             assert_eq!(woken, vec![web1, web3], "{backend}");
             let after = commands(store, id).await;
@@ -220,10 +234,12 @@ mod tests {
             let newer = held_configure(store, stack.id, &[web1]).await;
             let seen = store.held_configure(stack.id).await.unwrap().unwrap();
             assert_eq!(seen.id, newer, "{backend}: the newest is the one held");
-            let woken = store.release_held_configure(stack.id, seen, &[(web1, "new".into())]).await.unwrap();
-            assert_eq!(woken, Some(vec![web1]), "{backend}");
+            let released = store.release_held_configure(stack.id, seen, &[(web1, "new".into())]).await.unwrap();
+            assert_eq!(released, Some(Released { woken: vec![web1], superseded: vec![older] }), "{backend}");
             let old = commands(store, older).await;
             assert_eq!(old[0].1, "superseded", "{backend}: {old:?}");
+            let status = store.refresh_deployment(older).await.unwrap();
+            assert_ne!(status, drover_core::DeploymentStatus::Running, "{backend}: the older one ended");
         }
     }
 }
