@@ -83,6 +83,15 @@ impl Store {
         .await?;
         superseded.sort_unstable();
         superseded.dedup();
+        if held.triggers > 0 {
+            let more =
+                if held.triggers == 1 { "1 more change".to_owned() } else { format!("{} more changes", held.triggers) };
+            sqlx::query("UPDATE deployments SET comment = COALESCE(comment, 'Configure') || $1 WHERE id = $2")
+                .bind(format!(" (and {more} while it was held)"))
+                .bind(held.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let waiting: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, instance_id FROM commands WHERE deployment_id = $1 AND status = 'pending' AND released = 0",
         )
@@ -214,6 +223,8 @@ mod tests {
             ];
             assert_eq!(after, expected, "{backend}");
             assert_eq!(store.held_configure(stack.id).await.unwrap(), None, "{backend}: nothing is held any more");
+            let comment = store.deployment(id).await.unwrap().unwrap().comment;
+            assert_eq!(comment.as_deref(), Some("Configure (and 2 more changes while it was held)"), "{backend}");
             assert_eq!(
                 store.add_held_trigger(stack.id).await.unwrap(),
                 None,
