@@ -250,7 +250,8 @@ fn urls_of(urls: &[String], index: usize) -> String {
 async fn run(agents: usize, per_stack: usize, servers: usize) -> Figures {
     let options = Options {
         agent_heartbeat_secs: HEARTBEAT_EVERY.as_secs_f64(),
-        server_args: vec!["--max-connections".into(), (agents + 1024).to_string()],
+        // The server's own connection cap: its open-files limit (raised to the hard limit, which
+        // it inherits from this process) less what it keeps for itself.
         ..Options::default()
     };
     let mut stack = TestStack::start_with(options).await;

@@ -1,7 +1,10 @@
 //! Per-credential request limits: one token bucket (core `rate_limit`) per bearer credential
 //! (its SHA-256; an agent's credential is its instance's), per peer address for requests without
-//! one. A credential the server has not accepted yet also costs its address a token, so guessing
-//! tokens from one address is limited too. Over the limit: 429 in the API's error shape, with
+//! one. A credential the server has not accepted yet needs its address to have a token left, and
+//! costs it one when it is refused (401), so guessing tokens from one address is limited too;
+//! valid credentials never spend their address's bucket, so thousands of agents behind one
+//! address (a NAT, a proxy) all get back in after a restart, when none is known yet. Over the
+//! limit: 429 in the API's error shape, with
 //! `Retry-After`; the first refusal of a token or address in [`AUDIT_EVERY`] goes to the audit
 //! trail.
 
@@ -47,11 +50,16 @@ struct Buckets {
 }
 
 /// The buckets of every credential and address seen recently.
-pub struct RateLimiter {
-    state: AppState,
+struct Limits {
     limit: Limit,
     start: Instant,
     buckets: Mutex<Buckets>,
+}
+
+/// The limits, and the state refusals are recorded in.
+pub struct RateLimiter {
+    state: AppState,
+    limits: Limits,
 }
 
 /// Applies `limit` to every request of `app` (a limit of 0 per second leaves it as it is).
@@ -59,12 +67,7 @@ pub fn limit_requests(app: Router, limit: Limit, state: AppState) -> Router {
     if !limit.is_on() {
         return app;
     }
-    let limiter = Arc::new(RateLimiter {
-        state,
-        limit,
-        start: Instant::now(),
-        buckets: Mutex::new(Buckets { entries: HashMap::new(), pruned: 0.0 }),
-    });
+    let limiter = Arc::new(RateLimiter { state, limits: Limits::new(limit) });
     app.layer(axum::middleware::from_fn_with_state(limiter, check))
 }
 
@@ -72,7 +75,8 @@ async fn check(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next
     let credential =
         req.headers().get(header::AUTHORIZATION).map(|value| Key::Credential(Sha256::digest(value.as_bytes()).into()));
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| Key::Peer(addr.ip()));
-    if let Err(refused) = limiter.take(credential, peer) {
+    let limits = &limiter.limits;
+    if let Err(refused) = limits.take(credential, peer) {
         tracing::debug!(?peer, path = req.uri().path(), "refused a request over the rate limit");
         if refused.audit {
             let (parts, _) = req.into_parts();
@@ -82,18 +86,22 @@ async fn check(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next
             );
             crate::api::audit::record_throttled(&limiter.state, &parts, outcome).await;
         }
-        return too_many(limiter.limit, refused.wait);
+        return too_many(limits.limit, refused.wait);
     }
     let response = next.run(req).await;
-    if let Some(credential) = credential
-        && response.status() != StatusCode::UNAUTHORIZED
-    {
-        limiter.known(credential);
+    match (credential, peer) {
+        (Some(_), Some(peer)) if response.status() == StatusCode::UNAUTHORIZED => limits.refused_credential(peer),
+        (Some(credential), _) if response.status() != StatusCode::UNAUTHORIZED => limits.known(credential),
+        _ => {}
     }
     response
 }
 
-impl RateLimiter {
+impl Limits {
+    fn new(limit: Limit) -> Self {
+        Self { limit, start: Instant::now(), buckets: Mutex::new(Buckets { entries: HashMap::new(), pruned: 0.0 }) }
+    }
+
     fn now(&self) -> f64 {
         self.start.elapsed().as_secs_f64()
     }
@@ -102,8 +110,9 @@ impl RateLimiter {
         self.buckets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a token for the request: from its credential's bucket, and from its address's
-    /// when the credential is not known to be good (or there is none).
+    /// Takes a token for the request from its credential's bucket, or from its address's when
+    /// it has none. A credential not known to be good also needs a token left in its address's
+    /// bucket (not taken: [`Self::refused_credential`] takes it if the credential is refused).
     fn take(&self, credential: Option<Key>, peer: Option<Key>) -> Result<(), Refused> {
         let now = self.now();
         let limit = self.limit;
@@ -112,15 +121,22 @@ impl RateLimiter {
             buckets.entries.retain(|_, e| !can_forget(e.bucket, limit, e.known, now));
             buckets.pruned = now;
         }
-        let mut charge = |key: Key| {
+        // Whether the key's bucket has a token (taken when `spend`), and whether it is known.
+        let mut charge = |key: Key, spend: bool| {
             let entry = buckets.entries.entry(key).or_insert_with(|| Entry {
                 bucket: Bucket::full(limit, now),
                 known: false,
                 audited: None,
             });
             let known = entry.known;
-            match take(&mut entry.bucket, limit, now) {
-                Decision::Allowed => Ok(known),
+            let mut bucket = entry.bucket;
+            match take(&mut bucket, limit, now) {
+                Decision::Allowed => {
+                    if spend {
+                        entry.bucket = bucket;
+                    }
+                    Ok(known)
+                }
                 Decision::Refused { retry_after } => {
                     let audit = entry.audited.is_none_or(|at| now - at >= AUDIT_EVERY.as_secs_f64());
                     if audit {
@@ -130,13 +146,24 @@ impl RateLimiter {
                 }
             }
         };
-        let known = match credential {
-            Some(key) => charge(key)?,
-            None => false,
-        };
-        match peer {
-            Some(peer) if !known => charge(peer).map(|_| ()),
-            _ => Ok(()),
+        match (credential, peer) {
+            (Some(credential), peer) => {
+                let known = charge(credential, true)?;
+                match peer {
+                    Some(peer) if !known => charge(peer, false).map(|_| ()),
+                    _ => Ok(()),
+                }
+            }
+            (None, Some(peer)) => charge(peer, true).map(|_| ()),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// A credential from this address was refused: the address pays a token for the guess.
+    fn refused_credential(&self, peer: Key) {
+        let now = self.now();
+        if let Some(entry) = self.lock().entries.get_mut(&peer) {
+            let _ = take(&mut entry.bucket, self.limit, now);
         }
     }
 
@@ -163,4 +190,60 @@ fn too_many(limit: Limit, wait: Duration) -> Response {
     let mut response = Failure(ApiError::new(ErrorCode::TooManyRequests, message)).into_response();
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    const LIMIT: Limit = Limit { per_second: 0.001, burst: 10.0 };
+    const NAT: Key = Key::Peer(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7)));
+
+    fn credential(n: u8) -> Key {
+        Key::Credential([n; 32])
+    }
+
+    /// After a restart no credential is known: the agents behind one address all get in, and
+    /// their address keeps its tokens (they once spent them, and most were refused with 429).
+    #[test]
+    fn valid_unknown_credentials_from_one_address_do_not_spend_it() {
+        let limits = Limits::new(LIMIT);
+        for n in 0..100 {
+            assert!(limits.take(Some(credential(n)), Some(NAT)).is_ok(), "agent {n} refused");
+            limits.known(credential(n));
+        }
+        for _ in 0..10 {
+            assert!(limits.take(None, Some(NAT)).is_ok(), "the address still has its burst");
+        }
+        assert!(limits.take(None, Some(NAT)).is_err(), "and then it is spent");
+    }
+
+    /// Guessing: each refused credential costs its address a token; once spent, another unknown
+    /// credential from there is refused before it is looked at, and a known one still gets in.
+    #[test]
+    fn refused_credentials_spend_their_address() {
+        let limits = Limits::new(LIMIT);
+        assert!(limits.take(Some(credential(200)), Some(NAT)).is_ok());
+        limits.known(credential(200));
+        for n in 0..10 {
+            assert!(limits.take(Some(credential(n)), Some(NAT)).is_ok(), "guess {n} is looked at");
+            limits.refused_credential(NAT);
+        }
+        assert!(limits.take(Some(credential(50)), Some(NAT)).is_err(), "the address is spent");
+        assert!(limits.take(Some(credential(200)), Some(NAT)).is_ok(), "a known credential is not limited by it");
+    }
+
+    /// A credential's own bucket limits it, known or not.
+    #[test]
+    fn a_credential_has_its_own_burst() {
+        let limits = Limits::new(LIMIT);
+        for _ in 0..10 {
+            assert!(limits.take(Some(credential(1)), Some(NAT)).is_ok());
+            limits.known(credential(1));
+        }
+        assert!(limits.take(Some(credential(1)), Some(NAT)).is_err());
+        assert!(limits.take(Some(credential(2)), Some(NAT)).is_ok(), "another credential is unaffected");
+    }
 }
