@@ -127,6 +127,11 @@ async fn serve_connection(
     limits: ConnectionLimits,
 ) {
     let _permit = permit;
+    // Responses go out in several writes (TLS records, HTTP/2 frames): without this, Nagle's
+    // algorithm holds the last one until the client's delayed ACK, 40 ms later.
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(%peer, "failed to set TCP_NODELAY: {e}");
+    }
     let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => return tracing::debug!(%peer, "TLS handshake failed: {e}"),

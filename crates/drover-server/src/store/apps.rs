@@ -165,7 +165,7 @@ impl Store {
 
     /// Deletes an app and its secrets.
     pub async fn delete_app(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(self.writer()).await.map(|_| ())
     }
 }
 

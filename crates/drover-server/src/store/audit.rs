@@ -39,7 +39,7 @@ impl Store {
         .bind(&entry.action)
         .bind(entry.status)
         .bind(&entry.outcome)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }

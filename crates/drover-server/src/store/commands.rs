@@ -93,7 +93,7 @@ impl Store {
         .bind(now_ms())
         .bind(id)
         .bind(instance_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
@@ -108,7 +108,7 @@ impl Store {
         .bind(now_ms())
         .bind(id)
         .bind(instance_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }

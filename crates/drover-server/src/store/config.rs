@@ -119,7 +119,7 @@ impl Store {
         .bind(name)
         .bind(make())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         sqlx::query_scalar("SELECT value FROM stack_secrets WHERE stack_id = $1 AND name = $2")
             .bind(stack_id)

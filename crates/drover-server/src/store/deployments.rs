@@ -149,7 +149,7 @@ impl Store {
             )
             .bind(now)
             .bind(deployment_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
             return Ok(Vec::new());
         }
@@ -157,7 +157,7 @@ impl Store {
             .bind(now)
             .bind(deployment_id)
             .bind(next)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(parsed.iter().filter(|c| c.2 == next).map(|c| c.3).collect())
     }
@@ -174,7 +174,7 @@ impl Store {
         let done = sqlx::query(
             "DELETE FROM app_locks WHERE deployment_id NOT IN (SELECT id FROM deployments WHERE status = 'running')",
         )
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }

@@ -39,7 +39,7 @@ impl Store {
         .bind(event.instance)
         .bind(event.layer)
         .bind(event.message)
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await?;
         Ok(row.0)
     }

@@ -18,7 +18,7 @@ impl Store {
         .bind(now_ms())
         .bind(stack_id)
         .bind(newer)
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer())
         .await?;
         ids.sort_unstable();
         ids.dedup();

@@ -52,7 +52,7 @@ impl Store {
             .bind(scaling)
             .bind(schedule)
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -166,7 +166,7 @@ impl Store {
                 .bind(now_ms())
                 .bind(id)
                 .bind(from.as_str())
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -184,7 +184,7 @@ impl Store {
         .bind(i64::from(facts.pid))
         .bind(now_ms())
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
@@ -206,7 +206,7 @@ impl Store {
         .bind(services)
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
@@ -215,7 +215,7 @@ impl Store {
     pub async fn clear_services(&self, id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE instances SET services = NULL, services_at = NULL WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }

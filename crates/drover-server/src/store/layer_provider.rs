@@ -51,7 +51,7 @@ impl Store {
             .bind(provider)
             .bind(settings)
             .bind(layer_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -60,7 +60,7 @@ impl Store {
     pub async fn forget_credential(&self, instance_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE instances SET credential_hash = NULL WHERE id = $1")
             .bind(instance_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -70,7 +70,7 @@ impl Store {
         sqlx::query("UPDATE instances SET machine_id = $1 WHERE id = $2")
             .bind(machine_id)
             .bind(instance_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }

@@ -49,7 +49,7 @@ impl Store {
             .bind(hooks)
             .bind(i64::from(auto_healing))
             .bind(layer_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -78,6 +78,6 @@ impl Store {
 
     /// Deletes a layer.
     pub async fn delete_layer(&self, layer_id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM layers WHERE id = $1").bind(layer_id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM layers WHERE id = $1").bind(layer_id).execute(self.writer()).await.map(|_| ())
     }
 }

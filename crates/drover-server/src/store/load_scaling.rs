@@ -61,7 +61,7 @@ impl Store {
         sqlx::query("UPDATE layers SET load_scaling = $1 WHERE id = $2")
             .bind(json)
             .bind(layer_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -71,7 +71,7 @@ impl Store {
         sqlx::query("UPDATE layers SET load_scaling_acted_at = $1 WHERE id = $2")
             .bind(at_ms)
             .bind(layer_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }

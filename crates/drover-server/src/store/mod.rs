@@ -91,7 +91,12 @@ pub enum Backend {
 /// The server's state.
 #[derive(Clone)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, writes).
     pool: AnyPool,
+    /// Writes: on SQLite one connection of its own, so writers queue here in arrival order rather
+    /// than race for SQLite's write lock and sleep in its busy handler (1, 2, 5 ... 100 ms) while
+    /// holding connections that reads then wait for; on PostgreSQL the same pool as reads.
+    writes: AnyPool,
     backend: Backend,
 }
 
@@ -104,19 +109,10 @@ impl Store {
     pub async fn open(path: &Path) -> Result<Self, ServerError> {
         sqlx::any::install_default_drivers();
         let url = format!("sqlite://{}?mode=rwc", url_path(path));
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
-                        .await
-                        .map(|_| ())
-                })
-            })
-            .connect(&url)
-            .await?;
+        let pool = sqlite_pool(8).connect(&url).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Sqlite })
+        let writes = sqlite_pool(1).connect(&url).await?;
+        Ok(Self { pool, writes, backend: Backend::Sqlite })
     }
 
     /// Connects to the PostgreSQL store at `url` (`postgres://user@host/db`; the password comes
@@ -126,7 +122,7 @@ impl Store {
         let pool =
             AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool, backend: Backend::Postgres })
+        Ok(Self { writes: pool.clone(), pool, backend: Backend::Postgres })
     }
 
     /// Whether several servers may share this store (PostgreSQL).
@@ -134,12 +130,17 @@ impl Store {
         self.backend == Backend::Postgres
     }
 
+    /// Where writes go: a statement that changes the store runs on this pool, never on `pool`.
+    fn writer(&self) -> &AnyPool {
+        &self.writes
+    }
+
     /// Begins a transaction that holds the store's write lock from its start, waiting for it: on
     /// SQLite `BEGIN IMMEDIATE`, on PostgreSQL a transaction-scoped advisory lock. A transaction
     /// that reads first and writes later then never works from reads another writer made stale.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => self.writes.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
@@ -147,6 +148,18 @@ impl Store {
             }
         }
     }
+}
+
+/// A pool of `size` SQLite connections in WAL mode. The busy timeout still guards against another
+/// process (`sqlite3` on the file, a backup tool) holding the write lock.
+fn sqlite_pool(size: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(size).after_connect(|conn, _| {
+        Box::pin(async move {
+            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON")
+                .await
+                .map(|_| ())
+        })
+    })
 }
 
 /// `path` as the path of a URL: bytes other than unreserved ones and `/` percent-encoded (SQLite's
@@ -178,5 +191,33 @@ mod tests {
         store.create_stack("demo", "{}").await.unwrap();
         assert!(data.join("drover.db").is_file());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "a file was made outside the data dir");
+    }
+
+    /// Writers waiting for the write lock never hold the connections reads need: with a write
+    /// transaction open and more writers than the pool has connections queued behind it, a read
+    /// still answers at once. (They used to wait in SQLite's busy handler, each holding one of
+    /// the pool's connections, and the read waited for the transaction.)
+    #[tokio::test]
+    async fn reads_answer_while_writers_queue_behind_a_write_transaction() {
+        for t in test_backends::stores().await {
+            let store = &t.store;
+            let stack = store.create_stack("queued", "{}").await.unwrap();
+            let instance = test_backends::online_instance(store, stack.id, "web1").await;
+            let held = store.begin_write().await.unwrap();
+            let writers: Vec<_> = (0..24)
+                .map(|_| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.clear_services(instance).await })
+                })
+                .collect();
+            // Let the writers reach the lock.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let read = tokio::time::timeout(Duration::from_secs(8), store.stacks()).await;
+            assert!(read.is_ok_and(|r| r.is_ok()), "{}: a read waited behind the queued writers", t.backend);
+            held.commit().await.unwrap();
+            for writer in writers {
+                writer.await.unwrap().unwrap_or_else(|e| panic!("{}: a queued write failed: {e}", t.backend));
+            }
+        }
     }
 }

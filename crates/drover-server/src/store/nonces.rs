@@ -11,7 +11,7 @@ impl Store {
         sqlx::query("UPDATE commands SET nonce = $1 WHERE id = $2 AND nonce IS NULL")
             .bind(&fresh)
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         self.stored_nonce(id).await
     }

@@ -67,7 +67,7 @@ impl Store {
             .bind(name)
             .bind(i64::from(admin))
             .bind(now_ms())
-            .fetch_one(&self.pool)
+            .fetch_one(self.writer())
             .await
             .map_err(StoreError::from_insert)
     }
@@ -87,7 +87,7 @@ impl Store {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -105,7 +105,7 @@ impl Store {
 
     /// Deletes a user with their grants and tokens.
     pub async fn delete_user(&self, id: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await.map(|_| ())
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(self.writer()).await.map(|_| ())
     }
 
     /// Sets a user's level on a stack.
@@ -117,7 +117,7 @@ impl Store {
         .bind(user_id)
         .bind(stack_id)
         .bind(level)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
@@ -155,7 +155,7 @@ impl Store {
         .bind(new.comment)
         .bind(now_ms())
         .bind(new.expires_at)
-        .fetch_one(&self.pool)
+        .fetch_one(self.writer())
         .await
         .map_err(StoreError::from_insert)
     }
@@ -179,7 +179,7 @@ impl Store {
             .bind(now)
             .bind(token.id)
             .bind(now - 60_000)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(Some((token, user)))
     }
@@ -203,7 +203,7 @@ impl Store {
         let done = sqlx::query("UPDATE user_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_ms())
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -26,7 +26,7 @@ impl Store {
         .bind(now_ms())
         .bind(app_id)
         .bind(deployment_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -90,7 +90,7 @@ impl Store {
         sqlx::query("DELETE FROM restart_slots WHERE command_id = $1 AND service = $2")
             .bind(command_id)
             .bind(service)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }
@@ -104,7 +104,7 @@ impl Store {
         .bind(deployment_id)
         .bind(deployment_id)
         .bind(instance_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }

@@ -121,7 +121,7 @@ impl Store {
         .bind(app_id)
         .bind(deployment_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
@@ -130,7 +130,7 @@ impl Store {
     pub async fn release_locks(&self, deployment_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM app_locks WHERE deployment_id = $1")
             .bind(deployment_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map(|_| ())
     }

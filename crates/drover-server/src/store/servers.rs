@@ -40,7 +40,7 @@ impl Store {
         .bind(row.agents)
         .bind(row.cpu_percent)
         .bind(row.rss_bytes)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -49,7 +49,7 @@ impl Store {
     pub async fn claim_leadership(&self, id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE servers SET leader = CASE WHEN id = $1 THEN 1 ELSE 0 END")
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -64,7 +64,7 @@ impl Store {
         sqlx::query("DELETE FROM servers WHERE id = $1 OR seen_at < $2")
             .bind(id)
             .bind(stale_before)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -89,7 +89,7 @@ impl Store {
         sqlx::query("INSERT INTO control_plane_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(value)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(self.control_plane_key(name).await?.unwrap_or_else(|| value.to_owned()))
     }

@@ -13,14 +13,15 @@ impl Store {
         .bind(app_id)
         .bind(secret)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
 
     /// Removes the app's webhook; false when it had none.
     pub async fn delete_webhook(&self, app_id: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query("DELETE FROM app_webhooks WHERE app_id = $1").bind(app_id).execute(&self.pool).await?;
+        let done =
+            sqlx::query("DELETE FROM app_webhooks WHERE app_id = $1").bind(app_id).execute(self.writer()).await?;
         Ok(done.rows_affected() == 1)
     }
 

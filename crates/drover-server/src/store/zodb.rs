@@ -21,7 +21,7 @@ impl Store {
         .bind(stack_id)
         .bind(job)
         .bind(slot)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map(|_| ())
     }
