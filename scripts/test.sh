@@ -18,9 +18,13 @@ start_test_postgres
 cargo test --workspace --locked "$@"
 if [ $# -eq 0 ]; then
   # The server on PostgreSQL: the integration tests that cover the store most (every TestStack
-  # gets a PostgreSQL cluster of its own). DROVER_TEST_DATABASE=postgres runs any of them so.
+  # gets a PostgreSQL cluster of its own): lifecycles, restarts and crashes, restores, lost agents
+  # and healing, held Configures, tokens and people. The rest build the same buildouts through
+  # the same store calls; DROVER_TEST_DATABASE=postgres runs any of them (or all) so.
   DROVER_TEST_DATABASE=postgres cargo test --locked -p drover --test spine -- \
-    deploy::deploys_hit config:: apps:: auth:: bad_input:: people:: join_tokens::
+    deploy::deploys_hit config:: apps:: auth:: bad_input:: people:: join_tokens:: exec:: faults:: \
+    lost:: online:: registered:: restart:: stranded:: stackfile:: import:: webhook:: power:: \
+    schedules:: untrusted_facts:: frontend::a_burst ec2::
   scripts/schemathesis.sh
 fi
 if [ $# -eq 0 ] && [ "${DROVER_SKIP_PLONE:-}" != 1 ]; then

@@ -143,10 +143,6 @@ fn registration(script: &str) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     let scratch = tempfile::tempdir().unwrap();
     let moto = Moto::start(scratch.path()).await;
     let ec2 = moto.client();
@@ -261,13 +257,7 @@ async fn ec2_machines_are_run_stopped_started_found_again_and_terminated() {
 
     // A restarted server whose stored machine id is stale finds the machine by its tags.
     stack.stop_server();
-    let db = stack.data_dir().join("drover.db");
-    let update = Command::new("sqlite3")
-        .arg(&db)
-        .arg("UPDATE instances SET machine_id = 'i-00000000000dead00' WHERE hostname = 'web1'")
-        .status()
-        .unwrap();
-    assert!(update.success());
+    stack.store_sql("UPDATE instances SET machine_id = 'i-00000000000dead00' WHERE hostname = 'web1'");
     // From here a lost machine is healed within seconds (the heartbeat timeout).
     stack.options.heartbeat_timeout_secs = 15.0;
     stack.start_server().await;

@@ -3,7 +3,6 @@
 //! command ids that come back after a database restore are not answered from the journal, and
 //! a hook that leaves a child holding its pipe does not hang its command.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use drover_client::Client;
@@ -33,19 +32,6 @@ async fn whole_log(client: &Client, id: i64) -> String {
             return text;
         }
         offset = chunk.next_offset;
-    }
-}
-
-/// The store's files (the database and its WAL), copied to or from `dir`.
-fn copy_db(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for name in ["drover.db-wal", "drover.db-shm"] {
-        let _ = std::fs::remove_file(to.join(name));
-    }
-    for name in ["drover.db", "drover.db-wal", "drover.db-shm"] {
-        if from.join(name).exists() {
-            std::fs::copy(from.join(name), to.join(name)).unwrap();
-        }
     }
 }
 
@@ -93,10 +79,6 @@ async fn log_has(client: &Client, id: i64, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_the_server_lost_in_a_restore_is_marked_and_the_command_ends() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     let (mut stack, host) = one_instance(Options::default()).await;
     let client = stack.client();
     let gates = stack.dir.path().join("gates");
@@ -113,9 +95,8 @@ async fn output_the_server_lost_in_a_restore_is_marked_and_the_command_ends() {
     log_has(&client, id, "first\n").await;
 
     // A copy of the store taken while the command runs...
-    let backup: PathBuf = stack.dir.path().join("backup");
     stack.stop_server();
-    copy_db(&stack.data_dir(), &backup);
+    stack.save_store("backup");
     stack.start_server().await;
     std::fs::write(gate("one"), "").unwrap();
     let client = stack.client();
@@ -123,7 +104,7 @@ async fn output_the_server_lost_in_a_restore_is_marked_and_the_command_ends() {
 
     // ...is restored: the server holds less of the log than it acknowledged to the agent.
     stack.stop_server();
-    copy_db(&backup, &stack.data_dir());
+    stack.restore_store("backup");
     stack.start_server().await;
     let client = stack.client();
     std::fs::write(gate("two"), "").unwrap();
@@ -136,14 +117,9 @@ async fn output_the_server_lost_in_a_restore_is_marked_and_the_command_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_id_that_comes_back_after_a_restore_runs_anew() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     let (mut stack, host) = one_instance(Options::default()).await;
-    let backup: PathBuf = stack.dir.path().join("backup");
     stack.stop_server();
-    copy_db(&stack.data_dir(), &backup);
+    stack.save_store("backup");
     stack.start_server().await;
 
     let client = stack.client();
@@ -153,7 +129,7 @@ async fn a_command_id_that_comes_back_after_a_restore_runs_anew() {
     assert!(whole_log(&client, first_id).await.contains("the-first"));
 
     stack.stop_server();
-    copy_db(&backup, &stack.data_dir());
+    stack.restore_store("backup");
     stack.start_server().await;
     let client = stack.client();
     let second = client.create_deployment("demo", &exec_request(&["echo", "the-second"], &[], &[&host])).await.unwrap();

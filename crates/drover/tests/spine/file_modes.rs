@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestStack, eventually};
+use crate::support::{TestStack, eventually, on_postgres};
 
 const WAIT: Duration = Duration::from_secs(180);
 const OTHER_USER: &str = "drovertest";
@@ -46,10 +46,6 @@ fn mode(path: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_haproxy() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     if !other_user() {
         eprintln!("SKIPPED: needs root to create the user {OTHER_USER} and run commands as it");
         return;
@@ -95,10 +91,15 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     let release_record = app_root.join("srv/www/site/current/.drover/release.json");
     let credential = app_root.join("var/lib/drover/agent.json");
     let stack_config = app_root.join("var/lib/drover/stack-config.json");
-    let mut files = vec![
-        data.join("drover.db"),
-        data.join("drover.db-wal"),
-        data.join("drover.db-shm"),
+    // On PostgreSQL the store is the database's: no store file in the data dir.
+    let store_files: Vec<_> = if on_postgres() {
+        assert!(!data.join("drover.db").exists(), "no SQLite store beside a PostgreSQL one");
+        Vec::new()
+    } else {
+        vec![data.join("drover.db"), data.join("drover.db-wal"), data.join("drover.db-shm")]
+    };
+    let mut files = store_files.clone();
+    files.extend([
         data.join("admin.token"),
         data.join("pki/ca.key"),
         deploy_cfg.clone(),
@@ -106,7 +107,7 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
         release_record,
         credential,
         stack_config,
-    ];
+    ]);
     files.extend(std::fs::read_dir(app_root.join("var/lib/drover/commands")).unwrap().flatten().map(|e| e.path()));
     for file in &files {
         if file.exists() || !file.to_string_lossy().contains("drover.db-") {
@@ -117,7 +118,7 @@ async fn another_user_cannot_read_the_store_deploy_cfg_or_haproxy_cfg_nor_reach_
     // And as the other user, end to end.
     let (listed, err) = as_other_user("ls", &[data.to_str().unwrap()]);
     assert!(!listed && err.contains("Permission denied"), "the data dir listing is refused: {err}");
-    for file in [data.join("drover.db"), deploy_cfg, haproxy_cfg] {
+    for file in store_files.into_iter().take(1).chain([deploy_cfg, haproxy_cfg]) {
         let (read, err) = as_other_user("cat", &[file.to_str().unwrap()]);
         assert!(!read && err.contains("Permission denied"), "{} is not readable: {err}", file.display());
     }

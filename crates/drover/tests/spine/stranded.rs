@@ -4,9 +4,8 @@
 //!
 //! A crash between a result's commit and its follow-up is a window of microseconds, so these
 //! tests make it wide: the server is killed (SIGKILL), and the database is put in the state such
-//! a crash leaves (with the `sqlite3` tool) before the server starts again.
+//! a crash leaves (with the database's own tool, `sqlite3` or `psql`) before the server starts again.
 
-use std::process::Command;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
@@ -18,17 +17,6 @@ use crate::support::{TestStack, eventually, kill_group};
 
 // Builds of the demo app share two loaded cores with other tests: generous.
 const WAIT: Duration = Duration::from_secs(300);
-
-/// Runs SQL on the stopped server's database; returns what `sqlite3` printed.
-fn sql(stack: &TestStack, statements: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg(stack.data_dir().join("drover.db"))
-        .arg(statements)
-        .output()
-        .expect("the sqlite3 tool (apt-get install sqlite3)");
-    assert!(out.status.success(), "sqlite3 {statements}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 fn json(stack: &TestStack, args: &[&str]) -> Value {
     let out = stack.cli_ok(args);
@@ -42,10 +30,6 @@ fn service<'a>(status: &'a Value, host: &str, name: &str) -> Option<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows_services() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     let mut stack = TestStack::start().await;
     stack.create_stack("demo", &[("zeoserver", "zeoserver"), ("clients", "plone_instances")]);
     for layers in [["zeoserver", "clients"].as_slice(), &["clients"]] {
@@ -76,15 +60,12 @@ async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows
 
     // The crash: the first batch's result is committed, the release of the second is lost.
     stack.kill_server();
-    let held = sql(
-        &stack,
-        &format!(
-            "UPDATE commands SET released = 0 WHERE deployment_id = {id} AND status = 'pending' \
-             AND instance_id = (SELECT id FROM instances WHERE hostname = 'zeoserver1'); SELECT changes();"
-        ),
-    );
-    assert_eq!(held, "1", "zeoserver1's command was released and still pending");
-    assert_eq!(sql(&stack, "SELECT COUNT(*) FROM app_locks"), "1", "the deployment holds the app's lock");
+    let held = stack.store_sql(&format!(
+        "UPDATE commands SET released = 0 WHERE deployment_id = {id} AND status = 'pending' \
+         AND instance_id = (SELECT id FROM instances WHERE hostname = 'zeoserver1') RETURNING id;"
+    ));
+    assert_eq!(held.lines().count(), 1, "zeoserver1's command was released and still pending: {held:?}");
+    assert_eq!(stack.store_sql("SELECT COUNT(*) FROM app_locks"), "1", "the deployment holds the app's lock");
 
     // The frozen agent goes (the restarted server starts a new one); after the restart the
     // second batch runs, the deployment ends and the lock is free.
@@ -98,7 +79,7 @@ async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows
     .await;
     assert_eq!(done.status, "successful", "{done:#?}\n{}", stack.server_log());
     assert!(done.commands.iter().all(|c| c.status == "successful"), "{done:#?}");
-    assert_eq!(sql(&stack, "SELECT COUNT(*) FROM app_locks"), "0", "the app's lock is free");
+    assert_eq!(stack.store_sql("SELECT COUNT(*) FROM app_locks"), "0", "the app's lock is free");
 
     // Each instance's services are in `drover status` and `instance show`: state, pid, uptime,
     // restarts, as the latest heartbeat reported them.
@@ -135,10 +116,6 @@ async fn a_rolling_deploy_cut_by_a_crash_finishes_after_restart_and_status_shows
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_stop_and_a_lost_end_of_setup_are_carried_on_after_restart() {
-    if crate::support::on_postgres() {
-        eprintln!("skipped: reads or replaces the SQLite store file");
-        return;
-    }
     let mut stack = TestStack::start().await;
     stack.create_stack("demo", &[("web", "custom")]);
     // A slow Shutdown keeps web1 in `shutting_down` while the server is killed.
@@ -150,8 +127,7 @@ async fn an_interrupted_stop_and_a_lost_end_of_setup_are_carried_on_after_restar
     stack.wait_status("demo", "web1", "shutting_down", ONLINE_WAIT).await;
     stack.kill_server();
     // web2 as a crash right after its Setup's result was committed leaves it: still running_setup.
-    sql(
-        &stack,
+    stack.store_sql(
         "UPDATE instances SET status = 'running_setup', status_changed_at = \
          (SELECT MAX(c.created_at) FROM commands c JOIN deployments d ON d.id = c.deployment_id \
           WHERE d.kind = 'setup' AND c.instance_id = instances.id) WHERE hostname = 'web2'",

@@ -6,6 +6,7 @@
 
 pub mod memcached;
 pub mod postgres;
+mod store;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
